@@ -1,0 +1,117 @@
+# smbcim build.  `make` builds build/smbcim and build/libsmbcim.{a,so};
+# `make check` builds and runs every test layer; `make SAN=1 check` does the
+# same under AddressSanitizer + UndefinedBehaviorSanitizer in build-san/;
+# `make fuzz` builds the libFuzzer targets (clang) into build-fuzz/.
+# Sources are found by wildcard: a new module needs no Makefile edit.
+
+CC      ?= cc
+PREFIX  ?= /usr/local
+SAN     ?=
+ifeq ($(SAN),1)
+BUILD   ?= build-san
+SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+OPT      = -O1
+else
+BUILD   ?= build
+SANFLAGS =
+OPT      = -O2
+endif
+
+VERSION  = 0.1.0
+CSTD     = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS  ?= $(OPT) -g
+ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) $(SANFLAGS) -fPIC -Iinclude -Isrc -I$(BUILD)/gen
+JANSSON_LIBS = $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
+CMOCKA_LIBS  = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+LIBS     = $(JANSSON_LIBS) -lm
+
+LIB_SRCS = $(filter-out src/cli/%,$(wildcard src/*/*.c src/*/*/*.c))
+CLI_SRCS = $(wildcard src/cli/*.c)
+MOF      = $(sort $(wildcard schema/*.mof))
+GEN_SRCS = $(BUILD)/gen/schema_data.c
+LIB_OBJS = $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS)) $(BUILD)/obj/gen/schema_data.o
+CLI_OBJS = $(patsubst %.c,$(BUILD)/obj/%.o,$(CLI_SRCS))
+UNIT_SRCS = $(wildcard tests/unit/test_*.c)
+UNIT_BINS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+FUZZ_SRCS = $(wildcard tests/fuzz/fuzz_*.c)
+
+.PHONY: all check unit install uninstall clean fuzz bench
+all: $(BUILD)/smbcim $(BUILD)/libsmbcim.a $(BUILD)/libsmbcim.so $(BUILD)/smbcim.pc
+
+$(BUILD)/tools/embed: tools/embed.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) -O1 -o $@ $<
+
+# The MOF files are compiled into the library as text; the MOF parser reads
+# them when a context opens (MOF stays the single source of truth).
+$(BUILD)/gen/schema_data.c: $(MOF) $(BUILD)/tools/embed
+	@mkdir -p $(dir $@)
+	$(BUILD)/tools/embed $(MOF) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/gen/schema_data.o: $(BUILD)/gen/schema_data.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/libsmbcim.a: $(LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libsmbcim.so: $(LIB_OBJS)
+	$(CC) $(CFLAGS) $(SANFLAGS) -shared -Wl,-soname,libsmbcim.so.0 -o $@ $^ $(LIBS)
+
+$(BUILD)/smbcim: $(CLI_OBJS) $(BUILD)/libsmbcim.a
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libsmbcim.a $(LIBS)
+
+$(BUILD)/smbcim.pc: smbcim.pc.in
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libsmbcim.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< $(BUILD)/libsmbcim.a $(CMOCKA_LIBS) $(LIBS)
+
+unit: $(UNIT_BINS)
+
+check: all $(UNIT_BINS)
+	BUILD=$(BUILD) tests/run-tests.sh
+
+# libFuzzer targets: clang only.
+FUZZ_CFLAGS = $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc -Ibuild-fuzz/gen
+fuzz:
+	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="-g -O1 -fsanitize=fuzzer-no-link,address,undefined" build-fuzz/libsmbcim.a
+	@mkdir -p build-fuzz/fuzz
+	for f in $(FUZZ_SRCS); do \
+	  n=$$(basename $$f .c); \
+	  clang $(FUZZ_CFLAGS) -o build-fuzz/fuzz/$$n $$f build-fuzz/libsmbcim.a $(LIBS) || exit 1; \
+	done
+
+bench: all
+	bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
+	  $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/share/smbcim/schema \
+	  $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(BUILD)/smbcim $(DESTDIR)$(PREFIX)/bin/smbcim
+	install -m 644 $(BUILD)/libsmbcim.a $(DESTDIR)$(PREFIX)/lib/libsmbcim.a
+	install -m 755 $(BUILD)/libsmbcim.so $(DESTDIR)$(PREFIX)/lib/libsmbcim.so.0
+	ln -sf libsmbcim.so.0 $(DESTDIR)$(PREFIX)/lib/libsmbcim.so
+	install -m 644 include/smbcim.h $(DESTDIR)$(PREFIX)/include/smbcim.h
+	install -m 644 $(BUILD)/smbcim.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/smbcim.pc
+	install -m 644 $(MOF) $(DESTDIR)$(PREFIX)/share/smbcim/schema/
+	install -m 644 man/smbcim.1 $(DESTDIR)$(PREFIX)/share/man/man1/smbcim.1
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/smbcim $(DESTDIR)$(PREFIX)/lib/libsmbcim.* \
+	  $(DESTDIR)$(PREFIX)/include/smbcim.h $(DESTDIR)$(PREFIX)/lib/pkgconfig/smbcim.pc \
+	  $(DESTDIR)$(PREFIX)/share/man/man1/smbcim.1
+	rm -rf $(DESTDIR)$(PREFIX)/share/smbcim
+
+clean:
+	rm -rf build build-san build-fuzz
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

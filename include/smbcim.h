@@ -1,0 +1,271 @@
+/*
+ * smbcim.h - the one public header of libsmbcim.
+ *
+ * libsmbcim answers WMI questions (WQL SELECT, ASSOCIATORS OF, REFERENCES OF,
+ * GetObject) about Win32_ConnectionShare and its neighbours over the state of
+ * an SMB server.  Everything a front end (the smbcim CLI, the smbcimd server,
+ * a third-party program) needs is declared here: CIM types and values, class
+ * declarations, instances, status codes and the session/request API.
+ *
+ * Memory: every object handed out by a request (smbcim_result, the
+ * instances, classes and strings reachable from it) lives in that request's
+ * arena and is freed by smbcim_result_free().  Class declarations belong to
+ * the smbcim_ctx and live until smbcim_close().  Nothing returned by this API
+ * is ever freed with free().
+ */
+#ifndef SMBCIM_H
+#define SMBCIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------
+ * Status codes.  These are Windows' WBEM HRESULTs (wbemcli.h), used end to
+ * end; smbcim_status_cim() maps each to its DMTF DSP0200 CIM status code.
+ */
+typedef uint32_t smbcim_status;
+
+#define WBEM_S_NO_ERROR                 0x00000000u
+#define WBEM_E_FAILED                   0x80041001u
+#define WBEM_E_NOT_FOUND                0x80041002u
+#define WBEM_E_ACCESS_DENIED            0x80041003u
+#define WBEM_E_PROVIDER_FAILURE         0x80041004u
+#define WBEM_E_TYPE_MISMATCH            0x80041005u
+#define WBEM_E_OUT_OF_MEMORY            0x80041006u
+#define WBEM_E_INVALID_PARAMETER        0x80041008u
+#define WBEM_E_NOT_AVAILABLE            0x80041009u
+#define WBEM_E_NOT_SUPPORTED            0x8004100Cu
+#define WBEM_E_INVALID_NAMESPACE        0x8004100Eu
+#define WBEM_E_INVALID_OBJECT           0x8004100Fu
+#define WBEM_E_INVALID_CLASS            0x80041010u
+#define WBEM_E_INVALID_QUERY            0x80041017u
+#define WBEM_E_INVALID_QUERY_TYPE       0x80041018u
+#define WBEM_E_INVALID_SYNTAX           0x80041021u
+#define WBEM_E_INVALID_PROPERTY         0x80041031u
+#define WBEM_E_INVALID_OBJECT_PATH      0x8004103Au
+#define WBEM_E_INVALID_QUALIFIER        0x8004100Du
+
+/* Symbolic name ("WBEM_E_NOT_FOUND") of a status; "WBEM_E_UNKNOWN" if none. */
+const char *smbcim_status_name(smbcim_status st);
+/* DSP0200 CIM status code (CIM_ERR_NOT_FOUND = 6, ...) for a status. */
+int smbcim_status_cim(smbcim_status st);
+
+/* An error: the first failure of an operation, with a message that says what
+ * and where (column in a query, position in a path, JSON path in a file).
+ * Sticky: once code is set, later smbcim_error_set calls are ignored. */
+typedef struct smbcim_error {
+    smbcim_status code;
+    char msg[1024];
+} smbcim_error;
+
+/* Sets err (if not yet set) and returns code, so callers can
+ * `return smbcim_error_set(err, WBEM_E_..., "fmt", ...)`. err may be NULL. */
+smbcim_status smbcim_error_set(smbcim_error *err, smbcim_status code,
+                               const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void smbcim_error_clear(smbcim_error *err);
+
+/* ------------------------------------------------------------------------
+ * CIM types and values (DSP0004).
+ */
+typedef enum cim_type {
+    CIM_T_NONE = 0,
+    CIM_T_BOOLEAN,
+    CIM_T_SINT8,
+    CIM_T_UINT8,
+    CIM_T_SINT16,
+    CIM_T_UINT16,
+    CIM_T_SINT32,
+    CIM_T_UINT32,
+    CIM_T_SINT64,
+    CIM_T_UINT64,
+    CIM_T_REAL32,
+    CIM_T_REAL64,
+    CIM_T_CHAR16,
+    CIM_T_STRING,
+    CIM_T_DATETIME,  /* DMTF string yyyymmddHHMMSS.mmmmmmsUUU in v.s */
+    CIM_T_REFERENCE, /* object path string in v.s */
+} cim_type;
+
+/* "uint32", "string", "datetime", "ref", ... */
+const char *cim_type_name(cim_type t);
+bool cim_type_is_signed(cim_type t);
+bool cim_type_is_unsigned(cim_type t);
+bool cim_type_is_integer(cim_type t);
+bool cim_type_is_stringlike(cim_type t); /* string, datetime, reference, char16 */
+
+/* A tagged value.  null = true means NULL (v unused).  For arrays
+ * (array = true) v.elems points to count values of the same type, none of
+ * them arrays.  Strings are UTF-8 and NUL-terminated; char16 is kept as a
+ * one-character UTF-8 string. */
+typedef struct cim_value {
+    cim_type type;
+    bool null;
+    bool array;
+    uint32_t count;
+    union {
+        bool b;
+        int64_t i;  /* signed integer types */
+        uint64_t u; /* unsigned integer types */
+        double r;   /* real32, real64 */
+        const char *s;
+        const struct cim_value *elems;
+    } v;
+} cim_value;
+
+/* ------------------------------------------------------------------------
+ * Class declarations, built from the MOF under schema/ (the single source of
+ * truth) when a context opens.  Read-only for users of the API.
+ */
+typedef struct cim_qualifier {
+    const char *name;  /* as spelled in the MOF */
+    cim_value value;   /* boolean qualifiers without a value are TRUE */
+    bool tosubclass;   /* propagates to subclasses (DSP0004 flavor) */
+} cim_qualifier;
+
+typedef struct cim_property {
+    const char *name;
+    cim_type type;
+    bool array;
+    const char *ref_class;   /* class a REF property points to, else NULL */
+    const cim_qualifier *quals; /* qualifiers given on this declaration */
+    size_t nquals;
+    const char *origin;      /* class that first declared the property */
+    bool local;              /* declared or overridden in this class */
+    bool key;                /* has Key (possibly through override) */
+    cim_value defval;        /* default value; null if none */
+} cim_property;
+
+typedef struct cim_class {
+    const char *name;
+    const char *super_name;       /* NULL for a root class */
+    const struct cim_class *super;
+    const cim_qualifier *quals;   /* qualifiers given on this class */
+    size_t nquals;
+    const cim_property *props;    /* all properties, inherited first, in MOF order */
+    size_t nprops;
+    size_t nkeys;
+    bool abstract;
+    bool association;             /* Association qualifier, here or inherited */
+    const char *mof_file;         /* schema file it came from */
+    unsigned mof_line;
+} cim_class;
+
+/* Index of property `name` (case-insensitive) in cls->props, or -1. */
+int cim_class_prop_index(const cim_class *cls, const char *name);
+/* true when cls is `ancestor` or derives from it (case-insensitive). */
+bool cim_class_is_a(const cim_class *cls, const char *ancestor);
+/* Qualifier `name` on the class (searching superclasses for propagated
+ * ones), or NULL. */
+const cim_qualifier *cim_class_qualifier(const cim_class *cls, const char *name);
+/* Qualifier on a property declaration (searching the overridden
+ * declarations in superclasses), or NULL. */
+const cim_qualifier *cim_property_qualifier(const cim_class *cls, size_t prop,
+                                            const char *name);
+
+/* ------------------------------------------------------------------------
+ * Instances.  values[i] belongs to cls->props[i].  A property left out by a
+ * SELECT property list has present[i] == false (and is printed by no
+ * formatter); present == NULL means all properties are present.
+ * relpath/path are the WMI __RELPATH/__PATH, NULL when the instance cannot be
+ * identified (a property list without all the keys).
+ */
+typedef struct cim_instance {
+    const cim_class *cls;
+    cim_value *values;
+    const bool *present;
+    const char *relpath;
+    const char *path;
+} cim_instance;
+
+/* The WMI system properties of an object, in the order Windows lists them
+ * (__GENUS, __CLASS, __SUPERCLASS, __DYNASTY, __RELPATH, __PROPERTY_COUNT,
+ * __DERIVATION, __SERVER, __NAMESPACE, __PATH). */
+#define SMBCIM_NSYSPROPS 10
+typedef struct smbcim_sysprop {
+    const char *name;
+    cim_value value;
+} smbcim_sysprop;
+
+/* ------------------------------------------------------------------------
+ * Contexts and requests.
+ */
+typedef struct smbcim_ctx smbcim_ctx;
+
+/* Opens a context over a snapshot file (format: docs/snapshot-format.md).
+ * Returns NULL with err set on failure. */
+smbcim_ctx *smbcim_open_snapshot(const char *path, smbcim_error *err);
+/* Same, from a snapshot held in memory (len bytes, need not be NUL-ended);
+ * `origin` names it in error messages. */
+smbcim_ctx *smbcim_open_snapshot_buffer(const char *buf, size_t len,
+                                        const char *origin, smbcim_error *err);
+/* A context with the schema only (classes, class queries); every instance
+ * enumeration is empty.  Used for `smbcim classes` / `smbcim class`. */
+smbcim_ctx *smbcim_open_schema_only(smbcim_error *err);
+void smbcim_close(smbcim_ctx *ctx);
+
+/* Server name used in __SERVER / __PATH (upper case). */
+const char *smbcim_server_name(const smbcim_ctx *ctx);
+/* The namespace: "root\\cimv2". */
+const char *smbcim_namespace(void);
+
+/* All classes, in schema order. */
+size_t smbcim_class_count(const smbcim_ctx *ctx);
+const cim_class *smbcim_class_at(const smbcim_ctx *ctx, size_t i);
+/* Class by name (case-insensitive) or NULL. */
+const cim_class *smbcim_class_find(const smbcim_ctx *ctx, const char *name);
+
+/* A request's answer: instances, or class declarations (ClassDefsOnly). */
+typedef struct smbcim_result {
+    size_t count;
+    const cim_instance **instances; /* count entries, or NULL when classes */
+    const cim_class **classes;      /* count entries when is_classes */
+    bool is_classes;
+    /* Properties the request asked for, in request order (a SELECT list);
+     * NULL for SELECT * and non-SELECT requests. */
+    const char **select_props;
+    size_t nselect_props;
+} smbcim_result;
+
+/* Runs a WQL query (SELECT, ASSOCIATORS OF, REFERENCES OF).  On success
+ * *out owns everything it points to.  An empty result is success. */
+smbcim_status smbcim_exec_query(smbcim_ctx *ctx, const char *wql,
+                                smbcim_result **out, smbcim_error *err);
+/* GetObject: an instance path (full, namespace-relative or relative) gives
+ * one instance, a class path gives a class declaration. */
+smbcim_status smbcim_get_object(smbcim_ctx *ctx, const char *path,
+                                smbcim_result **out, smbcim_error *err);
+/* Enumerates a class and its subclasses (= SELECT * FROM cls). */
+smbcim_status smbcim_enum_instances(smbcim_ctx *ctx, const char *cls,
+                                    smbcim_result **out, smbcim_error *err);
+void smbcim_result_free(smbcim_result *res);
+
+/* System properties of instance i of res (10 entries, see above); the
+ * strings live in res. */
+void smbcim_instance_sysprops(const smbcim_ctx *ctx, const smbcim_result *res,
+                              const cim_instance *inst,
+                              smbcim_sysprop out[SMBCIM_NSYSPROPS]);
+/* Same for a class object (__GENUS 1). */
+void smbcim_class_sysprops(const smbcim_ctx *ctx, const cim_class *cls,
+                           smbcim_sysprop out[SMBCIM_NSYSPROPS]);
+
+/* ------------------------------------------------------------------------
+ * Text forms, each returned as a malloc()ed string the caller free()s.
+ */
+/* A class as MOF source (qualifiers, local properties). */
+char *smbcim_class_mof(const cim_class *cls);
+/* An instance as GetObjectText prints it (NULL properties omitted). */
+char *smbcim_instance_mof(const cim_instance *inst);
+/* A value as text: NULL -> NULL; booleans TRUE/FALSE; integers decimal;
+ * strings and paths raw; arrays {a,b}. */
+char *smbcim_value_text(const cim_value *v);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,497 @@
+/*
+ * base.c - allocation helpers, the arena, sc_buf, sc_vec, UTF-8 case
+ * folding and the case-insensitive hash map.
+ */
+#include "base/base.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void oom(size_t n)
+{
+    fprintf(stderr, "smbcim: out of memory (allocating %zu bytes)\n", n);
+    abort();
+}
+
+void *sc_xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p)
+        oom(n);
+    return p;
+}
+
+void *sc_xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p)
+        oom(n * size);
+    return p;
+}
+
+void *sc_xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q)
+        oom(n);
+    return q;
+}
+
+char *sc_xstrdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = sc_xmalloc(n);
+    memcpy(d, s, n);
+    return d;
+}
+
+/* ---- arena ---------------------------------------------------------------
+ * A chain of blocks; requests larger than a quarter block get a block of
+ * their own so that big arrays do not waste the tail of the current block. */
+#define ARENA_BLOCK (64 * 1024)
+
+struct arena_block {
+    struct arena_block *next;
+    size_t size;
+    size_t used;
+    _Alignas(16) unsigned char data[];
+};
+
+struct sc_arena {
+    struct arena_block *head;
+    size_t reserved;
+};
+
+sc_arena *sc_arena_new(void)
+{
+    return sc_xcalloc(1, sizeof(sc_arena));
+}
+
+void sc_arena_free(sc_arena *a)
+{
+    if (!a)
+        return;
+    struct arena_block *b = a->head;
+    while (b) {
+        struct arena_block *n = b->next;
+        free(b);
+        b = n;
+    }
+    free(a);
+}
+
+static struct arena_block *new_block(sc_arena *a, size_t size)
+{
+    struct arena_block *b = sc_xmalloc(sizeof(*b) + size);
+    b->size = size;
+    b->used = 0;
+    a->reserved += size;
+    return b;
+}
+
+void *sc_alloc(sc_arena *a, size_t n)
+{
+    n = (n + 15) & ~(size_t)15;
+    if (n == 0)
+        n = 16;
+    struct arena_block *b = a->head;
+    if (!b || b->size - b->used < n) {
+        if (n > ARENA_BLOCK / 4) {
+            struct arena_block *big = new_block(a, n);
+            big->used = n;
+            if (b) { /* keep the current block first */
+                big->next = b->next;
+                b->next = big;
+            } else {
+                big->next = NULL;
+                a->head = big;
+            }
+            memset(big->data, 0, n);
+            return big->data;
+        }
+        b = new_block(a, ARENA_BLOCK);
+        b->next = a->head;
+        a->head = b;
+    }
+    void *p = b->data + b->used;
+    b->used += n;
+    memset(p, 0, n);
+    return p;
+}
+
+void *sc_alloc_array(sc_arena *a, size_t n, size_t size)
+{
+    if (size && n > SIZE_MAX / size)
+        oom(SIZE_MAX);
+    return sc_alloc(a, n * size);
+}
+
+char *sc_strndup(sc_arena *a, const char *s, size_t n)
+{
+    char *d = sc_alloc(a, n + 1);
+    memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
+}
+
+char *sc_strdup(sc_arena *a, const char *s)
+{
+    return s ? sc_strndup(a, s, strlen(s)) : NULL;
+}
+
+char *sc_sprintf(sc_arena *a, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        n = 0;
+    char *d = sc_alloc(a, (size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(d, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return d;
+}
+
+size_t sc_arena_bytes(const sc_arena *a)
+{
+    return a ? a->reserved : 0;
+}
+
+/* ---- sc_buf -------------------------------------------------------------- */
+void sc_buf_init(sc_buf *b)
+{
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+}
+
+void sc_buf_free(sc_buf *b)
+{
+    free(b->data);
+    sc_buf_init(b);
+}
+
+void sc_buf_reset(sc_buf *b)
+{
+    b->len = 0;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
+static void buf_reserve(sc_buf *b, size_t extra)
+{
+    if (b->len + extra + 1 <= b->cap)
+        return;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < b->len + extra + 1)
+        cap *= 2;
+    b->data = sc_xrealloc(b->data, cap);
+    b->cap = cap;
+}
+
+void sc_buf_add(sc_buf *b, const char *s, size_t n)
+{
+    buf_reserve(b, n);
+    if (n)
+        memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+void sc_buf_puts(sc_buf *b, const char *s)
+{
+    sc_buf_add(b, s, strlen(s));
+}
+
+void sc_buf_putc(sc_buf *b, char c)
+{
+    buf_reserve(b, 1);
+    b->data[b->len++] = c;
+    b->data[b->len] = '\0';
+}
+
+void sc_buf_vprintf(sc_buf *b, const char *fmt, va_list ap)
+{
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    if (n <= 0)
+        return;
+    buf_reserve(b, (size_t)n);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    b->len += (size_t)n;
+}
+
+void sc_buf_printf(sc_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    sc_buf_vprintf(b, fmt, ap);
+    va_end(ap);
+}
+
+char *sc_buf_take(sc_buf *b)
+{
+    if (!b->data)
+        return sc_xstrdup("");
+    char *d = b->data;
+    sc_buf_init(b);
+    return d;
+}
+
+/* ---- sc_vec -------------------------------------------------------------- */
+void sc_vec_push(sc_vec *v, void *item)
+{
+    if (v->len == v->cap) {
+        v->cap = v->cap ? v->cap * 2 : 16;
+        v->items = sc_xrealloc(v->items, v->cap * sizeof(void *));
+    }
+    v->items[v->len++] = item;
+}
+
+void sc_vec_free(sc_vec *v)
+{
+    free(v->items);
+    v->items = NULL;
+    v->len = v->cap = 0;
+}
+
+/* ---- UTF-8 ----------------------------------------------------------------- */
+uint32_t sc_utf8_next(const char **pp, const char *end)
+{
+    const unsigned char *p = (const unsigned char *)*pp;
+    const unsigned char *e = (const unsigned char *)end;
+    uint32_t c = p[0];
+    int need = 0;
+    uint32_t min = 0;
+    if (c < 0x80) {
+        *pp += 1;
+        return c;
+    } else if ((c & 0xE0) == 0xC0) {
+        need = 1; c &= 0x1F; min = 0x80;
+    } else if ((c & 0xF0) == 0xE0) {
+        need = 2; c &= 0x0F; min = 0x800;
+    } else if ((c & 0xF8) == 0xF0) {
+        need = 3; c &= 0x07; min = 0x10000;
+    } else {
+        *pp += 1;
+        return p[0];
+    }
+    if (e - p <= need)
+        goto bad;
+    for (int i = 1; i <= need; i++) {
+        if ((p[i] & 0xC0) != 0x80)
+            goto bad;
+        c = (c << 6) | (p[i] & 0x3F);
+    }
+    if (c < min || c > 0x10FFFF)
+        goto bad;
+    *pp += need + 1;
+    return c;
+bad:
+    *pp += 1;
+    return p[0];
+}
+
+uint32_t sc_fold(uint32_t c)
+{
+    if (c < 0x80)
+        return (c >= 'A' && c <= 'Z') ? c + 32 : c;
+    if (c >= 0xC0 && c <= 0xDE && c != 0xD7)
+        return c + 32;
+    if (c >= 0x100 && c <= 0x17F) {
+        /* Latin Extended-A: pairs, upper case even, except two runs where
+         * upper case is odd. */
+        if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E))
+            return (c & 1) ? c + 1 : c;
+        if (c == 0x130 || c == 0x131 || c == 0x138 || c == 0x149 || c == 0x17F)
+            return c;
+        if (c == 0x178)
+            return 0xFF;
+        return (c & 1) ? c : c + 1;
+    }
+    if (c >= 0x391 && c <= 0x3AB && c != 0x3A2)
+        return c + 32;
+    if (c >= 0x410 && c <= 0x42F)
+        return c + 32;
+    if (c >= 0x400 && c <= 0x40F)
+        return c + 80;
+    return c;
+}
+
+int sc_strnicmp_len(const char *a, size_t alen, const char *b, size_t blen)
+{
+    const char *ae = a + alen, *be = b + blen;
+    while (a < ae && b < be) {
+        uint32_t ca = sc_fold(sc_utf8_next(&a, ae));
+        uint32_t cb = sc_fold(sc_utf8_next(&b, be));
+        if (ca != cb)
+            return ca < cb ? -1 : 1;
+    }
+    if (a < ae)
+        return 1;
+    if (b < be)
+        return -1;
+    return 0;
+}
+
+int sc_stricmp(const char *a, const char *b)
+{
+    /* fast path: ASCII */
+    for (;; a++, b++) {
+        unsigned char ca = (unsigned char)*a, cb = (unsigned char)*b;
+        if ((ca | cb) & 0x80)
+            return sc_strnicmp_len(a, strlen(a), b, strlen(b));
+        if (ca >= 'A' && ca <= 'Z')
+            ca += 32;
+        if (cb >= 'A' && cb <= 'Z')
+            cb += 32;
+        if (ca != cb)
+            return ca < cb ? -1 : 1;
+        if (!ca)
+            return 0;
+    }
+}
+
+bool sc_streqi(const char *a, const char *b)
+{
+    if (a == b)
+        return true;
+    if (!a || !b)
+        return false;
+    return sc_stricmp(a, b) == 0;
+}
+
+uint64_t sc_hash_i(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    const char *end = s + strlen(s);
+    while (s < end) {
+        uint32_t c;
+        if ((unsigned char)*s < 0x80) {
+            c = (unsigned char)*s++;
+            if (c >= 'A' && c <= 'Z')
+                c += 32;
+        } else {
+            c = sc_fold(sc_utf8_next(&s, end));
+        }
+        h ^= c;
+        h *= 1099511628211ull;
+    }
+    return h ^ (h >> 29);
+}
+
+static void put_utf8(sc_buf *b, uint32_t c)
+{
+    char t[4];
+    if (c < 0x80) {
+        sc_buf_putc(b, (char)c);
+    } else if (c < 0x800) {
+        t[0] = (char)(0xC0 | (c >> 6));
+        t[1] = (char)(0x80 | (c & 0x3F));
+        sc_buf_add(b, t, 2);
+    } else if (c < 0x10000) {
+        t[0] = (char)(0xE0 | (c >> 12));
+        t[1] = (char)(0x80 | ((c >> 6) & 0x3F));
+        t[2] = (char)(0x80 | (c & 0x3F));
+        sc_buf_add(b, t, 3);
+    } else {
+        t[0] = (char)(0xF0 | (c >> 18));
+        t[1] = (char)(0x80 | ((c >> 12) & 0x3F));
+        t[2] = (char)(0x80 | ((c >> 6) & 0x3F));
+        t[3] = (char)(0x80 | (c & 0x3F));
+        sc_buf_add(b, t, 4);
+    }
+}
+
+void sc_buf_fold(sc_buf *b, const char *s)
+{
+    const char *end = s + strlen(s);
+    while (s < end) {
+        const char *start = s;
+        uint32_t c = sc_utf8_next(&s, end);
+        if (s - start == 1 && (unsigned char)*start >= 0x80) {
+            sc_buf_putc(b, *start); /* invalid byte: keep as is */
+            continue;
+        }
+        put_utf8(b, sc_fold(c));
+    }
+}
+
+/* ---- map ----------------------------------------------------------------- */
+struct sc_map_slot {
+    const char *key;
+    uint64_t hash;
+    void *value;
+};
+
+void sc_map_init(sc_map *m)
+{
+    m->slots = NULL;
+    m->cap = 0;
+    m->len = 0;
+}
+
+void sc_map_free(sc_map *m)
+{
+    free(m->slots);
+    sc_map_init(m);
+}
+
+static struct sc_map_slot *map_find(const sc_map *m, const char *key, uint64_t h)
+{
+    size_t mask = m->cap - 1;
+    for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
+        struct sc_map_slot *s = &m->slots[i];
+        if (!s->key)
+            return s;
+        if (s->hash == h && sc_stricmp(s->key, key) == 0)
+            return s;
+    }
+}
+
+void *sc_map_get(const sc_map *m, const char *key)
+{
+    if (!m->cap)
+        return NULL;
+    struct sc_map_slot *s = map_find(m, key, sc_hash_i(key));
+    return s->key ? s->value : NULL;
+}
+
+static void map_grow(sc_map *m)
+{
+    size_t ncap = m->cap ? m->cap * 2 : 16;
+    struct sc_map_slot *old = m->slots;
+    size_t ocap = m->cap;
+    m->slots = sc_xcalloc(ncap, sizeof(*m->slots));
+    m->cap = ncap;
+    for (size_t i = 0; i < ocap; i++) {
+        if (old[i].key) {
+            struct sc_map_slot *s = map_find(m, old[i].key, old[i].hash);
+            *s = old[i];
+        }
+    }
+    free(old);
+}
+
+void *sc_map_put(sc_map *m, const char *key, void *value)
+{
+    if ((m->len + 1) * 4 >= m->cap * 3)
+        map_grow(m);
+    uint64_t h = sc_hash_i(key);
+    struct sc_map_slot *s = map_find(m, key, h);
+    if (s->key) {
+        void *prev = s->value;
+        s->value = value;
+        return prev;
+    }
+    s->key = key;
+    s->hash = h;
+    s->value = value;
+    m->len++;
+    return NULL;
+}

@@ -1,0 +1,92 @@
+/*
+ * base.h - leaf utilities shared by every module: the request arena,
+ * a growable string buffer, case-insensitive UTF-8 comparison and a small
+ * hash map.  Includes nothing else from src/.
+ *
+ * Out of memory: allocation failure is reported on stderr and aborts the
+ * process (sc_xmalloc).  Documented in docs/decisions.md.
+ */
+#ifndef SMBCIM_BASE_H
+#define SMBCIM_BASE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+void *sc_xmalloc(size_t n);
+void *sc_xcalloc(size_t n, size_t size);
+void *sc_xrealloc(void *p, size_t n);
+char *sc_xstrdup(const char *s);
+
+/* ---- arena: one per request; everything is freed at once ---------------- */
+typedef struct sc_arena sc_arena;
+sc_arena *sc_arena_new(void);
+void sc_arena_free(sc_arena *a);           /* NULL is fine */
+void *sc_alloc(sc_arena *a, size_t n);     /* zeroed, 16-byte aligned */
+void *sc_alloc_array(sc_arena *a, size_t n, size_t size); /* overflow-checked */
+char *sc_strdup(sc_arena *a, const char *s);
+char *sc_strndup(sc_arena *a, const char *s, size_t n);
+char *sc_sprintf(sc_arena *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+size_t sc_arena_bytes(const sc_arena *a);  /* bytes reserved, for benchmarks */
+
+/* ---- growable heap buffer (always NUL-terminated) ------------------------ */
+typedef struct sc_buf {
+    char *data;
+    size_t len;
+    size_t cap;
+} sc_buf;
+void sc_buf_init(sc_buf *b);
+void sc_buf_free(sc_buf *b);
+void sc_buf_reset(sc_buf *b);
+void sc_buf_add(sc_buf *b, const char *s, size_t n);
+void sc_buf_puts(sc_buf *b, const char *s);
+void sc_buf_putc(sc_buf *b, char c);
+void sc_buf_printf(sc_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void sc_buf_vprintf(sc_buf *b, const char *fmt, va_list ap);
+/* Hands the string to the caller (malloc()ed) and resets b. */
+char *sc_buf_take(sc_buf *b);
+
+/* ---- vector of pointers (heap) ------------------------------------------- */
+typedef struct sc_vec {
+    void **items;
+    size_t len;
+    size_t cap;
+} sc_vec;
+void sc_vec_push(sc_vec *v, void *item);
+void sc_vec_free(sc_vec *v);
+
+/* ---- UTF-8 and case-insensitive comparison ------------------------------ */
+/* Decodes one code point at *p and advances; invalid bytes decode as
+ * themselves (0x80..0xFF) one at a time, so any byte string compares. */
+uint32_t sc_utf8_next(const char **p, const char *end);
+/* Simple case folding (to lower case) for ASCII, Latin-1, Latin Extended-A,
+ * Greek and Cyrillic: the letters Windows admins meet in share and user
+ * names.  Other code points fold to themselves. */
+uint32_t sc_fold(uint32_t cp);
+/* strcmp-like, case-insensitive, by folded code point. */
+int sc_stricmp(const char *a, const char *b);
+int sc_strnicmp_len(const char *a, size_t alen, const char *b, size_t blen);
+bool sc_streqi(const char *a, const char *b);
+/* Hash of the folded string; equal for strings sc_streqi() calls equal. */
+uint64_t sc_hash_i(const char *s);
+/* Appends the folded form of s to b. */
+void sc_buf_fold(sc_buf *b, const char *s);
+
+/* ---- hash map: string key (case-insensitive) -> void* ------------------- */
+/* Keys are not copied: they must outlive the map (arena strings). */
+typedef struct sc_map {
+    struct sc_map_slot *slots;
+    size_t cap;  /* power of two */
+    size_t len;
+} sc_map;
+void sc_map_init(sc_map *m);
+void sc_map_free(sc_map *m);
+/* Returns the existing value for key, or NULL. */
+void *sc_map_get(const sc_map *m, const char *key);
+/* Inserts or replaces; returns the previous value or NULL. */
+void *sc_map_put(sc_map *m, const char *key, void *value);
+
+#endif

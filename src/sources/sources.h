@@ -1,0 +1,106 @@
+/*
+ * sources.h - the plain records every data source produces (a snapshot
+ * file now; the live Samba and MS-SRVS sources later), and the snapshot
+ * reader.  No CIM types here: providers turn these records into instances.
+ *
+ * Ownership: a sc_state and everything it points to live in the arena given
+ * to the function that made it.
+ */
+#ifndef SMBCIM_SOURCES_H
+#define SMBCIM_SOURCES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "smbcim.h"
+#include "base/base.h"
+
+typedef enum sc_share_kind {
+    SC_SHARE_DISK = 0,    /* STYPE_DISKTREE */
+    SC_SHARE_PRINTER = 1, /* STYPE_PRINTQ */
+    SC_SHARE_DEVICE = 2,  /* STYPE_DEVICE */
+    SC_SHARE_IPC = 3,     /* STYPE_IPC */
+} sc_share_kind;
+
+/* A point in time: seconds since the epoch (UTC) and microseconds. */
+typedef struct sc_time {
+    int64_t sec;
+    int32_t usec;
+    bool valid;
+} sc_time;
+
+typedef struct sc_share {
+    const char *name;
+    sc_share_kind kind;
+    bool administrative;
+    const char *path;     /* NULL when unknown */
+    const char *comment;  /* NULL when unknown */
+    uint32_t max_connections; /* 0 = unlimited */
+    bool max_known;       /* false when the source does not know the limit */
+} sc_share;
+
+/* A Samba server_id: which smbd process serves something. */
+typedef struct sc_server_id {
+    const char *pid;
+    const char *unique_id; /* may be NULL */
+} sc_server_id;
+
+typedef struct sc_session {
+    const char *session_id;
+    sc_server_id server;
+    int64_t uid;            /* -1 when unknown */
+    const char *username;   /* as Samba reports it (may carry DOMAIN\) */
+    const char *remote_machine;
+    const char *hostname;   /* "ipv4:IP:PORT" */
+    const char *dialect;    /* "SMB3_11", "NT1", ... or NULL */
+    sc_time creation_time;  /* Samba 4.20+; invalid otherwise */
+} sc_session;
+
+typedef struct sc_tcon {
+    const char *tcon_id;
+    const char *service;    /* share name as connected */
+    const char *session_id;
+    sc_server_id server;
+    const char *machine;
+    sc_time connected_at;
+} sc_tcon;
+
+typedef struct sc_open {
+    sc_server_id server;
+    int64_t uid;
+    const char *service_path;
+    const char *filename;
+    uint32_t access_mask;
+    sc_time opened_at;
+} sc_open;
+
+typedef struct sc_state {
+    const char *server_name;  /* as given; providers upper-case it */
+    sc_time taken_at;
+    sc_share *shares;
+    size_t nshares;
+    sc_session *sessions;
+    size_t nsessions;
+    sc_tcon *tcons;
+    size_t ntcons;
+    sc_open *opens;
+    size_t nopens;
+} sc_state;
+
+/* Parses an ISO 8601 timestamp as Samba prints it:
+ * "2026-11-24T12:00:00.000000+00:00", "+0000" offsets, "Z", or no
+ * fraction.  Returns false on anything else. */
+bool sc_time_parse(const char *s, sc_time *out);
+
+/* Reads a snapshot document (docs/snapshot-format.md) from memory.
+ * Errors: WBEM_E_INVALID_PARAMETER with the JSON path of the fault
+ * ("$.smbstatus.tcons.\"123\".service: expected a string") or the
+ * line/column of a JSON syntax error.  Unknown keys are ignored; a
+ * missing required key or one of the wrong type is an error. */
+smbcim_status sc_snapshot_parse(sc_arena *a, const char *buf, size_t len,
+                                const char *origin, sc_state **out,
+                                smbcim_error *err);
+/* Same, reading the file at path (errors name the file). */
+smbcim_status sc_snapshot_load(sc_arena *a, const char *path, sc_state **out,
+                               smbcim_error *err);
+
+#endif
