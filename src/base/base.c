@@ -434,12 +434,35 @@ void sc_map_init(sc_map *m)
     m->slots = NULL;
     m->cap = 0;
     m->len = 0;
+    m->exact = false;
+}
+
+void sc_map_init_exact(sc_map *m)
+{
+    sc_map_init(m);
+    m->exact = true;
+}
+
+static uint64_t hash_exact(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ull;
+    }
+    return h ^ (h >> 29);
+}
+
+static uint64_t map_hash(const sc_map *m, const char *key)
+{
+    return m->exact ? hash_exact(key) : sc_hash_i(key);
 }
 
 void sc_map_free(sc_map *m)
 {
     free(m->slots);
-    sc_map_init(m);
+    m->slots = NULL;
+    m->cap = m->len = 0;
 }
 
 static struct sc_map_slot *map_find(const sc_map *m, const char *key, uint64_t h)
@@ -449,7 +472,8 @@ static struct sc_map_slot *map_find(const sc_map *m, const char *key, uint64_t h
         struct sc_map_slot *s = &m->slots[i];
         if (!s->key)
             return s;
-        if (s->hash == h && sc_stricmp(s->key, key) == 0)
+        if (s->hash == h &&
+            (m->exact ? strcmp(s->key, key) : sc_stricmp(s->key, key)) == 0)
             return s;
     }
 }
@@ -458,7 +482,7 @@ void *sc_map_get(const sc_map *m, const char *key)
 {
     if (!m->cap)
         return NULL;
-    struct sc_map_slot *s = map_find(m, key, sc_hash_i(key));
+    struct sc_map_slot *s = map_find(m, key, map_hash(m, key));
     return s->key ? s->value : NULL;
 }
 
@@ -482,7 +506,7 @@ void *sc_map_put(sc_map *m, const char *key, void *value)
 {
     if ((m->len + 1) * 4 >= m->cap * 3)
         map_grow(m);
-    uint64_t h = sc_hash_i(key);
+    uint64_t h = map_hash(m, key);
     struct sc_map_slot *s = map_find(m, key, h);
     if (s->key) {
         void *prev = s->value;

@@ -81,8 +81,10 @@ typedef struct sc_map {
     struct sc_map_slot *slots;
     size_t cap;  /* power of two */
     size_t len;
+    bool exact;  /* keys compare byte for byte (sc_map_init_exact) */
 } sc_map;
 void sc_map_init(sc_map *m);
+void sc_map_init_exact(sc_map *m);
 void sc_map_free(sc_map *m);
 /* Returns the existing value for key, or NULL. */
 void *sc_map_get(const sc_map *m, const char *key);

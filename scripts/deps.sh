@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs what building and testing smbcim needs, from Debian 12 packages.
+# Idempotent: does nothing when everything is already there.
+set -eu
+PKGS="build-essential pkg-config libjansson-dev libcmocka-dev clang llvm libclang-rt-14-dev python3 valgrind"
+missing=()
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "smbcim: need root to install: ${missing[*]}" >&2
+        exit 1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

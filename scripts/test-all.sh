@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it:
+#   1. gcc build (-Werror) and every test layer      (make check)
+#   2. clang build (-Werror)
+#   3. the test layers again under ASan + UBSan      (make SAN=1 check)
+#   4. the unit tests under valgrind (memcheck, leaks are errors)
+#   5. a short libFuzzer run of every fuzz target    (tests/fuzz/run.sh)
+# Ends with one line "N passed, N failed" over all of them.
+set -u
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh || exit 1
+jobs=$(nproc 2>/dev/null || echo 2)
+total_p=0
+total_f=0
+add() { # add "<log>"
+    local line p f
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$1" | tail -1)
+    p=$(echo "$line" | sed -n 's/^\([0-9]*\) passed.*/\1/p')
+    f=$(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
+    total_p=$((total_p + ${p:-0}))
+    total_f=$((total_f + ${f:-1}))
+}
+log=$(mktemp -d)
+trap 'rm -rf "$log"' EXIT
+
+echo "== gcc build and tests"
+if make -j"$jobs" CC=gcc all unit >"$log/gcc-build" 2>&1; then
+    make CC=gcc check 2>&1 | tee "$log/gcc"
+    add "$log/gcc"
+else
+    tail -40 "$log/gcc-build"; total_f=$((total_f + 1))
+fi
+
+echo "== clang build (-Werror)"
+if make -j"$jobs" CC=clang BUILD=build-clang all unit >"$log/clang" 2>&1; then
+    echo "1 passed, 0 failed" >>"$log/clang"; echo "clang build ok"
+else
+    tail -40 "$log/clang"; echo "0 passed, 1 failed" >>"$log/clang"
+fi
+add "$log/clang"
+
+echo "== ASan + UBSan"
+if make -j"$jobs" CC=gcc SAN=1 all unit >"$log/san-build" 2>&1; then
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        make CC=gcc SAN=1 check 2>&1 | tee "$log/san"
+    add "$log/san"
+else
+    tail -40 "$log/san-build"; total_f=$((total_f + 1))
+fi
+
+echo "== valgrind (unit tests and a CLI run)"
+vp=0; vf=0
+for t in build/tests/test_*; do
+    if SMBCIM_SRCDIR=$PWD valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+        "$t" >"$log/vg-$(basename "$t")" 2>&1; then vp=$((vp + 1)); else vf=$((vf + 1)); tail -30 "$log/vg-$(basename "$t")"; fi
+done
+if valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+    build/smbcim --snapshot tests/fixtures/fs01.json --format json query "ASSOCIATORS OF {Win32_Share.Name=\"Projects\"}" >/dev/null 2>"$log/vg-cli"; then
+    vp=$((vp + 1)); else vf=$((vf + 1)); cat "$log/vg-cli"; fi
+echo "valgrind: $vp passed, $vf failed"
+total_p=$((total_p + vp)); total_f=$((total_f + vf))
+
+echo "== fuzz (short runs)"
+bash tests/fuzz/run.sh 2>&1 | tee "$log/fuzz"
+add "$log/fuzz"
+
+echo "== summary"
+echo "$total_p passed, $total_f failed"
+[ "$total_f" -eq 0 ]

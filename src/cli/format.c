@@ -1,0 +1,432 @@
+/*
+ * format.c - table (PowerShell Format-Table), list (wmic /format:list),
+ * json, csv (RFC 4180, with wmic's Node column) and mof (GetObjectText).
+ * NULL prints as nothing (null in JSON).  docs/cli.md shows each format.
+ */
+#include "cli/format.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ---- helpers ------------------------------------------------------------- */
+static bool prop_shown(const cim_instance *inst, size_t i)
+{
+    return !inst->present || inst->present[i];
+}
+
+/* Text of a value; NULL -> "" (caller frees the result). */
+static char *value_text(const cim_value *v)
+{
+    char *t = smbcim_value_text(v);
+    return t ? t : strdup("");
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    const char *const *x = a, *const *y = b;
+    return strcasecmp(*x, *y);
+}
+
+/* Indices of the shown properties of inst: in the SELECT list order when
+ * there is one, else class order; sorted by name when `alpha`. */
+static size_t shown_props(const smbcim_result *res, const cim_instance *inst, bool alpha,
+                          size_t *idx)
+{
+    const cim_class *c = inst->cls;
+    size_t n = 0;
+    if (res->select_props) {
+        for (size_t k = 0; k < res->nselect_props; k++) {
+            int i = cim_class_prop_index(c, res->select_props[k]);
+            if (i < 0)
+                continue;
+            bool dup = false;
+            for (size_t j = 0; j < n; j++)
+                dup |= idx[j] == (size_t)i;
+            if (!dup)
+                idx[n++] = (size_t)i;
+        }
+    } else {
+        for (size_t i = 0; i < c->nprops; i++)
+            if (prop_shown(inst, i))
+                idx[n++] = i;
+    }
+    if (alpha) {
+        const char *names[n ? n : 1];
+        for (size_t j = 0; j < n; j++)
+            names[j] = c->props[idx[j]].name;
+        qsort(names, n, sizeof(names[0]), cmp_names);
+        for (size_t j = 0; j < n; j++)
+            idx[j] = (size_t)cim_class_prop_index(c, names[j]);
+    }
+    return n;
+}
+
+static void json_string(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '"': fputs("\\\"", out); break;
+        case '\\': fputs("\\\\", out); break;
+        case '\n': fputs("\\n", out); break;
+        case '\r': fputs("\\r", out); break;
+        case '\t': fputs("\\t", out); break;
+        case '\b': fputs("\\b", out); break;
+        case '\f': fputs("\\f", out); break;
+        default:
+            if (*p < 0x20)
+                fprintf(out, "\\u%04x", *p);
+            else
+                fputc(*p, out);
+        }
+    }
+    fputc('"', out);
+}
+
+static void json_scalar(FILE *out, const cim_value *v)
+{
+    switch (v->type) {
+    case CIM_T_BOOLEAN:
+        fputs(v->v.b ? "true" : "false", out);
+        break;
+    case CIM_T_SINT8: case CIM_T_SINT16: case CIM_T_SINT32: case CIM_T_SINT64:
+        fprintf(out, "%" PRId64, v->v.i);
+        break;
+    case CIM_T_UINT8: case CIM_T_UINT16: case CIM_T_UINT32: case CIM_T_UINT64:
+        fprintf(out, "%" PRIu64, v->v.u);
+        break;
+    case CIM_T_REAL32: case CIM_T_REAL64:
+        fprintf(out, "%.17g", v->v.r);
+        break;
+    default:
+        json_string(out, v->v.s ? v->v.s : "");
+    }
+}
+
+static void json_value(FILE *out, const cim_value *v)
+{
+    if (v->null) {
+        fputs("null", out);
+    } else if (v->array) {
+        fputc('[', out);
+        for (uint32_t i = 0; i < v->count; i++) {
+            if (i)
+                fputc(',', out);
+            json_scalar(out, &v->v.elems[i]);
+        }
+        fputc(']', out);
+    } else {
+        json_scalar(out, v);
+    }
+}
+
+/* ---- table --------------------------------------------------------------- */
+static bool right_aligned(cim_type t)
+{
+    return t != CIM_T_BOOLEAN && !cim_type_is_stringlike(t);
+}
+
+static void table_group(FILE *out, const smbcim_result *res, size_t from, size_t to)
+{
+    const cim_instance *first = res->instances[from];
+    const cim_class *c = first->cls;
+    size_t idx[c->nprops ? c->nprops : 1];
+    size_t n = shown_props(res, first, false, idx);
+    size_t width[n ? n : 1];
+    size_t rows = to - from;
+    char **cells = calloc(rows * n + 1, sizeof(char *));
+    for (size_t j = 0; j < n; j++)
+        width[j] = strlen(c->props[idx[j]].name);
+    for (size_t r = 0; r < rows; r++) {
+        for (size_t j = 0; j < n; j++) {
+            char *t = value_text(&res->instances[from + r]->values[idx[j]]);
+            cells[r * n + j] = t;
+            if (strlen(t) > width[j])
+                width[j] = strlen(t);
+        }
+    }
+    for (int line = 0; line < 2; line++) {
+        for (size_t j = 0; j < n; j++) {
+            const cim_property *p = &c->props[idx[j]];
+            size_t len = strlen(p->name);
+            bool last = j + 1 == n;
+            if (line == 0) {
+                if (right_aligned(p->type))
+                    fprintf(out, "%*s%s", (int)(width[j] - len), "", p->name);
+                else
+                    fprintf(out, "%s%*s", p->name, last ? 0 : (int)(width[j] - len), "");
+            } else {
+                if (right_aligned(p->type))
+                    fprintf(out, "%*s", (int)(width[j] - len), "");
+                for (size_t k = 0; k < len; k++)
+                    fputc('-', out);
+                if (!right_aligned(p->type) && !last)
+                    fprintf(out, "%*s", (int)(width[j] - len), "");
+            }
+            if (!last)
+                fputc(' ', out);
+        }
+        fputc('\n', out);
+    }
+    for (size_t r = 0; r < rows; r++) {
+        for (size_t j = 0; j < n; j++) {
+            const char *t = cells[r * n + j];
+            bool last = j + 1 == n;
+            if (right_aligned(c->props[idx[j]].type))
+                fprintf(out, "%*s", (int)width[j], t);
+            else
+                fprintf(out, "%-*s", last ? 0 : (int)width[j], t);
+            if (!last)
+                fputc(' ', out);
+            free(cells[r * n + j]);
+        }
+        fputc('\n', out);
+    }
+    free(cells);
+}
+
+static void print_class_rows(FILE *out, const smbcim_result *res)
+{
+    size_t w = strlen("Name");
+    for (size_t i = 0; i < res->count; i++)
+        if (strlen(res->classes[i]->name) > w)
+            w = strlen(res->classes[i]->name);
+    fprintf(out, "%-*s Superclass\n", (int)w, "Name");
+    fprintf(out, "%-*s ----------\n", (int)w, "----");
+    for (size_t i = 0; i < res->count; i++) {
+        const cim_class *c = res->classes[i];
+        fprintf(out, "%-*s %s\n", (int)w, c->name, c->super_name ? c->super_name : "");
+    }
+}
+
+static void print_table(FILE *out, const smbcim_ctx *ctx, const smbcim_result *res)
+{
+    (void)ctx;
+    if (res->is_classes) {
+        if (res->count)
+            print_class_rows(out, res);
+        return;
+    }
+    size_t from = 0;
+    for (size_t i = 1; i <= res->count; i++) {
+        if (i == res->count || res->instances[i]->cls != res->instances[from]->cls) {
+            if (from)
+                fputc('\n', out);
+            table_group(out, res, from, i);
+            from = i;
+        }
+    }
+}
+
+/* ---- list ---------------------------------------------------------------- */
+static void print_list(FILE *out, const smbcim_ctx *ctx, const smbcim_result *res)
+{
+    (void)ctx;
+    for (size_t i = 0; i < res->count; i++) {
+        fputs("\n\n", out);
+        if (res->is_classes) {
+            const cim_class *c = res->classes[i];
+            fprintf(out, "Name=%s\nSuperclass=%s\n", c->name, c->super_name ? c->super_name : "");
+            continue;
+        }
+        const cim_instance *inst = res->instances[i];
+        size_t idx[inst->cls->nprops ? inst->cls->nprops : 1];
+        size_t n = shown_props(res, inst, true, idx);
+        for (size_t j = 0; j < n; j++) {
+            char *t = value_text(&inst->values[idx[j]]);
+            fprintf(out, "%s=%s\n", inst->cls->props[idx[j]].name, t);
+            free(t);
+        }
+    }
+    if (res->count)
+        fputs("\n\n", out);
+}
+
+/* ---- csv ----------------------------------------------------------------- */
+static void csv_field(FILE *out, const char *s)
+{
+    bool quote = strpbrk(s, ",\"\r\n") != NULL || (s[0] == ' ') ||
+                 (s[0] && s[strlen(s) - 1] == ' ');
+    if (!quote) {
+        fputs(s, out);
+        return;
+    }
+    fputc('"', out);
+    for (const char *p = s; *p; p++) {
+        if (*p == '"')
+            fputc('"', out);
+        fputc(*p, out);
+    }
+    fputc('"', out);
+}
+
+static void print_csv(FILE *out, const smbcim_ctx *ctx, const smbcim_result *res)
+{
+    if (res->is_classes) {
+        fputs("Name,Superclass\r\n", out);
+        for (size_t i = 0; i < res->count; i++) {
+            csv_field(out, res->classes[i]->name);
+            fputc(',', out);
+            csv_field(out, res->classes[i]->super_name ? res->classes[i]->super_name : "");
+            fputs("\r\n", out);
+        }
+        return;
+    }
+    const cim_class *hdr = NULL;
+    for (size_t i = 0; i < res->count; i++) {
+        const cim_instance *inst = res->instances[i];
+        size_t idx[inst->cls->nprops ? inst->cls->nprops : 1];
+        size_t n = shown_props(res, inst, true, idx);
+        if (inst->cls != hdr) {
+            /* a new header when the class changes (superclass queries) */
+            if (hdr)
+                fputs("\r\n", out);
+            fputs("Node", out);
+            for (size_t j = 0; j < n; j++) {
+                fputc(',', out);
+                csv_field(out, inst->cls->props[idx[j]].name);
+            }
+            fputs("\r\n", out);
+            hdr = inst->cls;
+        }
+        csv_field(out, smbcim_server_name(ctx));
+        for (size_t j = 0; j < n; j++) {
+            char *t = value_text(&inst->values[idx[j]]);
+            fputc(',', out);
+            csv_field(out, t);
+            free(t);
+        }
+        fputs("\r\n", out);
+    }
+}
+
+/* ---- json ---------------------------------------------------------------- */
+static void json_sysprops(FILE *out, const smbcim_sysprop *sp)
+{
+    for (int k = 0; k < SMBCIM_NSYSPROPS; k++) {
+        if (k)
+            fputc(',', out);
+        json_string(out, sp[k].name);
+        fputc(':', out);
+        json_value(out, &sp[k].value);
+    }
+}
+
+static void json_class(FILE *out, const smbcim_ctx *ctx, const cim_class *c)
+{
+    smbcim_sysprop sp[SMBCIM_NSYSPROPS];
+    smbcim_class_sysprops(ctx, c, sp);
+    fputc('{', out);
+    json_sysprops(out, sp);
+    fputs(",\"Abstract\":", out);
+    fputs(c->abstract ? "true" : "false", out);
+    fputs(",\"Association\":", out);
+    fputs(c->association ? "true" : "false", out);
+    fputs(",\"Properties\":[", out);
+    for (size_t i = 0; i < c->nprops; i++) {
+        const cim_property *p = &c->props[i];
+        if (i)
+            fputc(',', out);
+        fputs("{\"Name\":", out);
+        json_string(out, p->name);
+        fputs(",\"Type\":", out);
+        json_string(out, cim_type_name(p->type));
+        if (p->ref_class) {
+            fputs(",\"ReferenceClass\":", out);
+            json_string(out, p->ref_class);
+        }
+        fprintf(out, ",\"Array\":%s,\"Key\":%s,\"ClassOrigin\":", p->array ? "true" : "false",
+                p->key ? "true" : "false");
+        json_string(out, p->origin ? p->origin : c->name);
+        fputc('}', out);
+    }
+    fputs("]}", out);
+}
+
+static void print_json(FILE *out, const smbcim_ctx *ctx, const smbcim_result *res)
+{
+    fputc('[', out);
+    for (size_t i = 0; i < res->count; i++) {
+        fputs(i ? ",\n" : "\n", out);
+        if (res->is_classes) {
+            json_class(out, ctx, res->classes[i]);
+            continue;
+        }
+        const cim_instance *inst = res->instances[i];
+        smbcim_sysprop sp[SMBCIM_NSYSPROPS];
+        smbcim_instance_sysprops(ctx, res, inst, sp);
+        fputc('{', out);
+        json_sysprops(out, sp);
+        size_t idx[inst->cls->nprops ? inst->cls->nprops : 1];
+        size_t n = shown_props(res, inst, false, idx);
+        for (size_t j = 0; j < n; j++) {
+            fputc(',', out);
+            json_string(out, inst->cls->props[idx[j]].name);
+            fputc(':', out);
+            json_value(out, &inst->values[idx[j]]);
+        }
+        fputc('}', out);
+    }
+    fputs(res->count ? "\n]\n" : "]\n", out);
+}
+
+/* ---- mof ----------------------------------------------------------------- */
+static void print_mof(FILE *out, const smbcim_ctx *ctx, const smbcim_result *res)
+{
+    (void)ctx;
+    for (size_t i = 0; i < res->count; i++) {
+        char *t = res->is_classes ? smbcim_class_mof(res->classes[i])
+                                  : smbcim_instance_mof(res->instances[i]);
+        if (i)
+            fputc('\n', out);
+        fputs(t, out);
+        free(t);
+    }
+}
+
+static const cli_formatter formatters[] = {
+    {"table", print_table},
+    {"list", print_list},
+    {"json", print_json},
+    {"csv", print_csv},
+    {"mof", print_mof},
+};
+
+const cli_formatter *cli_formatter_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof(formatters) / sizeof(formatters[0]); i++)
+        if (strcmp(formatters[i].name, name) == 0)
+            return &formatters[i];
+    return NULL;
+}
+
+void cli_print_names(FILE *out, const smbcim_result *res, bool json)
+{
+    if (json)
+        fputc('[', out);
+    for (size_t i = 0; i < res->count; i++) {
+        const char *p = res->is_classes ? res->classes[i]->name : res->instances[i]->path;
+        if (!p)
+            continue;
+        if (json) {
+            fputs(i ? ",\n" : "\n", out);
+            json_string(out, p);
+        } else {
+            fprintf(out, "%s\n", p);
+        }
+    }
+    if (json)
+        fputs(res->count ? "\n]\n" : "]\n", out);
+}
+
+void cli_print_class_list(FILE *out, const smbcim_ctx *ctx, const cli_formatter *f)
+{
+    size_t n = smbcim_class_count(ctx);
+    const cim_class *list[n ? n : 1];
+    for (size_t i = 0; i < n; i++)
+        list[i] = smbcim_class_at(ctx, i);
+    smbcim_result res = {.count = n, .classes = list, .is_classes = true};
+    f->print(out, ctx, &res);
+}

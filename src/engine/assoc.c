@@ -1,0 +1,333 @@
+/*
+ * assoc.c - ASSOCIATORS OF and REFERENCES OF, evaluated from the REF keys
+ * of the association classes (DSP0004 / MS-WMI 2.2.1.1), in both
+ * directions, with every WHERE keyword honoured.  No query text is built:
+ * the source path is resolved to an instance, its canonical key is looked
+ * up in a per-(class, REF property) index, and the other ends are resolved
+ * through the per-class key index.  Cost: one index build per association
+ * property (linear), then proportional to the answer.
+ */
+#include "engine/engine_int.h"
+
+#include <string.h>
+
+/* Index: normkey(value of REF property p) -> sc_vec of instances. */
+static smbcim_status ref_index(smbcim_ctx *ctx, class_entry *e, size_t p,
+                               sc_map **out, smbcim_error *err)
+{
+    smbcim_status st = sc_load(ctx, e, err);
+    if (st != WBEM_S_NO_ERROR)
+        return st;
+    if (!e->by_ref) {
+        e->by_ref = sc_alloc_array(ctx->arena, e->cls->nprops, sizeof(sc_map));
+        for (size_t i = 0; i < e->cls->nprops; i++)
+            sc_map_init(&e->by_ref[i]);
+    }
+    sc_map *m = &e->by_ref[p];
+    if (m->cap == 0 && e->nitems) {
+        for (size_t i = 0; i < e->nitems; i++) {
+            const cim_value *v = &e->items[i]->values[p];
+            if (v->null)
+                continue;
+            const char *k = cim_path_normkey(ctx->arena, v->v.s);
+            if (!k)
+                continue;
+            sc_vec *vec = sc_map_get(m, k);
+            if (!vec) {
+                vec = sc_alloc(ctx->arena, sizeof(*vec));
+                sc_map_put(m, k, vec);
+                sc_vec_push(&e->ref_vecs, vec);
+            }
+            sc_vec_push(vec, e->items[i]);
+        }
+    }
+    *out = m;
+    return WBEM_S_NO_ERROR;
+}
+
+static smbcim_status check_class_kw(smbcim_ctx *ctx, const char *name, size_t pos,
+                                    const cim_class **out, smbcim_error *err)
+{
+    *out = NULL;
+    if (!name)
+        return WBEM_S_NO_ERROR;
+    *out = cim_schema_find(&ctx->schema, name);
+    if (!*out)
+        return smbcim_error_set(err, WBEM_E_INVALID_CLASS,
+                                "at column %zu: class '%s' does not exist", pos, name);
+    return WBEM_S_NO_ERROR;
+}
+
+static bool has_class_qual(const cim_class *c, const char *q)
+{
+    return !q || cim_class_qualifier(c, q) != NULL;
+}
+
+/* The source object of an ASSOCIATORS/REFERENCES query. */
+typedef struct source {
+    cim_objpath path;
+    const cim_class *cls;
+    cim_instance *inst; /* NULL for a class path (schema query) */
+    const char *key;    /* normkey of the instance */
+} source;
+
+static smbcim_status resolve_source(sc_request *r, const wql_query *q, source *s,
+                                    smbcim_error *err)
+{
+    smbcim_ctx *ctx = r->ctx;
+    memset(s, 0, sizeof(*s));
+    smbcim_status st = sc_resolve_user_path(ctx, r->arena, q->path, q->path_pos, &s->path,
+                                            &s->cls, err);
+    if (st != WBEM_S_NO_ERROR)
+        return st;
+    if (s->path.is_class)
+        return WBEM_S_NO_ERROR;
+    if (q->schema_only)
+        return smbcim_error_set(err, WBEM_E_INVALID_QUERY,
+                                "at column %zu: SchemaOnly needs a class path, not an instance path",
+                                q->path_pos);
+    st = sc_get_instance(ctx, r->arena, &s->path, s->cls, &s->inst, err);
+    if (st != WBEM_S_NO_ERROR)
+        return st;
+    s->key = cim_path_normkey(r->arena, s->inst->relpath);
+    return WBEM_S_NO_ERROR;
+}
+
+/* Calls fn for every (association instance, REF property through which it
+ * references the source) allowed by the association-side filters. */
+typedef smbcim_status (*assoc_visit)(sc_request *r, const wql_query *q, class_entry *ae,
+                                     size_t role, const cim_instance *ai, void *data,
+                                     smbcim_error *err);
+
+static smbcim_status walk(sc_request *r, const wql_query *q, const source *s,
+                          const cim_class *assoc_filter, const char *assoc_qual,
+                          assoc_visit fn, void *data, smbcim_error *err)
+{
+    smbcim_ctx *ctx = r->ctx;
+    for (size_t c = 0; c < ctx->schema.nclasses; c++) {
+        class_entry *ae = &ctx->entries[c];
+        const cim_class *ac = ae->cls;
+        if (!ac->association || !ae->prov)
+            continue;
+        if (assoc_filter && !cim_class_is_a(ac, assoc_filter->name))
+            continue;
+        if (!has_class_qual(ac, assoc_qual))
+            continue;
+        for (size_t p = 0; p < ac->nprops; p++) {
+            const cim_property *rp = &ac->props[p];
+            if (rp->type != CIM_T_REFERENCE)
+                continue;
+            if (q->role && !sc_streqi(q->role, rp->name))
+                continue;
+            if (rp->ref_class && !cim_class_is_a(s->inst->cls, rp->ref_class))
+                continue;
+            sc_map *idx;
+            smbcim_status st = ref_index(ctx, ae, p, &idx, err);
+            if (st != WBEM_S_NO_ERROR)
+                return st;
+            sc_vec *hits = s->key ? sc_map_get(idx, s->key) : NULL;
+            for (size_t h = 0; hits && h < hits->len; h++) {
+                st = fn(r, q, ae, p, hits->items[h], data, err);
+                if (st != WBEM_S_NO_ERROR)
+                    return st;
+            }
+        }
+    }
+    return WBEM_S_NO_ERROR;
+}
+
+/* ---- ASSOCIATORS OF ------------------------------------------------------ */
+typedef struct assoc_state {
+    const cim_class *result_class;
+    sc_map seen;             /* normkey of endpoints already returned */
+    sc_map seen_classes;
+} assoc_state;
+
+static smbcim_status add_endpoint(sc_request *r, const wql_query *q, class_entry *ae,
+                                  size_t role, const cim_instance *ai, void *data,
+                                  smbcim_error *err)
+{
+    assoc_state *as = data;
+    smbcim_ctx *ctx = r->ctx;
+    const cim_class *ac = ae->cls;
+    for (size_t p = 0; p < ac->nprops; p++) {
+        if (p == role || ac->props[p].type != CIM_T_REFERENCE || ai->values[p].null)
+            continue;
+        if (q->result_role && !sc_streqi(q->result_role, ac->props[p].name))
+            continue;
+        cim_objpath ep;
+        if (cim_path_parse(r->arena, ai->values[p].v.s, &ep, NULL) != WBEM_S_NO_ERROR)
+            continue;
+        const cim_class *ec = cim_schema_find(&ctx->schema, ep.class_name);
+        if (!ec)
+            continue;
+        if (as->result_class && !cim_class_is_a(ec, as->result_class->name))
+            continue;
+        if (!has_class_qual(ec, q->required_qualifier))
+            continue;
+        const char *key = cim_path_normkey(r->arena, ai->values[p].v.s);
+        if (!key || sc_map_get(&as->seen, key))
+            continue;
+        cim_instance *target;
+        smbcim_status st = sc_find_by_key(ctx, ec, key, &target, err);
+        if (st != WBEM_S_NO_ERROR)
+            return st;
+        if (!target)
+            continue; /* a dangling reference: providers never make one */
+        sc_map_put(&as->seen, key, target);
+        if (q->class_defs_only) {
+            if (!sc_map_get(&as->seen_classes, target->cls->name)) {
+                sc_map_put(&as->seen_classes, target->cls->name, (void *)target->cls);
+                sc_vec_push(&r->out, (void *)target->cls);
+            }
+        } else {
+            sc_vec_push(&r->out, q->keys_only ? sc_keys_only(r->arena, target) : target);
+        }
+    }
+    return WBEM_S_NO_ERROR;
+}
+
+/* Schema form: the classes at the other end of each association class
+ * whose REF property can point at the source class. */
+static void schema_associators(sc_request *r, const wql_query *q, const source *s,
+                               const cim_class *assoc_filter, const cim_class *result_class)
+{
+    smbcim_ctx *ctx = r->ctx;
+    sc_map seen;
+    sc_map_init(&seen);
+    for (size_t c = 0; c < ctx->schema.nclasses; c++) {
+        const cim_class *ac = ctx->schema.classes[c];
+        if (!ac->association || ac->abstract)
+            continue;
+        if (assoc_filter && !cim_class_is_a(ac, assoc_filter->name))
+            continue;
+        if (!has_class_qual(ac, q->required_assoc_qualifier))
+            continue;
+        for (size_t p = 0; p < ac->nprops; p++) {
+            const cim_property *rp = &ac->props[p];
+            if (rp->type != CIM_T_REFERENCE || !rp->ref_class ||
+                !cim_class_is_a(s->cls, rp->ref_class))
+                continue;
+            if (q->role && !sc_streqi(q->role, rp->name))
+                continue;
+            for (size_t p2 = 0; p2 < ac->nprops; p2++) {
+                const cim_property *op = &ac->props[p2];
+                if (p2 == p || op->type != CIM_T_REFERENCE || !op->ref_class)
+                    continue;
+                if (q->result_role && !sc_streqi(q->result_role, op->name))
+                    continue;
+                const cim_class *ec = cim_schema_find(&ctx->schema, op->ref_class);
+                if (!ec || (result_class && !cim_class_is_a(ec, result_class->name)))
+                    continue;
+                if (!has_class_qual(ec, q->required_qualifier) || sc_map_get(&seen, ec->name))
+                    continue;
+                sc_map_put(&seen, ec->name, (void *)ec);
+                sc_vec_push(&r->out, (void *)ec);
+            }
+        }
+    }
+    sc_map_free(&seen);
+}
+
+smbcim_status sc_exec_associators(sc_request *r, const wql_query *q, smbcim_error *err)
+{
+    const cim_class *assoc_filter, *result_class;
+    if (check_class_kw(r->ctx, q->assoc_class, q->assoc_class_pos, &assoc_filter, err) ||
+        check_class_kw(r->ctx, q->result_class, q->result_class_pos, &result_class, err))
+        return err->code;
+    source s;
+    smbcim_status st = resolve_source(r, q, &s, err);
+    if (st != WBEM_S_NO_ERROR)
+        return st;
+    if (!s.inst) {
+        schema_associators(r, q, &s, assoc_filter, result_class);
+        return WBEM_S_NO_ERROR;
+    }
+    assoc_state as = {.result_class = result_class};
+    sc_map_init(&as.seen);
+    sc_map_init(&as.seen_classes);
+    st = walk(r, q, &s, assoc_filter, q->required_assoc_qualifier, add_endpoint, &as, err);
+    sc_map_free(&as.seen);
+    sc_map_free(&as.seen_classes);
+    return st;
+}
+
+/* ---- REFERENCES OF ------------------------------------------------------- */
+typedef struct refs_state {
+    sc_map seen;         /* association instances already returned */
+    sc_map seen_classes;
+} refs_state;
+
+static smbcim_status add_reference(sc_request *r, const wql_query *q, class_entry *ae,
+                                   size_t role, const cim_instance *ai, void *data,
+                                   smbcim_error *err)
+{
+    (void)role;
+    (void)err;
+    refs_state *rs = data;
+    if (q->class_defs_only) {
+        if (!sc_map_get(&rs->seen_classes, ae->cls->name)) {
+            sc_map_put(&rs->seen_classes, ae->cls->name, (void *)ae->cls);
+            sc_vec_push(&r->out, (void *)ae->cls);
+        }
+        return WBEM_S_NO_ERROR;
+    }
+    /* An association that references the source through two roles is
+     * returned once. */
+    if (ai->relpath) {
+        if (sc_map_get(&rs->seen, ai->relpath))
+            return WBEM_S_NO_ERROR;
+        sc_map_put(&rs->seen, ai->relpath, (void *)ai);
+    }
+    sc_vec_push(&r->out, q->keys_only ? sc_keys_only(r->arena, ai) : (void *)ai);
+    return WBEM_S_NO_ERROR;
+}
+
+static void schema_references(sc_request *r, const wql_query *q, const source *s,
+                              const cim_class *result_class)
+{
+    smbcim_ctx *ctx = r->ctx;
+    for (size_t c = 0; c < ctx->schema.nclasses; c++) {
+        const cim_class *ac = ctx->schema.classes[c];
+        if (!ac->association || ac->abstract)
+            continue;
+        if (result_class && !cim_class_is_a(ac, result_class->name))
+            continue;
+        if (!has_class_qual(ac, q->required_qualifier))
+            continue;
+        for (size_t p = 0; p < ac->nprops; p++) {
+            const cim_property *rp = &ac->props[p];
+            if (rp->type != CIM_T_REFERENCE || !rp->ref_class ||
+                !cim_class_is_a(s->cls, rp->ref_class))
+                continue;
+            if (q->role && !sc_streqi(q->role, rp->name))
+                continue;
+            sc_vec_push(&r->out, (void *)ac);
+            break;
+        }
+    }
+}
+
+smbcim_status sc_exec_references(sc_request *r, const wql_query *q, smbcim_error *err)
+{
+    const cim_class *result_class;
+    if (check_class_kw(r->ctx, q->result_class, q->result_class_pos, &result_class, err))
+        return err->code;
+    source s;
+    smbcim_status st = resolve_source(r, q, &s, err);
+    if (st != WBEM_S_NO_ERROR)
+        return st;
+    if (!s.inst) {
+        schema_references(r, q, &s, result_class);
+        return WBEM_S_NO_ERROR;
+    }
+    refs_state rs;
+    sc_map_init_exact(&rs.seen);
+    sc_map_init(&rs.seen_classes);
+    /* REFERENCES OF: ResultClass filters the association class and
+     * RequiredQualifier applies to it (MS-WMI 2.2.1.1). */
+    st = walk(r, q, &s, result_class, q->required_qualifier, add_reference, &rs, err);
+    sc_map_free(&rs.seen);
+    sc_map_free(&rs.seen_classes);
+    return st;
+}

@@ -1,0 +1,657 @@
+/*
+ * engine.c - contexts, the instance cache and its indexes, GetObject and
+ * WQL SELECT.  Associations are in assoc.c.  Only providers/provider.h is
+ * seen from here: the engine does not know which class does what.
+ */
+#include "engine/engine_int.h"
+#include "mof/mof.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Schema text, generated from the schema directory by tools/embed. */
+struct smbcim_schema_file {
+    const char *name;
+    const char *text;
+    size_t len;
+};
+extern const struct smbcim_schema_file smbcim_schema_files[];
+extern const size_t smbcim_schema_nfiles;
+
+const char *smbcim_namespace(void)
+{
+    return "root\\cimv2";
+}
+
+/* ---- contexts ------------------------------------------------------------ */
+static smbcim_ctx *ctx_new(smbcim_error *err)
+{
+    smbcim_ctx *ctx = sc_xcalloc(1, sizeof(*ctx));
+    ctx->arena = sc_arena_new();
+    ctx->server = "LOCALHOST";
+    cim_schema_init(&ctx->schema, ctx->arena);
+    for (size_t i = 0; i < smbcim_schema_nfiles; i++) {
+        const struct smbcim_schema_file *f = &smbcim_schema_files[i];
+        if (mof_parse(&ctx->schema, f->text, f->len, f->name, err) != WBEM_S_NO_ERROR) {
+            smbcim_close(ctx);
+            return NULL;
+        }
+    }
+    sc_map_init(&ctx->entry_by_name);
+    ctx->entries = sc_alloc_array(ctx->arena, ctx->schema.nclasses, sizeof(class_entry));
+    for (size_t i = 0; i < ctx->schema.nclasses; i++) {
+        class_entry *e = &ctx->entries[i];
+        const cim_class *cls = ctx->schema.classes[i];
+        e->cls = cls;
+        e->prov = cls->abstract ? NULL : sc_provider_find(cls->name);
+        size_t n = 0;
+        const cim_class *root = cls;
+        for (const cim_class *c = cls->super; c; c = c->super)
+            n++;
+        cim_value *d = sc_alloc_array(ctx->arena, n ? n : 1, sizeof(cim_value));
+        n = 0;
+        for (const cim_class *c = cls->super; c; c = c->super) {
+            d[n++] = cim_str(CIM_T_STRING, c->name);
+            root = c;
+        }
+        e->derivation = (cim_value){.type = CIM_T_STRING, .array = true, .count = (uint32_t)n};
+        e->derivation.v.elems = d;
+        e->dynasty = root->name;
+        sc_map_init(&e->by_key);
+        e->path = cim_full_path(ctx->arena, ctx->server, cls->name);
+        sc_map_put(&ctx->entry_by_name, cls->name, e);
+    }
+    return ctx;
+}
+
+static void upcase(char *s)
+{
+    for (; *s; s++)
+        *s = (char)toupper((unsigned char)*s);
+}
+
+static smbcim_ctx *ctx_with_state(smbcim_ctx *ctx, sc_state *st)
+{
+    ctx->state = st;
+    char *server = sc_strdup(ctx->arena, st->server_name);
+    upcase(server);
+    ctx->server = server;
+    for (size_t i = 0; i < ctx->schema.nclasses; i++)
+        ctx->entries[i].path = cim_full_path(ctx->arena, server, ctx->entries[i].cls->name);
+    ctx->pc.arena = ctx->arena;
+    ctx->pc.schema = &ctx->schema;
+    ctx->pc.state = st;
+    ctx->pc.server = server;
+    return ctx;
+}
+
+smbcim_ctx *smbcim_open_snapshot(const char *path, smbcim_error *err)
+{
+    smbcim_ctx *ctx = ctx_new(err);
+    if (!ctx)
+        return NULL;
+    sc_state *st;
+    if (sc_snapshot_load(ctx->arena, path, &st, err) != WBEM_S_NO_ERROR) {
+        smbcim_close(ctx);
+        return NULL;
+    }
+    return ctx_with_state(ctx, st);
+}
+
+smbcim_ctx *smbcim_open_snapshot_buffer(const char *buf, size_t len,
+                                        const char *origin, smbcim_error *err)
+{
+    smbcim_ctx *ctx = ctx_new(err);
+    if (!ctx)
+        return NULL;
+    sc_state *st;
+    if (sc_snapshot_parse(ctx->arena, buf, len, origin, &st, err) != WBEM_S_NO_ERROR) {
+        smbcim_close(ctx);
+        return NULL;
+    }
+    return ctx_with_state(ctx, st);
+}
+
+smbcim_ctx *smbcim_open_schema_only(smbcim_error *err)
+{
+    return ctx_new(err);
+}
+
+void smbcim_close(smbcim_ctx *ctx)
+{
+    if (!ctx)
+        return;
+    if (ctx->entries) {
+        for (size_t i = 0; i < ctx->schema.nclasses; i++) {
+            class_entry *e = &ctx->entries[i];
+            sc_map_free(&e->by_key);
+            if (e->by_ref)
+                for (size_t p = 0; p < e->cls->nprops; p++)
+                    sc_map_free(&e->by_ref[p]);
+            for (size_t v = 0; v < e->ref_vecs.len; v++)
+                sc_vec_free(e->ref_vecs.items[v]);
+            sc_vec_free(&e->ref_vecs);
+        }
+    }
+    sc_map_free(&ctx->entry_by_name);
+    cim_schema_free(&ctx->schema);
+    sc_arena_free(ctx->arena);
+    free(ctx);
+}
+
+const char *smbcim_server_name(const smbcim_ctx *ctx)
+{
+    return ctx->server;
+}
+
+size_t smbcim_class_count(const smbcim_ctx *ctx)
+{
+    return ctx->schema.nclasses;
+}
+
+const cim_class *smbcim_class_at(const smbcim_ctx *ctx, size_t i)
+{
+    return i < ctx->schema.nclasses ? ctx->schema.classes[i] : NULL;
+}
+
+const cim_class *smbcim_class_find(const smbcim_ctx *ctx, const char *name)
+{
+    return cim_schema_find(&ctx->schema, name);
+}
+
+/* ---- instance cache ------------------------------------------------------ */
+class_entry *sc_entry(smbcim_ctx *ctx, const cim_class *cls)
+{
+    return sc_map_get(&ctx->entry_by_name, cls->name);
+}
+
+smbcim_status sc_load(smbcim_ctx *ctx, class_entry *e, smbcim_error *err)
+{
+    if (e->loaded)
+        return WBEM_S_NO_ERROR;
+    if (e->prov && ctx->state) {
+        sc_vec v = {0};
+        smbcim_status st = e->prov->enumerate(&ctx->pc, e->cls, &v, err);
+        if (st != WBEM_S_NO_ERROR) {
+            sc_vec_free(&v);
+            return st;
+        }
+        e->items = sc_alloc_array(ctx->arena, v.len ? v.len : 1, sizeof(cim_instance *));
+        if (v.len)
+            memcpy(e->items, v.items, v.len * sizeof(void *));
+        e->nitems = v.len;
+        sc_vec_free(&v);
+    }
+    e->loaded = true;
+    return WBEM_S_NO_ERROR;
+}
+
+static smbcim_status build_key_index(smbcim_ctx *ctx, class_entry *e, smbcim_error *err)
+{
+    if (e->indexed)
+        return WBEM_S_NO_ERROR;
+    smbcim_status st = sc_load(ctx, e, err);
+    if (st != WBEM_S_NO_ERROR)
+        return st;
+    for (size_t i = 0; i < e->nitems; i++) {
+        cim_instance *inst = e->items[i];
+        const char *k = inst->relpath ? cim_path_normkey(ctx->arena, inst->relpath) : NULL;
+        if (k && !sc_map_get(&e->by_key, k))
+            sc_map_put(&e->by_key, k, inst);
+    }
+    e->indexed = true;
+    return WBEM_S_NO_ERROR;
+}
+
+smbcim_status sc_find_by_key(smbcim_ctx *ctx, const cim_class *cls, const char *key,
+                             cim_instance **out, smbcim_error *err)
+{
+    *out = NULL;
+    class_entry *e = sc_entry(ctx, cls);
+    if (!e || !e->prov)
+        return WBEM_S_NO_ERROR;
+    smbcim_status st = build_key_index(ctx, e, err);
+    if (st != WBEM_S_NO_ERROR)
+        return st;
+    *out = sc_map_get(&e->by_key, key);
+    return WBEM_S_NO_ERROR;
+}
+
+smbcim_status sc_get_instance(smbcim_ctx *ctx, sc_arena *a, const cim_objpath *p,
+                              const cim_class *cls, cim_instance **out,
+                              smbcim_error *err)
+{
+    *out = NULL;
+    /* The instance may be of cls or of any subclass with the same keys. */
+    for (size_t i = 0; i < ctx->schema.nclasses; i++) {
+        const cim_class *sub = ctx->schema.classes[i];
+        if (sub->abstract || !cim_class_is_a(sub, cls->name))
+            continue;
+        cim_objpath q = *p;
+        q.class_name = sub->name;
+        q.server = NULL;
+        q.nspace = NULL;
+        const char *key = cim_objpath_normkey(a, &q);
+        if (!key)
+            continue;
+        smbcim_status st = sc_find_by_key(ctx, sub, key, out, err);
+        if (st != WBEM_S_NO_ERROR)
+            return st;
+        if (*out)
+            return WBEM_S_NO_ERROR;
+    }
+    char *text = cim_path_format(a, p, false);
+    return smbcim_error_set(err, WBEM_E_NOT_FOUND, "no instance %s", text ? text : "");
+}
+
+static bool namespace_ok(const char *ns)
+{
+    /* root\cimv2, any case, either separator, optional leading separator */
+    if (*ns == '\\' || *ns == '/')
+        ns++;
+    if (strlen(ns) != 10)
+        return false;
+    return sc_strnicmp_len(ns, 4, "root", 4) == 0 && (ns[4] == '\\' || ns[4] == '/') &&
+           sc_strnicmp_len(ns + 5, 5, "cimv2", 5) == 0;
+}
+
+smbcim_status sc_resolve_user_path(smbcim_ctx *ctx, sc_arena *a, const char *text,
+                                   size_t col, cim_objpath *p,
+                                   const cim_class **cls, smbcim_error *err)
+{
+    smbcim_error perr = {0};
+    if (cim_path_parse(a, text, p, &perr) != WBEM_S_NO_ERROR) {
+        if (col)
+            return smbcim_error_set(err, perr.code, "in the path at column %zu: %s", col,
+                                    perr.msg);
+        return smbcim_error_set(err, perr.code, "%s", perr.msg);
+    }
+    if (p->nspace && !namespace_ok(p->nspace))
+        return smbcim_error_set(err, WBEM_E_INVALID_NAMESPACE,
+                                "namespace '%s' does not exist (smbcim serves root\\cimv2)",
+                                p->nspace);
+    *cls = cim_schema_find(&ctx->schema, p->class_name);
+    if (!*cls) {
+        if (col)
+            return smbcim_error_set(err, WBEM_E_INVALID_CLASS,
+                                    "at column %zu: class '%s' does not exist", col,
+                                    p->class_name);
+        return smbcim_error_set(err, WBEM_E_INVALID_CLASS, "class '%s' does not exist",
+                                p->class_name);
+    }
+    if (p->is_class)
+        return WBEM_S_NO_ERROR;
+    if (p->singleton)
+        return smbcim_error_set(err, WBEM_E_INVALID_OBJECT_PATH,
+                                "%s is not a singleton class", (*cls)->name);
+    perr.code = 0;
+    if (cim_path_resolve(a, p, *cls, &perr) != WBEM_S_NO_ERROR) {
+        if (col)
+            return smbcim_error_set(err, perr.code, "in the path at column %zu: %s", col,
+                                    perr.msg);
+        return smbcim_error_set(err, perr.code, "%s", perr.msg);
+    }
+    return WBEM_S_NO_ERROR;
+}
+
+/* ---- projections --------------------------------------------------------- */
+cim_instance *sc_project(sc_arena *a, const cim_instance *inst, const bool *keep)
+{
+    cim_instance *c = sc_alloc(a, sizeof(*c));
+    *c = *inst;
+    bool *present = sc_alloc_array(a, inst->cls->nprops ? inst->cls->nprops : 1, sizeof(bool));
+    bool all_keys = true;
+    for (size_t i = 0; i < inst->cls->nprops; i++) {
+        present[i] = keep[i];
+        if (inst->cls->props[i].key && !keep[i])
+            all_keys = false;
+    }
+    c->present = present;
+    if (!all_keys) {
+        c->relpath = NULL;
+        c->path = NULL;
+    }
+    return c;
+}
+
+cim_instance *sc_keys_only(sc_arena *a, const cim_instance *inst)
+{
+    bool keep[inst->cls->nprops ? inst->cls->nprops : 1];
+    for (size_t i = 0; i < inst->cls->nprops; i++)
+        keep[i] = inst->cls->props[i].key;
+    return sc_project(a, inst, keep);
+}
+
+/* ---- requests ------------------------------------------------------------ */
+sc_request *sc_request_new(smbcim_ctx *ctx)
+{
+    sc_arena *a = sc_arena_new();
+    sc_request *r = sc_alloc(a, sizeof(*r));
+    r->arena = a;
+    r->ctx = ctx;
+    return r;
+}
+
+void sc_request_finish(sc_request *r, bool classes)
+{
+    r->pub.count = r->out.len;
+    void **items = sc_alloc_array(r->arena, r->out.len ? r->out.len : 1, sizeof(void *));
+    if (r->out.len)
+        memcpy(items, r->out.items, r->out.len * sizeof(void *));
+    r->pub.is_classes = classes;
+    if (classes)
+        r->pub.classes = (const cim_class **)items;
+    else
+        r->pub.instances = (const cim_instance **)items;
+    sc_vec_free(&r->out);
+}
+
+static void request_abort(sc_request *r)
+{
+    sc_vec_free(&r->out);
+    sc_arena_free(r->arena);
+}
+
+void smbcim_result_free(smbcim_result *res)
+{
+    if (!res)
+        return;
+    sc_request *r = (sc_request *)res;
+    sc_vec_free(&r->out);
+    sc_arena_free(r->arena);
+}
+
+/* ---- system properties --------------------------------------------------- */
+static const char *const sysprop_names[SMBCIM_NSYSPROPS] = {
+    "__GENUS", "__CLASS", "__SUPERCLASS", "__DYNASTY", "__RELPATH",
+    "__PROPERTY_COUNT", "__DERIVATION", "__SERVER", "__NAMESPACE", "__PATH",
+};
+
+static size_t present_count(const cim_instance *inst)
+{
+    if (!inst->present)
+        return inst->cls->nprops;
+    size_t n = 0;
+    for (size_t i = 0; i < inst->cls->nprops; i++)
+        n += inst->present[i];
+    return n;
+}
+
+static void fill_sysprops(const smbcim_ctx *ctx, const cim_class *cls, int genus,
+                          size_t count, const char *relpath, const char *path,
+                          smbcim_sysprop out[SMBCIM_NSYSPROPS])
+{
+    const class_entry *e = sc_map_get(&ctx->entry_by_name, cls->name);
+    for (int i = 0; i < SMBCIM_NSYSPROPS; i++)
+        out[i].name = sysprop_names[i];
+    out[0].value = cim_i(CIM_T_SINT32, genus);
+    out[1].value = cim_str(CIM_T_STRING, cls->name);
+    out[2].value = cim_str(CIM_T_STRING, cls->super_name);
+    out[3].value = cim_str(CIM_T_STRING, e->dynasty);
+    out[4].value = cim_str(CIM_T_STRING, relpath);
+    out[5].value = cim_i(CIM_T_SINT32, (int64_t)count);
+    out[6].value = e->derivation;
+    out[7].value = cim_str(CIM_T_STRING, path ? ctx->server : NULL);
+    out[8].value = cim_str(CIM_T_STRING, path ? smbcim_namespace() : NULL);
+    out[9].value = cim_str(CIM_T_STRING, path);
+}
+
+void smbcim_instance_sysprops(const smbcim_ctx *ctx, const smbcim_result *res,
+                              const cim_instance *inst,
+                              smbcim_sysprop out[SMBCIM_NSYSPROPS])
+{
+    (void)res;
+    fill_sysprops(ctx, inst->cls, 2, present_count(inst), inst->relpath, inst->path, out);
+}
+
+void smbcim_class_sysprops(const smbcim_ctx *ctx, const cim_class *cls,
+                           smbcim_sysprop out[SMBCIM_NSYSPROPS])
+{
+    /* A class object: __RELPATH is the class name, __PATH its full path. */
+    const class_entry *e = sc_map_get(&ctx->entry_by_name, cls->name);
+    fill_sysprops(ctx, cls, 1, cls->nprops, cls->name, e->path, out);
+}
+
+/* ---- WHERE evaluation over an instance ---------------------------------- */
+typedef struct eval_obj {
+    smbcim_ctx *ctx;
+    const cim_instance *inst;
+} eval_obj;
+
+static bool eval_get(void *obj, const char *name, cim_value *out)
+{
+    eval_obj *o = obj;
+    if (name[0] == '_' && name[1] == '_') {
+        smbcim_sysprop sp[SMBCIM_NSYSPROPS];
+        smbcim_instance_sysprops(o->ctx, NULL, o->inst, sp);
+        for (int i = 0; i < SMBCIM_NSYSPROPS; i++) {
+            if (sc_streqi(sp[i].name, name)) {
+                *out = sp[i].value;
+                return true;
+            }
+        }
+        return false;
+    }
+    int i = cim_class_prop_index(o->inst->cls, name);
+    if (i < 0)
+        return false;
+    *out = o->inst->values[i];
+    return true;
+}
+
+static int eval_isa(void *obj, const char *prop, const char *clsname)
+{
+    eval_obj *o = obj;
+    if (!cim_schema_find(&o->ctx->schema, clsname))
+        return -1;
+    if (sc_streqi(prop, "__THIS") || sc_streqi(prop, "__CLASS"))
+        return cim_class_is_a(o->inst->cls, clsname);
+    int i = cim_class_prop_index(o->inst->cls, prop);
+    if (i < 0 || o->inst->values[i].null || o->inst->cls->props[i].type != CIM_T_REFERENCE)
+        return 0;
+    sc_arena *a = sc_arena_new();
+    cim_objpath p;
+    int r = 0;
+    if (cim_path_parse(a, o->inst->values[i].v.s, &p, NULL) == WBEM_S_NO_ERROR) {
+        const cim_class *c = cim_schema_find(&o->ctx->schema, p.class_name);
+        r = c && cim_class_is_a(c, clsname);
+    }
+    sc_arena_free(a);
+    return r;
+}
+
+static const wql_object_ops eval_ops = {.get = eval_get, .isa = eval_isa};
+
+static bool is_sysprop(const char *name)
+{
+    if (sc_streqi(name, "__THIS"))
+        return true;
+    for (int i = 0; i < SMBCIM_NSYSPROPS; i++)
+        if (sc_streqi(sysprop_names[i], name))
+            return true;
+    return false;
+}
+
+/* Every property a WHERE names must exist in the queried class, even when
+ * there is no instance to evaluate it on. */
+static smbcim_status check_where(const cim_schema *schema, const wql_expr *e,
+                                 const cim_class *cls, smbcim_error *err)
+{
+    if (!e)
+        return WBEM_S_NO_ERROR;
+    switch (e->op) {
+    case WQL_OP_AND:
+    case WQL_OP_OR:
+        if (check_where(schema, e->left, cls, err) != WBEM_S_NO_ERROR)
+            return err->code;
+        return check_where(schema, e->right, cls, err);
+    case WQL_OP_NOT:
+        return check_where(schema, e->left, cls, err);
+    default:
+        break;
+    }
+    if (!is_sysprop(e->prop) && cim_class_prop_index(cls, e->prop) < 0)
+        return smbcim_error_set(err, WBEM_E_INVALID_QUERY,
+                                "at column %zu: '%s' is not a property of %s", e->prop_pos,
+                                e->prop, cls->name);
+    if (sc_streqi(e->prop, "__THIS") && e->op != WQL_OP_ISA)
+        return smbcim_error_set(err, WBEM_E_INVALID_QUERY,
+                                "at column %zu: __THIS can only be used with ISA", e->prop_pos);
+    if (e->op == WQL_OP_ISA && e->lit.kind == WQL_LIT_STRING &&
+        !cim_schema_find(schema, e->lit.s))
+        return smbcim_error_set(err, WBEM_E_INVALID_CLASS,
+                                "at column %zu: class '%s' does not exist", e->lit.pos,
+                                e->lit.s);
+    return WBEM_S_NO_ERROR;
+}
+
+static smbcim_status exec_select(sc_request *r, const wql_query *q, smbcim_error *err)
+{
+    smbcim_ctx *ctx = r->ctx;
+    const cim_class *cls = cim_schema_find(&ctx->schema, q->class_name);
+    if (!cls)
+        return smbcim_error_set(err, WBEM_E_INVALID_CLASS,
+                                "at column %zu: class '%s' does not exist", q->class_pos,
+                                q->class_name);
+    if (!q->star) {
+        for (size_t i = 0; i < q->nprops; i++)
+            if (!is_sysprop(q->props[i]) && cim_class_prop_index(cls, q->props[i]) < 0)
+                return smbcim_error_set(err, WBEM_E_INVALID_QUERY,
+                                        "at column %zu: '%s' is not a property of %s",
+                                        q->props_pos[i], q->props[i], cls->name);
+        r->pub.select_props = q->props;
+        r->pub.nselect_props = q->nprops;
+    }
+    if (check_where(&ctx->schema, q->where, cls, err) != WBEM_S_NO_ERROR)
+        return err->code;
+    for (size_t c = 0; c < ctx->schema.nclasses; c++) {
+        class_entry *e = &ctx->entries[c];
+        if (!e->prov || !cim_class_is_a(e->cls, cls->name))
+            continue;
+        smbcim_status st = sc_load(ctx, e, err);
+        if (st != WBEM_S_NO_ERROR)
+            return st;
+        bool keep[e->cls->nprops ? e->cls->nprops : 1];
+        if (!q->star) {
+            for (size_t i = 0; i < e->cls->nprops; i++) {
+                keep[i] = false;
+                for (size_t k = 0; k < q->nprops; k++)
+                    if (sc_streqi(q->props[k], e->cls->props[i].name))
+                        keep[i] = true;
+            }
+        }
+        for (size_t i = 0; i < e->nitems; i++) {
+            cim_instance *inst = e->items[i];
+            if (q->where) {
+                eval_obj o = {ctx, inst};
+                int m = wql_eval(q->where, &eval_ops, &o, err);
+                if (m < 0)
+                    return err->code ? err->code : WBEM_E_INVALID_QUERY;
+                if (!m)
+                    continue;
+            }
+            sc_vec_push(&r->out, q->star ? inst : sc_project(r->arena, inst, keep));
+        }
+    }
+    return WBEM_S_NO_ERROR;
+}
+
+smbcim_status smbcim_exec_query(smbcim_ctx *ctx, const char *text, smbcim_result **out,
+                                smbcim_error *err)
+{
+    *out = NULL;
+    if (!text)
+        return smbcim_error_set(err, WBEM_E_INVALID_PARAMETER, "no query given");
+    sc_request *r = sc_request_new(ctx);
+    wql_query *q;
+    smbcim_status st = wql_parse(r->arena, text, &q, err);
+    if (st == WBEM_S_NO_ERROR) {
+        switch (q->kind) {
+        case WQL_SELECT:
+            st = exec_select(r, q, err);
+            break;
+        case WQL_ASSOCIATORS:
+            st = sc_exec_associators(r, q, err);
+            break;
+        case WQL_REFERENCES:
+            st = sc_exec_references(r, q, err);
+            break;
+        }
+    }
+    if (st != WBEM_S_NO_ERROR) {
+        request_abort(r);
+        return st;
+    }
+    sc_request_finish(r, q->class_defs_only || q->schema_only);
+    *out = &r->pub;
+    return WBEM_S_NO_ERROR;
+}
+
+smbcim_status smbcim_enum_instances(smbcim_ctx *ctx, const char *clsname,
+                                    smbcim_result **out, smbcim_error *err)
+{
+    *out = NULL;
+    const cim_class *cls = clsname ? cim_schema_find(&ctx->schema, clsname) : NULL;
+    if (!cls)
+        return smbcim_error_set(err, WBEM_E_INVALID_CLASS, "class '%s' does not exist",
+                                clsname ? clsname : "");
+    sc_request *r = sc_request_new(ctx);
+    wql_query q = {.kind = WQL_SELECT, .star = true, .class_name = cls->name};
+    smbcim_status st = exec_select(r, &q, err);
+    if (st != WBEM_S_NO_ERROR) {
+        request_abort(r);
+        return st;
+    }
+    sc_request_finish(r, false);
+    *out = &r->pub;
+    return WBEM_S_NO_ERROR;
+}
+
+smbcim_status smbcim_get_object(smbcim_ctx *ctx, const char *path, smbcim_result **out,
+                                smbcim_error *err)
+{
+    *out = NULL;
+    if (!path || !*path)
+        return smbcim_error_set(err, WBEM_E_INVALID_PARAMETER, "empty object path");
+    sc_request *r = sc_request_new(ctx);
+    cim_objpath p;
+    const cim_class *cls;
+    smbcim_status st = sc_resolve_user_path(ctx, r->arena, path, 0, &p, &cls, err);
+    bool classes = false;
+    if (st == WBEM_S_NO_ERROR) {
+        if (p.is_class) {
+            sc_vec_push(&r->out, (void *)cls);
+            classes = true;
+        } else {
+            cim_instance *inst;
+            st = sc_get_instance(ctx, r->arena, &p, cls, &inst, err);
+            if (st == WBEM_S_NO_ERROR)
+                sc_vec_push(&r->out, inst);
+        }
+    }
+    if (st != WBEM_S_NO_ERROR) {
+        request_abort(r);
+        return st;
+    }
+    sc_request_finish(r, classes);
+    *out = &r->pub;
+    return WBEM_S_NO_ERROR;
+}
+
+/* ---- text forms ---------------------------------------------------------- */
+char *smbcim_class_mof(const cim_class *cls)
+{
+    sc_buf b;
+    sc_buf_init(&b);
+    mof_print_class(&b, cls);
+    return sc_buf_take(&b);
+}
+
+char *smbcim_instance_mof(const cim_instance *inst)
+{
+    sc_buf b;
+    sc_buf_init(&b);
+    mof_print_instance(&b, inst);
+    return sc_buf_take(&b);
+}

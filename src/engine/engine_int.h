@@ -1,0 +1,80 @@
+/*
+ * engine_int.h - private to src/engine: the context behind smbcim_ctx and
+ * the pieces shared by engine.c (contexts, instances, GetObject, SELECT)
+ * and assoc.c (ASSOCIATORS OF / REFERENCES OF).
+ *
+ * Memory: ctx->arena holds the schema, the source state and every instance
+ * (built once: the state of a context never changes).  Each request has its
+ * own arena (req->arena) for its result, projections and strings; freeing
+ * the result frees it.
+ */
+#ifndef SMBCIM_ENGINE_INT_H
+#define SMBCIM_ENGINE_INT_H
+
+#include "cim/cim.h"
+#include "providers/provider.h"
+#include "wql/wql.h"
+
+/* Per class: its instances (loaded on first use) and look-up indexes. */
+typedef struct class_entry {
+    const cim_class *cls;
+    const sc_provider *prov;     /* NULL for abstract classes */
+    cim_value derivation;        /* __DERIVATION */
+    const char *dynasty;         /* __DYNASTY */
+    const char *path;            /* __PATH of the class object */
+    bool loaded;
+    cim_instance **items;
+    size_t nitems;
+    bool indexed;
+    sc_map by_key;               /* normkey(relpath) -> cim_instance* */
+    sc_map *by_ref;              /* per property (REF only): normkey -> sc_vec* */
+    sc_vec ref_vecs;             /* every sc_vec in by_ref, to free */
+} class_entry;
+
+struct smbcim_ctx {
+    sc_arena *arena;
+    cim_schema schema;
+    sc_state *state;             /* NULL: schema only */
+    sc_provctx pc;
+    class_entry *entries;        /* parallel to schema.classes */
+    sc_map entry_by_name;
+    const char *server;
+};
+
+/* One request: its arena and the result under construction. */
+typedef struct sc_request {
+    smbcim_result pub;           /* first: the result handed out */
+    sc_arena *arena;
+    smbcim_ctx *ctx;
+    sc_vec out;                  /* cim_instance* or cim_class* */
+} sc_request;
+
+class_entry *sc_entry(smbcim_ctx *ctx, const cim_class *cls);
+/* Loads the instances of a concrete class (no-op for abstract ones). */
+smbcim_status sc_load(smbcim_ctx *ctx, class_entry *e, smbcim_error *err);
+/* The instance of concrete class `cls` whose normkey is `key`, or NULL. */
+smbcim_status sc_find_by_key(smbcim_ctx *ctx, const cim_class *cls,
+                             const char *key, cim_instance **out,
+                             smbcim_error *err);
+/* Instance named by a (resolved) path, searching subclasses; NOT_FOUND. */
+smbcim_status sc_get_instance(smbcim_ctx *ctx, sc_arena *a, const cim_objpath *p,
+                              const cim_class *cls, cim_instance **out,
+                              smbcim_error *err);
+/* Parses and checks a path given by a user: namespace, class, keys.
+ * *cls is set; *is_class true for a class path. `what` and `col` shape
+ * error messages ("at column N" inside a query, col 0 outside). */
+smbcim_status sc_resolve_user_path(smbcim_ctx *ctx, sc_arena *a, const char *text,
+                                   size_t col, cim_objpath *p,
+                                   const cim_class **cls, smbcim_error *err);
+/* A copy of inst showing only the properties for which keep[i] is set. */
+cim_instance *sc_project(sc_arena *a, const cim_instance *inst, const bool *keep);
+/* Keys only (KeysOnly). */
+cim_instance *sc_keys_only(sc_arena *a, const cim_instance *inst);
+
+sc_request *sc_request_new(smbcim_ctx *ctx);
+void sc_request_finish(sc_request *r, bool classes);
+
+smbcim_status sc_exec_associators(sc_request *r, const wql_query *q, smbcim_error *err);
+smbcim_status sc_exec_references(sc_request *r, const wql_query *q, smbcim_error *err);
+
+#endif

@@ -1,0 +1,53 @@
+/*
+ * connection.c - Win32_ServerConnection (SessionProvider): one instance
+ * per (ComputerName, ShareName, UserName), merged in model.c.
+ */
+#include "providers/model_int.h"
+
+#include <stdlib.h>
+
+static cim_value parse_id(const char *s)
+{
+    if (!s || !*s)
+        return cim_null(CIM_T_UINT32);
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end || v > UINT32_MAX || s[0] == '-')
+        return cim_null(CIM_T_UINT32);
+    return cim_u(CIM_T_UINT32, v);
+}
+
+cim_instance *sc_conn_instance(sc_provctx *pc, sc_mconn *c)
+{
+    if (c->inst)
+        return c->inst;
+    const cim_class *cls = cim_schema_find(pc->schema, "Win32_ServerConnection");
+    cim_instance *inst = cim_instance_new(pc->arena, cls);
+    cim_instance_set(inst, "ComputerName", cim_str(CIM_T_STRING, c->computer));
+    cim_instance_set(inst, "ShareName", cim_str(CIM_T_STRING, c->share_name));
+    cim_instance_set(inst, "UserName", cim_str(CIM_T_STRING, c->user));
+    cim_instance_set(inst, "ActiveTime", sc_active_time(pc->state, c->oldest->connected_at));
+    cim_instance_set(inst, "ConnectionID", parse_id(c->oldest->tcon_id));
+    cim_instance_set(inst, "NumberOfUsers", cim_u(CIM_T_UINT32, c->ntcons));
+    if (c->nfiles_known)
+        cim_instance_set(inst, "NumberOfFiles", cim_u(CIM_T_UINT32, c->nfiles));
+    sc_instance_finish(pc, inst);
+    c->inst = inst;
+    return inst;
+}
+
+static smbcim_status conn_enumerate(sc_provctx *pc, const cim_class *cls,
+                                    sc_vec *out, smbcim_error *err)
+{
+    (void)cls;
+    (void)err;
+    sc_model *m = sc_model_get(pc);
+    for (size_t i = 0; i < m->nconns; i++)
+        sc_vec_push(out, sc_conn_instance(pc, &m->conns[i]));
+    return WBEM_S_NO_ERROR;
+}
+
+const sc_provider sc_connection_provider = {
+    .class_name = "Win32_ServerConnection",
+    .enumerate = conn_enumerate,
+};

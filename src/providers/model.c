@@ -1,0 +1,254 @@
+/*
+ * model.c - merges a source state into the rows Windows shows: shares
+ * (with synthesized ones), connections and sessions.  The rules, and why,
+ * are in docs/values.md; every step is linear in the size of the state
+ * (hash maps, no nested scans).
+ */
+#include "providers/model_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char *sc_model_computer_name(sc_arena *a, const char *rm)
+{
+    if (!rm)
+        return NULL;
+    /* An IPv6 literal has a colon; Windows writes it in brackets. */
+    if (strchr(rm, ':') && rm[0] != '[')
+        return sc_sprintf(a, "[%s]", rm);
+    return rm;
+}
+
+const char *sc_model_user_name(const char *u)
+{
+    if (!u)
+        return NULL;
+    const char *bs = strrchr(u, '\\');
+    return bs ? bs + 1 : u;
+}
+
+static bool time_before(sc_time a, sc_time b)
+{
+    return a.sec < b.sec || (a.sec == b.sec && a.usec < b.usec);
+}
+
+/* Whole seconds from `from` to `to`, 0 if `to` is earlier (clock skew). */
+cim_value sc_active_time(const sc_state *st, sc_time start)
+{
+    if (!start.valid || !st->taken_at.valid)
+        return cim_null(CIM_T_UINT32);
+    int64_t us = (st->taken_at.sec - start.sec) * 1000000 +
+                 (st->taken_at.usec - start.usec);
+    if (us < 0)
+        return cim_u(CIM_T_UINT32, 0);
+    int64_t s = us / 1000000;
+    return cim_u(CIM_T_UINT32, s > UINT32_MAX ? UINT32_MAX : (uint64_t)s);
+}
+
+static bool server_id_usable(const sc_server_id *s)
+{
+    return s->pid != NULL;
+}
+
+/* Key of "the smbd process X" for the open-count maps.  The unique_id
+ * tells a reused pid apart; when a record lacks it, the pid alone is used
+ * (and docs/values.md says so). */
+static const char *server_key(sc_arena *a, const sc_server_id *s, const char *extra)
+{
+    return sc_sprintf(a, "%s\x1f%s\x1f%s", s->pid, s->unique_id ? s->unique_id : "",
+                      extra);
+}
+
+static bool session_usable(const sc_session *s)
+{
+    /* A session still authenticating has no user yet. */
+    return s->username && s->uid != -1 && strcmp(s->username, "(auth in progress)") != 0;
+}
+
+static bool dialect_is_smb2(const char *d)
+{
+    return d && (strncmp(d, "SMB2", 4) == 0 || strncmp(d, "SMB3", 4) == 0);
+}
+
+static void *map_counter_add(sc_arena *a, sc_map *m, const char *key)
+{
+    uint32_t *c = sc_map_get(m, key);
+    if (!c) {
+        c = sc_alloc(a, sizeof(*c));
+        sc_map_put(m, key, c);
+    }
+    (*c)++;
+    return c;
+}
+
+static uint32_t map_counter(const sc_map *m, const char *key)
+{
+    uint32_t *c = sc_map_get(m, key);
+    return c ? *c : 0;
+}
+
+sc_model *sc_model_get(sc_provctx *pc)
+{
+    if (pc->model)
+        return pc->model;
+    sc_arena *a = pc->arena;
+    const sc_state *st = pc->state;
+    sc_arena *tmp = sc_arena_new(); /* keys of the temporary maps */
+    sc_model *m = sc_alloc(a, sizeof(*m));
+
+    /* --- opens counted per (server, service_path) and per (server, uid) */
+    sc_map opens_by_path, opens_by_uid;
+    sc_map_init_exact(&opens_by_path);
+    sc_map_init_exact(&opens_by_uid);
+    for (size_t i = 0; i < st->nopens; i++) {
+        const sc_open *o = &st->opens[i];
+        if (!server_id_usable(&o->server))
+            continue;
+        if (o->service_path)
+            map_counter_add(tmp, &opens_by_path, server_key(tmp, &o->server, o->service_path));
+        map_counter_add(tmp, &opens_by_uid,
+                        server_key(tmp, &o->server, sc_sprintf(tmp, "%lld", (long long)o->uid)));
+    }
+
+    /* --- shares: the list, then synthesized ones ------------------------ */
+    sc_map share_by_name;
+    sc_map_init(&share_by_name);
+    m->shares = sc_alloc_array(a, st->nshares + st->ntcons, sizeof(sc_mshare));
+    for (size_t i = 0; i < st->nshares; i++) {
+        sc_mshare *s = &m->shares[m->nshares];
+        s->rec = &st->shares[i];
+        s->name = st->shares[i].name;
+        if (sc_map_get(&share_by_name, s->name))
+            continue; /* a second share of the same name: the first wins */
+        sc_map_put(&share_by_name, s->name, s);
+        m->nshares++;
+    }
+
+    /* --- sessions by id, merged sessions by (computer, user) ----------- */
+    sc_map sess_by_id, msess_by_key, sess_first_tcon;
+    sc_map_init_exact(&sess_by_id);
+    sc_map_init(&msess_by_key);
+    sc_map_init_exact(&sess_first_tcon);
+    for (size_t i = 0; i < st->ntcons; i++) {
+        const sc_tcon *t = &st->tcons[i];
+        if (!t->session_id || !t->connected_at.valid)
+            continue;
+        const sc_tcon *prev = sc_map_get(&sess_first_tcon, t->session_id);
+        if (!prev || time_before(t->connected_at, prev->connected_at))
+            sc_map_put(&sess_first_tcon, t->session_id, (void *)t);
+    }
+    m->sesss = sc_alloc_array(a, st->nsessions ? st->nsessions : 1, sizeof(sc_msess));
+    /* (pid, uid) pairs already counted for a merged session */
+    sc_map counted;
+    sc_map_init_exact(&counted);
+    for (size_t i = 0; i < st->nsessions; i++) {
+        const sc_session *s = &st->sessions[i];
+        if (!session_usable(s) || !s->session_id)
+            continue;
+        const char *computer = sc_model_computer_name(a, s->remote_machine);
+        const char *user = sc_model_user_name(s->username);
+        if (!computer || !user)
+            continue;
+        const char *key = sc_sprintf(tmp, "%s\x1f%s", computer, user);
+        sc_msess *ms = sc_map_get(&msess_by_key, key);
+        if (!ms) {
+            ms = &m->sesss[m->nsesss++];
+            ms->computer = computer;
+            ms->user = user;
+            ms->resources_known = true;
+            ms->smb2 = true;
+            ms->dialect_known = true;
+            sc_map_put(&msess_by_key, key, ms);
+        }
+        sc_map_put(&sess_by_id, s->session_id, ms);
+        /* start: creation_time (Samba 4.20+), else the first tree connect */
+        sc_time start = s->creation_time;
+        if (!start.valid) {
+            const sc_tcon *ft = sc_map_get(&sess_first_tcon, s->session_id);
+            if (ft)
+                start = ft->connected_at;
+        }
+        if (start.valid && (!ms->oldest.valid || time_before(start, ms->oldest)))
+            ms->oldest = start;
+        if (!s->dialect)
+            ms->dialect_known = false;
+        else if (!dialect_is_smb2(s->dialect))
+            ms->smb2 = false;
+        /* ResourcesOpened: Samba's rule, opens of the same smbd and uid;
+         * several sessions of one group in one smbd count them once. */
+        if (server_id_usable(&s->server)) {
+            const char *uidkey = server_key(tmp, &s->server,
+                                            sc_sprintf(tmp, "%lld", (long long)s->uid));
+            const char *ckey = sc_sprintf(tmp, "%p\x1f%s", (void *)ms, uidkey);
+            if (!sc_map_get(&counted, ckey)) {
+                sc_map_put(&counted, ckey, ms);
+                ms->resources += map_counter(&opens_by_uid, uidkey);
+            }
+        } else {
+            ms->resources_known = false;
+        }
+    }
+
+    /* --- connections --------------------------------------------------- */
+    sc_map mconn_by_key;
+    sc_map_init(&mconn_by_key);
+    m->conns = sc_alloc_array(a, st->ntcons ? st->ntcons : 1, sizeof(sc_mconn));
+    for (size_t i = 0; i < st->ntcons; i++) {
+        const sc_tcon *t = &st->tcons[i];
+        if (!t->service || !t->session_id)
+            continue;
+        sc_msess *ms = sc_map_get(&sess_by_id, t->session_id);
+        if (!ms)
+            continue; /* session gone or still authenticating */
+        sc_mshare *sh = sc_map_get(&share_by_name, t->service);
+        if (!sh) {
+            sh = &m->shares[m->nshares++];
+            sh->rec = NULL;
+            sh->name = t->service;
+            sc_map_put(&share_by_name, sh->name, sh);
+        }
+        const char *key = sc_sprintf(tmp, "%s\x1f%s\x1f%s", ms->computer, sh->name, ms->user);
+        sc_mconn *c = sc_map_get(&mconn_by_key, key);
+        if (!c) {
+            c = &m->conns[m->nconns++];
+            c->computer = ms->computer;
+            c->share_name = sh->name;
+            c->user = ms->user;
+            c->share = sh;
+            c->sess = ms;
+            c->nfiles_known = true;
+            sc_map_put(&mconn_by_key, key, c);
+        }
+        c->ntcons++;
+        if (!c->oldest ||
+            (t->connected_at.valid &&
+             (!c->oldest->connected_at.valid ||
+              time_before(t->connected_at, c->oldest->connected_at))))
+            c->oldest = t;
+        /* NumberOfFiles: opens of this smbd under the share's path; two
+         * merged tree connects served by one smbd count its opens once. */
+        const char *spath = sh->rec ? sh->rec->path : NULL;
+        if (spath && server_id_usable(&t->server)) {
+            const char *pkey = server_key(tmp, &t->server, spath);
+            const char *ckey = sc_sprintf(tmp, "%p\x1f%s", (void *)c, pkey);
+            if (!sc_map_get(&counted, ckey)) {
+                sc_map_put(&counted, ckey, c);
+                c->nfiles += map_counter(&opens_by_path, pkey);
+            }
+        } else {
+            c->nfiles_known = false;
+        }
+    }
+
+    sc_map_free(&opens_by_path);
+    sc_map_free(&opens_by_uid);
+    sc_map_free(&share_by_name);
+    sc_map_free(&sess_by_id);
+    sc_map_free(&msess_by_key);
+    sc_map_free(&sess_first_tcon);
+    sc_map_free(&counted);
+    sc_map_free(&mconn_by_key);
+    sc_arena_free(tmp);
+    pc->model = m;
+    return m;
+}

@@ -1,0 +1,83 @@
+/*
+ * model_int.h - private to src/providers: the merged view of a source state
+ * that every SessionProvider class is cut from.  Built once per context.
+ *
+ *   share      one per share in the list, plus one synthesized per share
+ *              name a tree connect uses that the list lacks
+ *   conn       one per (ComputerName, ShareName, UserName): the tree
+ *              connects with that key merged (Win32_ServerConnection)
+ *   sess       one per (ComputerName, UserName): the sessions with that
+ *              key merged (Win32_ServerSession)
+ */
+#ifndef SMBCIM_MODEL_INT_H
+#define SMBCIM_MODEL_INT_H
+
+#include "providers/provider.h"
+
+typedef struct sc_mshare {
+    const sc_share *rec;   /* NULL when synthesized */
+    const char *name;
+    cim_instance *inst;    /* built on first use (share.c) */
+} sc_mshare;
+
+typedef struct sc_msess {
+    const char *computer;
+    const char *user;
+    uint32_t resources;       /* opens of the merged sessions */
+    bool resources_known;
+    sc_time oldest;           /* oldest start known for the group */
+    bool smb2;                /* every merged session is SMB2 or later */
+    bool dialect_known;
+    cim_instance *inst;       /* built on first use (session.c) */
+} sc_msess;
+
+typedef struct sc_mconn {
+    const char *computer;
+    const char *share_name;   /* the share's own spelling */
+    const char *user;
+    const sc_tcon *oldest;    /* oldest tree connect of the group */
+    uint32_t ntcons;          /* NumberOfUsers */
+    uint32_t nfiles;          /* NumberOfFiles */
+    bool nfiles_known;
+    sc_mshare *share;
+    sc_msess *sess;           /* the merged session it belongs to */
+    cim_instance *inst;       /* built on first use (connection.c) */
+} sc_mconn;
+
+typedef struct sc_model {
+    sc_mshare *shares;
+    size_t nshares;
+    sc_mconn *conns;
+    size_t nconns;
+    sc_msess *sesss;
+    size_t nsesss;
+} sc_model;
+
+/* Builds (first call) or returns the model of pc->state. */
+sc_model *sc_model_get(sc_provctx *pc);
+
+/* ComputerName as Windows shows it: IPv6 addresses in brackets. */
+const char *sc_model_computer_name(sc_arena *a, const char *remote_machine);
+/* UserName as Windows shows it: a DOMAIN\ prefix dropped. */
+const char *sc_model_user_name(const char *username);
+
+/* The instance of one model entry, built once (class looked up in the
+ * schema by name). */
+cim_instance *sc_share_instance(sc_provctx *pc, sc_mshare *s);
+cim_instance *sc_conn_instance(sc_provctx *pc, sc_mconn *c);
+cim_instance *sc_sess_instance(sc_provctx *pc, sc_msess *s);
+/* ActiveTime: whole seconds from start to the state's taken_at; NULL
+ * when either is unknown, 0 when start is later (clock skew). */
+cim_value sc_active_time(const sc_state *st, sc_time start);
+
+/* The providers, listed in registry.c. */
+extern const sc_provider sc_share_provider;
+extern const sc_provider sc_connection_provider;
+extern const sc_provider sc_session_provider;
+extern const sc_provider sc_connshare_provider;
+extern const sc_provider sc_sessconn_provider;
+
+/* Fills relpath and path of a finished instance. */
+void sc_instance_finish(sc_provctx *pc, cim_instance *inst);
+
+#endif

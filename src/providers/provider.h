@@ -1,0 +1,42 @@
+/*
+ * provider.h - the provider contract: how the engine gets the instances of
+ * a class.  A provider turns source records (sources/sources.h) into CIM
+ * instances (cim/cim.h) of exactly one class; the engine sees providers only
+ * through this header and the registry (registry.c), never a concrete one.
+ *
+ * The rules that turn Samba's records into Windows' values (merging of
+ * duplicate keys, synthesized shares, ActiveTime, NumberOfFiles...) are in
+ * model.c and written down in docs/values.md.
+ */
+#ifndef SMBCIM_PROVIDER_H
+#define SMBCIM_PROVIDER_H
+
+#include "cim/cim.h"
+#include "sources/sources.h"
+
+struct sc_model;
+
+/* What a provider works with.  Everything it allocates goes to `arena`,
+ * which lives as long as the context (the source state is immutable, so
+ * instances are built once and shared by every request). */
+typedef struct sc_provctx {
+    sc_arena *arena;
+    const cim_schema *schema;
+    const sc_state *state;
+    struct sc_model *model; /* built on first use by sc_model_get() */
+    const char *server;     /* upper-case server name for __SERVER/__PATH */
+} sc_provctx;
+
+typedef struct sc_provider {
+    const char *class_name;
+    /* Appends every instance of exactly class `cls` to `out`.  Instances
+     * carry relpath and path.  Returns WBEM_S_NO_ERROR or a failure with
+     * err set. */
+    smbcim_status (*enumerate)(sc_provctx *pc, const cim_class *cls,
+                               sc_vec *out, smbcim_error *err);
+} sc_provider;
+
+/* The provider of a concrete class, or NULL (abstract classes have none). */
+const sc_provider *sc_provider_find(const char *class_name);
+
+#endif

@@ -1,0 +1,22 @@
+/*
+ * registry.c - one row per concrete class: the class name and its
+ * provider.  Adding a class means a MOF declaration, one provider and one
+ * row here.
+ */
+#include "providers/model_int.h"
+
+static const sc_provider *const registry[] = {
+    &sc_share_provider,
+    &sc_connection_provider,
+    &sc_session_provider,
+    &sc_connshare_provider,
+    &sc_sessconn_provider,
+};
+
+const sc_provider *sc_provider_find(const char *class_name)
+{
+    for (size_t i = 0; i < sizeof(registry) / sizeof(registry[0]); i++)
+        if (sc_streqi(registry[i]->class_name, class_name))
+            return registry[i];
+    return NULL;
+}

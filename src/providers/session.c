@@ -1,0 +1,44 @@
+/*
+ * session.c - Win32_ServerSession (SessionProvider): one instance per
+ * (ComputerName, UserName), merged in model.c.
+ */
+#include "providers/model_int.h"
+
+cim_instance *sc_sess_instance(sc_provctx *pc, sc_msess *s)
+{
+    if (s->inst)
+        return s->inst;
+    const cim_class *cls = cim_schema_find(pc->schema, "Win32_ServerSession");
+    cim_instance *inst = cim_instance_new(pc->arena, cls);
+    cim_instance_set(inst, "ComputerName", cim_str(CIM_T_STRING, s->computer));
+    cim_instance_set(inst, "UserName", cim_str(CIM_T_STRING, s->user));
+    cim_instance_set(inst, "ActiveTime", sc_active_time(pc->state, s->oldest));
+    if (s->resources_known)
+        cim_instance_set(inst, "ResourcesOpened", cim_u(CIM_T_UINT32, s->resources));
+    /* Windows shows "" for SMB2/3 clients; for SMB1 the client's LAN
+     * Manager string, which Samba does not record: NULL. IdleTime and
+     * SessionType are not in Samba's records: NULL. */
+    if (s->dialect_known && s->smb2) {
+        cim_instance_set(inst, "ClientType", cim_str(CIM_T_STRING, ""));
+        cim_instance_set(inst, "TransportName", cim_str(CIM_T_STRING, ""));
+    }
+    sc_instance_finish(pc, inst);
+    s->inst = inst;
+    return inst;
+}
+
+static smbcim_status sess_enumerate(sc_provctx *pc, const cim_class *cls,
+                                    sc_vec *out, smbcim_error *err)
+{
+    (void)cls;
+    (void)err;
+    sc_model *m = sc_model_get(pc);
+    for (size_t i = 0; i < m->nsesss; i++)
+        sc_vec_push(out, sc_sess_instance(pc, &m->sesss[i]));
+    return WBEM_S_NO_ERROR;
+}
+
+const sc_provider sc_session_provider = {
+    .class_name = "Win32_ServerSession",
+    .enumerate = sess_enumerate,
+};

@@ -1,0 +1,59 @@
+/*
+ * share.c - Win32_Share (provider "CIMWin32" on Windows): one instance per
+ * share of the source, plus the synthesized shares of the model.
+ */
+#include "providers/model_int.h"
+
+#define STYPE_SPECIAL 0x80000000u
+
+void sc_instance_finish(sc_provctx *pc, cim_instance *inst)
+{
+    inst->relpath = cim_instance_relpath(pc->arena, inst);
+    inst->path = inst->relpath ? cim_full_path(pc->arena, pc->server, inst->relpath) : NULL;
+}
+
+cim_instance *sc_share_instance(sc_provctx *pc, sc_mshare *s)
+{
+    if (s->inst)
+        return s->inst;
+    const cim_class *cls = cim_schema_find(pc->schema, "Win32_Share");
+    cim_instance *inst = cim_instance_new(pc->arena, cls);
+    cim_instance_set(inst, "Name", cim_str(CIM_T_STRING, s->name));
+    const sc_share *r = s->rec;
+    if (r) {
+        uint32_t type = (uint32_t)r->kind | (r->administrative ? STYPE_SPECIAL : 0);
+        cim_instance_set(inst, "Type", cim_u(CIM_T_UINT32, type));
+        cim_instance_set(inst, "Caption", cim_str(CIM_T_STRING, r->comment));
+        cim_instance_set(inst, "Description", cim_str(CIM_T_STRING, r->comment));
+        /* Windows shows IPC$ with an empty path. */
+        const char *path = r->kind == SC_SHARE_IPC ? "" : r->path;
+        cim_instance_set(inst, "Path", cim_str(CIM_T_STRING, path));
+        if (r->max_known) {
+            cim_instance_set(inst, "AllowMaximum", cim_bool(r->max_connections == 0));
+            if (r->max_connections)
+                cim_instance_set(inst, "MaximumAllowed", cim_u(CIM_T_UINT32, r->max_connections));
+        }
+        cim_instance_set(inst, "Status", cim_str(CIM_T_STRING, "OK"));
+    }
+    /* A synthesized share (a [homes] user share, a share removed since the
+     * client connected) has only its name: the source knows nothing else. */
+    sc_instance_finish(pc, inst);
+    s->inst = inst;
+    return inst;
+}
+
+static smbcim_status share_enumerate(sc_provctx *pc, const cim_class *cls,
+                                     sc_vec *out, smbcim_error *err)
+{
+    (void)cls;
+    (void)err;
+    sc_model *m = sc_model_get(pc);
+    for (size_t i = 0; i < m->nshares; i++)
+        sc_vec_push(out, sc_share_instance(pc, &m->shares[i]));
+    return WBEM_S_NO_ERROR;
+}
+
+const sc_provider sc_share_provider = {
+    .class_name = "Win32_Share",
+    .enumerate = share_enumerate,
+};

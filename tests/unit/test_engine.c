@@ -1,0 +1,322 @@
+/*
+ * test_engine.c - the providers' value rules (docs/values.md) and the
+ * engine's request API, through the public header, over small snapshots
+ * written inline so each test shows exactly the state it checks.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "smbcim.h"
+
+/* A snapshot with `shares` (JSON array body), `sessions`, `tcons` and
+ * `opens` (JSON object bodies). */
+static smbcim_ctx *open_state(const char *shares, const char *sessions, const char *tcons,
+                              const char *opens)
+{
+    char *doc = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&doc, &len);
+    fprintf(f,
+            "{\"smbcim_snapshot\": 1,"
+            " \"server\": {\"name\": \"fs01\", \"taken_at\": \"2026-11-24T12:00:00.000000+00:00\"},"
+            " \"shares\": [%s],"
+            " \"smbstatus\": {\"sessions\": {%s}, \"tcons\": {%s}, \"open_files\": {%s}}}",
+            shares, sessions, tcons, opens);
+    fclose(f);
+    smbcim_error err = {0};
+    smbcim_ctx *ctx = smbcim_open_snapshot_buffer(doc, len, "test", &err);
+    if (!ctx)
+        fail_msg("snapshot rejected: %s", err.msg);
+    free(doc);
+    return ctx;
+}
+
+#define SHARE(name, path, max) \
+    "{\"name\": \"" name "\", \"kind\": \"disk\", \"administrative\": false, \"path\": \"" path \
+    "\", \"comment\": \"c\", \"max_connections\": " #max "}"
+#define SID(pid) "\"server_id\": {\"pid\": \"" pid "\", \"task_id\": \"0\", \"vnn\": \"4294967295\", \"unique_id\": \"7" pid "\"}"
+#define SESSION(id, pid, uid, user, machine) \
+    "\"" id "\": {\"session_id\": \"" id "\", " SID(pid) ", \"uid\": " #uid ", \"gid\": 100, " \
+    "\"username\": \"" user "\", \"groupname\": \"users\", \"remote_machine\": \"" machine "\", " \
+    "\"hostname\": \"ipv4:" machine ":4000\", \"session_dialect\": \"SMB3_11\", " \
+    "\"encryption\": {\"cipher\": \"-\", \"degree\": \"none\"}, \"signing\": {\"cipher\": \"-\", \"degree\": \"none\"}}"
+#define TCON(id, sess, pid, service, machine, at) \
+    "\"" id "\": {\"service\": \"" service "\", " SID(pid) ", \"tcon_id\": \"" id "\", " \
+    "\"session_id\": \"" sess "\", \"machine\": \"" machine "\", \"connected_at\": \"" at "\", " \
+    "\"encryption\": {\"cipher\": \"-\", \"degree\": \"none\"}, \"signing\": {\"cipher\": \"-\", \"degree\": \"none\"}}"
+#define OPEN(key, pid, uid, spath, name) \
+    "\"" spath "/" name key "\": {\"service_path\": \"" spath "\", \"filename\": \"" name "\", " \
+    "\"fileid\": {\"devid\": 1, \"inode\": 2, \"extid\": 0}, \"num_pending_deletes\": 0, " \
+    "\"opens\": {\"" pid "/" key "\": {" SID(pid) ", \"uid\": " #uid ", \"share_file_id\": \"" key "\", " \
+    "\"sharemode\": {\"hex\": \"0x00000007\"}, \"access_mask\": {\"hex\": \"0x00000003\"}, " \
+    "\"caching\": {}, \"oplock\": {}, \"lease\": {}, \"opened_at\": \"2026-11-24T11:00:00.000000+00:00\"}}}"
+
+static smbcim_result *query(smbcim_ctx *ctx, const char *wql)
+{
+    smbcim_error err = {0};
+    smbcim_result *res = NULL;
+    if (smbcim_exec_query(ctx, wql, &res, &err) != WBEM_S_NO_ERROR)
+        fail_msg("%s: %s %s", wql, smbcim_status_name(err.code), err.msg);
+    return res;
+}
+
+static const cim_value *prop(const cim_instance *inst, const char *name)
+{
+    int i = cim_class_prop_index(inst->cls, name);
+    if (i < 0)
+        fail_msg("no property %s", name);
+    return &inst->values[i];
+}
+
+static void assert_str(const cim_instance *inst, const char *name, const char *want)
+{
+    const cim_value *v = prop(inst, name);
+    if (!want) {
+        assert_true(v->null);
+        return;
+    }
+    assert_false(v->null);
+    assert_string_equal(v->v.s, want);
+}
+
+static void assert_u(const cim_instance *inst, const char *name, uint64_t want)
+{
+    const cim_value *v = prop(inst, name);
+    assert_false(v->null);
+    assert_int_equal(v->v.u, want);
+}
+
+/* Two sessions of alice from one client, each with a tree connect to
+ * Projects in a different smbd: one merged connection. */
+static void test_merge_duplicate_keys(void **state)
+{
+    (void)state;
+    smbcim_ctx *ctx = open_state(
+        SHARE("Projects", "/srv/projects", 0),
+        SESSION("1", "100", 1000, "alice", "10.0.0.5") "," SESSION("2", "101", 1000, "alice", "10.0.0.5"),
+        TCON("11", "1", "100", "Projects", "10.0.0.5", "2026-11-24T11:00:00.000000+00:00") ","
+        TCON("12", "2", "101", "projects", "10.0.0.5", "2026-11-24T10:00:00.500000+00:00"),
+        OPEN("1", "100", 1000, "/srv/projects", "a.txt") "," OPEN("2", "101", 1000, "/srv/projects", "b.txt") ","
+        OPEN("3", "101", 1000, "/srv/projects", "c.txt") "," OPEN("4", "101", 1000, "/srv/other", "d.txt"));
+    smbcim_result *res = query(ctx, "SELECT * FROM Win32_ServerConnection");
+    assert_int_equal(res->count, 1);
+    const cim_instance *c = res->instances[0];
+    assert_str(c, "ComputerName", "10.0.0.5");
+    assert_str(c, "ShareName", "Projects");
+    assert_str(c, "UserName", "alice");
+    assert_u(c, "NumberOfUsers", 2);
+    assert_u(c, "NumberOfFiles", 3);
+    assert_u(c, "ActiveTime", 7199); /* oldest: 10:00:00.5 -> 7199.5 s */
+    assert_u(c, "ConnectionID", 12);
+    assert_str(c, "Status", NULL);
+    smbcim_result_free(res);
+
+    res = query(ctx, "SELECT * FROM Win32_ServerSession");
+    assert_int_equal(res->count, 1);
+    assert_u(res->instances[0], "ResourcesOpened", 4);
+    assert_u(res->instances[0], "ActiveTime", 7199);
+    assert_str(res->instances[0], "ClientType", "");
+    assert_true(prop(res->instances[0], "IdleTime")->null);
+    smbcim_result_free(res);
+    smbcim_close(ctx);
+}
+
+/* Two tree connects of one smbd to the same share count its opens once. */
+static void test_merge_same_smbd_counts_once(void **state)
+{
+    (void)state;
+    smbcim_ctx *ctx = open_state(
+        SHARE("Projects", "/srv/projects", 0),
+        SESSION("1", "100", 1000, "alice", "10.0.0.5") "," SESSION("2", "100", 1000, "alice", "10.0.0.5"),
+        TCON("11", "1", "100", "Projects", "10.0.0.5", "2026-11-24T11:00:00.000000+00:00") ","
+        TCON("12", "2", "100", "Projects", "10.0.0.5", "2026-11-24T11:30:00.000000+00:00"),
+        OPEN("1", "100", 1000, "/srv/projects", "a.txt") "," OPEN("2", "100", 1000, "/srv/projects", "b.txt"));
+    smbcim_result *res = query(ctx, "SELECT * FROM Win32_ServerConnection");
+    assert_int_equal(res->count, 1);
+    assert_u(res->instances[0], "NumberOfFiles", 2);
+    assert_u(res->instances[0], "NumberOfUsers", 2);
+    assert_u(res->instances[0], "ConnectionID", 11);
+    smbcim_result_free(res);
+    res = query(ctx, "SELECT * FROM Win32_ServerSession");
+    assert_u(res->instances[0], "ResourcesOpened", 2);
+    smbcim_result_free(res);
+    smbcim_close(ctx);
+}
+
+static void test_names_as_windows_shows_them(void **state)
+{
+    (void)state;
+    smbcim_ctx *ctx = open_state(
+        SHARE("Data", "/srv/data", 5),
+        SESSION("1", "100", 1000, "CORP\\\\bob", "fe80::1") "," SESSION("2", "101", -1, "(auth in progress)", "10.0.0.9"),
+        TCON("11", "1", "100", "Data", "fe80::1", "2026-11-24T11:59:59.000000+00:00") ","
+        TCON("12", "2", "101", "Data", "10.0.0.9", "2026-11-24T11:59:59.000000+00:00") ","
+        TCON("13", "99", "102", "Data", "10.0.0.8", "2026-11-24T11:59:59.000000+00:00"),
+        "");
+    smbcim_result *res = query(ctx, "SELECT * FROM Win32_ServerConnection");
+    assert_int_equal(res->count, 1); /* auth in progress and orphan tcon skipped */
+    assert_str(res->instances[0], "ComputerName", "[fe80::1]");
+    assert_str(res->instances[0], "UserName", "bob");
+    assert_u(res->instances[0], "ActiveTime", 1);
+    assert_u(res->instances[0], "NumberOfFiles", 0);
+    assert_string_equal(res->instances[0]->relpath,
+                        "Win32_ServerConnection.ComputerName=\"[fe80::1]\",ShareName=\"Data\",UserName=\"bob\"");
+    smbcim_result_free(res);
+    res = query(ctx, "SELECT * FROM Win32_Share");
+    assert_int_equal(res->count, 1);
+    assert_u(res->instances[0], "MaximumAllowed", 5);
+    assert_false(prop(res->instances[0], "AllowMaximum")->v.b);
+    assert_u(res->instances[0], "Type", 0);
+    assert_str(res->instances[0], "Status", "OK");
+    smbcim_result_free(res);
+    smbcim_close(ctx);
+}
+
+/* A [homes] connection and one to a removed share: shares synthesized,
+ * references resolve. */
+static void test_synthesized_shares(void **state)
+{
+    (void)state;
+    smbcim_ctx *ctx = open_state(
+        SHARE("Projects", "/srv/projects", 0),
+        SESSION("1", "100", 1001, "dave", "10.0.0.9"),
+        TCON("11", "1", "100", "dave", "10.0.0.9", "2026-11-24T11:00:00.000000+00:00") ","
+        TCON("12", "1", "100", "old", "10.0.0.9", "2026-11-24T11:00:00.000000+00:00"),
+        OPEN("1", "100", 1001, "/home/dave", "x.txt"));
+    smbcim_result *res = query(ctx, "SELECT * FROM Win32_Share");
+    assert_int_equal(res->count, 3);
+    const cim_instance *home = res->instances[1];
+    assert_str(home, "Name", "dave");
+    assert_str(home, "Status", NULL);
+    assert_str(home, "Path", NULL);
+    assert_true(prop(home, "Type")->null);
+    smbcim_result_free(res);
+    res = query(ctx, "SELECT * FROM Win32_ServerConnection WHERE ShareName = 'dave'");
+    assert_int_equal(res->count, 1);
+    assert_true(prop(res->instances[0], "NumberOfFiles")->null);
+    smbcim_result_free(res);
+    res = query(ctx, "SELECT * FROM Win32_ConnectionShare");
+    assert_int_equal(res->count, 2);
+    for (size_t i = 0; i < res->count; i++) {
+        smbcim_error err = {0};
+        smbcim_result *one;
+        assert_int_equal(smbcim_get_object(ctx, prop(res->instances[i], "Antecedent")->v.s, &one, &err),
+                         WBEM_S_NO_ERROR);
+        assert_int_equal(one->count, 1);
+        smbcim_result_free(one);
+    }
+    smbcim_result_free(res);
+    smbcim_close(ctx);
+}
+
+static void test_associations_both_ways(void **state)
+{
+    (void)state;
+    smbcim_ctx *ctx = open_state(
+        SHARE("A", "/srv/a", 0) "," SHARE("B", "/srv/b", 0),
+        SESSION("1", "100", 1000, "alice", "10.0.0.5") "," SESSION("2", "101", 1001, "bob", "10.0.0.6"),
+        TCON("11", "1", "100", "A", "10.0.0.5", "2026-11-24T11:00:00.000000+00:00") ","
+        TCON("12", "1", "100", "B", "10.0.0.5", "2026-11-24T11:00:00.000000+00:00") ","
+        TCON("13", "2", "101", "A", "10.0.0.6", "2026-11-24T11:00:00.000000+00:00"),
+        "");
+    smbcim_result *res = query(ctx, "ASSOCIATORS OF {Win32_Share.Name=\"a\"}");
+    assert_int_equal(res->count, 2);
+    smbcim_result_free(res);
+    res = query(ctx, "ASSOCIATORS OF {Win32_ServerSession.ComputerName=\"10.0.0.5\",UserName=\"alice\"}");
+    assert_int_equal(res->count, 2);
+    smbcim_result_free(res);
+    res = query(ctx, "ASSOCIATORS OF {Win32_ServerConnection.ComputerName=\"10.0.0.5\",ShareName=\"B\",UserName=\"alice\"}");
+    assert_int_equal(res->count, 2); /* the share and the session */
+    smbcim_result_free(res);
+    res = query(ctx, "ASSOCIATORS OF {Win32_ServerConnection.ComputerName=\"10.0.0.5\",ShareName=\"B\",UserName=\"alice\"} WHERE ResultClass = Win32_Share");
+    assert_int_equal(res->count, 1);
+    assert_string_equal(res->instances[0]->relpath, "Win32_Share.Name=\"B\"");
+    smbcim_result_free(res);
+    res = query(ctx, "REFERENCES OF {Win32_Share.Name=\"A\"} WHERE Role = Antecedent");
+    assert_int_equal(res->count, 2);
+    assert_string_equal(res->instances[0]->cls->name, "Win32_ConnectionShare");
+    smbcim_result_free(res);
+    res = query(ctx, "REFERENCES OF {Win32_Share.Name=\"A\"} WHERE Role = Dependent");
+    assert_int_equal(res->count, 0);
+    smbcim_result_free(res);
+    smbcim_close(ctx);
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    smbcim_ctx *ctx = open_state(SHARE("A", "/srv/a", 0), "", "", "");
+    static const struct {
+        const char *wql;
+        smbcim_status code;
+    } bad[] = {
+        {"SELECT * FROM Win32_Nothing", WBEM_E_INVALID_CLASS},
+        {"SELECT Foo FROM Win32_Share", WBEM_E_INVALID_QUERY},
+        {"SELECT * FROM Win32_Share WHERE Foo = 1", WBEM_E_INVALID_QUERY},
+        {"ASSOCIATORS OF {Win32_Share.Name=\"nope\"}", WBEM_E_NOT_FOUND},
+        {"ASSOCIATORS OF {Win32_Share.Nme=\"A\"}", WBEM_E_INVALID_OBJECT_PATH},
+        {"ASSOCIATORS OF {Win32_Share.Name=\"A\"} WHERE AssocClass = Nope", WBEM_E_INVALID_CLASS},
+        {"ASSOCIATORS OF {\\\\X\\root\\other:Win32_Share.Name=\"A\"}", WBEM_E_INVALID_NAMESPACE},
+        {"", WBEM_E_INVALID_PARAMETER},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        smbcim_error err = {0};
+        smbcim_result *res = (smbcim_result *)1;
+        smbcim_status st = smbcim_exec_query(ctx, bad[i].wql, &res, &err);
+        if (st != bad[i].code)
+            fail_msg("%s: got %s (%s)", bad[i].wql, smbcim_status_name(st), err.msg);
+        assert_null(res);
+        assert_int_equal(err.code, bad[i].code);
+        assert_true(err.msg[0] != '\0');
+    }
+    smbcim_error err = {0};
+    smbcim_result *res;
+    assert_int_equal(smbcim_get_object(ctx, "Win32_Share.Name=\"B\"", &res, &err), WBEM_E_NOT_FOUND);
+    smbcim_close(ctx);
+}
+
+static void test_projection_paths(void **state)
+{
+    (void)state;
+    smbcim_ctx *ctx = open_state(SHARE("A", "/srv/a", 0), "", "", "");
+    smbcim_result *res = query(ctx, "SELECT Path FROM Win32_Share");
+    assert_int_equal(res->count, 1);
+    assert_null(res->instances[0]->path);
+    smbcim_sysprop sp[SMBCIM_NSYSPROPS];
+    smbcim_instance_sysprops(ctx, res, res->instances[0], sp);
+    assert_string_equal(sp[1].name, "__CLASS");
+    assert_true(sp[9].value.null);   /* __PATH */
+    assert_true(sp[7].value.null);   /* __SERVER */
+    assert_int_equal(sp[5].value.v.i, 1); /* __PROPERTY_COUNT */
+    smbcim_result_free(res);
+    res = query(ctx, "SELECT Name, Path FROM Win32_Share");
+    assert_string_equal(res->instances[0]->path, "\\\\FS01\\root\\cimv2:Win32_Share.Name=\"A\"");
+    smbcim_instance_sysprops(ctx, res, res->instances[0], sp);
+    assert_string_equal(sp[7].value.v.s, "FS01");
+    assert_string_equal(sp[8].value.v.s, "root\\cimv2");
+    assert_int_equal(sp[0].value.v.i, 2);
+    assert_string_equal(sp[3].value.v.s, "CIM_ManagedSystemElement");
+    assert_int_equal(sp[6].value.count, 2);
+    smbcim_result_free(res);
+    smbcim_close(ctx);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_merge_duplicate_keys),
+        cmocka_unit_test(test_merge_same_smbd_counts_once),
+        cmocka_unit_test(test_names_as_windows_shows_them),
+        cmocka_unit_test(test_synthesized_shares),
+        cmocka_unit_test(test_associations_both_ways),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_projection_paths),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
