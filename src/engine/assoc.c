@@ -239,6 +239,7 @@ smbcim_status sc_exec_associators(sc_request *r, const wql_query *q, smbcim_erro
     smbcim_status st = resolve_source(r, q, &s, err);
     if (st != WBEM_S_NO_ERROR)
         return st;
+    r->classes = q->class_defs_only || !s.inst;
     if (!s.inst) {
         schema_associators(r, q, &s, assoc_filter, result_class);
         return WBEM_S_NO_ERROR;
@@ -317,6 +318,7 @@ smbcim_status sc_exec_references(sc_request *r, const wql_query *q, smbcim_error
     smbcim_status st = resolve_source(r, q, &s, err);
     if (st != WBEM_S_NO_ERROR)
         return st;
+    r->classes = q->class_defs_only || !s.inst;
     if (!s.inst) {
         schema_references(r, q, &s, result_class);
         return WBEM_S_NO_ERROR;

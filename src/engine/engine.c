@@ -333,8 +333,9 @@ sc_request *sc_request_new(smbcim_ctx *ctx)
     return r;
 }
 
-void sc_request_finish(sc_request *r, bool classes)
+void sc_request_finish(sc_request *r)
 {
+    bool classes = r->classes;
     r->pub.count = r->out.len;
     void **items = sc_alloc_array(r->arena, r->out.len ? r->out.len : 1, sizeof(void *));
     if (r->out.len)
@@ -583,7 +584,7 @@ smbcim_status smbcim_exec_query(smbcim_ctx *ctx, const char *text, smbcim_result
         request_abort(r);
         return st;
     }
-    sc_request_finish(r, q->class_defs_only || q->schema_only);
+    sc_request_finish(r);
     *out = &r->pub;
     return WBEM_S_NO_ERROR;
 }
@@ -603,7 +604,7 @@ smbcim_status smbcim_enum_instances(smbcim_ctx *ctx, const char *clsname,
         request_abort(r);
         return st;
     }
-    sc_request_finish(r, false);
+    sc_request_finish(r);
     *out = &r->pub;
     return WBEM_S_NO_ERROR;
 }
@@ -618,11 +619,10 @@ smbcim_status smbcim_get_object(smbcim_ctx *ctx, const char *path, smbcim_result
     cim_objpath p;
     const cim_class *cls;
     smbcim_status st = sc_resolve_user_path(ctx, r->arena, path, 0, &p, &cls, err);
-    bool classes = false;
     if (st == WBEM_S_NO_ERROR) {
         if (p.is_class) {
             sc_vec_push(&r->out, (void *)cls);
-            classes = true;
+            r->classes = true;
         } else {
             cim_instance *inst;
             st = sc_get_instance(ctx, r->arena, &p, cls, &inst, err);
@@ -634,7 +634,7 @@ smbcim_status smbcim_get_object(smbcim_ctx *ctx, const char *path, smbcim_result
         request_abort(r);
         return st;
     }
-    sc_request_finish(r, classes);
+    sc_request_finish(r);
     *out = &r->pub;
     return WBEM_S_NO_ERROR;
 }

@@ -47,6 +47,7 @@ typedef struct sc_request {
     sc_arena *arena;
     smbcim_ctx *ctx;
     sc_vec out;                  /* cim_instance* or cim_class* */
+    bool classes;                /* out holds classes (ClassDefsOnly, schema queries) */
 } sc_request;
 
 class_entry *sc_entry(smbcim_ctx *ctx, const cim_class *cls);
@@ -72,7 +73,7 @@ cim_instance *sc_project(sc_arena *a, const cim_instance *inst, const bool *keep
 cim_instance *sc_keys_only(sc_arena *a, const cim_instance *inst);
 
 sc_request *sc_request_new(smbcim_ctx *ctx);
-void sc_request_finish(sc_request *r, bool classes);
+void sc_request_finish(sc_request *r);
 
 smbcim_status sc_exec_associators(sc_request *r, const wql_query *q, smbcim_error *err);
 smbcim_status sc_exec_references(sc_request *r, const wql_query *q, smbcim_error *err);
