@@ -1,0 +1,274 @@
+# demo/lib.sh - shell helpers that run a throwaway Samba smbd on 127.0.0.1.
+#
+# Sourced by demo/run.sh and tests/e2e/run_e2e.py (through bash).  Nothing
+# here touches /etc/samba/smb.conf, port 445 or processes it did not start:
+#
+#   smbcim_demo_deps            install samba, smbclient, python3-impacket if missing
+#   smbcim_demo_lock            serialise runs (demo and e2e share the Unix users)
+#   smbcim_demo_setup           temp dir, private smb.conf, Unix + tdbsam users
+#   smbcim_demo_start           start smbd in the background, wait for its port
+#   smbcim_demo_track PID       remember a client process to stop at cleanup
+#   smbcim_demo_cleanup         stop by PID what was started, delete created
+#                               users, remove the temp dir (call from a trap)
+#
+# After smbcim_demo_setup / _start these variables are set:
+#   SMBCIM_DEMO_DIR   the temp dir            SMBCIM_DEMO_CONF  its smb.conf
+#   SMBCIM_DEMO_PORT  the TCP port smbd uses  SMBCIM_DEMO_PID   smbd's pid
+#   SMBCIM_DEMO_USERS "smbcim_alice smbcim_bob"   SMBCIM_DEMO_PASSWORD
+#   SMBCIM_DEMO_PYTHON  Debian's python3 (the one python3-impacket is for)
+#
+# Settings (environment): SMBCIM_DEMO_PORT (default: a free port picked by
+# the kernel), SMBCIM_DEMO_KEEP=1 (keep the temp dir for inspection).
+
+SMBCIM_DEMO_USERS="${SMBCIM_DEMO_USERS:-smbcim_alice smbcim_bob}"
+SMBCIM_DEMO_PASSWORD="${SMBCIM_DEMO_PASSWORD:-Demo-Pass-1}"
+# python3-impacket is installed for Debian's interpreter; a python3 earlier
+# in PATH (pyenv, venv) would not see it.
+SMBCIM_DEMO_PYTHON="${SMBCIM_DEMO_PYTHON:-/usr/bin/python3}"
+# useradd -c marker: a user with it was created by these helpers.
+SMBCIM_DEMO_GECOS="smbcim demo temporary user"
+SMBCIM_DEMO_DIR=""
+SMBCIM_DEMO_CONF=""
+SMBCIM_DEMO_PID=""
+SMBCIM_DEMO_CREATED_USERS=""
+SMBCIM_DEMO_CLIENT_PIDS=""
+
+smbcim_demo_log() { printf 'demo: %s\n' "$*" >&2; }
+smbcim_demo_die() { printf 'demo: error: %s\n' "$*" >&2; exit 1; }
+
+# (a) packages ------------------------------------------------------------
+smbcim_demo_deps() {
+    local p missing=()
+    for p in samba smbclient python3-impacket; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
+            || missing+=("$p")
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+        [ "$(id -u)" -eq 0 ] || smbcim_demo_die "need root to install: ${missing[*]}"
+        smbcim_demo_log "installing ${missing[*]} (apt-get)"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq >/dev/null || smbcim_demo_die "apt-get update failed"
+        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+            || smbcim_demo_die "apt-get install ${missing[*]} failed"
+    fi
+    [ -x "$SMBCIM_DEMO_PYTHON" ] || smbcim_demo_die "$SMBCIM_DEMO_PYTHON not found"
+    "$SMBCIM_DEMO_PYTHON" -c 'import impacket.smbconnection' 2>/dev/null \
+        || smbcim_demo_die "$SMBCIM_DEMO_PYTHON cannot import impacket (python3-impacket)"
+    command -v smbd >/dev/null || [ -x /usr/sbin/smbd ] || smbcim_demo_die "smbd not found"
+    # The Debian package starts the system smbd when systemd runs; that one
+    # listens on 445 and is left alone.
+}
+
+# Serialise runs: the demo and the e2e test create the same Unix users and
+# delete them afterwards, so two runs at once would pull the users from
+# under each other.  The lock is released when the shell exits.
+smbcim_demo_lock() {
+    local lock=/run/lock/smbcim-demo.lock
+    [ -d /run/lock ] || lock=/tmp/smbcim-demo.lock
+    exec 9>"$lock"
+    if ! flock -n 9; then
+        smbcim_demo_log "another demo/e2e run holds $lock; waiting (at most 180 s)"
+        flock -w 180 9 || smbcim_demo_die "timed out waiting for $lock"
+    fi
+}
+
+# A TCP port on 127.0.0.1 that nobody listens on.
+smbcim_demo_free_port() {
+    "$SMBCIM_DEMO_PYTHON" - <<'EOF'
+import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()
+EOF
+}
+
+# (b) temp dir, smb.conf, users ------------------------------------------
+smbcim_demo_setup() {
+    [ "$(id -u)" -eq 0 ] || smbcim_demo_die "must run as root (smbd and smbstatus need it)"
+    SMBCIM_DEMO_DIR="$(mktemp -d /tmp/smbcim-demo.XXXXXX)"
+    chmod 755 "$SMBCIM_DEMO_DIR"
+    local d="$SMBCIM_DEMO_DIR"
+    SMBCIM_DEMO_CONF="$d/smb.conf"
+    SMBCIM_DEMO_PORT="${SMBCIM_DEMO_PORT:-$(smbcim_demo_free_port)}"
+    mkdir -p "$d"/{private,lock,state,cache,pid,ncalrpc,log,home} \
+             "$d/shares/projects" "$d/shares/finance" "$d/shares/backup"
+    chmod 700 "$d/private"
+    chmod 1777 "$d/shares/projects" "$d/shares/finance" "$d/shares/backup"
+    printf 'Q3 plan\n' > "$d/shares/projects/plan.txt"
+    printf 'budget\n'  > "$d/shares/finance/budget.xlsx"
+    chmod 666 "$d/shares/projects/plan.txt" "$d/shares/finance/budget.xlsx"
+
+    cat > "$SMBCIM_DEMO_CONF" <<EOF
+# Throwaway smbd for the smbcim demo / e2e test.  Generated by demo/lib.sh.
+[global]
+    server role = standalone
+    server string = smbcim demo server
+    netbios name = SMBCIMDEMO
+    workgroup = SMBCIMDEMO
+    smb ports = $SMBCIM_DEMO_PORT
+    interfaces = lo 127.0.0.1
+    bind interfaces only = yes
+    disable netbios = yes
+    private dir = $d/private
+    lock directory = $d/lock
+    state directory = $d/state
+    cache directory = $d/cache
+    pid directory = $d/pid
+    ncalrpc dir = $d/ncalrpc
+    log file = $d/log/log.%m
+    max log size = 1000
+    log level = 1
+    passdb backend = tdbsam:$d/private/passdb.tdb
+    load printers = no
+    printcap name = /dev/null
+    printing = bsd
+    disable spoolss = yes
+    map to guest = never
+    usershare max shares = 0
+
+[Projects]
+    path = $d/shares/projects
+    comment = Team projects
+    read only = no
+
+[Finance Data]
+    path = $d/shares/finance
+    comment = Finance (at most 10 connections)
+    read only = no
+    max connections = 10
+
+[backup\$]
+    path = $d/shares/backup
+    comment = Backups (hidden)
+    read only = no
+
+[homes]
+    path = $d/home/%U
+    comment = Home directories
+    read only = no
+    browseable = no
+EOF
+    testparm -s "$SMBCIM_DEMO_CONF" >/dev/null 2>"$d/testparm.err" \
+        || { cat "$d/testparm.err" >&2; smbcim_demo_die "testparm rejected $SMBCIM_DEMO_CONF"; }
+
+    local u
+    for u in $SMBCIM_DEMO_USERS; do
+        if ! getent passwd "$u" >/dev/null; then
+            useradd -M -s /usr/sbin/nologin -c "$SMBCIM_DEMO_GECOS" -d "$d/home/$u" "$u" \
+                || smbcim_demo_die "useradd $u failed"
+            SMBCIM_DEMO_CREATED_USERS="$SMBCIM_DEMO_CREATED_USERS $u"
+        elif [ "$(getent passwd "$u" | cut -d: -f5)" = "$SMBCIM_DEMO_GECOS" ]; then
+            # Left over by a run that was killed before its cleanup: ours.
+            SMBCIM_DEMO_CREATED_USERS="$SMBCIM_DEMO_CREATED_USERS $u"
+        fi
+        mkdir -p "$d/home/$u"
+        chown "$u" "$d/home/$u"
+        printf '%s\n%s\n' "$SMBCIM_DEMO_PASSWORD" "$SMBCIM_DEMO_PASSWORD" \
+            | smbpasswd -c "$SMBCIM_DEMO_CONF" -a -s "$u" >/dev/null 2>>"$d/log/smbpasswd.err" \
+            || smbcim_demo_die "smbpasswd -a $u failed"
+    done
+    export SMBCIM_DEMO_DIR SMBCIM_DEMO_CONF SMBCIM_DEMO_PORT SMBCIM_DEMO_USERS \
+           SMBCIM_DEMO_PASSWORD SMBCIM_DEMO_PYTHON
+}
+
+# (c) smbd ----------------------------------------------------------------
+smbcim_demo_port_open() {
+    timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
+}
+
+smbcim_demo_start() {
+    [ -n "$SMBCIM_DEMO_CONF" ] || smbcim_demo_die "smbcim_demo_setup first"
+    if smbcim_demo_port_open "$SMBCIM_DEMO_PORT"; then
+        smbcim_demo_die "port $SMBCIM_DEMO_PORT on 127.0.0.1 is already in use"
+    fi
+    local smbd
+    smbd="$(command -v smbd || echo /usr/sbin/smbd)"
+    # Without --no-process-group smbd calls setsid(): it and every child it
+    # forks (one per client, notifyd, cleanupd) are in process group $!,
+    # which cleanup signals.  fd 9 (the run lock) is not passed on.
+    "$smbd" --foreground -s "$SMBCIM_DEMO_CONF" \
+        </dev/null >>"$SMBCIM_DEMO_DIR/log/smbd.stdout" 2>&1 9>&- &
+    SMBCIM_DEMO_PID=$!
+    export SMBCIM_DEMO_PID
+    local i
+    for i in $(seq 1 100); do            # at most ~15 s
+        if ! kill -0 "$SMBCIM_DEMO_PID" 2>/dev/null; then
+            smbcim_demo_log "smbd exited during start-up; log tail:"
+            smbcim_demo_log_tail
+            SMBCIM_DEMO_PID=""
+            smbcim_demo_die "smbd did not start"
+        fi
+        if smbcim_demo_port_open "$SMBCIM_DEMO_PORT"; then
+            smbcim_demo_log "smbd pid $SMBCIM_DEMO_PID listening on 127.0.0.1:$SMBCIM_DEMO_PORT"
+            return 0
+        fi
+        sleep 0.1
+    done
+    smbcim_demo_log "smbd not accepting connections after 15 s; log tail:"
+    smbcim_demo_log_tail
+    smbcim_demo_die "smbd did not open port $SMBCIM_DEMO_PORT"
+}
+
+smbcim_demo_log_tail() {
+    local f
+    for f in "$SMBCIM_DEMO_DIR"/log/*; do
+        [ -s "$f" ] || continue
+        printf -- '--- %s\n' "$f" >&2
+        tail -n 20 "$f" >&2
+    done
+}
+
+smbcim_demo_track() {
+    SMBCIM_DEMO_CLIENT_PIDS="$SMBCIM_DEMO_CLIENT_PIDS $1"
+}
+
+# (d) cleanup -------------------------------------------------------------
+# Sends TERM, waits at most ~5 s, then KILL.  $1 = pid, $2 = "group" to
+# signal the process group led by that pid (only smbd's own group).
+smbcim_demo_stop_pid() {
+    local pid="$1" group="${2:-}" target i
+    [ -n "$pid" ] || return 0
+    kill -0 "$pid" 2>/dev/null || return 0
+    target="$pid"
+    if [ "$group" = group ] && [ "$(ps -o pgid= -p "$pid" 2>/dev/null | tr -d ' ')" = "$pid" ]; then
+        target="-$pid"
+    fi
+    kill -TERM -- "$target" 2>/dev/null || true
+    for i in $(seq 1 50); do
+        if [ "$target" = "-$pid" ]; then
+            pgrep -g "$pid" >/dev/null 2>&1 || return 0
+        else
+            kill -0 "$pid" 2>/dev/null || return 0
+        fi
+        sleep 0.1
+    done
+    kill -KILL -- "$target" 2>/dev/null || true
+}
+
+smbcim_demo_cleanup() {
+    local rc=$? p u
+    set +e
+    for p in $SMBCIM_DEMO_CLIENT_PIDS; do
+        smbcim_demo_stop_pid "$p"
+    done
+    SMBCIM_DEMO_CLIENT_PIDS=""
+    if [ -n "$SMBCIM_DEMO_PID" ]; then
+        smbcim_demo_stop_pid "$SMBCIM_DEMO_PID" group
+        wait "$SMBCIM_DEMO_PID" 2>/dev/null
+        SMBCIM_DEMO_PID=""
+    fi
+    for u in $SMBCIM_DEMO_CREATED_USERS; do
+        userdel "$u" >/dev/null 2>&1 || smbcim_demo_log "warning: userdel $u failed"
+    done
+    SMBCIM_DEMO_CREATED_USERS=""
+    if [ -n "$SMBCIM_DEMO_DIR" ] && [ -d "$SMBCIM_DEMO_DIR" ]; then
+        if [ "${SMBCIM_DEMO_KEEP:-0}" = 1 ]; then
+            smbcim_demo_log "kept $SMBCIM_DEMO_DIR"
+        else
+            rm -rf -- "$SMBCIM_DEMO_DIR"
+        fi
+    fi
+    SMBCIM_DEMO_DIR=""
+    return $rc
+}

@@ -1,0 +1,511 @@
+#!/usr/bin/env python3
+"""End-to-end test: a real (throwaway) Samba smbd, real SMB clients, a
+snapshot, and smbcim's answers checked against what Samba itself reports.
+
+    python3 tests/e2e/run_e2e.py         (as root; builds nothing: run make first)
+
+Set-up (demo/lib.sh, driven through one bash process that stops and removes
+everything when its stdin closes, which also happens if this test dies):
+a private smbd on 127.0.0.1:<free port>, users smbcim_alice and smbcim_bob.
+Clients (tests/e2e/smb_holder.py, python3-impacket, one process):
+
+  alice-1  one session: Projects (2 files open) + Finance Data  (2 tcons, 1 session)
+  alice-2  a second session of alice: Projects again           (merges with alice-1's)
+  bob      one session: Finance Data (1 file open) + IPC$ + his home share
+
+Phase 1 compares against `smbstatus --json` (one run, all sections).
+Phase 2 adds an open with WRITE_OWNER in its access mask (0x1F01FF, what
+Windows programs often ask for): Samba < 4.24 then aborts
+`smbstatus --json`, so the snapshot uses the text fallback for opens and the
+truth comes from `--json -p`, `--json -S` and text `smbstatus -L`.
+
+Prints "ok ..." / "FAIL ..." per check and ends with "N passed, N failed".
+Environment: SMBCIM (binary, default build/smbcim), SMBCIM_DEMO_PORT,
+SMBCIM_E2E_KEEP=1 (keep the snapshots in /tmp/smbcim-e2e-*.json).
+"""
+import json
+import os
+import re
+import select
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SMBCIM = os.environ.get("SMBCIM", os.path.join(ROOT, "build", "smbcim"))
+LIB = os.path.join(ROOT, "demo", "lib.sh")
+HOLDER = os.path.join(ROOT, "tests", "e2e", "smb_holder.py")
+MKSNAP = os.path.join(ROOT, "demo", "make_snapshot.py")
+PY = os.environ.get("SMBCIM_DEMO_PYTHON", "/usr/bin/python3")   # has python3-impacket
+SERVER = "E2ESRV"
+
+passed = 0
+failed = 0
+
+
+def check(name, cond, detail=""):
+    global passed, failed
+    if cond:
+        passed += 1
+        print("ok   %s" % name, flush=True)
+    else:
+        failed += 1
+        d = str(detail)
+        if len(d) > 600:
+            d = d[:600] + "..."
+        print("FAIL %s%s" % (name, (" -- " + d) if d else ""), flush=True)
+    return bool(cond)
+
+
+class SetupError(Exception):
+    pass
+
+
+def read_line(proc, timeout, what):
+    """First line of proc.stdout within timeout seconds."""
+    deadline = time.monotonic() + timeout
+    buf = b""
+    fd = proc.stdout.fileno()
+    while time.monotonic() < deadline:
+        r, _, _ = select.select([fd], [], [], 0.2)
+        if r:
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                break
+            buf += chunk
+            if b"\n" in buf:
+                return buf.split(b"\n", 1)[0].decode()
+        elif proc.poll() is not None:
+            break
+    err = ""
+    if proc.stderr:
+        try:
+            err = proc.stderr.read().decode(errors="replace")[-1500:]
+        except Exception:
+            pass
+    raise SetupError("%s: no answer within %d s (exit %s) %s %s"
+                     % (what, timeout, proc.poll(), buf.decode(errors="replace"), err))
+
+
+# ------------------------------------------------------------------ set-up --
+
+SERVER_SCRIPT = r'''
+set -euo pipefail
+. "$1"
+trap smbcim_demo_cleanup EXIT
+smbcim_demo_deps
+smbcim_demo_lock
+smbcim_demo_setup
+smbcim_demo_start
+printf 'READY %s\t%s\t%s\t%s\n' "$SMBCIM_DEMO_DIR" "$SMBCIM_DEMO_CONF" "$SMBCIM_DEMO_PORT" "$SMBCIM_DEMO_PID"
+cat >/dev/null    # hold until the test closes our stdin (or dies)
+'''
+
+
+class Server:
+    """smbd via demo/lib.sh; stops and cleans up when stdin closes."""
+
+    def __init__(self):
+        self.proc = subprocess.Popen(["bash", "-c", SERVER_SCRIPT, "e2e-server", LIB],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        line = read_line(self.proc, 240, "smbd set-up (demo/lib.sh)")
+        if not line.startswith("READY "):
+            raise SetupError("smbd set-up said: %s" % line)
+        self.dir, self.conf, port, self.pid = line[6:].split("\t")
+        self.port = int(port)
+        self.password = os.environ.get("SMBCIM_DEMO_PASSWORD", "Demo-Pass-1")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.close()
+            except Exception:
+                pass
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()     # our own bash; its trap does not run then
+                self.proc.wait()
+
+
+class Holder:
+    def __init__(self, server, connections, tag):
+        plan = {"host": "127.0.0.1", "port": server.port, "password": server.password,
+                "max_hold": 240, "connections": connections}
+        self.plan_path = os.path.join(server.dir, "plan-%s.json" % tag)
+        with open(self.plan_path, "w") as f:
+            json.dump(plan, f)
+        self.proc = subprocess.Popen([PY, HOLDER, self.plan_path], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        line = read_line(self.proc, 60, "SMB clients (%s)" % tag)
+        rep = json.loads(line)
+        if not rep.get("ready"):
+            raise SetupError("SMB clients (%s): %s" % (tag, rep.get("error")))
+        self.report = rep
+
+    def stop(self):
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.close()
+            except Exception:
+                pass
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+# ---------------------------------------------------------- Samba's truth --
+
+def smbstatus(conf, *args):
+    return subprocess.run(["smbstatus", "-s", conf] + list(args), capture_output=True,
+                          text=True, timeout=60)
+
+
+def sid_key(sid):
+    return (str(sid.get("pid")), str(sid.get("unique_id", "")))
+
+
+def truth_from_json(doc):
+    opens = []
+    for f in (doc.get("open_files") or {}).values():
+        for o in f.get("opens", {}).values():
+            opens.append({"server": sid_key(o["server_id"]), "pid": str(o["server_id"]["pid"]),
+                          "uid": o["uid"], "path": f["service_path"]})
+    return {"sessions": doc.get("sessions") or {}, "tcons": doc.get("tcons") or {},
+            "opens": opens}
+
+
+def truth_text_opens(conf, share_paths, sessions):
+    """Opens from text `smbstatus -L` (pid, uid, share path); the pid's
+    unique_id is taken from the session records (the text lacks it)."""
+    p = smbstatus(conf, "-L")
+    if p.returncode != 0:
+        raise SetupError("smbstatus -L failed: %s" % p.stderr)
+    uniq = {str(s["server_id"]["pid"]): sid_key(s["server_id"]) for s in sessions.values()}
+    paths = sorted(share_paths, key=len, reverse=True)
+    opens = []
+    for line in p.stdout.splitlines():
+        f = line.split(None, 6)
+        if len(f) < 7 or not f[0].isdigit() or not f[3].startswith("0x"):
+            continue
+        sp = next((x for x in paths if f[6].startswith(x + "   ")), f[6].split("   ")[0])
+        opens.append({"server": uniq.get(f[0], (f[0], "")), "pid": f[0],
+                      "uid": int(f[1]), "path": sp, "access": int(f[3], 16)})
+    return opens
+
+
+def bare_user(u):
+    return u.split("\\", 1)[-1]
+
+
+def machine(m):
+    if ":" in m and not m.startswith("["):
+        return "[%s]" % m
+    return m
+
+
+def expected(truth, share_paths_by_name):
+    """Win32_ServerConnection / Win32_ServerSession values derived from
+    Samba's records with Samba's own counting rules (docs/values.md)."""
+    sessions = {k: s for k, s in truth["sessions"].items()
+                if s.get("uid", -1) != -1 and s.get("username") != "(auth in progress)"}
+    conns = {}
+    for t in truth["tcons"].values():
+        s = sessions.get(t["session_id"])
+        if s is None:
+            continue
+        key = (machine(s["remote_machine"]).lower(), t["service"].lower(),
+               bare_user(s["username"]).lower())
+        c = conns.setdefault(key, {"machine": machine(s["remote_machine"]),
+                                   "share": t["service"], "user": bare_user(s["username"]),
+                                   "tcons": [], "servers": set()})
+        c["tcons"].append(t)
+        c["servers"].add(sid_key(t["server_id"]))
+    for c in conns.values():
+        path = share_paths_by_name.get(c["share"].lower())
+        if path is None:
+            c["files"] = None
+        else:
+            c["files"] = sum(1 for o in truth["opens"]
+                             if o["server"] in c["servers"] and o["path"] == path)
+    sess = {}
+    for s in sessions.values():
+        key = (machine(s["remote_machine"]).lower(), bare_user(s["username"]).lower())
+        e = sess.setdefault(key, {"machine": machine(s["remote_machine"]),
+                                  "user": bare_user(s["username"]), "pairs": set()})
+        e["pairs"].add((sid_key(s["server_id"]), s["uid"]))
+    for e in sess.values():
+        e["opens"] = sum(1 for o in truth["opens"]
+                         if (o["server"], o["uid"]) in e["pairs"])
+    return conns, sess
+
+
+# ------------------------------------------------------------------ smbcim --
+
+def smbcim(snap, *args):
+    p = subprocess.run([SMBCIM, "--snapshot", snap, "--format", "json"] + list(args),
+                       capture_output=True, text=True, timeout=60)
+    if p.returncode != 0:
+        return None, "exit %d: %s" % (p.returncode, p.stderr.strip())
+    try:
+        return json.loads(p.stdout), None
+    except ValueError as e:
+        return None, "bad JSON: %s: %s" % (e, p.stdout[:300])
+
+
+def q(snap, wql, label):
+    res, err = smbcim(snap, "query", wql)
+    if res is None:
+        check("%s: smbcim query %s" % (label, wql), False, err)
+    return res
+
+
+def wql_str(s):
+    return s.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def ci(s):
+    return (s or "").lower()
+
+
+def run_checks(label, snap, truth, shares):
+    """The check battery, for one snapshot and Samba's view at that moment."""
+    paths = {s["name"].lower(): s["path"] for s in shares if s.get("path")}
+    exp_conns, exp_sess = expected(truth, paths)
+
+    conns = q(snap, "SELECT * FROM Win32_ServerConnection", label)
+    if conns is None:
+        return
+    by_key = {}
+    for c in conns:
+        by_key.setdefault((ci(c.get("ComputerName")), ci(c.get("ShareName")),
+                           ci(c.get("UserName"))), []).append(c)
+
+    for t in truth["tcons"].values():
+        s = truth["sessions"].get(t["session_id"])
+        if s is None:
+            continue
+        key = (machine(s["remote_machine"]).lower(), t["service"].lower(),
+               bare_user(s["username"]).lower())
+        check("%s: tcon %s (%s, %s, %s) has a Win32_ServerConnection"
+              % (label, t["tcon_id"], key[0], t["service"], key[2]),
+              len(by_key.get(key, [])) == 1, sorted(by_key))
+    check("%s: Win32_ServerConnection count = merged tcons (%d)" % (label, len(exp_conns)),
+          len(conns) == len(exp_conns), [c.get("__RELPATH") for c in conns])
+    for key, e in sorted(exp_conns.items()):
+        got = by_key.get(key, [None])[0]
+        if got is None:
+            continue
+        check("%s: %s NumberOfUsers = %d" % (label, got["__RELPATH"], len(e["tcons"])),
+              got.get("NumberOfUsers") == len(e["tcons"]), got.get("NumberOfUsers"))
+        check("%s: %s NumberOfFiles = %s" % (label, got["__RELPATH"], e["files"]),
+              got.get("NumberOfFiles") == e["files"], got.get("NumberOfFiles"))
+        oldest = min(e["tcons"], key=lambda t: t["connected_at"])
+        check("%s: %s ConnectionID = oldest tcon id" % (label, got["__RELPATH"]),
+              str(got.get("ConnectionID")) == str(oldest["tcon_id"]), got.get("ConnectionID"))
+
+    # Win32_ConnectionShare
+    cs = q(snap, "SELECT * FROM Win32_ConnectionShare", label)
+    if cs is not None:
+        check("%s: Win32_ConnectionShare count = Win32_ServerConnection count (%d)"
+              % (label, len(conns)), len(cs) == len(conns), len(cs))
+        conn_paths = {ci(c["__PATH"]) for c in conns}
+        check("%s: every Win32_ConnectionShare.Dependent is a connection's __PATH" % label,
+              {ci(a.get("Dependent")) for a in cs} == conn_paths,
+              [a.get("Dependent") for a in cs])
+        dep_share = {ci(c["__PATH"]): c.get("ShareName") for c in conns}
+        for a in cs:
+            g, err = smbcim(snap, "get", a.get("Antecedent", ""))
+            ok = g is not None and len(g) == 1 and g[0].get("__CLASS") == "Win32_Share" \
+                and ci(g[0].get("Name")) == ci(dep_share.get(ci(a.get("Dependent"))))
+            check("%s: Antecedent %s resolves with get" % (label, a.get("Antecedent")), ok,
+                  err or g)
+
+    # ASSOCIATORS OF every share: exactly its connections
+    sh = q(snap, "SELECT * FROM Win32_Share", label)
+    if sh is not None:
+        names = {ci(s["Name"]) for s in sh}
+        for s in shares:
+            check("%s: Win32_Share %s present" % (label, s["name"]), ci(s["name"]) in names)
+        for s in sh:
+            r = q(snap, 'ASSOCIATORS OF {Win32_Share.Name="%s"} WHERE AssocClass=Win32_ConnectionShare'
+                  % wql_str(s["Name"]), label)
+            if r is None:
+                continue
+            want = sorted(ci(c["__PATH"]) for c in conns if ci(c.get("ShareName")) == ci(s["Name"]))
+            check("%s: ASSOCIATORS OF share %s = its %d connection(s)" % (label, s["Name"], len(want)),
+                  sorted(ci(o["__PATH"]) for o in r) == want
+                  and all(o.get("__CLASS") == "Win32_ServerConnection" for o in r),
+                  [o.get("__RELPATH") for o in r])
+
+    # Win32_ServerSession
+    ss = q(snap, "SELECT * FROM Win32_ServerSession", label)
+    if ss is not None:
+        check("%s: Win32_ServerSession count = (machine, user) pairs (%d)" % (label, len(exp_sess)),
+              len(ss) == len(exp_sess), [s.get("__RELPATH") for s in ss])
+        sby = {(ci(s.get("ComputerName")), ci(s.get("UserName"))): s for s in ss}
+        for key, e in sorted(exp_sess.items()):
+            got = sby.get(key)
+            check("%s: session (%s, %s) ResourcesOpened = %d" % (label, e["machine"], e["user"], e["opens"]),
+                  got is not None and got.get("ResourcesOpened") == e["opens"],
+                  got and got.get("ResourcesOpened"))
+
+    # Win32_SessionConnection
+    sc = q(snap, "SELECT * FROM Win32_SessionConnection", label)
+    if sc is not None and ss is not None:
+        sess_paths = {ci(s["__PATH"]) for s in ss}
+        check("%s: Win32_SessionConnection: one per connection, Antecedents are sessions" % label,
+              len(sc) == len(conns) and all(ci(a.get("Antecedent")) in sess_paths for a in sc)
+              and {ci(a.get("Dependent")) for a in sc} == {ci(c["__PATH"]) for c in conns},
+              [(a.get("Antecedent"), a.get("Dependent")) for a in sc])
+
+
+# ---------------------------------------------------------------- scenario --
+
+PLAN = [
+    {"name": "alice-1", "user": "smbcim_alice",
+     "trees": [{"share": "Projects", "files": ["a1.txt", "a2.txt"]},
+               {"share": "Finance Data"}]},
+    {"name": "alice-2", "user": "smbcim_alice",
+     "trees": [{"share": "Projects"}]},
+    {"name": "bob", "user": "smbcim_bob",
+     "trees": [{"share": "Finance Data", "files": ["b1.txt"]},
+               {"share": "IPC$"},
+               {"share": "smbcim_bob"}]},
+]
+# Phase 2: FILE_ALL_ACCESS (includes WRITE_OWNER) on a file bob creates.
+PLAN2 = [
+    {"name": "bob-2", "user": "smbcim_bob",
+     "trees": [{"share": "Finance Data",
+                "files": [{"name": "owner.txt", "access": 0x1F01FF}]}]},
+]
+
+
+def snapshot(server, tag):
+    p = subprocess.run([PY, MKSNAP, server.conf, SERVER], capture_output=True, text=True,
+                       timeout=120)
+    if p.returncode != 0:
+        raise SetupError("make_snapshot.py: %s" % p.stderr.strip())
+    path = os.path.join(server.dir, "snapshot-%s.json" % tag)
+    with open(path, "w") as f:
+        f.write(p.stdout)
+    if os.environ.get("SMBCIM_E2E_KEEP") == "1":
+        shutil.copy(path, "/tmp/smbcim-e2e-%s.json" % tag)
+    return path, json.loads(p.stdout), p.stderr
+
+
+def scenario_checks(truth, shares):
+    """The set-up itself, as Samba sees it (so a broken set-up is not
+    mistaken for a correct smbcim)."""
+    sessions, tcons = truth["sessions"], truth["tcons"]
+    alice = [s for s in sessions.values() if s["username"] == "smbcim_alice"]
+    bob = [s for s in sessions.values() if s["username"] == "smbcim_bob"]
+    check("setup: Samba shows 2 sessions of alice, 1 of bob", len(alice) == 2 and len(bob) >= 1,
+          [(s["username"], s["server_id"]["pid"]) for s in sessions.values()])
+    a1 = [s for s in alice
+          if {t["service"] for t in tcons.values() if t["session_id"] == s["session_id"]}
+          == {"Projects", "Finance Data"}]
+    check("setup: one alice session has 2 tcons to different shares", len(a1) == 1)
+    check("setup: alice has 2 tcons to Projects (2 sessions)",
+          sum(1 for t in tcons.values() if t["service"] == "Projects"
+              and sessions.get(t["session_id"], {}).get("username") == "smbcim_alice") == 2)
+    check("setup: an IPC$ tcon exists", any(t["service"] == "IPC$" for t in tcons.values()))
+    proj = next(s["path"] for s in shares if s["name"] == "Projects")
+    fin = next(s["path"] for s in shares if s["name"] == "Finance Data")
+    a_uid = alice[0]["uid"] if alice else None
+    b_uid = bob[0]["uid"] if bob else None
+    check("setup: 2 opens on Projects by alice",
+          sum(1 for o in truth["opens"] if o["path"] == proj and o["uid"] == a_uid) == 2,
+          truth["opens"])
+    check("setup: 1 open on Finance Data by bob (phase 1)",
+          sum(1 for o in truth["opens"] if o["path"] == fin and o["uid"] == b_uid) >= 1,
+          truth["opens"])
+
+
+def main():
+    if os.geteuid() != 0:
+        print("run_e2e: must run as root (smbd, smbstatus, useradd)", file=sys.stderr)
+        print("0 passed, 1 failed")
+        return 1
+    have_smbcim = os.access(SMBCIM, os.X_OK)
+    users = ("smbcim_alice", "smbcim_bob")
+    existed = {u for u in users
+               if subprocess.run(["getent", "passwd", u], capture_output=True).returncode == 0}
+    server = None
+    holders = []
+    try:
+        server = Server()
+        check("setup: private smbd started (pid %s, 127.0.0.1:%d)" % (server.pid, server.port), True)
+        holders.append(Holder(server, PLAN, "phase1"))
+        check("setup: clients connected (impacket, %d connections)" % len(PLAN), True)
+
+        # ---- phase 1: smbstatus --json works
+        snap1, doc1, err1 = snapshot(server, "phase1")
+        p = smbstatus(server.conf, "--json")
+        check("phase1: smbstatus --json succeeds", p.returncode == 0, p.stderr[-300:])
+        truth1 = truth_from_json(json.loads(p.stdout)) if p.returncode == 0 else None
+        check("phase1: snapshot used smbstatus --json -L (no fallback)",
+              "fallback" not in err1, err1)
+        if truth1:
+            scenario_checks(truth1, doc1["shares"])
+            check("phase1: snapshot has Samba's sessions and tcons",
+                  set(doc1["smbstatus"]["sessions"]) == set(truth1["sessions"])
+                  and set(doc1["smbstatus"]["tcons"]) == set(truth1["tcons"]))
+            if check("smbcim is built (%s)" % SMBCIM, have_smbcim,
+                     "run make; the smbcim checks are skipped"):
+                run_checks("phase1", snap1, truth1, doc1["shares"])
+
+        # ---- phase 2: a WRITE_OWNER open
+        holders.append(Holder(server, PLAN2, "phase2"))
+        snap2, doc2, err2 = snapshot(server, "phase2")
+        pj = smbstatus(server.conf, "--json")
+        ver = (subprocess.run(["smbd", "--version"], capture_output=True, text=True).stdout
+               .split()[-1])
+        m = re.match(r"(\d+)\.(\d+)", ver)
+        old = m and (int(m.group(1)), int(m.group(2))) < (4, 24)
+        if old:
+            check("phase2: Samba %s aborts smbstatus --json on a WRITE_OWNER open" % ver,
+                  pj.returncode != 0 and not pj.stdout.strip(), pj.returncode)
+            check("phase2: snapshot fell back to text smbstatus -L", "fallback" in err2, err2)
+        sp = smbstatus(server.conf, "--json", "-p")
+        st = smbstatus(server.conf, "--json", "-S")
+        check("phase2: smbstatus --json -p and -S still work",
+              sp.returncode == 0 and st.returncode == 0, sp.stderr[-200:] + st.stderr[-200:])
+        sessions = json.loads(sp.stdout).get("sessions", {})
+        truth2 = {"sessions": sessions, "tcons": json.loads(st.stdout).get("tcons", {}),
+                  "opens": truth_text_opens(server.conf,
+                                            [s["path"] for s in doc2["shares"] if s.get("path")],
+                                            sessions)}
+        check("phase2: Samba lists the WRITE_OWNER open",
+              any(o.get("access", 0) & 0x80000 for o in truth2["opens"]), truth2["opens"])
+        n_opens = sum(len(f["opens"]) for f in doc2["smbstatus"]["open_files"].values())
+        check("phase2: snapshot has every open (%d)" % len(truth2["opens"]),
+              n_opens == len(truth2["opens"]), n_opens)
+        if have_smbcim:
+            run_checks("phase2", snap2, truth2, doc2["shares"])
+    except SetupError as e:
+        check("setup", False, e)
+    except Exception as e:  # noqa: BLE001 - report, then clean up
+        check("unexpected error", False, "%s: %s" % (type(e).__name__, e))
+    finally:
+        for h in holders:
+            h.stop()
+        if server:
+            server.stop()
+            check("cleanup: smbd and its children stopped",
+                  subprocess.run(["pgrep", "-g", str(server.pid)],
+                                 capture_output=True).returncode != 0)
+            check("cleanup: temp dir removed", not os.path.exists(server.dir))
+            left = [u for u in users if u not in existed and
+                    subprocess.run(["getent", "passwd", u], capture_output=True).returncode == 0]
+            check("cleanup: users created by the run removed", not left, left)
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
