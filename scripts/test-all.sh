@@ -4,7 +4,8 @@
 #   2. clang build (-Werror)
 #   3. the test layers again under ASan + UBSan      (make SAN=1 check)
 #   4. the unit tests under valgrind (memcheck, leaks are errors)
-#   5. a short libFuzzer run of every fuzz target    (tests/fuzz/run.sh)
+#   5. end to end against a real smbd and real clients (tests/e2e, as root)
+#   6. a short libFuzzer run of every fuzz target    (tests/fuzz/run.sh)
 # Ends with one line "N passed, N failed" over all of them.
 set -u
 cd "$(dirname "$0")/.."
@@ -59,6 +60,14 @@ if valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=def
     vp=$((vp + 1)); else vf=$((vf + 1)); cat "$log/vg-cli"; fi
 echo "valgrind: $vp passed, $vf failed"
 total_p=$((total_p + vp)); total_f=$((total_f + vf))
+
+echo "== end to end: a real smbd on 127.0.0.1 with real clients"
+if [ "$(id -u)" -eq 0 ]; then
+    SMBCIM=$PWD/build/smbcim /usr/bin/python3 tests/e2e/run_e2e.py 2>&1 | tee "$log/e2e"
+    add "$log/e2e"
+else
+    echo "e2e: skipped (needs root to run smbd and create users)"
+fi
 
 echo "== fuzz (short runs)"
 bash tests/fuzz/run.sh 2>&1 | tee "$log/fuzz"
