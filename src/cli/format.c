@@ -123,6 +123,22 @@ static void json_value(FILE *out, const cim_value *v)
 }
 
 /* ---- table --------------------------------------------------------------- */
+/* Columns are measured in characters (UTF-8 code points), not bytes. */
+static size_t width_of(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        if (((unsigned char)*s & 0xC0) != 0x80)
+            n++;
+    return n;
+}
+
+static void pad(FILE *out, size_t n)
+{
+    while (n--)
+        fputc(' ', out);
+}
+
 static bool right_aligned(cim_type t)
 {
     return t != CIM_T_BOOLEAN && !cim_type_is_stringlike(t);
@@ -138,13 +154,13 @@ static void table_group(FILE *out, const smbcim_result *res, size_t from, size_t
     size_t rows = to - from;
     char **cells = calloc(rows * n + 1, sizeof(char *));
     for (size_t j = 0; j < n; j++)
-        width[j] = strlen(c->props[idx[j]].name);
+        width[j] = width_of(c->props[idx[j]].name);
     for (size_t r = 0; r < rows; r++) {
         for (size_t j = 0; j < n; j++) {
             char *t = value_text(&res->instances[from + r]->values[idx[j]]);
             cells[r * n + j] = t;
-            if (strlen(t) > width[j])
-                width[j] = strlen(t);
+            if (width_of(t) > width[j])
+                width[j] = width_of(t);
         }
     }
     for (int line = 0; line < 2; line++) {
@@ -174,10 +190,15 @@ static void table_group(FILE *out, const smbcim_result *res, size_t from, size_t
         for (size_t j = 0; j < n; j++) {
             const char *t = cells[r * n + j];
             bool last = j + 1 == n;
-            if (right_aligned(c->props[idx[j]].type))
-                fprintf(out, "%*s", (int)width[j], t);
-            else
-                fprintf(out, "%-*s", last ? 0 : (int)width[j], t);
+            size_t w = width_of(t);
+            if (right_aligned(c->props[idx[j]].type)) {
+                pad(out, width[j] - w);
+                fputs(t, out);
+            } else {
+                fputs(t, out);
+                if (!last)
+                    pad(out, width[j] - w);
+            }
             if (!last)
                 fputc(' ', out);
             free(cells[r * n + j]);

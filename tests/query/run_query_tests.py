@@ -93,6 +93,8 @@ def parse_cases(path):
 
 def run_case(c):
     cmd = c["cmd"]
+    if not cmd:
+        return "the case has no query or command line"
     argv = [SMBCIM]
     if c["fixture"]:
         argv += ["--snapshot", os.path.join(FIXTURES, c["fixture"])]
