@@ -462,7 +462,24 @@ static int eval_isa(void *obj, const char *prop, const char *clsname)
     return r;
 }
 
-static const wql_object_ops eval_ops = {.get = eval_get, .isa = eval_isa};
+/* A path from a query, resolved against the schema when its class is
+ * known (so Class="v" and Class.Key="v" give the same key). */
+static const char *eval_path_key(void *obj, sc_arena *a, const char *text)
+{
+    eval_obj *o = obj;
+    cim_objpath p;
+    if (cim_path_parse(a, text, &p, NULL) != WBEM_S_NO_ERROR)
+        return NULL;
+    const cim_class *cls = cim_schema_find(&o->ctx->schema, p.class_name);
+    if (cls && !p.is_class && !p.singleton)
+        (void)cim_path_resolve(a, &p, cls, NULL);
+    p.server = NULL;
+    p.nspace = NULL;
+    return cim_objpath_normkey(a, &p);
+}
+
+static const wql_object_ops eval_ops = {.get = eval_get, .isa = eval_isa,
+                                        .path_key = eval_path_key};
 
 static bool is_sysprop(const char *name)
 {

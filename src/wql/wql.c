@@ -24,6 +24,7 @@ typedef struct token {
     const char *start;
     size_t len;
     size_t col;          /* 1-based */
+    size_t inner_col;    /* TK_PATH: column of the first character inside the braces */
     char *text;          /* ident / decoded string / path / op */
 } token;
 
@@ -188,7 +189,7 @@ static bool lex(wparser *w)
             return fail_at(w, t->col, "unterminated object path: '{' without '}'");
         t->kind = TK_PATH;
         t->text = sc_strndup(w->a, s, (size_t)(w->p - s));
-        t->col = col_of(w, s);
+        t->inner_col = col_of(w, s);
         w->p++;
     } else if (c == '(' || c == ')' || c == ',' || c == '*') {
         w->p++;
@@ -566,7 +567,7 @@ static bool parse_assoc(wparser *w, wql_query *q, bool refs)
     if (w->t.kind != TK_PATH)
         return expected(w, "an object path in braces {...}");
     q->path = w->t.text;
-    q->path_pos = w->t.col;
+    q->path_pos = w->t.inner_col;
     if (!lex(w))
         return false;
     if (!kw(w, "WHERE"))
@@ -889,8 +890,14 @@ static int eval_scalar(evalctx *c, const wql_expr *e, const cim_value *v)
     }
     if (v->type == CIM_T_REFERENCE) {
         sc_arena *a = sc_arena_new();
-        const char *ka = cim_path_normkey(a, v->v.s);
-        const char *kb = cim_path_normkey(a, s);
+        const char *ka, *kb;
+        if (c->ops->path_key) {
+            ka = c->ops->path_key(c->obj, a, v->v.s);
+            kb = c->ops->path_key(c->obj, a, s);
+        } else {
+            ka = cim_path_normkey(a, v->v.s);
+            kb = cim_path_normkey(a, s);
+        }
         int r = (ka && kb) ? strcmp(ka, kb) : sc_stricmp(v->v.s, s);
         sc_arena_free(a);
         if (e->op != WQL_OP_EQ && e->op != WQL_OP_NE)

@@ -109,6 +109,11 @@ typedef struct wql_object_ops {
      * property the referenced object's class.  1 yes, 0 no, -1 unknown
      * class (an error). */
     int (*isa)(void *obj, const char *prop, const char *cls);
+    /* Optional: the canonical key (cim_objpath_normkey) of an object path
+     * given in a query, resolved against the schema so that the shorthand
+     * Class="v" and numeric keys compare right; NULL if it is not a valid
+     * path.  Without it, cim_path_normkey() is used. */
+    const char *(*path_key)(void *obj, sc_arena *a, const char *path);
 } wql_object_ops;
 
 /* Evaluates `e` over obj: 1 true, 0 false, -1 error (err set, e.g.

@@ -38,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     wql_query *q;
     smbcim_error err = {0};
     if (wql_parse(a, text, &q, &err) == WBEM_S_NO_ERROR && q->where) {
-        wql_object_ops ops = {get, isa};
+        wql_object_ops ops = {.get = get, .isa = isa};
         smbcim_error e2 = {0};
         (void)wql_eval(q->where, &ops, NULL, &e2);
     }
