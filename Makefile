@@ -112,6 +112,6 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/share/smbcim
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-fuzz build-clang
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
