@@ -590,9 +590,11 @@ static bool parse_property(parser *ps, sc_vec *props, const cim_class *super)
         }
     }
     const cim_qualifier *ov = qual_find(quals, nquals, "Override");
-    if (ov && super)
+    if (ov)
         return perr_at(ps, l, c, WBEM_E_INVALID_SYNTAX,
-                       "%s has Override but %s has no such property", p->name, super->name);
+                       "%s has Override but %s", p->name,
+                       super ? sc_sprintf(ps->a, "%s has no such property", super->name)
+                             : "the class has no superclass");
     p->key = qual_true(quals, nquals, "Key");
     sc_vec_push(props, p);
     return true;
