@@ -102,6 +102,9 @@ char *cim_path_format(sc_arena *a, const cim_objpath *p, bool full);
  * considers the same object give the same key.  NULL if text is not a
  * valid path. */
 char *cim_path_normkey(sc_arena *a, const char *text);
+/* The same key computed from an instance's key values, without printing
+ * and parsing its path: equal to cim_path_normkey(a, inst->relpath). */
+char *cim_instance_normkey(sc_arena *a, const cim_instance *inst);
 char *cim_objpath_normkey(sc_arena *a, const cim_objpath *p);
 
 /* ---- instances ---------------------------------------------------------- */

@@ -597,3 +597,24 @@ char *cim_path_normkey(sc_arena *a, const char *text)
         return NULL;
     return cim_objpath_normkey(a, &p);
 }
+
+char *cim_instance_normkey(sc_arena *a, const cim_instance *inst)
+{
+    const cim_class *cls = inst->cls;
+    cim_keybinding keys[cls->nkeys ? cls->nkeys : 1];
+    size_t n = 0;
+    for (size_t i = 0; i < cls->nprops && n < cls->nkeys; i++) {
+        if (!cls->props[i].key)
+            continue;
+        if (inst->values[i].null || inst->values[i].array ||
+            (inst->present && !inst->present[i]))
+            return NULL;
+        keys[n].name = cls->props[i].name;
+        keys[n].value = inst->values[i];
+        n++;
+    }
+    if (!n)
+        return NULL;
+    cim_objpath p = {.class_name = cls->name, .keys = keys, .nkeys = n};
+    return cim_objpath_normkey(a, &p);
+}

@@ -25,11 +25,23 @@ static smbcim_status ref_index(smbcim_ctx *ctx, class_entry *e, size_t p,
     }
     sc_map *m = &e->by_ref[p];
     if (m->cap == 0 && e->nitems) {
+        /* Many association instances point at one endpoint, through the
+         * very same string (the endpoint's __PATH): parse each distinct
+         * string once, remembering keys by the string's address. */
+        sc_arena *tmp = sc_arena_new();
+        sc_map seen;
+        sc_map_init_exact(&seen);
         for (size_t i = 0; i < e->nitems; i++) {
             const cim_value *v = &e->items[i]->values[p];
             if (v->null)
                 continue;
-            const char *k = cim_path_normkey(ctx->arena, v->v.s);
+            const char *addr = sc_sprintf(tmp, "%p", (const void *)v->v.s);
+            const char *k = sc_map_get(&seen, addr);
+            if (!k) {
+                k = cim_path_normkey(ctx->arena, v->v.s);
+                if (k)
+                    sc_map_put(&seen, addr, (void *)k);
+            }
             if (!k)
                 continue;
             sc_vec *vec = sc_map_get(m, k);
@@ -40,6 +52,8 @@ static smbcim_status ref_index(smbcim_ctx *ctx, class_entry *e, size_t p,
             }
             sc_vec_push(vec, e->items[i]);
         }
+        sc_map_free(&seen);
+        sc_arena_free(tmp);
     }
     *out = m;
     return WBEM_S_NO_ERROR;

@@ -196,7 +196,7 @@ static smbcim_status build_key_index(smbcim_ctx *ctx, class_entry *e, smbcim_err
         return st;
     for (size_t i = 0; i < e->nitems; i++) {
         cim_instance *inst = e->items[i];
-        const char *k = inst->relpath ? cim_path_normkey(ctx->arena, inst->relpath) : NULL;
+        const char *k = cim_instance_normkey(ctx->arena, inst);
         if (k && !sc_map_get(&e->by_key, k))
             sc_map_put(&e->by_key, k, inst);
     }

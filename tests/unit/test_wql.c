@@ -255,12 +255,10 @@ typedef struct prop {
     cim_value v;
 } prop;
 
-static const prop *obj_props;
-
+/* obj is the object's property table, ending with a NULL name. */
 static bool get(void *obj, const char *name, cim_value *out)
 {
-    (void)obj;
-    for (const prop *p = obj_props; p->name; p++)
+    for (const prop *p = obj; p->name; p++)
         if (sc_streqi(p->name, name)) {
             *out = p->v;
             return true;
@@ -297,7 +295,6 @@ static void test_eval(void **state)
         {"Tags", arr},
         {NULL, cim_null(CIM_T_NONE)},
     };
-    obj_props = props;
     static const struct {
         const char *where;
         int want;
@@ -328,7 +325,7 @@ static void test_eval(void **state)
         if (wql_parse(a, q, &wq, &err) != WBEM_S_NO_ERROR)
             fail_msg("%s: %s", q, err.msg);
         wql_object_ops ops = {.get = get, .isa = isa};
-        int r = wql_eval(wq->where, &ops, NULL, &err);
+        int r = wql_eval(wq->where, &ops, (void *)props, &err);
         if (r != t[i].want)
             fail_msg("%s: got %d, want %d (%s)", t[i].where, r, t[i].want, err.msg);
         sc_arena_free(a);
@@ -344,7 +341,6 @@ static void test_eval_errors(void **state)
         {"Allow", cim_bool(true)},
         {NULL, cim_null(CIM_T_NONE)},
     };
-    obj_props = props;
     static const struct {
         const char *where;
         const char *msg;
@@ -363,7 +359,7 @@ static void test_eval_errors(void **state)
         smbcim_error err = {0};
         assert_int_equal(wql_parse(a, q, &wq, &err), WBEM_S_NO_ERROR);
         wql_object_ops ops = {.get = get, .isa = isa};
-        int r = wql_eval(wq->where, &ops, NULL, &err);
+        int r = wql_eval(wq->where, &ops, (void *)props, &err);
         if (r != -1 || err.code != WBEM_E_INVALID_QUERY || !strstr(err.msg, t[i].msg))
             fail_msg("%s: got %d '%s', want error '%s'", t[i].where, r, err.msg, t[i].msg);
         sc_arena_free(a);
