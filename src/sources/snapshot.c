@@ -259,10 +259,7 @@ static int member(rd *r)
 
 static bool skip_value(rd *r)
 {
-    jp_tok t = next(r);
-    (void)t;
-    t = r->j.tok;
-    if (t == JP_ERROR || !jp_skip(&r->j))
+    if (next(r) == JP_ERROR || !jp_skip(&r->j))
         return syntax_error(r);
     return true;
 }
@@ -614,9 +611,32 @@ static bool read_open(rd *r, sc_open *o)
     return true;
 }
 
-/* One entry of open_files: the file, then each of its opens. */
-static bool read_file(rd *r, grow *opens)
+/* Calls fn(r, data) for each member of the object that comes next, with
+ * the member's name on the path. */
+typedef bool (*member_fn)(rd *r, void *data);
+
+static bool each_member(rd *r, member_fn fn, void *data)
 {
+    if (!expect_object(r))
+        return false;
+    int m;
+    while ((m = member(r)) > 0) {
+        bool ok = fn(r, data);
+        pop(r);
+        if (!ok)
+            return false;
+    }
+    return m == 0;
+}
+
+static bool add_session(rd *r, void *g) { return read_session(r, grow_add(g)); }
+static bool add_tcon(rd *r, void *g) { return read_tcon(r, grow_add(g)); }
+static bool add_open(rd *r, void *g) { return read_open(r, grow_add(g)); }
+
+/* One entry of open_files: the file, then each of its opens. */
+static bool read_file(rd *r, void *data)
+{
+    grow *opens = data;
     if (!expect_object(r))
         return false;
     const char *spath = NULL, *fname = NULL;
@@ -631,14 +651,7 @@ static bool read_file(rd *r, grow *opens)
             ok = get_string(r, &fname, false, false);
         } else if (key_is(r, "opens")) {
             have_opens = true;
-            ok = expect_object(r);
-            int om;
-            while (ok && (om = member(r)) > 0) {
-                ok = read_open(r, grow_add(opens));
-                pop(r);
-            }
-            if (ok && om < 0)
-                ok = false;
+            ok = each_member(r, add_open, opens);
         } else {
             ok = skip_value(r);
         }
@@ -659,26 +672,6 @@ static bool read_file(rd *r, grow *opens)
     return true;
 }
 
-typedef bool (*entry_fn)(rd *r, void *rec);
-
-/* An object of entries keyed by id: each value read by fn into a record. */
-static bool read_map(rd *r, grow *g, entry_fn fn)
-{
-    if (!expect_object(r))
-        return false;
-    int m;
-    while ((m = member(r)) > 0) {
-        bool ok = fn(r, grow_add(g));
-        pop(r);
-        if (!ok)
-            return false;
-    }
-    return m == 0;
-}
-
-static bool read_session_v(rd *r, void *p) { return read_session(r, p); }
-static bool read_tcon_v(rd *r, void *p) { return read_tcon(r, p); }
-
 static bool read_smbstatus(rd *r, sc_state *st)
 {
     if (!expect_object(r))
@@ -689,19 +682,12 @@ static bool read_smbstatus(rd *r, sc_state *st)
     int m;
     while (ok && (m = member(r)) > 0) {
         if (key_is(r, "sessions"))
-            ok = read_map(r, &sess, read_session_v);
+            ok = each_member(r, add_session, &sess);
         else if (key_is(r, "tcons"))
-            ok = read_map(r, &tcons, read_tcon_v);
-        else if (key_is(r, "open_files")) {
-            ok = expect_object(r);
-            int fm;
-            while (ok && (fm = member(r)) > 0) {
-                ok = read_file(r, &opens);
-                pop(r);
-            }
-            if (ok && fm < 0)
-                ok = false;
-        } else
+            ok = each_member(r, add_tcon, &tcons);
+        else if (key_is(r, "open_files"))
+            ok = each_member(r, read_file, &opens);
+        else
             ok = skip_value(r);
         pop(r);
     }
