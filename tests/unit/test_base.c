@@ -1,0 +1,109 @@
+/*
+ * test_base.c - the leaf utilities: case folding and comparison, the hash
+ * map (both key modes), the arena and the string buffer.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "base/base.h"
+
+static void test_fold(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *a, *b;
+        int sign;
+    } t[] = {
+        {"IPC$", "ipc$", 0}, {"Données", "DONNÉES", 0}, {"ŁÓDŹ", "łódź", 0},
+        {"ΑΘΗΝΑ", "αθηνα", 0}, {"МОСКВА", "москва", 0}, {"Ёж", "ёж", 0},
+        {"a", "b", -1}, {"B", "a", 1}, {"abc", "ab", 1}, {"", "a", -1},
+        {"straße", "STRASSE", 1}, /* no multi-character folding */
+        {"\xff\xfe", "\xff\xfe", 0}, /* invalid UTF-8 compares bytewise */
+    };
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        int r = sc_stricmp(t[i].a, t[i].b);
+        r = r < 0 ? -1 : r > 0;
+        if (r != t[i].sign)
+            fail_msg("%s vs %s: %d", t[i].a, t[i].b, r);
+        if (t[i].sign == 0)
+            assert_true(sc_hash_i(t[i].a) == sc_hash_i(t[i].b));
+    }
+    sc_buf b;
+    sc_buf_init(&b);
+    sc_buf_fold(&b, "Finance DATA Été");
+    assert_string_equal(b.data, "finance data été");
+    sc_buf_free(&b);
+}
+
+static void test_map(void **state)
+{
+    (void)state;
+    sc_arena *a = sc_arena_new();
+    sc_map m, x;
+    sc_map_init(&m);
+    sc_map_init_exact(&x);
+    for (int i = 0; i < 5000; i++) {
+        char *k = sc_sprintf(a, "Key%d", i);
+        assert_null(sc_map_put(&m, k, k));
+        assert_null(sc_map_put(&x, k, k));
+    }
+    assert_int_equal(m.len, 5000);
+    assert_string_equal(sc_map_get(&m, "KEY4242"), "Key4242");
+    assert_null(sc_map_get(&x, "KEY4242"));
+    assert_string_equal(sc_map_get(&x, "Key4242"), "Key4242");
+    assert_null(sc_map_get(&m, "Key5000"));
+    assert_non_null(sc_map_put(&m, "kEy7", "new"));
+    assert_string_equal(sc_map_get(&m, "KEY7"), "new");
+    assert_int_equal(m.len, 5000);
+    sc_map_free(&m);
+    sc_map_free(&x);
+    sc_arena_free(a);
+}
+
+static void test_arena_and_buf(void **state)
+{
+    (void)state;
+    sc_arena *a = sc_arena_new();
+    char *big = sc_alloc(a, 1 << 20); /* a block of its own */
+    big[(1 << 20) - 1] = 'x';
+    for (int i = 0; i < 10000; i++) {
+        int *p = sc_alloc(a, sizeof(int) * 3);
+        assert_true(((uintptr_t)p & 15) == 0);
+        assert_int_equal(p[0] + p[1] + p[2], 0); /* zeroed */
+    }
+    assert_string_equal(sc_strndup(a, "abcdef", 3), "abc");
+    assert_string_equal(sc_sprintf(a, "%s-%d", "x", 42), "x-42");
+    assert_true(sc_arena_bytes(a) >= (1 << 20));
+    sc_arena_free(a);
+    sc_arena_free(NULL);
+
+    sc_buf b;
+    sc_buf_init(&b);
+    for (int i = 0; i < 1000; i++)
+        sc_buf_printf(&b, "%d,", i);
+    assert_int_equal(b.len, strlen(b.data));
+    sc_buf_putc(&b, '!');
+    char *s = sc_buf_take(&b);
+    assert_int_equal(s[strlen(s) - 1], '!');
+    assert_null(b.data);
+    free(s);
+    s = sc_buf_take(&b);
+    assert_string_equal(s, "");
+    free(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fold),
+        cmocka_unit_test(test_map),
+        cmocka_unit_test(test_arena_and_buf),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
