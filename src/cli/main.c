@@ -184,7 +184,7 @@ static void usage(FILE *out)
     fprintf(out,
             "\n"
             "options (before the command):\n"
-            "  --snapshot FILE     read the server state from a snapshot file\n"
+            "  --snapshot FILE     read the server state from a snapshot file (- = stdin)\n"
             "  --format FORMAT     table, list, json, csv or mof\n"
             "  -h, --help          show this help\n"
             "  --version           show the version\n"

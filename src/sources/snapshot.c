@@ -770,15 +770,18 @@ smbcim_status sc_snapshot_load(sc_arena *a, const char *path, sc_state **out,
                                smbcim_error *err)
 {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
+    bool is_stdin = strcmp(path, "-") == 0;
+    FILE *f = is_stdin ? stdin : fopen(path, "rb");
     if (!f)
         return smbcim_error_set(err, WBEM_E_INVALID_PARAMETER, "cannot open snapshot %s: %s",
                                 path, strerror(errno));
+    if (is_stdin)
+        path = "<stdin>";
     sc_buf b;
     sc_buf_init(&b);
     char chunk[1 << 16];
     size_t n;
-    if (fseek(f, 0, SEEK_END) == 0) {
+    if (!is_stdin && fseek(f, 0, SEEK_END) == 0) {
         long size = ftell(f);
         if (size > 0) {
             b.data = sc_xmalloc((size_t)size + 1);
@@ -791,12 +794,14 @@ smbcim_status sc_snapshot_load(sc_arena *a, const char *path, sc_state **out,
         sc_buf_add(&b, chunk, n);
     if (ferror(f)) {
         int e = errno;
-        fclose(f);
+        if (!is_stdin)
+            fclose(f);
         sc_buf_free(&b);
         return smbcim_error_set(err, WBEM_E_INVALID_PARAMETER, "cannot read snapshot %s: %s",
                                 path, strerror(e));
     }
-    fclose(f);
+    if (!is_stdin)
+        fclose(f);
     smbcim_status st = sc_snapshot_parse(a, b.data ? b.data : "", b.len, path, out, err);
     sc_buf_free(&b);
     return st;

@@ -99,7 +99,8 @@ bool sc_time_parse(const char *s, sc_time *out);
 smbcim_status sc_snapshot_parse(sc_arena *a, const char *buf, size_t len,
                                 const char *origin, sc_state **out,
                                 smbcim_error *err);
-/* Same, reading the file at path (errors name the file). */
+/* Same, reading the file at path ("-": standard input); errors name the
+ * file. */
 smbcim_status sc_snapshot_load(sc_arena *a, const char *path, sc_state **out,
                                smbcim_error *err);
 

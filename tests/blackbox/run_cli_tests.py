@@ -113,6 +113,19 @@ def test_formats():
     check("empty result in json: []", p.returncode == 0 and json.loads(p.stdout) == [], p.stdout)
 
 
+def test_stdin():
+    with open(FS01, "rb") as f:
+        p = subprocess.run([SMBCIM, "--snapshot", "-", "--format", "json", "query",
+                            "SELECT Name FROM Win32_Share WHERE Name = 'IPC$'"],
+                           stdin=f, capture_output=True, timeout=60)
+    check("--snapshot - reads standard input", p.returncode == 0 and
+          json.loads(p.stdout)[0]["Name"] == "IPC$", p.stderr)
+    p = subprocess.run([SMBCIM, "--snapshot", "-", "enum", "Win32_Share"], input=b"{",
+                       capture_output=True, timeout=60)
+    check("a bad snapshot on stdin is named <stdin>", p.returncode == 1 and
+          b"<stdin>: line 1, column 2" in p.stderr, p.stderr)
+
+
 def test_commands():
     p = smbcim("classes")
     check("classes without a snapshot", p.returncode == 0 and "Win32_ConnectionShare" in p.stdout and
@@ -145,7 +158,7 @@ def test_commands():
 
 
 def main():
-    for t in (test_help_and_usage, test_errors, test_formats, test_commands):
+    for t in (test_help_and_usage, test_errors, test_formats, test_stdin, test_commands):
         try:
             t()
         except Exception as e:  # a crash of the harness is a failure, not a skip
