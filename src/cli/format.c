@@ -16,11 +16,21 @@ static bool prop_shown(const cim_instance *inst, size_t i)
     return !inst->present || inst->present[i];
 }
 
+static void *cli_alloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size);
+    if (!p) {
+        fprintf(stderr, "smbcim: out of memory formatting the result\n");
+        exit(1);
+    }
+    return p;
+}
+
 /* Text of a value; NULL -> "" (caller frees the result). */
 static char *value_text(const cim_value *v)
 {
     char *t = smbcim_value_text(v);
-    return t ? t : strdup("");
+    return t ? t : cli_alloc(1, 1);
 }
 
 static int cmp_names(const void *a, const void *b)
@@ -152,7 +162,7 @@ static void table_group(FILE *out, const smbcim_result *res, size_t from, size_t
     size_t n = shown_props(res, first, false, idx);
     size_t width[n ? n : 1];
     size_t rows = to - from;
-    char **cells = calloc(rows * n + 1, sizeof(char *));
+    char **cells = cli_alloc(rows * n + 1, sizeof(char *));
     for (size_t j = 0; j < n; j++)
         width[j] = width_of(c->props[idx[j]].name);
     for (size_t r = 0; r < rows; r++) {
