@@ -57,6 +57,12 @@ def test_errors():
     p = smbcim("--snapshot", FS01, "get", 'Win32_Share.Name="x",')
     check("bad path: WBEM_E_INVALID_OBJECT_PATH with position", p.returncode == 1 and
           "WBEM_E_INVALID_OBJECT_PATH (0x8004103A)" in p.stderr and "position" in p.stderr, p.stderr)
+    p = smbcim("--snapshot", FS01, "query", "  ")
+    check("blank query: WBEM_E_INVALID_PARAMETER", p.returncode == 1 and
+          "WBEM_E_INVALID_PARAMETER (0x80041008): the query is empty" in p.stderr, p.stderr)
+    p = smbcim("--snapshot", FS01, "get", "")
+    check("empty path: WBEM_E_INVALID_PARAMETER", p.returncode == 1 and
+          "WBEM_E_INVALID_PARAMETER" in p.stderr, p.stderr)
     p = smbcim("--snapshot", "/nonexistent/snap.json", "enum", "Win32_Share")
     check("unreadable snapshot names the file", p.returncode == 1 and "/nonexistent/snap.json" in p.stderr, p.stderr)
     bad = os.path.join(ROOT, "tests", "fixtures", "bad")
