@@ -600,7 +600,7 @@ static bool parse_property(parser *ps, sc_vec *props, const cim_class *super)
     return true;
 }
 
-static bool parse_class(parser *ps, cim_qualifier *quals, size_t nquals, unsigned l, unsigned c)
+static bool parse_class(parser *ps, cim_qualifier *quals, size_t nquals, unsigned l)
 {
     if (!next(ps)) /* past 'class' */
         return false;
@@ -612,7 +612,6 @@ static bool parse_class(parser *ps, cim_qualifier *quals, size_t nquals, unsigne
     cls->nquals = nquals;
     cls->mof_file = ps->file;
     cls->mof_line = l;
-    (void)c;
     if (cim_schema_find(ps->schema, cls->name))
         return PERR(ps, "class %s is already declared", cls->name);
     if (!next(ps))
@@ -736,7 +735,7 @@ smbcim_status mof_parse(cim_schema *schema, const char *text, size_t len,
     ps.err = err;
     next(&ps);
     while (!ps.failed && ps.t.kind != T_EOF) {
-        unsigned l = ps.t.line, c = ps.t.col;
+        unsigned l = ps.t.line;
         if (is_punct(&ps, '#')) {
             parse_pragma(&ps);
             continue;
@@ -750,7 +749,7 @@ smbcim_status mof_parse(cim_schema *schema, const char *text, size_t len,
         if (!parse_qualifiers(&ps, &quals, &nquals))
             break;
         if (is_word(&ps, "class")) {
-            parse_class(&ps, quals, nquals, l, c);
+            parse_class(&ps, quals, nquals, l);
         } else if (is_word(&ps, "instance")) {
             perr_at(&ps, ps.t.line, ps.t.col, WBEM_E_NOT_SUPPORTED,
                     "instance declarations are not supported");
