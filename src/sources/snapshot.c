@@ -8,9 +8,13 @@
 #include "json/json.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* ---- timestamps ---------------------------------------------------------- */
 static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
@@ -766,42 +770,58 @@ smbcim_status sc_snapshot_parse(sc_arena *a, const char *buf, size_t len, const 
     return WBEM_S_NO_ERROR;
 }
 
+/* Reads all of fd into a heap buffer (pipes, empty or special files). */
+static bool read_all(int fd, sc_buf *b)
+{
+    char chunk[1 << 16];
+    for (;;) {
+        ssize_t n = read(fd, chunk, sizeof(chunk));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return false;
+        if (n == 0)
+            return true;
+        sc_buf_add(b, chunk, (size_t)n);
+    }
+}
+
 smbcim_status sc_snapshot_load(sc_arena *a, const char *path, sc_state **out,
                                smbcim_error *err)
 {
     *out = NULL;
     bool is_stdin = strcmp(path, "-") == 0;
-    FILE *f = is_stdin ? stdin : fopen(path, "rb");
-    if (!f)
+    int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
         return smbcim_error_set(err, WBEM_E_INVALID_PARAMETER, "cannot open snapshot %s: %s",
                                 path, strerror(errno));
     if (is_stdin)
         path = "<stdin>";
+    /* A regular file is mapped, not copied: the reader only looks at each
+     * byte once, and the pages cost no heap. */
+    struct stat sb;
+    if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0) {
+        void *map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (map != MAP_FAILED) {
+            if (!is_stdin)
+                close(fd);
+            (void)madvise(map, (size_t)sb.st_size, MADV_SEQUENTIAL);
+            smbcim_status st = sc_snapshot_parse(a, map, (size_t)sb.st_size, path, out, err);
+            munmap(map, (size_t)sb.st_size);
+            return st;
+        }
+    }
     sc_buf b;
     sc_buf_init(&b);
-    char chunk[1 << 16];
-    size_t n;
-    if (!is_stdin && fseek(f, 0, SEEK_END) == 0) {
-        long size = ftell(f);
-        if (size > 0) {
-            b.data = sc_xmalloc((size_t)size + 1);
-            b.cap = (size_t)size + 1;
-            b.data[0] = '\0';
-        }
-        rewind(f);
-    }
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        sc_buf_add(&b, chunk, n);
-    if (ferror(f)) {
-        int e = errno;
-        if (!is_stdin)
-            fclose(f);
+    bool ok = read_all(fd, &b);
+    int e = errno;
+    if (!is_stdin)
+        close(fd);
+    if (!ok) {
         sc_buf_free(&b);
         return smbcim_error_set(err, WBEM_E_INVALID_PARAMETER, "cannot read snapshot %s: %s",
                                 path, strerror(e));
     }
-    if (!is_stdin)
-        fclose(f);
     smbcim_status st = sc_snapshot_parse(a, b.data ? b.data : "", b.len, path, out, err);
     sc_buf_free(&b);
     return st;
