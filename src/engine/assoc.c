@@ -135,16 +135,23 @@ static smbcim_status walk(sc_request *r, const wql_query *q, const source *s,
                 continue;
             if (rp->ref_class && !cim_class_is_a(s->inst->cls, rp->ref_class))
                 continue;
-            sc_map *idx;
-            smbcim_status st = ref_index(ctx, ae, p, &idx, err);
+            smbcim_status st;
+            sc_vec own = {0};
+            sc_vec *hits;
+            if (ae->prov->references && !ctx->generic_only) {
+                /* the provider knows which links point at the source */
+                st = ae->prov->references(&ctx->pc, ac, rp->name, s->inst, &own, err);
+                hits = &own;
+            } else {
+                sc_map *idx;
+                st = ref_index(ctx, ae, p, &idx, err);
+                hits = st == WBEM_S_NO_ERROR && s->key ? sc_map_get(idx, s->key) : NULL;
+            }
+            for (size_t h = 0; st == WBEM_S_NO_ERROR && hits && h < hits->len; h++)
+                st = fn(r, q, ae, p, hits->items[h], data, err);
+            sc_vec_free(&own);
             if (st != WBEM_S_NO_ERROR)
                 return st;
-            sc_vec *hits = s->key ? sc_map_get(idx, s->key) : NULL;
-            for (size_t h = 0; hits && h < hits->len; h++) {
-                st = fn(r, q, ae, p, hits->items[h], data, err);
-                if (st != WBEM_S_NO_ERROR)
-                    return st;
-            }
         }
     }
     return WBEM_S_NO_ERROR;
@@ -179,15 +186,20 @@ static smbcim_status add_endpoint(sc_request *r, const wql_query *q, class_entry
             continue;
         if (!has_class_qual(ec, q->required_qualifier))
             continue;
-        const char *key = cim_path_normkey(r->arena, ai->values[p].v.s);
-        if (!key || sc_map_get(&as->seen, key))
+        if (ep.is_class || cim_path_resolve(r->arena, &ep, ec, NULL) != WBEM_S_NO_ERROR)
             continue;
+        ep.server = NULL;
+        ep.nspace = NULL;
         cim_instance *target;
-        smbcim_status st = sc_find_by_key(ctx, ec, key, &target, err);
+        smbcim_status st = sc_lookup(ctx, r->arena, &ep, ec, &target, err);
         if (st != WBEM_S_NO_ERROR)
             return st;
         if (!target)
             continue; /* a dangling reference: providers never make one */
+        /* instances are built once per context: the object is its identity */
+        const char *key = sc_sprintf(r->arena, "%p", (void *)target);
+        if (sc_map_get(&as->seen, key))
+            continue;
         sc_map_put(&as->seen, key, target);
         if (q->class_defs_only) {
             if (!sc_map_get(&as->seen_classes, target->cls->name)) {
@@ -259,7 +271,7 @@ smbcim_status sc_exec_associators(sc_request *r, const wql_query *q, smbcim_erro
         return WBEM_S_NO_ERROR;
     }
     assoc_state as = {.result_class = result_class};
-    sc_map_init(&as.seen);
+    sc_map_init_exact(&as.seen);
     sc_map_init(&as.seen_classes);
     st = walk(r, q, &s, assoc_filter, q->required_assoc_qualifier, add_endpoint, &as, err);
     sc_map_free(&as.seen);

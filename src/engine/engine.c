@@ -134,6 +134,7 @@ void smbcim_close(smbcim_ctx *ctx)
             sc_vec_free(&e->ref_vecs);
         }
     }
+    sc_provctx_release(&ctx->pc);
     sc_map_free(&ctx->entry_by_name);
     cim_schema_free(&ctx->schema);
     sc_arena_free(ctx->arena);
@@ -218,6 +219,21 @@ smbcim_status sc_find_by_key(smbcim_ctx *ctx, const cim_class *cls, const char *
     return WBEM_S_NO_ERROR;
 }
 
+smbcim_status sc_lookup(smbcim_ctx *ctx, sc_arena *a, const cim_objpath *p,
+                        const cim_class *cls, cim_instance **out, smbcim_error *err)
+{
+    *out = NULL;
+    class_entry *e = sc_entry(ctx, cls);
+    if (!e || !e->prov || !ctx->state)
+        return WBEM_S_NO_ERROR;
+    if (e->prov->get && !ctx->generic_only) {
+        *out = e->prov->get(&ctx->pc, cls, p);
+        return WBEM_S_NO_ERROR;
+    }
+    const char *key = cim_objpath_normkey(a, p);
+    return key ? sc_find_by_key(ctx, cls, key, out, err) : WBEM_S_NO_ERROR;
+}
+
 smbcim_status sc_get_instance(smbcim_ctx *ctx, sc_arena *a, const cim_objpath *p,
                               const cim_class *cls, cim_instance **out,
                               smbcim_error *err)
@@ -232,10 +248,7 @@ smbcim_status sc_get_instance(smbcim_ctx *ctx, sc_arena *a, const cim_objpath *p
         q.class_name = sub->name;
         q.server = NULL;
         q.nspace = NULL;
-        const char *key = cim_objpath_normkey(a, &q);
-        if (!key)
-            continue;
-        smbcim_status st = sc_find_by_key(ctx, sub, key, out, err);
+        smbcim_status st = sc_lookup(ctx, a, &q, sub, out, err);
         if (st != WBEM_S_NO_ERROR)
             return st;
         if (*out)

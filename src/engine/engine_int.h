@@ -39,6 +39,9 @@ struct smbcim_ctx {
     class_entry *entries;        /* parallel to schema.classes */
     sc_map entry_by_name;
     const char *server;
+    /* Ignore the providers' get/references hooks and use the generic
+     * indexes (tests compare the two; never set in production). */
+    bool generic_only;
 };
 
 /* One request: its arena and the result under construction. */
@@ -57,6 +60,10 @@ smbcim_status sc_load(smbcim_ctx *ctx, class_entry *e, smbcim_error *err);
 smbcim_status sc_find_by_key(smbcim_ctx *ctx, const cim_class *cls,
                              const char *key, cim_instance **out,
                              smbcim_error *err);
+/* The instance of exactly class `cls` named by a path resolved against
+ * it (the provider's get, else the key index); *out NULL if none. */
+smbcim_status sc_lookup(smbcim_ctx *ctx, sc_arena *a, const cim_objpath *p,
+                        const cim_class *cls, cim_instance **out, smbcim_error *err);
 /* Instance named by a (resolved) path, searching subclasses; NOT_FOUND. */
 smbcim_status sc_get_instance(smbcim_ctx *ctx, sc_arena *a, const cim_objpath *p,
                               const cim_class *cls, cim_instance **out,

@@ -15,16 +15,28 @@ static cim_instance *link(sc_provctx *pc, const cim_class *cls,
     return inst;
 }
 
+/* Each connection has one link of each kind, built once. */
+static cim_instance *share_link(sc_provctx *pc, const cim_class *cls, sc_mconn *c)
+{
+    if (!c->share_link)
+        c->share_link = link(pc, cls, sc_share_instance(pc, c->share), sc_conn_instance(pc, c));
+    return c->share_link;
+}
+
+static cim_instance *sess_link(sc_provctx *pc, const cim_class *cls, sc_mconn *c)
+{
+    if (!c->sess_link)
+        c->sess_link = link(pc, cls, sc_sess_instance(pc, c->sess), sc_conn_instance(pc, c));
+    return c->sess_link;
+}
+
 static smbcim_status connshare_enumerate(sc_provctx *pc, const cim_class *cls,
                                          sc_vec *out, smbcim_error *err)
 {
     (void)err;
     sc_model *m = sc_model_get(pc);
-    for (size_t i = 0; i < m->nconns; i++) {
-        sc_mconn *c = &m->conns[i];
-        sc_vec_push(out, link(pc, cls, sc_share_instance(pc, c->share),
-                              sc_conn_instance(pc, c)));
-    }
+    for (size_t i = 0; i < m->nconns; i++)
+        sc_vec_push(out, share_link(pc, cls, &m->conns[i]));
     return WBEM_S_NO_ERROR;
 }
 
@@ -33,10 +45,69 @@ static smbcim_status sessconn_enumerate(sc_provctx *pc, const cim_class *cls,
 {
     (void)err;
     sc_model *m = sc_model_get(pc);
-    for (size_t i = 0; i < m->nconns; i++) {
-        sc_mconn *c = &m->conns[i];
-        sc_vec_push(out, link(pc, cls, sc_sess_instance(pc, c->sess),
-                              sc_conn_instance(pc, c)));
+    for (size_t i = 0; i < m->nconns; i++)
+        sc_vec_push(out, sess_link(pc, cls, &m->conns[i]));
+    return WBEM_S_NO_ERROR;
+}
+
+/* The model entry behind an endpoint instance, found through its keys. */
+static sc_mconn *conn_of(sc_provctx *pc, const cim_instance *target)
+{
+    const cim_value *c = cim_instance_get(target, "ComputerName");
+    const cim_value *s = cim_instance_get(target, "ShareName");
+    const cim_value *u = cim_instance_get(target, "UserName");
+    if (!c || !s || !u || c->null || s->null || u->null)
+        return NULL;
+    sc_arena *tmp = sc_arena_new();
+    sc_mconn *m = sc_map_get(&sc_model_get(pc)->conn_by_key,
+                             sc_model_key(tmp, c->v.s, s->v.s, u->v.s));
+    sc_arena_free(tmp);
+    return m;
+}
+
+/* Per-role look-ups: a share's or a session's connections are listed in
+ * the model, so a traversal touches only the links it returns. */
+static smbcim_status connshare_references(sc_provctx *pc, const cim_class *cls,
+                                          const char *role, const cim_instance *target,
+                                          sc_vec *out, smbcim_error *err)
+{
+    (void)err;
+    if (sc_streqi(role, "Antecedent") && cim_class_is_a(target->cls, "Win32_Share")) {
+        const cim_value *name = cim_instance_get(target, "Name");
+        sc_mshare *s = name && !name->null ? sc_map_get(&sc_model_get(pc)->share_by_name, name->v.s)
+                                           : NULL;
+        for (sc_mconn *c = s ? s->first_conn : NULL; c; c = c->next_in_share)
+            sc_vec_push(out, share_link(pc, cls, c));
+    } else if (sc_streqi(role, "Dependent") &&
+               cim_class_is_a(target->cls, "Win32_ServerConnection")) {
+        sc_mconn *c = conn_of(pc, target);
+        if (c)
+            sc_vec_push(out, share_link(pc, cls, c));
+    }
+    return WBEM_S_NO_ERROR;
+}
+
+static smbcim_status sessconn_references(sc_provctx *pc, const cim_class *cls,
+                                         const char *role, const cim_instance *target,
+                                         sc_vec *out, smbcim_error *err)
+{
+    (void)err;
+    if (sc_streqi(role, "Antecedent") && cim_class_is_a(target->cls, "Win32_ServerSession")) {
+        const cim_value *c = cim_instance_get(target, "ComputerName");
+        const cim_value *u = cim_instance_get(target, "UserName");
+        sc_msess *s = NULL;
+        if (c && u && !c->null && !u->null) {
+            sc_arena *tmp = sc_arena_new();
+            s = sc_map_get(&sc_model_get(pc)->sess_by_key, sc_model_key(tmp, c->v.s, NULL, u->v.s));
+            sc_arena_free(tmp);
+        }
+        for (sc_mconn *m = s ? s->first_conn : NULL; m; m = m->next_in_sess)
+            sc_vec_push(out, sess_link(pc, cls, m));
+    } else if (sc_streqi(role, "Dependent") &&
+               cim_class_is_a(target->cls, "Win32_ServerConnection")) {
+        sc_mconn *m = conn_of(pc, target);
+        if (m)
+            sc_vec_push(out, sess_link(pc, cls, m));
     }
     return WBEM_S_NO_ERROR;
 }
@@ -44,9 +115,11 @@ static smbcim_status sessconn_enumerate(sc_provctx *pc, const cim_class *cls,
 const sc_provider sc_connshare_provider = {
     .class_name = "Win32_ConnectionShare",
     .enumerate = connshare_enumerate,
+    .references = connshare_references,
 };
 
 const sc_provider sc_sessconn_provider = {
     .class_name = "Win32_SessionConnection",
     .enumerate = sessconn_enumerate,
+    .references = sessconn_references,
 };

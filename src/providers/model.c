@@ -27,6 +27,33 @@ const char *sc_model_user_name(const char *u)
     return bs ? bs + 1 : u;
 }
 
+const char *sc_model_key(sc_arena *a, const char *computer, const char *share,
+                         const char *user)
+{
+    if (share)
+        return sc_sprintf(a, "%s\x1f%s\x1f%s", computer, share, user);
+    return sc_sprintf(a, "%s\x1f%s", computer, user);
+}
+
+const char *sc_path_key(const cim_objpath *p, const char *name)
+{
+    for (size_t i = 0; i < p->nkeys; i++)
+        if (sc_streqi(p->keys[i].name, name) && !p->keys[i].value.null &&
+            cim_type_is_stringlike(p->keys[i].value.type))
+            return p->keys[i].value.v.s;
+    return NULL;
+}
+
+void sc_provctx_release(sc_provctx *pc)
+{
+    if (!pc->model)
+        return;
+    sc_map_free(&pc->model->share_by_name);
+    sc_map_free(&pc->model->sess_by_key);
+    sc_map_free(&pc->model->conn_by_key);
+    pc->model = NULL;
+}
+
 static bool time_before(sc_time a, sc_time b)
 {
     return a.sec < b.sec || (a.sec == b.sec && a.usec < b.usec);
@@ -111,23 +138,23 @@ sc_model *sc_model_get(sc_provctx *pc)
     }
 
     /* --- shares: the list, then synthesized ones ------------------------ */
-    sc_map share_by_name;
-    sc_map_init(&share_by_name);
+    sc_map_init(&m->share_by_name);
+    sc_map_init(&m->sess_by_key);
+    sc_map_init(&m->conn_by_key);
     m->shares = sc_alloc_array(a, st->nshares + st->ntcons, sizeof(sc_mshare));
     for (size_t i = 0; i < st->nshares; i++) {
         sc_mshare *s = &m->shares[m->nshares];
         s->rec = &st->shares[i];
         s->name = st->shares[i].name;
-        if (sc_map_get(&share_by_name, s->name))
+        if (sc_map_get(&m->share_by_name, s->name))
             continue; /* a second share of the same name: the first wins */
-        sc_map_put(&share_by_name, s->name, s);
+        sc_map_put(&m->share_by_name, s->name, s);
         m->nshares++;
     }
 
     /* --- sessions by id, merged sessions by (computer, user) ----------- */
-    sc_map sess_by_id, msess_by_key, sess_first_tcon;
+    sc_map sess_by_id, sess_first_tcon;
     sc_map_init_exact(&sess_by_id);
-    sc_map_init(&msess_by_key);
     sc_map_init_exact(&sess_first_tcon);
     for (size_t i = 0; i < st->ntcons; i++) {
         const sc_tcon *t = &st->tcons[i];
@@ -149,8 +176,8 @@ sc_model *sc_model_get(sc_provctx *pc)
         const char *user = sc_model_user_name(s->username);
         if (!computer || !user)
             continue;
-        const char *key = sc_sprintf(tmp, "%s\x1f%s", computer, user);
-        sc_msess *ms = sc_map_get(&msess_by_key, key);
+        const char *key = sc_model_key(a, computer, NULL, user);
+        sc_msess *ms = sc_map_get(&m->sess_by_key, key);
         if (!ms) {
             ms = &m->sesss[m->nsesss++];
             ms->computer = computer;
@@ -158,7 +185,7 @@ sc_model *sc_model_get(sc_provctx *pc)
             ms->resources_known = true;
             ms->smb2 = true;
             ms->dialect_known = true;
-            sc_map_put(&msess_by_key, key, ms);
+            sc_map_put(&m->sess_by_key, key, ms);
         }
         sc_map_put(&sess_by_id, s->session_id, ms);
         /* start: creation_time (Samba 4.20+), else the first tree connect */
@@ -190,8 +217,6 @@ sc_model *sc_model_get(sc_provctx *pc)
     }
 
     /* --- connections --------------------------------------------------- */
-    sc_map mconn_by_key;
-    sc_map_init(&mconn_by_key);
     m->conns = sc_alloc_array(a, st->ntcons ? st->ntcons : 1, sizeof(sc_mconn));
     for (size_t i = 0; i < st->ntcons; i++) {
         const sc_tcon *t = &st->tcons[i];
@@ -200,15 +225,15 @@ sc_model *sc_model_get(sc_provctx *pc)
         sc_msess *ms = sc_map_get(&sess_by_id, t->session_id);
         if (!ms)
             continue; /* session gone or still authenticating */
-        sc_mshare *sh = sc_map_get(&share_by_name, t->service);
+        sc_mshare *sh = sc_map_get(&m->share_by_name, t->service);
         if (!sh) {
             sh = &m->shares[m->nshares++];
             sh->rec = NULL;
             sh->name = t->service;
-            sc_map_put(&share_by_name, sh->name, sh);
+            sc_map_put(&m->share_by_name, sh->name, sh);
         }
-        const char *key = sc_sprintf(tmp, "%s\x1f%s\x1f%s", ms->computer, sh->name, ms->user);
-        sc_mconn *c = sc_map_get(&mconn_by_key, key);
+        const char *key = sc_model_key(a, ms->computer, sh->name, ms->user);
+        sc_mconn *c = sc_map_get(&m->conn_by_key, key);
         if (!c) {
             c = &m->conns[m->nconns++];
             c->computer = ms->computer;
@@ -217,7 +242,17 @@ sc_model *sc_model_get(sc_provctx *pc)
             c->share = sh;
             c->sess = ms;
             c->nfiles_known = true;
-            sc_map_put(&mconn_by_key, key, c);
+            sc_map_put(&m->conn_by_key, key, c);
+            if (sh->last_conn)
+                sh->last_conn->next_in_share = c;
+            else
+                sh->first_conn = c;
+            sh->last_conn = c;
+            if (ms->last_conn)
+                ms->last_conn->next_in_sess = c;
+            else
+                ms->first_conn = c;
+            ms->last_conn = c;
         }
         c->ntcons++;
         if (!c->oldest ||
@@ -242,12 +277,9 @@ sc_model *sc_model_get(sc_provctx *pc)
 
     sc_map_free(&opens_by_path);
     sc_map_free(&opens_by_uid);
-    sc_map_free(&share_by_name);
     sc_map_free(&sess_by_id);
-    sc_map_free(&msess_by_key);
     sc_map_free(&sess_first_tcon);
     sc_map_free(&counted);
-    sc_map_free(&mconn_by_key);
     sc_arena_free(tmp);
     pc->model = m;
     return m;

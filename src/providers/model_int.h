@@ -18,6 +18,7 @@ typedef struct sc_mshare {
     const sc_share *rec;   /* NULL when synthesized */
     const char *name;
     cim_instance *inst;    /* built on first use (share.c) */
+    struct sc_mconn *first_conn, *last_conn; /* its connections */
 } sc_mshare;
 
 typedef struct sc_msess {
@@ -29,6 +30,7 @@ typedef struct sc_msess {
     bool smb2;                /* every merged session is SMB2 or later */
     bool dialect_known;
     cim_instance *inst;       /* built on first use (session.c) */
+    struct sc_mconn *first_conn, *last_conn; /* its connections */
 } sc_msess;
 
 typedef struct sc_mconn {
@@ -42,6 +44,9 @@ typedef struct sc_mconn {
     sc_mshare *share;
     sc_msess *sess;           /* the merged session it belongs to */
     cim_instance *inst;       /* built on first use (connection.c) */
+    cim_instance *share_link; /* its Win32_ConnectionShare (assoc.c) */
+    cim_instance *sess_link;  /* its Win32_SessionConnection (assoc.c) */
+    struct sc_mconn *next_in_share, *next_in_sess;
 } sc_mconn;
 
 typedef struct sc_model {
@@ -51,7 +56,18 @@ typedef struct sc_model {
     size_t nconns;
     sc_msess *sesss;
     size_t nsesss;
+    /* look-ups by key, case-insensitive (sc_model_key builds the keys) */
+    sc_map share_by_name;     /* Name -> sc_mshare */
+    sc_map sess_by_key;       /* ComputerName, UserName -> sc_msess */
+    sc_map conn_by_key;       /* ComputerName, ShareName, UserName -> sc_mconn */
 } sc_model;
+
+/* Key of a session or connection in the look-up maps: the key values
+ * joined by \x1f (share may be NULL for a session). */
+const char *sc_model_key(sc_arena *a, const char *computer, const char *share,
+                         const char *user);
+/* Value of string key `name` in a resolved path, or NULL. */
+const char *sc_path_key(const cim_objpath *p, const char *name);
 
 /* Builds (first call) or returns the model of pc->state. */
 sc_model *sc_model_get(sc_provctx *pc);
@@ -66,6 +82,10 @@ const char *sc_model_user_name(const char *username);
 cim_instance *sc_share_instance(sc_provctx *pc, sc_mshare *s);
 cim_instance *sc_conn_instance(sc_provctx *pc, sc_mconn *c);
 cim_instance *sc_sess_instance(sc_provctx *pc, sc_msess *s);
+/* The connection or session a resolved path names, or NULL. */
+sc_mconn *sc_conn_lookup(sc_provctx *pc, const cim_objpath *path);
+sc_msess *sc_sess_lookup(sc_provctx *pc, const cim_objpath *path);
+
 /* ActiveTime: whole seconds from start to the state's taken_at; NULL
  * when either is unknown, 0 when start is later (clock skew). */
 cim_value sc_active_time(const sc_state *st, sc_time start);

@@ -34,9 +34,22 @@ typedef struct sc_provider {
      * err set. */
     smbcim_status (*enumerate)(sc_provctx *pc, const cim_class *cls,
                                sc_vec *out, smbcim_error *err);
+    /* Optional: the instance of exactly class `cls` named by `path`, whose
+     * keys are resolved against cls (cim_path_resolve: sorted, typed), or
+     * NULL if there is none.  Must return the same object enumerate
+     * gives.  Without it the engine indexes the enumeration. */
+    cim_instance *(*get)(sc_provctx *pc, const cim_class *cls, const cim_objpath *path);
+    /* Optional, association classes: appends the instances whose REF
+     * property `role` refers to `target` (an instance returned by this
+     * context), the same objects enumerate gives.  Without it the engine
+     * indexes the enumeration by each REF property. */
+    smbcim_status (*references)(sc_provctx *pc, const cim_class *cls, const char *role,
+                                const cim_instance *target, sc_vec *out, smbcim_error *err);
 } sc_provider;
 
 /* The provider of a concrete class, or NULL (abstract classes have none). */
 const sc_provider *sc_provider_find(const char *class_name);
+/* Frees what the providers keep for a context (pc->model's look-up maps). */
+void sc_provctx_release(sc_provctx *pc);
 
 #endif

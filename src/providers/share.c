@@ -53,7 +53,16 @@ static smbcim_status share_enumerate(sc_provctx *pc, const cim_class *cls,
     return WBEM_S_NO_ERROR;
 }
 
+static cim_instance *share_get(sc_provctx *pc, const cim_class *cls, const cim_objpath *path)
+{
+    (void)cls;
+    const char *name = sc_path_key(path, "Name");
+    sc_mshare *s = name ? sc_map_get(&sc_model_get(pc)->share_by_name, name) : NULL;
+    return s ? sc_share_instance(pc, s) : NULL;
+}
+
 const sc_provider sc_share_provider = {
     .class_name = "Win32_Share",
     .enumerate = share_enumerate,
+    .get = share_get,
 };

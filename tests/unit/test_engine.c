@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "smbcim.h"
+#include "engine/engine_int.h"
 
 /* A snapshot with `shares` (JSON array body), `sessions`, `tcons` and
  * `opens` (JSON object bodies). */
@@ -307,6 +308,63 @@ static void test_projection_paths(void **state)
     smbcim_close(ctx);
 }
 
+/* The providers' per-role hooks and get() must give exactly what the
+ * generic indexes give: every ASSOCIATORS/REFERENCES of every instance of
+ * the fixture, both ways, compared path by path. */
+static char *answer(smbcim_ctx *ctx, const char *wql)
+{
+    smbcim_result *res = query(ctx, wql);
+    size_t len = 0;
+    char *buf = NULL;
+    FILE *f = open_memstream(&buf, &len);
+    for (size_t i = 0; i < res->count; i++)
+        fprintf(f, "%s\n", res->is_classes ? res->classes[i]->name : res->instances[i]->path);
+    fclose(f);
+    smbcim_result_free(res);
+    return buf;
+}
+
+static void test_hooks_match_generic(void **state)
+{
+    (void)state;
+    const char *dir = getenv("SMBCIM_SRCDIR");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tests/fixtures/fs01.json", dir ? dir : ".");
+    smbcim_error err = {0};
+    smbcim_ctx *hooked = smbcim_open_snapshot(path, &err);
+    smbcim_ctx *generic = smbcim_open_snapshot(path, &err);
+    assert_non_null(hooked);
+    assert_non_null(generic);
+    generic->generic_only = true;
+    smbcim_result *all = query(hooked, "SELECT * FROM CIM_ManagedSystemElement");
+    assert_int_equal(all->count, 23);
+    static const char *const forms[] = {
+        "ASSOCIATORS OF {%s}", "REFERENCES OF {%s}",
+        "ASSOCIATORS OF {%s} WHERE ResultRole = Antecedent",
+        "REFERENCES OF {%s} WHERE Role = Dependent",
+    };
+    for (size_t i = 0; i < all->count; i++) {
+        for (size_t f = 0; f < sizeof(forms) / sizeof(forms[0]); f++) {
+            char q[2048];
+            snprintf(q, sizeof q, forms[f], all->instances[i]->path);
+            char *a = answer(hooked, q), *b = answer(generic, q);
+            if (strcmp(a, b) != 0)
+                fail_msg("%s:\nhooks:\n%s\ngeneric:\n%s", q, a, b);
+            free(a);
+            free(b);
+        }
+        smbcim_result *one, *two;
+        assert_int_equal(smbcim_get_object(hooked, all->instances[i]->path, &one, &err), 0);
+        assert_int_equal(smbcim_get_object(generic, all->instances[i]->path, &two, &err), 0);
+        assert_string_equal(one->instances[0]->path, two->instances[0]->path);
+        smbcim_result_free(one);
+        smbcim_result_free(two);
+    }
+    smbcim_result_free(all);
+    smbcim_close(hooked);
+    smbcim_close(generic);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -317,6 +375,7 @@ int main(void)
         cmocka_unit_test(test_associations_both_ways),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_projection_paths),
+        cmocka_unit_test(test_hooks_match_generic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
