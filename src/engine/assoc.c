@@ -77,6 +77,22 @@ static bool has_class_qual(const cim_class *c, const char *q)
     return !q || cim_class_qualifier(c, q) != NULL;
 }
 
+/* An association class the query may go through: concrete, of the
+ * filter class (if any), carrying the required qualifier (if any). */
+static bool assoc_class_ok(const cim_class *ac, const cim_class *filter, const char *qual)
+{
+    return ac->association && !ac->abstract &&
+           (!filter || cim_class_is_a(ac, filter->name)) && has_class_qual(ac, qual);
+}
+
+/* A REF property through which an object of class src can be referenced,
+ * named `role` when the query gives one. */
+static bool source_role(const cim_property *rp, const cim_class *src, const char *role)
+{
+    return rp->type == CIM_T_REFERENCE && (!role || sc_streqi(role, rp->name)) &&
+           (!rp->ref_class || cim_class_is_a(src, rp->ref_class));
+}
+
 /* The source object of an ASSOCIATORS/REFERENCES query. */
 typedef struct source {
     cim_objpath path;
@@ -103,7 +119,7 @@ static smbcim_status resolve_source(sc_request *r, const wql_query *q, source *s
     st = sc_get_instance(ctx, r->arena, &s->path, s->cls, &s->inst, err);
     if (st != WBEM_S_NO_ERROR)
         return st;
-    s->key = cim_path_normkey(r->arena, s->inst->relpath);
+    s->key = cim_instance_normkey(r->arena, s->inst);
     return WBEM_S_NO_ERROR;
 }
 
@@ -121,19 +137,11 @@ static smbcim_status walk(sc_request *r, const wql_query *q, const source *s,
     for (size_t c = 0; c < ctx->schema.nclasses; c++) {
         class_entry *ae = &ctx->entries[c];
         const cim_class *ac = ae->cls;
-        if (!ac->association || !ae->prov)
-            continue;
-        if (assoc_filter && !cim_class_is_a(ac, assoc_filter->name))
-            continue;
-        if (!has_class_qual(ac, assoc_qual))
+        if (!ae->prov || !assoc_class_ok(ac, assoc_filter, assoc_qual))
             continue;
         for (size_t p = 0; p < ac->nprops; p++) {
             const cim_property *rp = &ac->props[p];
-            if (rp->type != CIM_T_REFERENCE)
-                continue;
-            if (q->role && !sc_streqi(q->role, rp->name))
-                continue;
-            if (rp->ref_class && !cim_class_is_a(s->inst->cls, rp->ref_class))
+            if (!source_role(rp, s->inst->cls, q->role))
                 continue;
             smbcim_status st;
             sc_vec own = {0};
@@ -223,18 +231,11 @@ static void schema_associators(sc_request *r, const wql_query *q, const source *
     sc_map_init(&seen);
     for (size_t c = 0; c < ctx->schema.nclasses; c++) {
         const cim_class *ac = ctx->schema.classes[c];
-        if (!ac->association || ac->abstract)
-            continue;
-        if (assoc_filter && !cim_class_is_a(ac, assoc_filter->name))
-            continue;
-        if (!has_class_qual(ac, q->required_assoc_qualifier))
+        if (!assoc_class_ok(ac, assoc_filter, q->required_assoc_qualifier))
             continue;
         for (size_t p = 0; p < ac->nprops; p++) {
             const cim_property *rp = &ac->props[p];
-            if (rp->type != CIM_T_REFERENCE || !rp->ref_class ||
-                !cim_class_is_a(s->cls, rp->ref_class))
-                continue;
-            if (q->role && !sc_streqi(q->role, rp->name))
+            if (!rp->ref_class || !source_role(rp, s->cls, q->role))
                 continue;
             for (size_t p2 = 0; p2 < ac->nprops; p2++) {
                 const cim_property *op = &ac->props[p2];
@@ -316,18 +317,11 @@ static void schema_references(sc_request *r, const wql_query *q, const source *s
     smbcim_ctx *ctx = r->ctx;
     for (size_t c = 0; c < ctx->schema.nclasses; c++) {
         const cim_class *ac = ctx->schema.classes[c];
-        if (!ac->association || ac->abstract)
-            continue;
-        if (result_class && !cim_class_is_a(ac, result_class->name))
-            continue;
-        if (!has_class_qual(ac, q->required_qualifier))
+        if (!assoc_class_ok(ac, result_class, q->required_qualifier))
             continue;
         for (size_t p = 0; p < ac->nprops; p++) {
             const cim_property *rp = &ac->props[p];
-            if (rp->type != CIM_T_REFERENCE || !rp->ref_class ||
-                !cim_class_is_a(s->cls, rp->ref_class))
-                continue;
-            if (q->role && !sc_streqi(q->role, rp->name))
+            if (!rp->ref_class || !source_role(rp, s->cls, q->role))
                 continue;
             sc_vec_push(&r->out, (void *)ac);
             break;

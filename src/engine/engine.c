@@ -205,7 +205,7 @@ static smbcim_status build_key_index(smbcim_ctx *ctx, class_entry *e, smbcim_err
     return WBEM_S_NO_ERROR;
 }
 
-smbcim_status sc_find_by_key(smbcim_ctx *ctx, const cim_class *cls, const char *key,
+static smbcim_status find_by_key(smbcim_ctx *ctx, const cim_class *cls, const char *key,
                              cim_instance **out, smbcim_error *err)
 {
     *out = NULL;
@@ -231,7 +231,7 @@ smbcim_status sc_lookup(smbcim_ctx *ctx, sc_arena *a, const cim_objpath *p,
         return WBEM_S_NO_ERROR;
     }
     const char *key = cim_objpath_normkey(a, p);
-    return key ? sc_find_by_key(ctx, cls, key, out, err) : WBEM_S_NO_ERROR;
+    return key ? find_by_key(ctx, cls, key, out, err) : WBEM_S_NO_ERROR;
 }
 
 smbcim_status sc_get_instance(smbcim_ctx *ctx, sc_arena *a, const cim_objpath *p,

@@ -56,10 +56,6 @@ typedef struct sc_request {
 class_entry *sc_entry(smbcim_ctx *ctx, const cim_class *cls);
 /* Loads the instances of a concrete class (no-op for abstract ones). */
 smbcim_status sc_load(smbcim_ctx *ctx, class_entry *e, smbcim_error *err);
-/* The instance of concrete class `cls` whose normkey is `key`, or NULL. */
-smbcim_status sc_find_by_key(smbcim_ctx *ctx, const cim_class *cls,
-                             const char *key, cim_instance **out,
-                             smbcim_error *err);
 /* The instance of exactly class `cls` named by a path resolved against
  * it (the provider's get, else the key index); *out NULL if none. */
 smbcim_status sc_lookup(smbcim_ctx *ctx, sc_arena *a, const cim_objpath *p,

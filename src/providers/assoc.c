@@ -50,19 +50,12 @@ static smbcim_status sessconn_enumerate(sc_provctx *pc, const cim_class *cls,
     return WBEM_S_NO_ERROR;
 }
 
-/* The model entry behind an endpoint instance, found through its keys. */
+/* The connection behind a Win32_ServerConnection instance. */
 static sc_mconn *conn_of(sc_provctx *pc, const cim_instance *target)
 {
-    const cim_value *c = cim_instance_get(target, "ComputerName");
-    const cim_value *s = cim_instance_get(target, "ShareName");
-    const cim_value *u = cim_instance_get(target, "UserName");
-    if (!c || !s || !u || c->null || s->null || u->null)
-        return NULL;
-    sc_arena *tmp = sc_arena_new();
-    sc_mconn *m = sc_map_get(&sc_model_get(pc)->conn_by_key,
-                             sc_model_key(tmp, c->v.s, s->v.s, u->v.s));
-    sc_arena_free(tmp);
-    return m;
+    return sc_model_find_conn(pc, sc_value_str(target, "ComputerName"),
+                              sc_value_str(target, "ShareName"),
+                              sc_value_str(target, "UserName"));
 }
 
 /* Per-role look-ups: a share's or a session's connections are listed in
@@ -73,9 +66,8 @@ static smbcim_status connshare_references(sc_provctx *pc, const cim_class *cls,
 {
     (void)err;
     if (sc_streqi(role, "Antecedent") && cim_class_is_a(target->cls, "Win32_Share")) {
-        const cim_value *name = cim_instance_get(target, "Name");
-        sc_mshare *s = name && !name->null ? sc_map_get(&sc_model_get(pc)->share_by_name, name->v.s)
-                                           : NULL;
+        const char *name = sc_value_str(target, "Name");
+        sc_mshare *s = name ? sc_map_get(&sc_model_get(pc)->share_by_name, name) : NULL;
         for (sc_mconn *c = s ? s->first_conn : NULL; c; c = c->next_in_share)
             sc_vec_push(out, share_link(pc, cls, c));
     } else if (sc_streqi(role, "Dependent") &&
@@ -93,14 +85,8 @@ static smbcim_status sessconn_references(sc_provctx *pc, const cim_class *cls,
 {
     (void)err;
     if (sc_streqi(role, "Antecedent") && cim_class_is_a(target->cls, "Win32_ServerSession")) {
-        const cim_value *c = cim_instance_get(target, "ComputerName");
-        const cim_value *u = cim_instance_get(target, "UserName");
-        sc_msess *s = NULL;
-        if (c && u && !c->null && !u->null) {
-            sc_arena *tmp = sc_arena_new();
-            s = sc_map_get(&sc_model_get(pc)->sess_by_key, sc_model_key(tmp, c->v.s, NULL, u->v.s));
-            sc_arena_free(tmp);
-        }
+        sc_msess *s = sc_model_find_sess(pc, sc_value_str(target, "ComputerName"),
+                                         sc_value_str(target, "UserName"));
         for (sc_mconn *m = s ? s->first_conn : NULL; m; m = m->next_in_sess)
             sc_vec_push(out, sess_link(pc, cls, m));
     } else if (sc_streqi(role, "Dependent") &&

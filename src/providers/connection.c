@@ -47,24 +47,12 @@ static smbcim_status conn_enumerate(sc_provctx *pc, const cim_class *cls,
     return WBEM_S_NO_ERROR;
 }
 
-sc_mconn *sc_conn_lookup(sc_provctx *pc, const cim_objpath *path)
-{
-    const char *computer = sc_path_key(path, "ComputerName");
-    const char *share = sc_path_key(path, "ShareName");
-    const char *user = sc_path_key(path, "UserName");
-    if (!computer || !share || !user)
-        return NULL;
-    sc_arena *tmp = sc_arena_new();
-    sc_mconn *c = sc_map_get(&sc_model_get(pc)->conn_by_key,
-                             sc_model_key(tmp, computer, share, user));
-    sc_arena_free(tmp);
-    return c;
-}
-
 static cim_instance *conn_get(sc_provctx *pc, const cim_class *cls, const cim_objpath *path)
 {
     (void)cls;
-    sc_mconn *c = sc_conn_lookup(pc, path);
+    sc_mconn *c = sc_model_find_conn(pc, sc_path_key(path, "ComputerName"),
+                                     sc_path_key(path, "ShareName"),
+                                     sc_path_key(path, "UserName"));
     return c ? sc_conn_instance(pc, c) : NULL;
 }
 

@@ -27,12 +27,59 @@ const char *sc_model_user_name(const char *u)
     return bs ? bs + 1 : u;
 }
 
-const char *sc_model_key(sc_arena *a, const char *computer, const char *share,
-                         const char *user)
+static void join_key(sc_buf *b, const char *computer, const char *share, const char *user)
 {
-    if (share)
-        return sc_sprintf(a, "%s\x1f%s\x1f%s", computer, share, user);
-    return sc_sprintf(a, "%s\x1f%s", computer, user);
+    sc_buf_puts(b, computer);
+    sc_buf_putc(b, '\x1f');
+    if (share) {
+        sc_buf_puts(b, share);
+        sc_buf_putc(b, '\x1f');
+    }
+    sc_buf_puts(b, user);
+}
+
+/* Key of a session (share NULL) or connection in the look-up maps: the
+ * key values joined by \x1f. */
+static const char *model_key(sc_arena *a, const char *computer, const char *share,
+                             const char *user)
+{
+    sc_buf b;
+    sc_buf_init(&b);
+    join_key(&b, computer, share, user);
+    const char *k = sc_strndup(a, b.data, b.len);
+    sc_buf_free(&b);
+    return k;
+}
+
+sc_mconn *sc_model_find_conn(sc_provctx *pc, const char *computer, const char *share,
+                             const char *user)
+{
+    if (!computer || !share || !user)
+        return NULL;
+    sc_buf b;
+    sc_buf_init(&b);
+    join_key(&b, computer, share, user);
+    sc_mconn *c = sc_map_get(&sc_model_get(pc)->conn_by_key, b.data);
+    sc_buf_free(&b);
+    return c;
+}
+
+sc_msess *sc_model_find_sess(sc_provctx *pc, const char *computer, const char *user)
+{
+    if (!computer || !user)
+        return NULL;
+    sc_buf b;
+    sc_buf_init(&b);
+    join_key(&b, computer, NULL, user);
+    sc_msess *s = sc_map_get(&sc_model_get(pc)->sess_by_key, b.data);
+    sc_buf_free(&b);
+    return s;
+}
+
+const char *sc_value_str(const cim_instance *inst, const char *name)
+{
+    const cim_value *v = cim_instance_get(inst, name);
+    return v && !v->null && cim_type_is_stringlike(v->type) ? v->v.s : NULL;
 }
 
 const char *sc_path_key(const cim_objpath *p, const char *name)
@@ -176,7 +223,7 @@ sc_model *sc_model_get(sc_provctx *pc)
         const char *user = sc_model_user_name(s->username);
         if (!computer || !user)
             continue;
-        const char *key = sc_model_key(a, computer, NULL, user);
+        const char *key = model_key(a, computer, NULL, user);
         sc_msess *ms = sc_map_get(&m->sess_by_key, key);
         if (!ms) {
             ms = &m->sesss[m->nsesss++];
@@ -232,7 +279,7 @@ sc_model *sc_model_get(sc_provctx *pc)
             sh->name = t->service;
             sc_map_put(&m->share_by_name, sh->name, sh);
         }
-        const char *key = sc_model_key(a, ms->computer, sh->name, ms->user);
+        const char *key = model_key(a, ms->computer, sh->name, ms->user);
         sc_mconn *c = sc_map_get(&m->conn_by_key, key);
         if (!c) {
             c = &m->conns[m->nconns++];

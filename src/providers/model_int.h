@@ -56,16 +56,12 @@ typedef struct sc_model {
     size_t nconns;
     sc_msess *sesss;
     size_t nsesss;
-    /* look-ups by key, case-insensitive (sc_model_key builds the keys) */
+    /* look-ups by key, case-insensitive (sc_model_find_*) */
     sc_map share_by_name;     /* Name -> sc_mshare */
     sc_map sess_by_key;       /* ComputerName, UserName -> sc_msess */
     sc_map conn_by_key;       /* ComputerName, ShareName, UserName -> sc_mconn */
 } sc_model;
 
-/* Key of a session or connection in the look-up maps: the key values
- * joined by \x1f (share may be NULL for a session). */
-const char *sc_model_key(sc_arena *a, const char *computer, const char *share,
-                         const char *user);
 /* Value of string key `name` in a resolved path, or NULL. */
 const char *sc_path_key(const cim_objpath *p, const char *name);
 
@@ -82,9 +78,13 @@ const char *sc_model_user_name(const char *username);
 cim_instance *sc_share_instance(sc_provctx *pc, sc_mshare *s);
 cim_instance *sc_conn_instance(sc_provctx *pc, sc_mconn *c);
 cim_instance *sc_sess_instance(sc_provctx *pc, sc_msess *s);
-/* The connection or session a resolved path names, or NULL. */
-sc_mconn *sc_conn_lookup(sc_provctx *pc, const cim_objpath *path);
-sc_msess *sc_sess_lookup(sc_provctx *pc, const cim_objpath *path);
+/* The connection or session with these key values (case-insensitive), or
+ * NULL; any NULL argument gives NULL. */
+sc_mconn *sc_model_find_conn(sc_provctx *pc, const char *computer, const char *share,
+                             const char *user);
+sc_msess *sc_model_find_sess(sc_provctx *pc, const char *computer, const char *user);
+/* A string property's value, or NULL. */
+const char *sc_value_str(const cim_instance *inst, const char *name);
 
 /* ActiveTime: whole seconds from start to the state's taken_at; NULL
  * when either is unknown, 0 when start is later (clock skew). */

@@ -38,23 +38,11 @@ static smbcim_status sess_enumerate(sc_provctx *pc, const cim_class *cls,
     return WBEM_S_NO_ERROR;
 }
 
-sc_msess *sc_sess_lookup(sc_provctx *pc, const cim_objpath *path)
-{
-    const char *computer = sc_path_key(path, "ComputerName");
-    const char *user = sc_path_key(path, "UserName");
-    if (!computer || !user)
-        return NULL;
-    sc_arena *tmp = sc_arena_new();
-    sc_msess *s = sc_map_get(&sc_model_get(pc)->sess_by_key,
-                             sc_model_key(tmp, computer, NULL, user));
-    sc_arena_free(tmp);
-    return s;
-}
-
 static cim_instance *sess_get(sc_provctx *pc, const cim_class *cls, const cim_objpath *path)
 {
     (void)cls;
-    sc_msess *s = sc_sess_lookup(pc, path);
+    sc_msess *s = sc_model_find_sess(pc, sc_path_key(path, "ComputerName"),
+                                     sc_path_key(path, "UserName"));
     return s ? sc_sess_instance(pc, s) : NULL;
 }
 
