@@ -25,8 +25,13 @@ ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) $(SANFLAGS) -fPIC -Iinclude -Isrc -I$(BUI
 CMOCKA_LIBS  = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 LIBS     = -lm
 
-LIB_SRCS = $(filter-out src/cli/%,$(wildcard src/*/*.c src/*/*/*.c))
+LIB_SRCS = $(filter-out src/cli/% src/server/%,$(wildcard src/*/*.c src/*/*/*.c))
 CLI_SRCS = $(wildcard src/cli/*.c)
+# src/server/ is the smbcimd front end (CIM-XML, HTTP, auth); it is not part
+# of libsmbcim, so the library does not pull in expat, libmicrohttpd or PAM.
+SRV_SRCS = $(wildcard src/server/*.c)
+SRV_OBJS = $(patsubst %.c,$(BUILD)/obj/%.o,$(SRV_SRCS))
+SRV_LIBS = -lexpat
 MOF      = $(sort $(wildcard schema/*.mof))
 GEN_SRCS = $(BUILD)/gen/schema_data.c
 LIB_OBJS = $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS)) $(BUILD)/obj/gen/schema_data.o
@@ -69,6 +74,15 @@ $(BUILD)/smbcim: $(CLI_OBJS) $(BUILD)/libsmbcim.a
 $(BUILD)/smbcim.pc: smbcim.pc.in
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
 
+$(BUILD)/libsmbcimsrv.a: $(SRV_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+# Unit tests of the server module (test_srv_*.c) link its archive too.
+$(BUILD)/tests/test_srv_%: tests/unit/test_srv_%.c $(BUILD)/libsmbcimsrv.a $(BUILD)/libsmbcim.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< $(BUILD)/libsmbcimsrv.a $(BUILD)/libsmbcim.a $(CMOCKA_LIBS) $(SRV_LIBS) $(LIBS)
+
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libsmbcim.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< $(BUILD)/libsmbcim.a $(CMOCKA_LIBS) $(LIBS)
@@ -81,11 +95,11 @@ check: all $(UNIT_BINS)
 # libFuzzer targets: clang only.
 FUZZ_CFLAGS = $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc -Ibuild-fuzz/gen
 fuzz:
-	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="-g -O1 -fsanitize=fuzzer-no-link,address,undefined" build-fuzz/libsmbcim.a
+	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="-g -O1 -fsanitize=fuzzer-no-link,address,undefined" build-fuzz/libsmbcim.a build-fuzz/libsmbcimsrv.a
 	@mkdir -p build-fuzz/fuzz
 	for f in $(FUZZ_SRCS); do \
 	  n=$$(basename $$f .c); \
-	  clang $(FUZZ_CFLAGS) -o build-fuzz/fuzz/$$n $$f build-fuzz/libsmbcim.a $(LIBS) || exit 1; \
+	  clang $(FUZZ_CFLAGS) -o build-fuzz/fuzz/$$n $$f build-fuzz/libsmbcimsrv.a build-fuzz/libsmbcim.a $(SRV_LIBS) $(LIBS) || exit 1; \
 	done
 
 bench: all

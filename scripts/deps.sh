@@ -2,7 +2,9 @@
 # Installs what building and testing smbcim needs, from Debian 12 packages.
 # Idempotent: does nothing when everything is already there.
 set -eu
-PKGS="build-essential pkg-config libcmocka-dev clang llvm libclang-rt-14-dev python3 valgrind"
+PKGS="build-essential pkg-config libcmocka-dev clang llvm libclang-rt-14-dev python3 valgrind \
+      libtdb-dev samba-dev samba smbclient tdb-tools python3-impacket \
+      libexpat1-dev libmicrohttpd-dev libpam0g-dev libgnutls28-dev sblim-wbemcli wrk nginx-light hyperfine openssl"
 missing=()
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -104,4 +104,54 @@ smbcim_status sc_snapshot_parse(sc_arena *a, const char *buf, size_t len,
 smbcim_status sc_snapshot_load(sc_arena *a, const char *path, sc_state **out,
                                smbcim_error *err);
 
+/* ------------------------------------------------------------------------
+ * Decoders of smbd's own records (samba_ndr.c): pure functions over the
+ * bytes of one TDB value.  Each returns false, with a message in why
+ * ("session record: non-zero alignment padding at byte 12 of 900"), when
+ * the record is not of the layout it knows; strings go to the arena.
+ */
+typedef struct sc_ndr_session {
+    bool deleted;             /* an empty or deleted record: skip it */
+    uint32_t session_id;
+    uint64_t pid, unique_id;  /* channel 0's smbd */
+    uint64_t creation_time, auth_time; /* NTTIME */
+    uint16_t dialect;         /* 0x0311, 0x0302, ..., 0x00ff = SMB1 */
+    uint8_t signing_flags, encryption_flags;
+    const char *local_address, *remote_address, *remote_name;
+    bool authenticated;       /* has a Unix token */
+    int64_t uid, gid;         /* -1 while authenticating */
+    const char *unix_name;    /* may be NULL */
+} sc_ndr_session;
+
+typedef struct sc_ndr_tcon {
+    bool deleted;
+    uint32_t tcon_id, session_id;
+    uint64_t pid, unique_id;
+    uint64_t creation_time;   /* NTTIME */
+    const char *share_name;
+    uint8_t signing_flags, encryption_flags;
+} sc_ndr_tcon;
+
+typedef struct sc_ndr_open {
+    uint64_t pid, unique_id;
+    uint32_t access_mask, share_access, uid;
+    int64_t time_sec;
+    uint32_t time_usec;
+    uint64_t share_file_id;
+} sc_ndr_open;
+
+typedef struct sc_ndr_file {
+    uint64_t devid, inode, extid;
+    const char *service_path, *base_name, *stream_name;
+    sc_ndr_open *opens;
+    size_t nopens;
+} sc_ndr_file;
+
+bool sc_ndr_decode_session(sc_arena *a, const uint8_t *buf, size_t len, sc_ndr_session *out,
+                    char *why, size_t whylen);
+bool sc_ndr_decode_tcon(sc_arena *a, const uint8_t *buf, size_t len, sc_ndr_tcon *out,
+                 char *why, size_t whylen);
+bool sc_ndr_decode_locking(sc_arena *a, const uint8_t *buf, size_t len, sc_ndr_file *out,
+                    char *why, size_t whylen);
+
 #endif
