@@ -207,6 +207,23 @@ smbcim_ctx *smbcim_open_snapshot_buffer(const char *buf, size_t len,
 /* A context with the schema only (classes, class queries); every instance
  * enumeration is empty.  Used for `smbcim classes` / `smbcim class`. */
 smbcim_ctx *smbcim_open_schema_only(smbcim_error *err);
+/* The live local Samba: its configuration (smb_conf; NULL = Samba's
+ * default /etc/samba/smb.conf) and the sessions, tree connects and open
+ * files smbd records in its lock directory (docs/live-source.md).  The
+ * state is read once, when the context opens.  Errors name the cause:
+ * WBEM_E_NOT_AVAILABLE (configuration unreadable, smbd not running),
+ * WBEM_E_ACCESS_DENIED (not root), WBEM_E_INVALID_PARAMETER (a syntax
+ * error, with file and line), WBEM_E_FAILED (a database or the smbstatus
+ * fallback failed). */
+smbcim_ctx *smbcim_open_live(const char *smb_conf, smbcim_error *err);
+/* How the live state was read: "tdb" (smbd's databases decoded in
+ * process) or "smbstatus" (the fallback); NULL for other contexts.  When
+ * the fallback was taken because a record did not decode, *why (if
+ * non-NULL) is set to the reason, else to "". */
+const char *smbcim_live_route(const smbcim_ctx *ctx, const char **why);
+/* The context's state as a snapshot document (docs/snapshot-format.md), a
+ * malloc()ed string the caller free()s; NULL for a schema-only context. */
+char *smbcim_snapshot_text(const smbcim_ctx *ctx);
 void smbcim_close(smbcim_ctx *ctx);
 
 /* Server name used in __SERVER / __PATH (upper case). */

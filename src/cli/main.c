@@ -21,6 +21,7 @@
 
 typedef struct cli_opts {
     const char *snapshot;
+    const char *smb_conf;  /* live source: the configuration file */
     const char *format;    /* NULL: the command's default */
 } cli_opts;
 
@@ -44,13 +45,15 @@ static smbcim_ctx *open_ctx(const cli_opts *o, bool needs_state, smbcim_error *e
 {
     if (!needs_state && !o->snapshot)
         return smbcim_open_schema_only(err);
-    if (!o->snapshot) {
-        smbcim_error_set(err, WBEM_E_NOT_AVAILABLE,
-                         "no data source: give --snapshot FILE (reading the live Samba "
-                         "server is not available in this version)");
-        return NULL;
-    }
-    return smbcim_open_snapshot(o->snapshot, err);
+    if (o->snapshot)
+        return smbcim_open_snapshot(o->snapshot, err);
+    smbcim_ctx *ctx = smbcim_open_live(o->smb_conf, err);
+    const char *why = NULL;
+    if (ctx && getenv("SMBCIM_TIMING"))
+        fprintf(stderr, "smbcim: live source: %s\n", smbcim_live_route(ctx, &why));
+    if (ctx && smbcim_live_route(ctx, &why) && why && *why)
+        fprintf(stderr, "smbcim: warning: read the state through smbstatus: %s\n", why);
+    return ctx;
 }
 
 static const cli_formatter *pick_format(const cli_opts *o, const char *dflt)
@@ -156,6 +159,25 @@ static int cmd_class(const cli_opts *o, const char *arg)
     return rc;
 }
 
+/* Writes the state as a snapshot document to standard output. */
+static int cmd_snapshot(const cli_opts *o, const char *arg)
+{
+    (void)arg;
+    smbcim_error err = {0};
+    smbcim_ctx *ctx = open_ctx(o, true, &err);
+    if (!ctx)
+        return wbem_fail(&err);
+    char *text = smbcim_snapshot_text(ctx);
+    int rc = 0;
+    if (fputs(text, stdout) == EOF || fflush(stdout) != 0) {
+        perror("smbcim: writing the snapshot");
+        rc = EXIT_WBEM;
+    }
+    free(text);
+    smbcim_close(ctx);
+    return rc;
+}
+
 static const cli_command commands[] = {
     {"query", "WQL", "run a WQL query (SELECT, ASSOCIATORS OF, REFERENCES OF)", cmd_query},
     {"get", "PATH", "get one object by its WMI object path (GetObject)", cmd_get},
@@ -163,6 +185,7 @@ static const cli_command commands[] = {
     {"names", "CLASS", "print the object paths of a class's instances", cmd_names},
     {"classes", NULL, "list the classes with their superclasses", cmd_classes},
     {"class", "CLASS", "print a class declaration as MOF", cmd_class},
+    {"snapshot", NULL, "write the server's state as a snapshot (JSON) to stdout", cmd_snapshot},
 };
 
 static void usage(FILE *out)
@@ -185,11 +208,16 @@ static void usage(FILE *out)
             "\n"
             "options (before the command):\n"
             "  --snapshot FILE     read the server state from a snapshot file (- = stdin)\n"
+            "                      (default: the live local Samba server)\n"
+            "  --smb-conf FILE     the live server's configuration (default\n"
+            "                      /etc/samba/smb.conf)\n"
             "  --format FORMAT     table, list, json, csv or mof\n"
             "  -h, --help          show this help\n"
             "  --version           show the version\n"
             "\n"
             "examples:\n"
+            "  smbcim query \"SELECT * FROM Win32_ConnectionShare\"\n"
+            "  smbcim snapshot > fs01.json\n"
             "  smbcim --snapshot fs01.json query \"SELECT * FROM Win32_ConnectionShare\"\n"
             "  smbcim --snapshot fs01.json query 'ASSOCIATORS OF {Win32_Share.Name=\"IPC$\"}'\n"
             "  smbcim --snapshot fs01.json get 'Win32_Share.Name=\"Projects\"'\n"
@@ -211,6 +239,7 @@ int main(int argc, char **argv)
     cli_opts o = {0};
     static const struct option longopts[] = {
         {"snapshot", required_argument, NULL, 's'},
+        {"smb-conf", required_argument, NULL, 'c'},
         {"format", required_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -222,6 +251,9 @@ int main(int argc, char **argv)
         switch (c) {
         case 's':
             o.snapshot = optarg;
+            break;
+        case 'c':
+            o.smb_conf = optarg;
             break;
         case 'f':
             if (!cli_formatter_find(optarg))
@@ -240,6 +272,8 @@ int main(int argc, char **argv)
     }
     if (optind >= argc)
         return usage_error("%s", "no command given");
+    if (o.snapshot && o.smb_conf)
+        return usage_error("%s", "--snapshot and --smb-conf exclude each other");
     const char *name = argv[optind++];
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
         const cli_command *cmd = &commands[i];

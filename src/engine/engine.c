@@ -113,6 +113,37 @@ smbcim_ctx *smbcim_open_snapshot_buffer(const char *buf, size_t len,
     return ctx_with_state(ctx, st);
 }
 
+smbcim_ctx *smbcim_open_live(const char *smb_conf, smbcim_error *err)
+{
+    smbcim_ctx *ctx = ctx_new(err);
+    if (!ctx)
+        return NULL;
+    sc_state *st;
+    if (sc_live_load(ctx->arena, smb_conf, &st, &ctx->live, err) != WBEM_S_NO_ERROR) {
+        smbcim_close(ctx);
+        return NULL;
+    }
+    ctx->is_live = true;
+    return ctx_with_state(ctx, st);
+}
+
+const char *smbcim_live_route(const smbcim_ctx *ctx, const char **why)
+{
+    if (why)
+        *why = ctx->is_live ? ctx->live.fallback_reason : "";
+    return ctx->is_live ? ctx->live.route : NULL;
+}
+
+char *smbcim_snapshot_text(const smbcim_ctx *ctx)
+{
+    if (!ctx->state)
+        return NULL;
+    sc_buf b;
+    sc_buf_init(&b);
+    sc_snapshot_write(ctx->state, &b);
+    return sc_buf_take(&b);
+}
+
 smbcim_ctx *smbcim_open_schema_only(smbcim_error *err)
 {
     return ctx_new(err);

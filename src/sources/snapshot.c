@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -825,4 +826,164 @@ smbcim_status sc_snapshot_load(sc_arena *a, const char *path, sc_state **out,
     smbcim_status st = sc_snapshot_parse(a, b.data ? b.data : "", b.len, path, out, err);
     sc_buf_free(&b);
     return st;
+}
+
+/* ---- writer ---------------------------------------------------------------
+ * The inverse of sc_snapshot_parse: a state as a version-1 snapshot, with
+ * the smbstatus part in smbstatus's own JSON shape, so that reading it
+ * back gives the same records (tests/e2e checks that the answers agree).
+ */
+static void w_str(sc_buf *b, const char *s)
+{
+    if (!s) {
+        sc_buf_puts(b, "null");
+        return;
+    }
+    sc_buf_putc(b, '"');
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '"': sc_buf_puts(b, "\\\""); break;
+        case '\\': sc_buf_puts(b, "\\\\"); break;
+        case '\n': sc_buf_puts(b, "\\n"); break;
+        case '\r': sc_buf_puts(b, "\\r"); break;
+        case '\t': sc_buf_puts(b, "\\t"); break;
+        default:
+            if (*p < 0x20)
+                sc_buf_printf(b, "\\u%04x", *p);
+            else
+                sc_buf_putc(b, (char)*p);
+        }
+    }
+    sc_buf_putc(b, '"');
+}
+
+static void w_time(sc_buf *b, sc_time t)
+{
+    if (!t.valid) {
+        sc_buf_puts(b, "null");
+        return;
+    }
+    time_t s = (time_t)t.sec;
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    char d[64];
+    strftime(d, sizeof d, "%Y-%m-%dT%H:%M:%S", &tm);
+    sc_buf_printf(b, "\"%s.%06d+00:00\"", d, (int)t.usec);
+}
+
+static void w_server_id(sc_buf *b, const sc_server_id *id)
+{
+    sc_buf_puts(b, "{\"pid\": ");
+    w_str(b, id->pid);
+    if (id->unique_id) {
+        sc_buf_puts(b, ", \"unique_id\": ");
+        w_str(b, id->unique_id);
+    }
+    sc_buf_putc(b, '}');
+}
+
+static const char *kind_name(sc_share_kind k)
+{
+    switch (k) {
+    case SC_SHARE_PRINTER: return "printer";
+    case SC_SHARE_DEVICE: return "device";
+    case SC_SHARE_IPC: return "ipc";
+    default: return "disk";
+    }
+}
+
+void sc_snapshot_write(const sc_state *st, sc_buf *b)
+{
+    sc_buf_puts(b, "{\n\"smbcim_snapshot\": 1,\n\"server\": {\"name\": ");
+    w_str(b, st->server_name);
+    sc_buf_puts(b, ", \"taken_at\": ");
+    w_time(b, st->taken_at);
+    sc_buf_puts(b, "},\n\"shares\": [");
+    for (size_t i = 0; i < st->nshares; i++) {
+        const sc_share *s = &st->shares[i];
+        sc_buf_puts(b, i ? ",\n  {\"name\": " : "\n  {\"name\": ");
+        w_str(b, s->name);
+        sc_buf_printf(b, ", \"kind\": \"%s\", \"administrative\": %s, \"path\": ",
+                      kind_name(s->kind), s->administrative ? "true" : "false");
+        w_str(b, s->path);
+        sc_buf_puts(b, ", \"comment\": ");
+        w_str(b, s->comment);
+        sc_buf_printf(b, ", \"max_connections\": %u}", (unsigned)s->max_connections);
+    }
+    sc_buf_puts(b, "\n],\n\"smbstatus\": {\n\"sessions\": {");
+    for (size_t i = 0; i < st->nsessions; i++) {
+        const sc_session *s = &st->sessions[i];
+        sc_buf_puts(b, i ? ",\n  " : "\n  ");
+        w_str(b, s->session_id);
+        sc_buf_puts(b, ": {\"session_id\": ");
+        w_str(b, s->session_id);
+        sc_buf_puts(b, ", \"server_id\": ");
+        w_server_id(b, &s->server);
+        sc_buf_printf(b, ", \"uid\": %lld, \"username\": ", (long long)s->uid);
+        w_str(b, s->username);
+        sc_buf_puts(b, ", \"remote_machine\": ");
+        w_str(b, s->remote_machine ? s->remote_machine : "");
+        if (s->hostname) {
+            sc_buf_puts(b, ", \"hostname\": ");
+            w_str(b, s->hostname);
+        }
+        if (s->dialect) {
+            sc_buf_puts(b, ", \"session_dialect\": ");
+            w_str(b, s->dialect);
+        }
+        if (s->creation_time.valid) {
+            sc_buf_puts(b, ", \"creation_time\": ");
+            w_time(b, s->creation_time);
+        }
+        sc_buf_putc(b, '}');
+    }
+    sc_buf_puts(b, "\n},\n\"tcons\": {");
+    for (size_t i = 0; i < st->ntcons; i++) {
+        const sc_tcon *t = &st->tcons[i];
+        sc_buf_puts(b, i ? ",\n  " : "\n  ");
+        w_str(b, t->tcon_id);
+        sc_buf_puts(b, ": {\"tcon_id\": ");
+        w_str(b, t->tcon_id);
+        sc_buf_puts(b, ", \"service\": ");
+        w_str(b, t->service);
+        sc_buf_puts(b, ", \"session_id\": ");
+        w_str(b, t->session_id);
+        sc_buf_puts(b, ", \"server_id\": ");
+        w_server_id(b, &t->server);
+        if (t->machine) {
+            sc_buf_puts(b, ", \"machine\": ");
+            w_str(b, t->machine);
+        }
+        sc_buf_puts(b, ", \"connected_at\": ");
+        w_time(b, t->connected_at);
+        sc_buf_putc(b, '}');
+    }
+    /* open_files: one object per (path, name), its opens keyed pid/index. */
+    sc_buf_puts(b, "\n},\n\"open_files\": {");
+    for (size_t i = 0; i < st->nopens; i++) {
+        const sc_open *o = &st->opens[i];
+        sc_buf_puts(b, i ? ",\n  " : "\n  ");
+        char *key = sc_xmalloc(strlen(o->service_path) + strlen(o->filename) + 32);
+        sprintf(key, "%s/%s#%zu", o->service_path, o->filename, i);
+        w_str(b, key);
+        free(key);
+        sc_buf_puts(b, ": {\"service_path\": ");
+        w_str(b, o->service_path);
+        sc_buf_puts(b, ", \"filename\": ");
+        w_str(b, o->filename);
+        sc_buf_puts(b, ", \"opens\": {");
+        char okey[64];
+        snprintf(okey, sizeof okey, "%s/%zu", o->server.pid, i);
+        w_str(b, okey);
+        sc_buf_puts(b, ": {\"server_id\": ");
+        w_server_id(b, &o->server);
+        sc_buf_printf(b, ", \"uid\": %lld, \"access_mask\": {\"hex\": \"0x%08x\"}",
+                      (long long)o->uid, (unsigned)o->access_mask);
+        if (o->opened_at.valid) {
+            sc_buf_puts(b, ", \"opened_at\": ");
+            w_time(b, o->opened_at);
+        }
+        sc_buf_puts(b, "}}}");
+    }
+    sc_buf_puts(b, "\n}\n}\n}\n");
 }

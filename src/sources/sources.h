@@ -104,6 +104,70 @@ smbcim_status sc_snapshot_parse(sc_arena *a, const char *buf, size_t len,
 smbcim_status sc_snapshot_load(sc_arena *a, const char *path, sc_state **out,
                                smbcim_error *err);
 
+/* Appends st as a version-1 snapshot document (docs/snapshot-format.md). */
+void sc_snapshot_write(const sc_state *st, sc_buf *out);
+
+/* ------------------------------------------------------------------------
+ * Samba's configuration (samba_conf.c), read in-process as smbd reads it.
+ */
+#ifndef SC_SAMBA_LOCKDIR
+#define SC_SAMBA_LOCKDIR "/run/samba"          /* Debian's compiled-in LOCKDIR */
+#endif
+#ifndef SC_SAMBA_PIDDIR
+#define SC_SAMBA_PIDDIR "/run/samba"
+#endif
+#ifndef SC_SAMBA_USERSHARES
+#define SC_SAMBA_USERSHARES "/var/lib/samba/usershares"
+#endif
+#ifndef SC_SAMBA_CONFIGFILE
+#define SC_SAMBA_CONFIGFILE "/etc/samba/smb.conf"
+#endif
+
+typedef struct sc_smbconf {
+    const char *config_file;
+    const char *netbios_name;   /* upper case; the host name by default */
+    const char *server_string;  /* % macros expanded */
+    const char *lock_dir, *pid_dir;
+    sc_share *shares;           /* file order, then printers, usershares, IPC$ */
+    size_t nshares;
+    bool homes;                 /* a [homes] section exists */
+    const char *homes_path;     /* its path, % macros unexpanded (may be NULL) */
+    const char *homes_comment;
+    uint32_t homes_max;
+} sc_smbconf;
+
+/* Loads the configuration at path.  Errors: WBEM_E_NOT_AVAILABLE when the
+ * file cannot be read, WBEM_E_INVALID_PARAMETER with "file:line: ..." for
+ * a syntax error or an include loop, WBEM_E_FAILED when a registry
+ * configuration cannot be read. */
+smbcim_status sc_smbconf_load(sc_arena *a, const char *path, sc_smbconf **out,
+                              smbcim_error *err);
+/* The Samba release smbcim was built against ("" if unknown). */
+const char *sc_samba_version(void);
+
+/* ------------------------------------------------------------------------
+ * The live local smbd (samba_live.c).
+ */
+typedef struct sc_live_info {
+    const char *route;        /* "tdb" or "smbstatus" */
+    const char *config_file, *lock_dir;
+    size_t records;           /* database records read (tdb route) */
+    char fallback_reason[256];/* why the tdb route was left, or "" */
+} sc_live_info;
+
+/* Reads the configuration (smb_conf, NULL: Samba's default path) and the
+ * live state of its smbd.  Errors: those of sc_smbconf_load;
+ * WBEM_E_NOT_AVAILABLE when smbd is not running; WBEM_E_ACCESS_DENIED when
+ * the lock directory cannot be read (not root); WBEM_E_FAILED when a
+ * database cannot be read or the smbstatus fallback fails.  info may be
+ * NULL. */
+smbcim_status sc_live_load(sc_arena *a, const char *smb_conf, sc_state **out,
+                           sc_live_info *info, smbcim_error *err);
+/* Runs argv (PATH search), standard error to /dev/null; returns its
+ * standard output in the arena and its wait status, NULL if it could not
+ * be started. */
+char *sc_run_capture(sc_arena *a, char *const argv[], size_t *len, int *status);
+
 /* ------------------------------------------------------------------------
  * Decoders of smbd's own records (samba_ndr.c): pure functions over the
  * bytes of one TDB value.  Each returns false, with a message in why

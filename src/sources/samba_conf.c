@@ -1,0 +1,602 @@
+/*
+ * samba_conf.c - Samba's configuration as smbd sees it, read in-process:
+ * the share list (Win32_Share) and the few global settings the live source
+ * needs (lock directory, netbios name, ...).
+ *
+ * What it follows, like smbd's loadparm: the file's syntax (comments,
+ * continuation lines, case- and space-insensitive parameter names and
+ * their synonyms), repeated sections (merged), `copy =`, `include =`
+ * (recursively, with the server-side % macros), [global] service
+ * parameters as defaults for every share, `available = no`, IPC$ (added),
+ * [homes] and [printers] as templates (kept aside, not listed), printers
+ * of a printcap file, usershares, and the registry configuration
+ * (`config backend = registry`, `include = registry`, `registry shares`),
+ * which is read through `net conf list` because its TDB format is private
+ * to Samba.  Choices and limits: docs/live-source.md.
+ *
+ * Errors carry the file and line: "smb.conf:12: missing ']' in section
+ * header".  Only an unreadable main file, a syntax error or an include loop
+ * fails the load; a missing include file is skipped (as smbd does).
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#if defined(__has_include)
+#if __has_include(<samba-4.0/samba/version.h>)
+#include <samba-4.0/samba/version.h>
+#endif
+#endif
+#ifndef SAMBA_VERSION_STRING
+#define SAMBA_VERSION_STRING ""
+#endif
+
+#include "sources/sources.h"
+
+#define MAX_INCLUDE_DEPTH 16
+#define MAX_LINE (64 * 1024)
+
+typedef struct param {
+    const char *key;   /* canonical name */
+    const char *value;
+} param;
+
+typedef struct section {
+    const char *name;
+    sc_vec params;     /* param* */
+    bool ignored;      /* a file share under `config backend = registry` */
+} section;
+
+typedef struct conf {
+    sc_arena *a;
+    sc_vec sections;   /* section*, in order of first appearance */
+    sc_map by_name;    /* folded name -> section* */
+    section *global;
+    smbcim_error *err;
+    int depth;
+    bool registry_included;
+} conf;
+
+/* Parameter names: compared without case, spaces and underscores; the
+ * synonyms we read map to one canonical name. */
+static const struct {
+    const char *alias;
+    const char *canon;
+} synonyms[] = {
+    {"directory", "path"},
+    {"browsable", "browseable"},
+    {"printok", "printable"},
+    {"print ok", "printable"},
+    {"lockdir", "lockdirectory"},
+    {"lock dir", "lockdirectory"},
+    {"piddir", "piddirectory"},
+    {"statedir", "statedirectory"},
+};
+
+static const char *canon_key(sc_arena *a, const char *k, size_t n)
+{
+    char *out = sc_alloc(a, n + 1);
+    size_t j = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)k[i];
+        if (c == ' ' || c == '\t' || c == '_')
+            continue;
+        out[j++] = (char)tolower(c);
+    }
+    out[j] = '\0';
+    for (size_t i = 0; i < sizeof synonyms / sizeof synonyms[0]; i++) {
+        char s[32];
+        size_t m = 0;
+        for (const char *p = synonyms[i].alias; *p && m < sizeof s - 1; p++)
+            if (*p != ' ')
+                s[m++] = *p;
+        s[m] = '\0';
+        if (strcmp(out, s) == 0)
+            return synonyms[i].canon;
+    }
+    return out;
+}
+
+static const char *sget(const section *s, const char *key)
+{
+    if (!s)
+        return NULL;
+    /* Last value wins. */
+    for (size_t i = s->params.len; i-- > 0;) {
+        const param *p = s->params.items[i];
+        if (strcmp(p->key, key) == 0)
+            return p->value;
+    }
+    return NULL;
+}
+
+/* A share's parameter, else the [global] default, else NULL. */
+static const char *share_get(const conf *c, const section *s, const char *key)
+{
+    const char *v = sget(s, key);
+    return v ? v : sget(c->global, key);
+}
+
+static void sput(conf *c, section *s, const char *key, const char *value)
+{
+    param *p = sc_alloc(c->a, sizeof *p);
+    p->key = key;
+    p->value = value;
+    sc_vec_push(&s->params, p);
+}
+
+static section *section_get(conf *c, const char *name)
+{
+    section *s = sc_map_get(&c->by_name, name);
+    if (s)
+        return s;
+    s = sc_alloc(c->a, sizeof *s);
+    s->name = sc_strdup(c->a, name);
+    sc_map_put(&c->by_name, s->name, s);
+    sc_vec_push(&c->sections, s);
+    if (sc_streqi(name, "global"))
+        c->global = s;
+    return s;
+}
+
+/* Samba's boolean spellings; def when unset or unrecognised. */
+static bool yes(const char *v, bool def)
+{
+    if (!v)
+        return def;
+    if (sc_streqi(v, "yes") || sc_streqi(v, "true") || sc_streqi(v, "1") ||
+        sc_streqi(v, "on"))
+        return true;
+    if (sc_streqi(v, "no") || sc_streqi(v, "false") || sc_streqi(v, "0") ||
+        sc_streqi(v, "off"))
+        return false;
+    return def;
+}
+
+static char *hostname_short(sc_arena *a, bool upper)
+{
+    char h[256] = "";
+    if (gethostname(h, sizeof h - 1) != 0)
+        h[0] = '\0';
+    char *dot = strchr(h, '.');
+    if (dot)
+        *dot = '\0';
+    if (upper)
+        for (char *p = h; *p; p++)
+            *p = (char)toupper((unsigned char)*p);
+    return sc_strdup(a, h);
+}
+
+const char *sc_samba_version(void)
+{
+    return SAMBA_VERSION_STRING;
+}
+
+/* Expands the % macros that have one value for the whole server; the
+ * per-client ones (%U %m %I ...) are left as they are and reported. */
+static char *substitute(conf *c, const char *s, bool *client_macro)
+{
+    sc_buf b;
+    sc_buf_init(&b);
+    for (const char *p = s; *p; p++) {
+        if (*p != '%' || !p[1]) {
+            sc_buf_putc(&b, *p);
+            continue;
+        }
+        char m = *++p;
+        const char *nb = sget(c->global, "netbiosname");
+        switch (m) {
+        case '%': sc_buf_putc(&b, '%'); break;
+        case 'v': sc_buf_puts(&b, SAMBA_VERSION_STRING); break;
+        case 'h': {
+            char h[256] = "";
+            if (gethostname(h, sizeof h - 1) != 0)
+                h[0] = '\0';
+            sc_buf_puts(&b, h);
+            break;
+        }
+        case 'L':
+        case 'N': sc_buf_puts(&b, nb ? nb : hostname_short(c->a, true)); break;
+        default:
+            if (client_macro)
+                *client_macro = true;
+            sc_buf_putc(&b, '%');
+            sc_buf_putc(&b, m);
+        }
+    }
+    char *out = sc_strdup(c->a, b.len ? b.data : "");
+    sc_buf_free(&b);
+    return out;
+}
+
+static smbcim_status parse_text(conf *c, const char *text, size_t len, const char *origin,
+                                section **cur);
+
+static smbcim_status include_file(conf *c, const char *path, const char *origin, size_t line,
+                                  section **cur)
+{
+    if (c->depth >= MAX_INCLUDE_DEPTH)
+        return smbcim_error_set(c->err, WBEM_E_INVALID_PARAMETER,
+                                "%s:%zu: includes nested deeper than %d (an include loop?)",
+                                origin, line, MAX_INCLUDE_DEPTH);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return WBEM_S_NO_ERROR; /* smbd skips a missing include */
+    sc_buf b;
+    sc_buf_init(&b);
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        sc_buf_add(&b, chunk, n);
+    fclose(f);
+    c->depth++;
+    smbcim_status st = parse_text(c, b.data ? b.data : "", b.len, sc_strdup(c->a, path), cur);
+    c->depth--;
+    sc_buf_free(&b);
+    return st;
+}
+
+static smbcim_status handle_param(conf *c, section **cur, const char *key, const char *value,
+                                  const char *origin, size_t line)
+{
+    if (strcmp(key, "include") == 0) {
+        if (sc_streqi(value, "registry")) {
+            c->registry_included = true;
+            return WBEM_S_NO_ERROR;
+        }
+        bool client = false;
+        char *path = substitute(c, value, &client);
+        if (client)
+            return WBEM_S_NO_ERROR; /* per-client include: only a client's smbd reads it */
+        return include_file(c, path, origin, line, cur);
+    }
+    if (strcmp(key, "copy") == 0) {
+        section *src = sc_map_get(&c->by_name, value);
+        if (src && src != *cur)
+            for (size_t i = 0; i < src->params.len; i++) {
+                const param *p = src->params.items[i];
+                sput(c, *cur, p->key, p->value);
+            }
+        return WBEM_S_NO_ERROR;
+    }
+    sput(c, *cur, key, value);
+    return WBEM_S_NO_ERROR;
+}
+
+static smbcim_status parse_text(conf *c, const char *text, size_t len, const char *origin,
+                                section **cur)
+{
+    size_t line = 0;
+    const char *p = text, *end = text + len;
+    sc_buf logical;
+    sc_buf_init(&logical);
+    smbcim_status st = WBEM_S_NO_ERROR;
+    while (p < end && st == WBEM_S_NO_ERROR) {
+        /* One logical line: physical lines joined at a trailing backslash. */
+        sc_buf_reset(&logical);
+        size_t first = line + 1;
+        for (;;) {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            const char *le = nl ? nl : end;
+            line++;
+            const char *q = le;
+            if (q > p && q[-1] == '\r')
+                q--;
+            bool cont = q > p && q[-1] == '\\';
+            sc_buf_add(&logical, p, (size_t)((cont ? q - 1 : q) - p));
+            p = nl ? nl + 1 : end;
+            if (!cont || p >= end)
+                break;
+        }
+        if (logical.len > MAX_LINE) {
+            st = smbcim_error_set(c->err, WBEM_E_INVALID_PARAMETER,
+                                  "%s:%zu: line longer than %d bytes", origin, first, MAX_LINE);
+            break;
+        }
+        sc_buf_putc(&logical, '\0');
+        char *s = logical.data;
+        if (memchr(s, '\0', logical.len - 1)) {
+            st = smbcim_error_set(c->err, WBEM_E_INVALID_PARAMETER,
+                                  "%s:%zu: NUL byte in the configuration", origin, first);
+            break;
+        }
+        while (*s == ' ' || *s == '\t')
+            s++;
+        size_t n = strlen(s);
+        while (n && isspace((unsigned char)s[n - 1]))
+            s[--n] = '\0';
+        if (n == 0 || *s == '#' || *s == ';')
+            continue;
+        if (*s == '[') {
+            char *close = strchr(s, ']');
+            if (!close) {
+                st = smbcim_error_set(c->err, WBEM_E_INVALID_PARAMETER,
+                                      "%s:%zu: missing ']' in section header", origin, first);
+                break;
+            }
+            *close = '\0';
+            char *name = s + 1;
+            while (*name == ' ' || *name == '\t')
+                name++;
+            size_t m = strlen(name);
+            while (m && isspace((unsigned char)name[m - 1]))
+                name[--m] = '\0';
+            if (m == 0) {
+                st = smbcim_error_set(c->err, WBEM_E_INVALID_PARAMETER,
+                                      "%s:%zu: empty section name", origin, first);
+                break;
+            }
+            *cur = section_get(c, name);
+            continue;
+        }
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            st = smbcim_error_set(c->err, WBEM_E_INVALID_PARAMETER,
+                                  "%s:%zu: expected 'name = value' or '[section]', found \"%.60s\"",
+                                  origin, first, s);
+            break;
+        }
+        char *k = s, *ke = eq;
+        while (ke > k && isspace((unsigned char)ke[-1]))
+            ke--;
+        char *v = eq + 1;
+        while (*v == ' ' || *v == '\t')
+            v++;
+        if (ke == k) {
+            st = smbcim_error_set(c->err, WBEM_E_INVALID_PARAMETER,
+                                  "%s:%zu: parameter without a name", origin, first);
+            break;
+        }
+        if (!*cur)
+            *cur = section_get(c, "global"); /* parameters before any section */
+        const char *key = canon_key(c->a, k, (size_t)(ke - k));
+        st = handle_param(c, cur, key, sc_strdup(c->a, v), origin, first);
+    }
+    sc_buf_free(&logical);
+    return st;
+}
+
+/* The registry configuration, through `net conf list` (smb.conf syntax). */
+static smbcim_status load_registry(conf *c, const char *path, bool shares_only)
+{
+    char *argv[] = {"net", "-s", (char *)path, "conf", "list", NULL};
+    size_t len = 0;
+    int status = 0;
+    char *text = sc_run_capture(c->a, argv, &len, &status);
+    if (!text || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return smbcim_error_set(c->err, WBEM_E_FAILED,
+                                "%s asks for the registry configuration, and `net -s %s conf "
+                                "list` failed (%s %d)", path, path,
+                                text && WIFEXITED(status) ? "exit status" : "signal",
+                                text && WIFEXITED(status) ? WEXITSTATUS(status)
+                                                          : WTERMSIG(status));
+    conf rc = {.a = c->a, .err = c->err};
+    sc_map_init(&rc.by_name);
+    section *cur = NULL;
+    smbcim_status st = parse_text(&rc, text, len, "registry configuration", &cur);
+    if (st == WBEM_S_NO_ERROR) {
+        for (size_t i = 0; i < rc.sections.len; i++) {
+            section *s = rc.sections.items[i];
+            if (shares_only && sc_streqi(s->name, "global"))
+                continue;
+            section *d = section_get(c, s->name);
+            for (size_t j = 0; j < s->params.len; j++) {
+                const param *p = s->params.items[j];
+                sput(c, d, p->key, p->value);
+            }
+        }
+    }
+    sc_map_free(&rc.by_name);
+    sc_vec_free(&rc.sections);
+    return st;
+}
+
+static bool is_template(const char *name)
+{
+    return sc_streqi(name, "global") || sc_streqi(name, "homes") || sc_streqi(name, "printers");
+}
+
+static void add_share(sc_arena *a, sc_vec *out, const char *name, sc_share_kind kind,
+                      bool admin, const char *path, const char *comment, uint32_t maxc)
+{
+    for (size_t i = 0; i < out->len; i++) {
+        sc_share *s = out->items[i];
+        if (sc_streqi(s->name, name))
+            return; /* the first definition wins, as in smbd's service list */
+    }
+    sc_share *s = sc_alloc(a, sizeof *s);
+    s->name = sc_strdup(a, name);
+    s->kind = kind;
+    s->administrative = admin;
+    s->path = path && *path ? sc_strdup(a, path) : NULL;
+    s->comment = comment ? sc_strdup(a, comment) : "";
+    s->max_connections = maxc;
+    s->max_known = true;
+    sc_vec_push(out, s);
+}
+
+static uint32_t parse_max(const char *v)
+{
+    if (!v)
+        return 0;
+    char *e;
+    long long n = strtoll(v, &e, 10);
+    if (e == v || n <= 0)
+        return 0;
+    return n > 0xFFFFFFFFll ? 0xFFFFFFFFu : (uint32_t)n;
+}
+
+/* Usershares: one file per share in `usershare path`, "#VERSION 2". */
+static void load_usershares(conf *c, sc_vec *out, const char *dir, size_t max)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *de;
+    size_t count = 0;
+    while ((de = readdir(d)) != NULL && count < max) {
+        if (de->d_name[0] == '.' || strchr(de->d_name, ':'))
+            continue; /* lock and temporary files */
+        char *file = sc_sprintf(c->a, "%s/%s", dir, de->d_name);
+        FILE *f = fopen(file, "r");
+        if (!f)
+            continue;
+        char line[4096];
+        const char *path = NULL, *comment = "", *sname = de->d_name;
+        bool v2 = false;
+        while (fgets(line, sizeof line, f)) {
+            line[strcspn(line, "\r\n")] = '\0';
+            if (strcmp(line, "#VERSION 2") == 0)
+                v2 = true;
+            else if (strncmp(line, "path=", 5) == 0)
+                path = sc_strdup(c->a, line + 5);
+            else if (strncmp(line, "comment=", 8) == 0)
+                comment = sc_strdup(c->a, line + 8);
+            else if (strncmp(line, "sharename=", 10) == 0)
+                sname = sc_strdup(c->a, line + 10);
+        }
+        fclose(f);
+        if (!v2 || !path)
+            continue;
+        add_share(c->a, out, sname, SC_SHARE_DISK, false, path, comment, 0);
+        count++;
+    }
+    closedir(d);
+}
+
+/* Printers of a BSD-style printcap file: "name|alias:...". */
+static void load_printcap(conf *c, sc_vec *out, const section *printers, const char *file)
+{
+    FILE *f = fopen(file, "r");
+    if (!f)
+        return;
+    char line[4096];
+    while (fgets(line, sizeof line, f)) {
+        if (line[0] == '#' || isspace((unsigned char)line[0]) || line[0] == ':')
+            continue;
+        size_t n = strcspn(line, "|:\r\n");
+        if (n == 0)
+            continue;
+        line[n] = '\0';
+        add_share(c->a, out, line, SC_SHARE_PRINTER, false, share_get(c, printers, "path"),
+                  share_get(c, printers, "comment"),
+                  parse_max(share_get(c, printers, "maxconnections")));
+    }
+    fclose(f);
+}
+
+smbcim_status sc_smbconf_load(sc_arena *a, const char *path, sc_smbconf **out,
+                              smbcim_error *err)
+{
+    conf c = {.a = a, .err = err};
+    sc_map_init(&c.by_name);
+    smbcim_status st = WBEM_S_NO_ERROR;
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        st = smbcim_error_set(err, WBEM_E_NOT_AVAILABLE,
+                              "cannot read the Samba configuration %s: %s", path,
+                              strerror(errno));
+        goto done;
+    }
+    fclose(f);
+    section *cur = NULL;
+    c.depth = 0;
+    st = include_file(&c, path, path, 0, &cur);
+    if (st != WBEM_S_NO_ERROR)
+        goto done;
+    if (!c.global)
+        section_get(&c, "global");
+    const char *backend = sget(c.global, "configbackend");
+    if (backend && sc_streqi(backend, "registry")) {
+        /* Only the registry counts; the file's shares are ignored. */
+        for (size_t i = 0; i < c.sections.len; i++) {
+            section *s = c.sections.items[i];
+            if (s != c.global) {
+                s->ignored = true;
+                sc_map_put(&c.by_name, s->name, NULL);
+            }
+        }
+        st = load_registry(&c, path, false);
+    } else if (c.registry_included || yes(sget(c.global, "registryshares"), false)) {
+        st = load_registry(&c, path, !c.registry_included);
+    }
+    if (st != WBEM_S_NO_ERROR)
+        goto done;
+
+    sc_smbconf *sc = sc_alloc(a, sizeof *sc);
+    sc->config_file = sc_strdup(a, path);
+    const char *nb = sget(c.global, "netbiosname");
+    sc->netbios_name = nb && *nb ? substitute(&c, nb, NULL) : hostname_short(a, true);
+    for (char *p = (char *)sc->netbios_name; *p; p++)
+        *p = (char)toupper((unsigned char)*p);
+    const char *ld = sget(c.global, "lockdirectory");
+    sc->lock_dir = ld && *ld ? substitute(&c, ld, NULL) : SC_SAMBA_LOCKDIR;
+    const char *pd = sget(c.global, "piddirectory");
+    sc->pid_dir = pd && *pd ? substitute(&c, pd, NULL) : SC_SAMBA_PIDDIR;
+    const char *ss = sget(c.global, "serverstring");
+    sc->server_string = substitute(&c, ss ? ss : "Samba %v", NULL);
+
+    sc_vec shares = {0};
+    for (size_t i = 0; i < c.sections.len; i++) {
+        section *s = c.sections.items[i];
+        if (s->ignored || is_template(s->name))
+            continue;
+        if (!yes(share_get(&c, s, "available"), true))
+            continue;
+        bool printer = yes(share_get(&c, s, "printable"), false);
+        bool client = false;
+        const char *p = share_get(&c, s, "path");
+        char *sp = p ? substitute(&c, p, &client) : NULL;
+        const char *cm = share_get(&c, s, "comment");
+        add_share(a, &shares, s->name, printer ? SC_SHARE_PRINTER : SC_SHARE_DISK,
+                  yes(share_get(&c, s, "administrativeshare"), false), client ? NULL : sp,
+                  cm ? substitute(&c, cm, NULL) : "",
+                  parse_max(share_get(&c, s, "maxconnections")));
+    }
+    section *homes = sc_map_get(&c.by_name, "homes");
+    if (homes && yes(share_get(&c, homes, "available"), true)) {
+        sc->homes = true;
+        const char *hp = share_get(&c, homes, "path");
+        sc->homes_path = hp ? sc_strdup(a, hp) : NULL;
+        const char *hc = share_get(&c, homes, "comment");
+        sc->homes_comment = hc ? substitute(&c, hc, NULL) : "";
+        sc->homes_max = parse_max(share_get(&c, homes, "maxconnections"));
+    }
+    section *printers = sc_map_get(&c.by_name, "printers");
+    const char *printing = sget(c.global, "printing");
+    const char *pcap = sget(c.global, "printcapname");
+    if (printers && yes(sget(c.global, "loadprinters"), true) && printing &&
+        !sc_streqi(printing, "cups") && !sc_streqi(printing, "iprint") && pcap && *pcap &&
+        pcap[0] == '/')
+        load_printcap(&c, &shares, printers, pcap);
+    long umax = 100; /* Debian's default for usershare max shares */
+    const char *um = sget(c.global, "usersharemaxshares");
+    if (um)
+        umax = strtol(um, NULL, 10);
+    if (umax > 0) {
+        const char *up = sget(c.global, "usersharepath");
+        load_usershares(&c, &shares, up && *up ? up : SC_SAMBA_USERSHARES, (size_t)umax);
+    }
+    /* IPC$, as smbd adds it: administrative, path /tmp. */
+    add_share(a, &shares, "IPC$", SC_SHARE_IPC, true, "/tmp",
+              sc_sprintf(a, "IPC Service (%s)", sc->server_string), 0);
+    sc->shares = sc_alloc_array(a, shares.len ? shares.len : 1, sizeof(sc_share));
+    for (size_t i = 0; i < shares.len; i++)
+        sc->shares[i] = *(sc_share *)shares.items[i];
+    sc->nshares = shares.len;
+    sc_vec_free(&shares);
+    *out = sc;
+done:
+    for (size_t i = 0; i < c.sections.len; i++)
+        sc_vec_free(&((section *)c.sections.items[i])->params);
+    sc_vec_free(&c.sections);
+    sc_map_free(&c.by_name);
+    return st;
+}
