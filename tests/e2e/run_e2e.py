@@ -246,9 +246,17 @@ def expected(truth, share_paths_by_name):
 
 # ------------------------------------------------------------------ smbcim --
 
-def smbcim(snap, *args):
-    p = subprocess.run([SMBCIM, "--snapshot", snap, "--format", "json"] + list(args),
-                       capture_output=True, text=True, timeout=60)
+def source_args(snap):
+    """"live:CONF" reads the live server through CONF; anything else is a
+    snapshot file."""
+    if snap.startswith("live:"):
+        return ["--smb-conf", snap[5:]]
+    return ["--snapshot", snap]
+
+
+def smbcim(snap, *args, env=None):
+    p = subprocess.run([SMBCIM] + source_args(snap) + ["--format", "json"] + list(args),
+                       capture_output=True, text=True, timeout=60, env=env)
     if p.returncode != 0:
         return None, "exit %d: %s" % (p.returncode, p.stderr.strip())
     try:
@@ -426,6 +434,123 @@ def scenario_checks(truth, shares):
           truth["opens"])
 
 
+def strip_times(rows):
+    """Query rows without the properties that move with the clock."""
+    return sorted(json.dumps({k: v for k, v in r.items() if k != "ActiveTime"}, sort_keys=True)
+                  for r in rows or [])
+
+
+QUERIES = ["SELECT * FROM Win32_Share", "SELECT * FROM Win32_ServerConnection",
+           "SELECT * FROM Win32_ServerSession", "SELECT * FROM Win32_ConnectionShare",
+           "SELECT * FROM Win32_SessionConnection"]
+
+
+def live_checks(label, server, truth, shares):
+    """The live source (smbd's databases read in process) against Samba's
+    own report, its route, the smbstatus fallback and the snapshot round
+    trip."""
+    live = "live:" + server.conf
+    env = dict(os.environ, SMBCIM_TIMING="1")
+    p = subprocess.run([SMBCIM, "--smb-conf", server.conf, "query",
+                        "SELECT Name FROM Win32_Share"], capture_output=True, text=True,
+                       env=env, timeout=60)
+    check("%s: smbcim reads the live server through smbd's databases (route tdb)" % label,
+          p.returncode == 0 and "live source: tdb" in p.stderr, p.stderr[-300:])
+    # The home share smbd registers for bob's connection: path = his home.
+    home = os.path.join(server.dir, "home", "smbcim_bob")
+    shares = list(shares) + [{"name": "smbcim_bob", "path": home}]
+    run_checks(label, live, truth, shares)
+    got = q(live, "SELECT Name, Path FROM Win32_Share WHERE Name = 'smbcim_bob'", label)
+    check("%s: bob's home share is listed with his home directory" % label,
+          got is not None and len(got) == 1 and got[0].get("Path") == home, got)
+    names = {ci(s["Name"]) for s in q(live, "SELECT Name FROM Win32_Share", label) or []}
+    want = {ci(s["name"]) for s in shares} | {"ipc$"}
+    check("%s: Win32_Share = the configuration's shares + IPC$ + home" % label,
+          names == want, (sorted(names), sorted(want)))
+    # Snapshot round trip: `smbcim snapshot` read back gives the same answers.
+    p = subprocess.run([SMBCIM, "--smb-conf", server.conf, "snapshot"], capture_output=True,
+                       text=True, timeout=60)
+    snap = os.path.join(server.dir, "live-%s.json" % label)
+    with open(snap, "w") as f:
+        f.write(p.stdout)
+    check("%s: smbcim snapshot writes a snapshot" % label, p.returncode == 0 and
+          p.stdout.startswith("{"), p.stderr[-300:])
+    fb_env = dict(os.environ, SMBCIM_SAMBA_SOURCE="smbstatus")
+    for wql in QUERIES:
+        a, ea = smbcim(live, "query", wql)
+        b, eb = smbcim(snap, "query", wql)
+        check("%s: snapshot round trip: %s" % (label, wql),
+              a is not None and strip_times(a) == strip_times(b), ea or eb)
+        c, ec = smbcim(live, "query", wql, env=fb_env)
+        if wql.endswith("Win32_ServerSession"):
+            continue   # 4.17's smbstatus prints no session time: ActiveTime differs only
+        check("%s: smbstatus fallback route gives the same answer: %s" % (label, wql),
+              c is not None and strip_times(a) == strip_times(c), ec)
+
+
+def error_checks(server):
+    """Faults of the live source: each a clear error, never an empty success."""
+    def run(args, env=None):
+        return subprocess.run([SMBCIM] + args, capture_output=True, text=True, timeout=60,
+                              env=env)
+    p = run(["--smb-conf", "/nonexistent/smb.conf", "query", "SELECT * FROM Win32_Share"])
+    check("errors: unreadable configuration -> WBEM_E_NOT_AVAILABLE naming the file",
+          p.returncode == 1 and "WBEM_E_NOT_AVAILABLE" in p.stderr
+          and "/nonexistent/smb.conf" in p.stderr, p.stderr)
+    d = tempfile.mkdtemp(prefix="smbcim-e2e-conf.")
+    try:
+        bad = os.path.join(d, "bad.conf")
+        with open(bad, "w") as f:
+            f.write("[global]\n  netbios name = X\n[broken\n")
+        p = run(["--smb-conf", bad, "query", "SELECT * FROM Win32_Share"])
+        check("errors: syntax error -> WBEM_E_INVALID_PARAMETER with file:line",
+              p.returncode == 1 and "INVALID_PARAMETER" in p.stderr and "bad.conf:3" in p.stderr,
+              p.stderr)
+        stopped = os.path.join(d, "stopped.conf")
+        with open(server.conf) as f:
+            text = f.read()
+        os.mkdir(os.path.join(d, "pid"))
+        text = re.sub(r"pid directory = .*", "pid directory = %s/pid" % d, text)
+        with open(stopped, "w") as f:
+            f.write(text)
+        p = run(["--smb-conf", stopped, "query", "SELECT * FROM Win32_ServerConnection"])
+        check("errors: smbd not running -> WBEM_E_NOT_AVAILABLE 'smbd is not running'",
+              p.returncode == 1 and "smbd is not running" in p.stderr, p.stderr)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def removed_share_checks(server):
+    """A share removed from the configuration while a client still uses it:
+    the connection stays, with a synthesized Win32_Share."""
+    with open(server.conf) as f:
+        orig = f.read()
+    cut = re.sub(r"\[Finance Data\][^\[]*", "", orig)
+    try:
+        with open(server.conf, "w") as f:
+            f.write(cut)
+        live = "live:" + server.conf
+        conns = q(live, "SELECT * FROM Win32_ServerConnection WHERE ShareName = 'Finance Data'",
+                  "removed")
+        check("removed share: its connections are still listed", conns is not None
+              and len(conns) >= 2, conns)
+        rows = q(live, "SELECT Name, Path, Caption FROM Win32_Share WHERE Name = 'Finance Data'",
+                 "removed") or []
+        check("removed share: no longer configured (no path or comment), only synthesized",
+              len(rows) == 1 and rows[0].get("Path") is None and rows[0].get("Caption") is None,
+              rows)
+        got, err = smbcim(live, "get", 'Win32_Share.Name="Finance Data"')
+        check("removed share: Win32_Share synthesized (Name only, Path NULL)",
+              got is not None and got[0].get("Name") == "Finance Data"
+              and got[0].get("Path") is None, err or got)
+        assoc = q(live, 'ASSOCIATORS OF {Win32_Share.Name="Finance Data"}', "removed")
+        check("removed share: ASSOCIATORS OF it = its connections",
+              assoc is not None and len(assoc) == len(conns or []), assoc)
+    finally:
+        with open(server.conf, "w") as f:
+            f.write(orig)
+
+
 def main():
     if os.geteuid() != 0:
         print("run_e2e: must run as root (smbd, smbstatus, useradd)", file=sys.stderr)
@@ -458,6 +583,8 @@ def main():
             if check("smbcim is built (%s)" % SMBCIM, have_smbcim,
                      "run make; the smbcim checks are skipped"):
                 run_checks("phase1", snap1, truth1, doc1["shares"])
+                live_checks("phase1-live", server, truth1, doc1["shares"])
+                error_checks(server)
 
         # ---- phase 2: a WRITE_OWNER open
         holders.append(Holder(server, PLAN2, "phase2"))
@@ -487,6 +614,8 @@ def main():
               n_opens == len(truth2["opens"]), n_opens)
         if have_smbcim:
             run_checks("phase2", snap2, truth2, doc2["shares"])
+            live_checks("phase2-live", server, truth2, doc2["shares"])
+            removed_share_checks(server)
     except SetupError as e:
         check("setup", False, e)
     except Exception as e:  # noqa: BLE001 - report, then clean up
