@@ -63,7 +63,7 @@ cat > "$D/plan.json" <<EOF
    "trees": [{"share": "Projects", "files": ["plan.txt", "notes.txt"]},
              {"share": "Finance Data"}]},
   {"name": "alice-2", "user": "smbcim_alice",
-   "trees": [{"share": "Projects", "files": ["roadmap.txt"]}]},
+   "trees": [{"share": "Projects", "files": [{"name": "roadmap.txt", "access": 2032127}]}]},
   {"name": "bob", "user": "smbcim_bob",
    "trees": [{"share": "Finance Data", "files": ["budget.xlsx"]},
              {"share": "IPC\$"}]}
@@ -97,36 +97,40 @@ for _ in $(seq 1 100); do      # smbclient's tree connect, at most ~10 s
 done
 [ -n "$ok" ] || { cat "$D/smbclient.out" >&2; die "smbclient did not connect to backup\$"; }
 
-# 4. Snapshot -------------------------------------------------------------
-SNAP="$D/snapshot.json"
-"$SMBCIM_DEMO_PYTHON" "$ROOT/demo/make_snapshot.py" "$SMBCIM_DEMO_CONF" FS01 >"$SNAP" \
-    || die "make_snapshot.py failed"
-if [ -n "${SMBCIM_DEMO_SNAPSHOT:-}" ]; then
-    cp "$SNAP" "$SMBCIM_DEMO_SNAPSHOT"
-fi
-# The clients can go now; the snapshot holds the state.
-exec 7>&- 6>&-
-
-# 5. Ask smbcim -------------------------------------------------------------
+# 4. Ask smbcim, live ------------------------------------------------------
+# smbcim reads smbd's own databases while the clients are connected.
 run_smbcim() {
-    local a line="smbcim --snapshot snapshot.json"
+    local a line="smbcim --smb-conf smb.conf"
     for a in "$@"; do
         case "$a" in *[\ \"\'{}\$]*) line="$line '$a'" ;; *) line="$line $a" ;; esac
     done
     printf '\n$ %s\n' "$line"
-    "$SMBCIM" --snapshot "$SNAP" "$@" || die "smbcim $* failed"
+    "$SMBCIM" --smb-conf "$SMBCIM_DEMO_CONF" "$@" || die "smbcim $* failed"
 }
 cat <<EOF
 
 === smbcim demo: Samba $(smbd --version | sed 's/^Version //') on 127.0.0.1:$PORT ===
-Connected now: smbcim_alice (2 sessions; Projects twice, Finance Data; 3 files open),
-smbcim_bob (Finance Data with 1 file open, IPC\$; smbclient on backup\$).
-Snapshot ($SNAP): $("$SMBCIM_DEMO_PYTHON" -c 'import json,sys; s=json.load(open(sys.argv[1]))["smbstatus"]; print("%d SMB sessions, %d tree connects, %d open files" % (len(s.get("sessions",{})), len(s.get("tcons",{})), sum(len(f["opens"]) for f in s.get("open_files",{}).values())))' "$SNAP")
+Connected now: smbcim_alice (2 sessions; Projects twice, Finance Data; 3 files open,
+one of them with FILE_ALL_ACCESS), smbcim_bob (Finance Data with 1 file open, IPC\$;
+smbclient on the hidden share backup\$).
+smbcim reads the live state from smbd's databases in $SMBCIM_DEMO_DIR/lock.
 EOF
 run_smbcim query "SELECT * FROM Win32_ConnectionShare"
 run_smbcim query 'ASSOCIATORS OF {Win32_Share.Name="Projects"} WHERE AssocClass=Win32_ConnectionShare'
 run_smbcim --format table query "SELECT ComputerName, ShareName, UserName, NumberOfFiles, NumberOfUsers, ActiveTime FROM Win32_ServerConnection"
 run_smbcim --format table query "SELECT ComputerName, UserName, ResourcesOpened, ActiveTime FROM Win32_ServerSession"
+
+# 5. The same state as a snapshot --------------------------------------------
+SNAP="$D/snapshot.json"
+"$SMBCIM" --smb-conf "$SMBCIM_DEMO_CONF" snapshot >"$SNAP" || die "smbcim snapshot failed"
+if [ -n "${SMBCIM_DEMO_SNAPSHOT:-}" ]; then
+    cp "$SNAP" "$SMBCIM_DEMO_SNAPSHOT"
+fi
+exec 7>&- 6>&-   # the clients can go now; the snapshot holds the state
+printf '\n$ smbcim --smb-conf smb.conf snapshot > snapshot.json   (then the clients disconnect)\n'
+printf '$ smbcim --snapshot snapshot.json query "SELECT * FROM Win32_SessionConnection"\n'
+"$SMBCIM" --snapshot "$SNAP" query "SELECT * FROM Win32_SessionConnection" \
+    || die "smbcim --snapshot failed"
 
 ms=$(( ($(date +%s%N) - START_NS) / 1000000 ))
 printf '\ndemo: done in %d.%d s; cleaning up\n' $((ms / 1000)) $((ms % 1000 / 100))
