@@ -42,6 +42,7 @@
 
 #define MAX_INCLUDE_DEPTH 16
 #define MAX_LINE (64 * 1024)
+#define SC_SMBCONF_MAX_FILE (16 * 1024 * 1024)
 
 typedef struct param {
     const char *key;   /* canonical name */
@@ -62,6 +63,7 @@ typedef struct conf {
     smbcim_error *err;
     int depth;
     bool registry_included;
+    bool sandbox;      /* text only: no includes, registry, usershares, printcap */
 } conf;
 
 /* Parameter names: compared without case, spaces and underscores; the
@@ -203,7 +205,12 @@ static char *substitute(conf *c, const char *s, bool *client_macro)
             break;
         }
         case 'L':
-        case 'N': sc_buf_puts(&b, nb ? nb : hostname_short(c->a, true)); break;
+        case 'N': { /* smbd keeps its netbios name in upper case */
+            const char *v = nb && *nb ? nb : hostname_short(c->a, true);
+            for (; *v; v++)
+                sc_buf_putc(&b, (char)toupper((unsigned char)*v));
+            break;
+        }
         default:
             if (client_macro)
                 *client_macro = true;
@@ -226,9 +233,15 @@ static smbcim_status include_file(conf *c, const char *path, const char *origin,
         return smbcim_error_set(c->err, WBEM_E_INVALID_PARAMETER,
                                 "%s:%zu: includes nested deeper than %d (an include loop?)",
                                 origin, line, MAX_INCLUDE_DEPTH);
+    struct stat sb;
+    if (c->sandbox || stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
+        return WBEM_S_NO_ERROR; /* smbd skips a missing include; no devices or FIFOs */
+    if (sb.st_size > SC_SMBCONF_MAX_FILE)
+        return smbcim_error_set(c->err, WBEM_E_INVALID_PARAMETER,
+                                "%s: larger than %d bytes", path, SC_SMBCONF_MAX_FILE);
     FILE *f = fopen(path, "r");
     if (!f)
-        return WBEM_S_NO_ERROR; /* smbd skips a missing include */
+        return WBEM_S_NO_ERROR;
     sc_buf b;
     sc_buf_init(&b);
     char chunk[65536];
@@ -294,6 +307,8 @@ static smbcim_status parse_text(conf *c, const char *text, size_t len, const cha
             p = nl ? nl + 1 : end;
             if (!cont || p >= end)
                 break;
+            while (p < end && (*p == ' ' || *p == '\t'))
+                p++; /* a continuation line's indentation is dropped */
         }
         if (logical.len > MAX_LINE) {
             st = smbcim_error_set(c->err, WBEM_E_INVALID_PARAMETER,
@@ -366,6 +381,8 @@ static smbcim_status parse_text(conf *c, const char *text, size_t len, const cha
 /* The registry configuration, through `net conf list` (smb.conf syntax). */
 static smbcim_status load_registry(conf *c, const char *path, bool shares_only)
 {
+    if (c->sandbox)
+        return WBEM_S_NO_ERROR;
     char *argv[] = {"net", "-s", (char *)path, "conf", "list", NULL};
     size_t len = 0;
     int status = 0;
@@ -492,6 +509,8 @@ static void load_printcap(conf *c, sc_vec *out, const section *printers, const c
     fclose(f);
 }
 
+static smbcim_status build(conf *cp, const char *path, sc_smbconf **out);
+
 smbcim_status sc_smbconf_load(sc_arena *a, const char *path, sc_smbconf **out,
                               smbcim_error *err)
 {
@@ -503,14 +522,42 @@ smbcim_status sc_smbconf_load(sc_arena *a, const char *path, sc_smbconf **out,
         st = smbcim_error_set(err, WBEM_E_NOT_AVAILABLE,
                               "cannot read the Samba configuration %s: %s", path,
                               strerror(errno));
-        goto done;
+    } else {
+        fclose(f);
+        section *cur = NULL;
+        st = include_file(&c, path, path, 0, &cur);
     }
-    fclose(f);
+    if (st == WBEM_S_NO_ERROR)
+        st = build(&c, path, out);
+    for (size_t i = 0; i < c.sections.len; i++)
+        sc_vec_free(&((section *)c.sections.items[i])->params);
+    sc_vec_free(&c.sections);
+    sc_map_free(&c.by_name);
+    return st;
+}
+
+smbcim_status sc_smbconf_parse_text(sc_arena *a, const char *text, size_t len,
+                                    const char *origin, sc_smbconf **out, smbcim_error *err)
+{
+    conf c = {.a = a, .err = err, .sandbox = true};
+    sc_map_init(&c.by_name);
     section *cur = NULL;
-    c.depth = 0;
-    st = include_file(&c, path, path, 0, &cur);
-    if (st != WBEM_S_NO_ERROR)
-        goto done;
+    smbcim_status st = parse_text(&c, text, len, origin, &cur);
+    if (st == WBEM_S_NO_ERROR)
+        st = build(&c, origin, out);
+    for (size_t i = 0; i < c.sections.len; i++)
+        sc_vec_free(&((section *)c.sections.items[i])->params);
+    sc_vec_free(&c.sections);
+    sc_map_free(&c.by_name);
+    return st;
+}
+
+/* From the parsed sections to the share list and settings. */
+static smbcim_status build(conf *cp, const char *path, sc_smbconf **out)
+{
+    conf c = *cp;
+    sc_arena *a = c.a;
+    smbcim_status st = WBEM_S_NO_ERROR;
     if (!c.global)
         section_get(&c, "global");
     const char *backend = sget(c.global, "configbackend");
@@ -527,8 +574,10 @@ smbcim_status sc_smbconf_load(sc_arena *a, const char *path, sc_smbconf **out,
     } else if (c.registry_included || yes(sget(c.global, "registryshares"), false)) {
         st = load_registry(&c, path, !c.registry_included);
     }
-    if (st != WBEM_S_NO_ERROR)
-        goto done;
+    if (st != WBEM_S_NO_ERROR) {
+        *cp = c;
+        return st;
+    }
 
     sc_smbconf *sc = sc_alloc(a, sizeof *sc);
     sc->config_file = sc_strdup(a, path);
@@ -572,7 +621,7 @@ smbcim_status sc_smbconf_load(sc_arena *a, const char *path, sc_smbconf **out,
     section *printers = sc_map_get(&c.by_name, "printers");
     const char *printing = sget(c.global, "printing");
     const char *pcap = sget(c.global, "printcapname");
-    if (printers && yes(sget(c.global, "loadprinters"), true) && printing &&
+    if (!c.sandbox && printers && yes(sget(c.global, "loadprinters"), true) && printing &&
         !sc_streqi(printing, "cups") && !sc_streqi(printing, "iprint") && pcap && *pcap &&
         pcap[0] == '/')
         load_printcap(&c, &shares, printers, pcap);
@@ -580,7 +629,7 @@ smbcim_status sc_smbconf_load(sc_arena *a, const char *path, sc_smbconf **out,
     const char *um = sget(c.global, "usersharemaxshares");
     if (um)
         umax = strtol(um, NULL, 10);
-    if (umax > 0) {
+    if (umax > 0 && !c.sandbox) {
         const char *up = sget(c.global, "usersharepath");
         load_usershares(&c, &shares, up && *up ? up : SC_SAMBA_USERSHARES, (size_t)umax);
     }
@@ -593,10 +642,6 @@ smbcim_status sc_smbconf_load(sc_arena *a, const char *path, sc_smbconf **out,
     sc->nshares = shares.len;
     sc_vec_free(&shares);
     *out = sc;
-done:
-    for (size_t i = 0; i < c.sections.len; i++)
-        sc_vec_free(&((section *)c.sections.items[i])->params);
-    sc_vec_free(&c.sections);
-    sc_map_free(&c.by_name);
+    *cp = c;
     return st;
 }

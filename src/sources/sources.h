@@ -142,6 +142,10 @@ typedef struct sc_smbconf {
  * configuration cannot be read. */
 smbcim_status sc_smbconf_load(sc_arena *a, const char *path, sc_smbconf **out,
                               smbcim_error *err);
+/* The same over text, following nothing outside it (no includes, registry,
+ * usershares or printcap): for tests and the fuzz target. */
+smbcim_status sc_smbconf_parse_text(sc_arena *a, const char *text, size_t len,
+                                    const char *origin, sc_smbconf **out, smbcim_error *err);
 /* The Samba release smbcim was built against ("" if unknown). */
 const char *sc_samba_version(void);
 
