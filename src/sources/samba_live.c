@@ -387,10 +387,17 @@ static smbcim_status via_smbstatus(live *l, const char *conf)
 
 /* ---- assembly ------------------------------------------------------------ */
 
-static bool smbd_running(live *l, const sc_smbconf *conf, char *why, size_t whylen)
+static bool smbd_running(live *l, const sc_smbconf *conf, char *why, size_t whylen,
+                         bool *denied)
 {
     char *pidfile = sc_sprintf(l->a, "%s/smbd.pid", conf->pid_dir);
     FILE *f = fopen(pidfile, "r");
+    *denied = !f && (errno == EACCES || errno == EPERM);
+    if (*denied) {
+        snprintf(why, whylen, "cannot read smbd's pid file %s: %s (reading smbd's state "
+                 "needs root, as smbstatus does)", pidfile, strerror(errno));
+        return false;
+    }
     if (!f) {
         snprintf(why, whylen, "smbd is not running (no pid file %s: %s)", pidfile,
                  strerror(errno));
@@ -475,8 +482,10 @@ smbcim_status sc_live_load(sc_arena *a, const char *smb_conf, sc_state **out,
     sc_map_init_exact(&l.sess_by_id);
     sc_map_init_exact(&l.user_by_uid);
     char why[512];
-    if (!smbd_running(&l, conf, why, sizeof why)) {
-        st = smbcim_error_set(err, WBEM_E_NOT_AVAILABLE, "%s (configuration %s)", why, path);
+    bool denied = false;
+    if (!smbd_running(&l, conf, why, sizeof why, &denied)) {
+        st = smbcim_error_set(err, denied ? WBEM_E_ACCESS_DENIED : WBEM_E_NOT_AVAILABLE,
+                              "%s (configuration %s)", why, path);
         goto done;
     }
     const char *force = getenv("SMBCIM_SAMBA_SOURCE");

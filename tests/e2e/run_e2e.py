@@ -131,15 +131,15 @@ class Server:
 
 
 class Holder:
-    def __init__(self, server, connections, tag):
+    def __init__(self, server, connections, tag, timeout=60):
         plan = {"host": "127.0.0.1", "port": server.port, "password": server.password,
-                "max_hold": 240, "connections": connections}
+                "max_hold": max(240, timeout * 4), "connections": connections}
         self.plan_path = os.path.join(server.dir, "plan-%s.json" % tag)
         with open(self.plan_path, "w") as f:
             json.dump(plan, f)
         self.proc = subprocess.Popen([PY, HOLDER, self.plan_path], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        line = read_line(self.proc, 60, "SMB clients (%s)" % tag)
+        line = read_line(self.proc, timeout, "SMB clients (%s)" % tag)
         rep = json.loads(line)
         if not rep.get("ready"):
             raise SetupError("SMB clients (%s): %s" % (tag, rep.get("error")))
@@ -516,6 +516,18 @@ def error_checks(server):
         p = run(["--smb-conf", stopped, "query", "SELECT * FROM Win32_ServerConnection"])
         check("errors: smbd not running -> WBEM_E_NOT_AVAILABLE 'smbd is not running'",
               p.returncode == 1 and "smbd is not running" in p.stderr, p.stderr)
+        # Not root: smbd's databases are root's; a copy of the binary that
+        # the user can run, and the same live query.
+        exe = os.path.join(d, "smbcim")
+        shutil.copy(SMBCIM, exe)
+        os.chmod(d, 0o755)
+        os.chmod(exe, 0o755)
+        p = subprocess.run(["runuser", "-u", "nobody", "--", exe, "--smb-conf", server.conf,
+                            "query", "SELECT * FROM Win32_ServerSession"],
+                           capture_output=True, text=True, timeout=60)
+        check("errors: not root -> WBEM_E_ACCESS_DENIED naming the database and the cause",
+              p.returncode == 1 and "WBEM_E_ACCESS_DENIED" in p.stderr
+              and "needs root" in p.stderr and not p.stdout, p.stderr + p.stdout)
     finally:
         shutil.rmtree(d, ignore_errors=True)
 

@@ -16,6 +16,9 @@ PLAN.json:
                    {"share": "IPC$"}]}
      ]}
 
+A connection entry can give "source": "127.0.0.7" to connect from that
+loopback address (smbd then sees another client machine).
+
 Each connection is its own TCP connection (own smbd child: impacket draws a
 new ClientGUID per connection) with one session; each tree is one tree
 connect; each file is created if missing and held open (default access
@@ -32,6 +35,7 @@ import json
 import os
 import select
 import signal
+import socket
 import sys
 import time
 
@@ -42,6 +46,19 @@ from impacket.smb3structs import (FILE_READ_DATA, FILE_WRITE_DATA,
                                   FILE_NON_DIRECTORY_FILE)
 
 stop = False
+BIND = {"addr": None}
+
+
+class _BindingSocket(socket.socket):
+    """socket.socket that binds to BIND["addr"] before connecting."""
+
+    def connect(self, address):
+        if BIND["addr"]:
+            self.bind((BIND["addr"], 0))
+        return super().connect(address)
+
+
+socket.socket = _BindingSocket
 
 
 def on_signal(signum, frame):
@@ -66,6 +83,7 @@ def main():
     try:
         for c in plan["connections"]:
             step = "%s: connect/login" % c.get("name", c["user"])
+            BIND["addr"] = c.get("source")
             conn = SMBConnection(host, host, sess_port=port, timeout=20)
             conns.append(conn)
             conn.login(c["user"], c.get("password", plan.get("password", "")), "")
