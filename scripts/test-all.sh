@@ -4,7 +4,8 @@
 #   2. clang build (-Werror)
 #   3. the test layers again under ASan + UBSan      (make SAN=1 check)
 #   4. the unit tests under valgrind (memcheck, leaks are errors)
-#   5. end to end against a real smbd and real clients (tests/e2e, as root)
+#   5. end to end against a real smbd and real clients (tests/e2e, as root),
+#      with the gcc build and again with the sanitizer build
 #   6. a short libFuzzer run of every fuzz target    (tests/fuzz/run.sh)
 # Ends with one line "N passed, N failed" over all of them.
 set -u
@@ -65,6 +66,11 @@ echo "== end to end: a real smbd on 127.0.0.1 with real clients"
 if [ "$(id -u)" -eq 0 ]; then
     SMBCIM=$PWD/build/smbcim /usr/bin/python3 tests/e2e/run_e2e.py 2>&1 | tee "$log/e2e"
     add "$log/e2e"
+    echo "== end to end again, with the ASan + UBSan build of smbcim"
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        SMBCIM=$PWD/build-san/smbcim /usr/bin/python3 tests/e2e/run_e2e.py >"$log/e2e-san" 2>&1
+    grep -v '^ok ' "$log/e2e-san" | tail -30
+    add "$log/e2e-san"
 else
     echo "e2e: skipped (needs root to run smbd and create users)"
 fi

@@ -633,7 +633,13 @@ static smbcim_status build(conf *cp, const char *path, sc_smbconf **out)
         const char *up = sget(c.global, "usersharepath");
         load_usershares(&c, &shares, up && *up ? up : SC_SAMBA_USERSHARES, (size_t)umax);
     }
-    /* IPC$, as smbd adds it: administrative, path /tmp. */
+    /* IPC$, as smbd adds it: administrative, path /tmp; an [IPC$] section
+     * of the file becomes that IPC share (smbd's lp_add_ipc reuses it). */
+    for (size_t i = 0; i < shares.len; i++)
+        if (sc_streqi(((sc_share *)shares.items[i])->name, "IPC$")) {
+            shares.items[i] = shares.items[--shares.len];
+            break;
+        }
     add_share(a, &shares, "IPC$", SC_SHARE_IPC, true, "/tmp",
               sc_sprintf(a, "IPC Service (%s)", sc->server_string), 0);
     sc->shares = sc_alloc_array(a, shares.len ? shares.len : 1, sizeof(sc_share));

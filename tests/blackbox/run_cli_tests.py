@@ -38,9 +38,13 @@ def test_help_and_usage():
     check("missing argument: exit 2", p.returncode == 2 and "needs an argument" in p.stderr, p.stderr)
     p = smbcim("--snapshot", FS01, "query", "SELECT", "*")
     check("extra argument: exit 2 with a hint", p.returncode == 2 and "quote" in p.stderr, p.stderr)
-    p = smbcim("query", "SELECT * FROM Win32_Share")
-    check("no data source: WBEM_E_NOT_AVAILABLE", p.returncode == 1 and
-          "WBEM_E_NOT_AVAILABLE (0x80041009)" in p.stderr and "--snapshot" in p.stderr, p.stderr)
+    p = smbcim("--smb-conf", "/nonexistent/smb.conf", "query", "SELECT * FROM Win32_Share")
+    check("live source, no configuration: WBEM_E_NOT_AVAILABLE naming the file",
+          p.returncode == 1 and "WBEM_E_NOT_AVAILABLE (0x80041009)" in p.stderr
+          and "/nonexistent/smb.conf" in p.stderr and p.stdout == "", p.stderr)
+    p = smbcim("--snapshot", FS01, "--smb-conf", "/etc/samba/smb.conf", "query",
+               "SELECT * FROM Win32_Share")
+    check("--snapshot with --smb-conf: usage error", p.returncode == 2, p.stderr)
 
 
 def test_errors():

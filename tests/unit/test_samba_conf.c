@@ -119,6 +119,13 @@ static void test_errors(void **state)
     sc_smbconf *c = parse(a, "netbios name = early\n", &err);
     assert_non_null(c);
     assert_string_equal(c->netbios_name, "EARLY");
+    /* An [IPC$] section is the IPC share, whatever it says (found by the
+     * fuzz target). */
+    c = parse(a, "[IpC$]\n  path = /srv/x\n", &err);
+    assert_non_null(c);
+    assert_int_equal(c->nshares, 1);
+    assert_string_equal(c->shares[0].name, "IPC$");
+    assert_int_equal(c->shares[0].kind, SC_SHARE_IPC);
     /* An empty file is a valid configuration: IPC$ only. */
     c = parse(a, "", &err);
     assert_non_null(c);
