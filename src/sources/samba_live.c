@@ -113,9 +113,13 @@ typedef int (*rec_fn)(TDB_CONTEXT *, TDB_DATA, TDB_DATA, void *);
 static smbcim_status walk(live *l, const char *name, rec_fn fn)
 {
     char *path = sc_sprintf(l->a, "%s/%s", l->lock_dir, name);
-    TDB_CONTEXT *db = tdb_open(path, 0, TDB_DEFAULT, O_RDONLY, 0);
-    if (!db && errno != EACCES && errno != ENOENT) /* a mutex database */
-        db = tdb_open(path, 0, TDB_MUTEX_LOCKING, O_RDWR, 0);
+    /* Read-write, though nothing is written: libtdb opens a read-only
+     * database without any locking (TDB_NOLOCK), and would then read
+     * records while smbd rewrites them (the churn test of tests/e2e saw
+     * "Corrupt database").  Opened read-write, tdb_traverse_read takes
+     * smbd's own chain locks (robust mutexes when the file uses them), as
+     * smbstatus does. */
+    TDB_CONTEXT *db = tdb_open(path, 0, TDB_MUTEX_LOCKING, O_RDWR, 0);
     if (!db) {
         int e = errno;
         if (e == ENOENT)

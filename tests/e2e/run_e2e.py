@@ -532,6 +532,127 @@ def error_checks(server):
         shutil.rmtree(d, ignore_errors=True)
 
 
+def unknown_layout_checks(server):
+    """A Samba whose records smbcim does not know: a lock directory holding a
+    session record of another layout.  smbcim must notice, say so, and take
+    the smbstatus route instead of misreading it."""
+    try:
+        import tdb   # python3-tdb (a dependency of samba), for Debian's python3
+    except ImportError:
+        check("unknown record layout: python3-tdb importable (run with /usr/bin/python3)", False)
+        return
+    d = tempfile.mkdtemp(prefix="smbcim-e2e-layout.")
+    try:
+        for sub in ("lock", "pid", "state", "cache", "private"):
+            os.mkdir(os.path.join(d, sub))
+        with open(os.path.join(d, "pid", "smbd.pid"), "w") as f:
+            f.write("%s\n" % server.pid)    # a running smbd
+        db = tdb.Tdb(os.path.join(d, "lock", "smbXsrv_session_global.tdb"), 0,
+                     tdb.DEFAULT, os.O_CREAT | os.O_RDWR, 0o600)
+        # A version-1 record (smbcim knows version 0 of Samba 4.17).
+        db[b"\x00\x00\x00\x01"] = b"\x00\x00\x00\x00\x01\x00\x00\x00" + b"\x07" * 40
+        db.close()
+        conf = os.path.join(d, "smb.conf")
+        with open(conf, "w") as f:
+            f.write("[global]\n  netbios name = layout\n  lock directory = %s/lock\n"
+                    "  pid directory = %s/pid\n  state directory = %s/state\n"
+                    "  cache directory = %s/cache\n  private dir = %s/private\n"
+                    "[data]\n  path = %s\n" % (d, d, d, d, d, d))
+        p = subprocess.run([SMBCIM, "--smb-conf", conf, "--format", "json", "query",
+                            "SELECT * FROM Win32_ServerSession"],
+                           capture_output=True, text=True, timeout=60)
+        check("unknown record layout: noticed, reported, smbstatus route taken",
+              "read the state through smbstatus" in p.stderr
+              and "unknown smbXsrv record version" in p.stderr, p.stderr)
+        check("unknown record layout: the answer comes from smbstatus (no sessions "
+              "readable there either), exit 0", p.returncode == 0
+              and json.loads(p.stdout or "null") == [], p.stdout + p.stderr)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def config_checks(server):
+    """Shares from an included file and from the registry configuration, as
+    smbd sees them: compared with testparm's list."""
+    extra = os.path.join(server.dir, "extra.conf")
+    with open(extra, "w") as f:
+        f.write("[Included Share]\n  path = %s/shares/projects\n  comment = from an include\n"
+                % server.dir)
+    with open(server.conf) as f:
+        orig = f.read()
+    try:
+        # registry shares before the include: after an include, smbd (and
+        # smbcim) stay in the included file's last section.
+        text = orig.replace("[Projects]", "    registry shares = yes\n    include = %s\n\n"
+                            "[Projects]" % extra, 1)
+        with open(server.conf, "w") as f:
+            f.write(text)
+        p = subprocess.run(["net", "-s", server.conf, "conf", "addshare", "RegShare",
+                            os.path.join(server.dir, "shares", "backup"), "writeable=n",
+                            "guest_ok=n", "from the registry"],
+                           capture_output=True, text=True, timeout=60)
+        check("config: net conf addshare RegShare", p.returncode == 0, p.stderr + p.stdout)
+        rows = q("live:" + server.conf, "SELECT Name, Path, Caption FROM Win32_Share", "config")
+        by = {r["Name"]: r for r in rows or []}
+        check("config: a share from an include file is listed with its path and comment",
+              by.get("Included Share", {}).get("Caption") == "from an include", sorted(by))
+        check("config: a registry share is listed with its path and comment",
+              by.get("RegShare", {}).get("Caption") == "from the registry"
+              and by["RegShare"].get("Path", "").endswith("/shares/backup"), sorted(by))
+        t = subprocess.run(["testparm", "-s", server.conf], capture_output=True, text=True,
+                           timeout=60)
+        sections = {m.lower() for m in re.findall(r"^\[(.*)\]$", t.stdout, re.M)}
+        want = (sections - {"global", "homes", "printers"}) | {"ipc$"}
+        got = {n.lower() for n in by} - {"smbcim_bob"}   # the connected home share
+        check("config: Win32_Share = testparm's shares + IPC$", got == want,
+              (sorted(got), sorted(want)))
+    finally:
+        with open(server.conf, "w") as f:
+            f.write(orig)
+        subprocess.run(["net", "-s", server.conf, "conf", "delshare", "RegShare"],
+                       capture_output=True, timeout=60)
+
+
+def churn_checks(server):
+    """The databases change while smbcim reads them: clients connect and
+    disconnect during 40 reads; each read must succeed and be consistent
+    (every connection's share and session resolve)."""
+    plan = [{"name": "churn%d" % i, "user": "smbcim_bob", "source": "127.0.9.%d" % (i + 1),
+             "trees": [{"share": "Projects", "files": ["churn%d.txt" % i]}]}
+            for i in range(15)]
+    bad = []
+    holder = None
+    live = "live:" + server.conf
+    try:
+        import threading
+        result = {}
+
+        def connect():
+            try:
+                for cycle in range(3):
+                    h = Holder(server, plan, "churn%d" % cycle, timeout=120)
+                    result["h"] = h
+                    time.sleep(0.2)
+                    h.stop()
+            except Exception as e:  # noqa: BLE001
+                result["err"] = e
+        th = threading.Thread(target=connect)
+        th.start()
+        n = 0
+        while th.is_alive() and n < 1000:
+            n += 1
+            res, err = smbcim(live, "query", "REFERENCES OF {Win32_Share.Name=\"Projects\"}")
+            if res is None:
+                bad.append(err)
+        th.join()
+        holder = result.get("h")
+        check("churn: %d live reads while 15 clients came and went 3 times, all answered" % n,
+              n > 0 and not bad and "err" not in result, (bad[:3], result.get("err")))
+    finally:
+        if holder:
+            holder.stop()
+
+
 def removed_share_checks(server):
     """A share removed from the configuration while a client still uses it:
     the connection stays, with a synthesized Win32_Share."""
@@ -628,6 +749,9 @@ def main():
             run_checks("phase2", snap2, truth2, doc2["shares"])
             live_checks("phase2-live", server, truth2, doc2["shares"])
             removed_share_checks(server)
+            config_checks(server)
+            unknown_layout_checks(server)
+            churn_checks(server)
     except SetupError as e:
         check("setup", False, e)
     except Exception as e:  # noqa: BLE001 - report, then clean up
