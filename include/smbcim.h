@@ -257,6 +257,28 @@ smbcim_status smbcim_exec_query(smbcim_ctx *ctx, const char *wql,
  * one instance, a class path gives a class declaration. */
 smbcim_status smbcim_get_object(smbcim_ctx *ctx, const char *path,
                                 smbcim_result **out, smbcim_error *err);
+/* The filters of ASSOCIATORS OF / REFERENCES OF (and of DSP0200's
+ * Associators / References), each NULL when not given.  For references,
+ * result_class names the association class (as in WQL and DSP0200) and
+ * assoc_class / result_role must be NULL. */
+typedef struct smbcim_assoc_filter {
+    const char *assoc_class;
+    const char *result_class;
+    const char *role;
+    const char *result_role;
+    bool keys_only;
+} smbcim_assoc_filter;
+/* The instances associated with the object at `path` (both directions,
+ * every filter honoured), evaluated from the associations' reference keys
+ * as ASSOCIATORS OF is, without any query text.  A class path is a schema
+ * query (class declarations).  f may be NULL (no filter). */
+smbcim_status smbcim_associators(smbcim_ctx *ctx, const char *path,
+                                 const smbcim_assoc_filter *f, smbcim_result **out,
+                                 smbcim_error *err);
+/* The association instances that refer to the object at `path`. */
+smbcim_status smbcim_references(smbcim_ctx *ctx, const char *path,
+                                const smbcim_assoc_filter *f, smbcim_result **out,
+                                smbcim_error *err);
 /* Enumerates a class and its subclasses (= SELECT * FROM cls). */
 smbcim_status smbcim_enum_instances(smbcim_ctx *ctx, const char *cls,
                                     smbcim_result **out, smbcim_error *err);

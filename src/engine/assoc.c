@@ -66,6 +66,8 @@ static smbcim_status check_class_kw(smbcim_ctx *ctx, const char *name, size_t po
     if (!name)
         return WBEM_S_NO_ERROR;
     *out = cim_schema_find(&ctx->schema, name);
+    if (!*out && pos == 0) /* a filter given through the API, not a query */
+        return smbcim_error_set(err, WBEM_E_INVALID_CLASS, "class '%s' does not exist", name);
     if (!*out)
         return smbcim_error_set(err, WBEM_E_INVALID_CLASS,
                                 "at column %zu: class '%s' does not exist", pos, name);

@@ -650,6 +650,50 @@ smbcim_status smbcim_exec_query(smbcim_ctx *ctx, const char *text, smbcim_result
     return WBEM_S_NO_ERROR;
 }
 
+static smbcim_status run_assoc(smbcim_ctx *ctx, wql_kind kind, const char *path,
+                               const smbcim_assoc_filter *f, smbcim_result **out,
+                               smbcim_error *err)
+{
+    *out = NULL;
+    if (!path || !*path)
+        return smbcim_error_set(err, WBEM_E_INVALID_PARAMETER, "empty object path");
+    if (kind == WQL_REFERENCES && f && (f->assoc_class || f->result_role))
+        return smbcim_error_set(err, WBEM_E_INVALID_PARAMETER,
+                                "references take no AssocClass or ResultRole");
+    sc_request *r = sc_request_new(ctx);
+    wql_query q = {.kind = kind, .path = path};
+    if (f) {
+        q.assoc_class = f->assoc_class;
+        q.result_class = f->result_class;
+        q.role = f->role;
+        q.result_role = f->result_role;
+        q.keys_only = f->keys_only;
+    }
+    smbcim_status st = kind == WQL_ASSOCIATORS ? sc_exec_associators(r, &q, err)
+                                               : sc_exec_references(r, &q, err);
+    if (st != WBEM_S_NO_ERROR) {
+        request_abort(r);
+        return st;
+    }
+    sc_request_finish(r);
+    *out = &r->pub;
+    return WBEM_S_NO_ERROR;
+}
+
+smbcim_status smbcim_associators(smbcim_ctx *ctx, const char *path,
+                                 const smbcim_assoc_filter *f, smbcim_result **out,
+                                 smbcim_error *err)
+{
+    return run_assoc(ctx, WQL_ASSOCIATORS, path, f, out, err);
+}
+
+smbcim_status smbcim_references(smbcim_ctx *ctx, const char *path,
+                                const smbcim_assoc_filter *f, smbcim_result **out,
+                                smbcim_error *err)
+{
+    return run_assoc(ctx, WQL_REFERENCES, path, f, out, err);
+}
+
 smbcim_status smbcim_enum_instances(smbcim_ctx *ctx, const char *clsname,
                                     smbcim_result **out, smbcim_error *err)
 {

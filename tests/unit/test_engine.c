@@ -365,6 +365,83 @@ static void test_hooks_match_generic(void **state)
     smbcim_close(generic);
 }
 
+static char *paths_of(smbcim_result *res)
+{
+    size_t len = 0;
+    char *buf = NULL;
+    FILE *f = open_memstream(&buf, &len);
+    for (size_t i = 0; i < res->count; i++)
+        fprintf(f, "%s\n", res->is_classes ? res->classes[i]->name : res->instances[i]->path);
+    fclose(f);
+    smbcim_result_free(res);
+    return buf;
+}
+
+/* smbcim_associators / smbcim_references (no query text) give exactly what
+ * the WQL forms give, for every object of fs01 and every filter. */
+static void test_assoc_api_matches_wql(void **state)
+{
+    (void)state;
+    const char *dir = getenv("SMBCIM_SRCDIR");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tests/fixtures/fs01.json", dir ? dir : ".");
+    smbcim_error err = {0};
+    smbcim_ctx *ctx = smbcim_open_snapshot(path, &err);
+    assert_non_null(ctx);
+    smbcim_result *all = query(ctx, "SELECT * FROM CIM_ManagedSystemElement");
+    static const struct {
+        bool refs;
+        const char *where;
+        smbcim_assoc_filter f;
+    } forms[] = {
+        {false, "", {0}},
+        {true, "", {0}},
+        {false, " WHERE AssocClass = Win32_ConnectionShare",
+         {.assoc_class = "Win32_ConnectionShare"}},
+        {false, " WHERE ResultClass = Win32_ServerSession", {.result_class = "Win32_ServerSession"}},
+        {false, " WHERE Role = Dependent ResultRole = Antecedent",
+         {.role = "Dependent", .result_role = "Antecedent"}},
+        {false, " WHERE KeysOnly", {.keys_only = true}},
+        {true, " WHERE ResultClass = CIM_Dependency Role = Antecedent",
+         {.result_class = "CIM_Dependency", .role = "Antecedent"}},
+    };
+    for (size_t i = 0; i < all->count; i++) {
+        for (size_t k = 0; k < sizeof forms / sizeof forms[0]; k++) {
+            char q[2048];
+            snprintf(q, sizeof q, "%s OF {%s}%s", forms[k].refs ? "REFERENCES" : "ASSOCIATORS",
+                     all->instances[i]->path, forms[k].where);
+            char *a = answer(ctx, q);
+            smbcim_result *res;
+            smbcim_status st = forms[k].refs
+                ? smbcim_references(ctx, all->instances[i]->path, &forms[k].f, &res, &err)
+                : smbcim_associators(ctx, all->instances[i]->path, &forms[k].f, &res, &err);
+            assert_int_equal(st, WBEM_S_NO_ERROR);
+            char *b = paths_of(res);
+            if (strcmp(a, b) != 0)
+                fail_msg("%s:\nWQL:\n%s\nAPI:\n%s", q, a, b);
+            free(a);
+            free(b);
+        }
+    }
+    smbcim_result_free(all);
+    /* Errors: unknown filter class, missing object, a references call with
+     * an associators-only filter. */
+    smbcim_result *res;
+    smbcim_assoc_filter bad = {.assoc_class = "Nope"};
+    smbcim_error_clear(&err);
+    assert_int_equal(smbcim_associators(ctx, "Win32_Share.Name=\"IPC$\"", &bad, &res, &err),
+                     WBEM_E_INVALID_CLASS);
+    assert_string_equal(err.msg, "class 'Nope' does not exist");
+    smbcim_error_clear(&err);
+    assert_int_equal(smbcim_associators(ctx, "Win32_Share.Name=\"none\"", NULL, &res, &err),
+                     WBEM_E_NOT_FOUND);
+    smbcim_error_clear(&err);
+    smbcim_assoc_filter rr = {.result_role = "Dependent"};
+    assert_int_equal(smbcim_references(ctx, "Win32_Share.Name=\"IPC$\"", &rr, &res, &err),
+                     WBEM_E_INVALID_PARAMETER);
+    smbcim_close(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -376,6 +453,7 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_projection_paths),
         cmocka_unit_test(test_hooks_match_generic),
+        cmocka_unit_test(test_assoc_api_matches_wql),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
