@@ -142,16 +142,38 @@ char *sc_strdup(sc_arena *a, const char *s)
 
 char *sc_sprintf(sc_arena *a, const char *fmt, ...)
 {
+    /* One formatting pass for the usual short string; a second only when
+     * it does not fit the stack buffer. */
+    char small[256];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
     va_end(ap);
     if (n < 0)
         n = 0;
+    if ((size_t)n < sizeof small)
+        return sc_strndup(a, small, (size_t)n);
     char *d = sc_alloc(a, (size_t)n + 1);
     va_start(ap, fmt);
     vsnprintf(d, (size_t)n + 1, fmt, ap);
     va_end(ap);
+    return d;
+}
+
+char *sc_concat(sc_arena *a, const char *const *parts, size_t n)
+{
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++)
+        len += parts[i] ? strlen(parts[i]) : 0;
+    char *d = sc_alloc(a, len + 1), *p = d;
+    for (size_t i = 0; i < n; i++) {
+        if (!parts[i])
+            continue;
+        size_t l = strlen(parts[i]);
+        memcpy(p, parts[i], l);
+        p += l;
+    }
+    *p = '\0';
     return d;
 }
 

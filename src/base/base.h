@@ -29,6 +29,9 @@ char *sc_strdup(sc_arena *a, const char *s);
 char *sc_strndup(sc_arena *a, const char *s, size_t n);
 char *sc_sprintf(sc_arena *a, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* The n strings of parts joined (NULL parts count as ""), in the arena:
+ * the fast path for keys and paths built in loops. */
+char *sc_concat(sc_arena *a, const char *const *parts, size_t n);
 size_t sc_arena_bytes(const sc_arena *a);  /* bytes reserved, for benchmarks */
 
 /* ---- growable heap buffer (always NUL-terminated) ------------------------ */

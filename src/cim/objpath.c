@@ -479,7 +479,8 @@ char *cim_instance_relpath(sc_arena *a, const cim_instance *inst)
 
 char *cim_full_path(sc_arena *a, const char *server, const char *relpath)
 {
-    return sc_sprintf(a, "\\\\%s\\root\\cimv2:%s", server, relpath);
+    const char *parts[] = {"\\\\", server, "\\root\\cimv2:", relpath};
+    return sc_concat(a, parts, 4);
 }
 
 char *cim_path_format(sc_arena *a, const cim_objpath *p, bool full)

@@ -129,8 +129,8 @@ static bool server_id_usable(const sc_server_id *s)
  * (and docs/values.md says so). */
 static const char *server_key(sc_arena *a, const sc_server_id *s, const char *extra)
 {
-    return sc_sprintf(a, "%s\x1f%s\x1f%s", s->pid, s->unique_id ? s->unique_id : "",
-                      extra);
+    const char *parts[] = {s->pid, "\x1f", s->unique_id, "\x1f", extra};
+    return sc_concat(a, parts, 5);
 }
 
 static bool session_usable(const sc_session *s)
