@@ -25,13 +25,18 @@ ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) $(SANFLAGS) -fPIC -Iinclude -Isrc -I$(BUI
 CMOCKA_LIBS  = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 LIBS     = -ltdb -lm
 
-LIB_SRCS = $(filter-out src/cli/% src/server/%,$(wildcard src/*/*.c src/*/*/*.c))
+LIB_SRCS = $(filter-out src/cli/% src/server/% src/smbcimd/%,$(wildcard src/*/*.c src/*/*/*.c))
 CLI_SRCS = $(wildcard src/cli/*.c)
 # src/server/ is the smbcimd front end (CIM-XML, HTTP, auth); it is not part
 # of libsmbcim, so the library does not pull in expat, libmicrohttpd or PAM.
 SRV_SRCS = $(wildcard src/server/*.c)
 SRV_OBJS = $(patsubst %.c,$(BUILD)/obj/%.o,$(SRV_SRCS))
 SRV_LIBS = -lexpat
+# src/smbcimd/ is the daemon: libmicrohttpd, PAM, GnuTLS.  Its pieces but
+# main.c form an archive that the test_srvd_*.c unit tests link.
+SRVD_SRCS = $(filter-out src/smbcimd/main.c,$(wildcard src/smbcimd/*.c))
+SRVD_OBJS = $(patsubst %.c,$(BUILD)/obj/%.o,$(SRVD_SRCS))
+SRVD_LIBS = $(SRV_LIBS) -lmicrohttpd -lpam -lgnutls -lpthread
 MOF      = $(sort $(wildcard schema/*.mof))
 GEN_SRCS = $(BUILD)/gen/schema_data.c
 LIB_OBJS = $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS)) $(BUILD)/obj/gen/schema_data.o
@@ -41,7 +46,7 @@ UNIT_BINS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 FUZZ_SRCS = $(wildcard tests/fuzz/fuzz_*.c)
 
 .PHONY: all check unit install uninstall clean fuzz bench
-all: $(BUILD)/smbcim $(BUILD)/libsmbcim.a $(BUILD)/libsmbcim.so $(BUILD)/smbcim.pc
+all: $(BUILD)/smbcim $(BUILD)/smbcimd $(BUILD)/libsmbcim.a $(BUILD)/libsmbcim.so $(BUILD)/smbcim.pc
 
 $(BUILD)/tools/embed: tools/embed.c
 	@mkdir -p $(dir $@)
@@ -77,6 +82,18 @@ $(BUILD)/smbcim.pc: smbcim.pc.in
 $(BUILD)/libsmbcimsrv.a: $(SRV_OBJS)
 	rm -f $@
 	ar rcs $@ $^
+
+$(BUILD)/libsmbcimd.a: $(SRVD_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/smbcimd: $(BUILD)/obj/src/smbcimd/main.o $(BUILD)/libsmbcimd.a $(BUILD)/libsmbcimsrv.a $(BUILD)/libsmbcim.a
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(SRVD_LIBS) $(LIBS)
+
+# Unit tests of the daemon (test_srvd_*.c) link its archives.
+$(BUILD)/tests/test_srvd_%: tests/unit/test_srvd_%.c $(BUILD)/libsmbcimd.a $(BUILD)/libsmbcimsrv.a $(BUILD)/libsmbcim.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< $(BUILD)/libsmbcimd.a $(BUILD)/libsmbcimsrv.a $(BUILD)/libsmbcim.a $(CMOCKA_LIBS) $(SRVD_LIBS) $(LIBS)
 
 # Unit tests of the server module (test_srv_*.c) link its archive too.
 $(BUILD)/tests/test_srv_%: tests/unit/test_srv_%.c $(BUILD)/libsmbcimsrv.a $(BUILD)/libsmbcim.a

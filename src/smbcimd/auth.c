@@ -1,0 +1,319 @@
+/*
+ * auth.c - HTTP Basic credentials checked through PAM (service
+ * "smbcimd" by default: /etc/pam.d/smbcimd), and the admin-group test.
+ *
+ * Successful logins are remembered for auth_cache_seconds under a SHA-256
+ * of "user:password" (never the password itself), so that a client polling
+ * with keep-alive does not run PAM on every request.  Failures are never
+ * remembered; each is logged with the user and the peer, and answered only
+ * after a delay that doubles with each recent failure from that peer (0.5 s
+ * up to 8 s), which slows password guessing down without blocking other
+ * clients (every connection has its own thread).
+ */
+#include <errno.h>
+#include <grp.h>
+#include <gnutls/crypto.h>
+#include <pwd.h>
+#include <security/pam_appl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "smbcimd/smbcimd.h"
+
+#define CACHE_SLOTS 256
+#define PEER_SLOTS 256
+
+typedef struct cached {
+    unsigned char digest[32];
+    char user[256];
+    bool admin;
+    double until;
+    bool used;
+} cached;
+
+typedef struct peer_fail {
+    char peer[64];
+    unsigned count;
+    double last;
+} peer_fail;
+
+struct srv_auth {
+    const srv_config *cfg;
+    pthread_mutex_t lock;      /* cache and failure table */
+    pthread_mutex_t pam_lock;  /* PAM modules are not all thread-safe */
+    cached cache[CACHE_SLOTS];
+    peer_fail fails[PEER_SLOTS];
+};
+
+srv_auth *srv_auth_new(const srv_config *c)
+{
+    srv_auth *a = sc_xcalloc(1, sizeof *a);
+    a->cfg = c;
+    pthread_mutex_init(&a->lock, NULL);
+    pthread_mutex_init(&a->pam_lock, NULL);
+    return a;
+}
+
+void srv_auth_free(srv_auth *a)
+{
+    if (!a)
+        return;
+    pthread_mutex_destroy(&a->lock);
+    pthread_mutex_destroy(&a->pam_lock);
+    explicit_bzero(a->cache, sizeof a->cache);
+    free(a);
+}
+
+static int b64val(int c)
+{
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+}
+
+bool srv_basic_decode(const char *h, char *user, size_t ulen, char *pass, size_t plen)
+{
+    if (!h || strncasecmp(h, "Basic", 5) != 0 || (h[5] != ' ' && h[5] != '\t'))
+        return false;
+    h += 5;
+    while (*h == ' ' || *h == '\t')
+        h++;
+    char out[1024];
+    size_t n = 0;
+    unsigned acc = 0;
+    int bits = 0, pad = 0;
+    for (; *h && *h != ' ' && *h != '\t'; h++) {
+        if (*h == '=') {
+            pad++;
+            continue;
+        }
+        int v = b64val((unsigned char)*h);
+        if (v < 0 || pad)
+            return false;
+        acc = (acc << 6) | (unsigned)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (n >= sizeof out - 1)
+                return false;
+            out[n++] = (char)((acc >> bits) & 0xFF);
+        }
+    }
+    while (*h == ' ' || *h == '\t')
+        h++;
+    if (*h || pad > 2)
+        return false;
+    out[n] = '\0';
+    if (memchr(out, '\0', n))
+        return false;
+    char *colon = strchr(out, ':');
+    if (!colon || colon == out)
+        return false;
+    size_t ul = (size_t)(colon - out);
+    size_t pl = n - ul - 1;
+    if (ul >= ulen || pl >= plen)
+        return false;
+    memcpy(user, out, ul);
+    user[ul] = '\0';
+    memcpy(pass, colon + 1, pl);
+    pass[pl] = '\0';
+    explicit_bzero(out, sizeof out);
+    return true;
+}
+
+bool srv_user_in_group(const char *user, const char *group)
+{
+    struct passwd pw, *pres = NULL;
+    char buf[16384];
+    if (getpwnam_r(user, &pw, buf, sizeof buf, &pres) != 0 || !pres)
+        return false;
+    if (pres->pw_uid == 0)
+        return true;
+    if (!group || !*group)
+        return false;
+    struct group gr, *gres = NULL;
+    char gbuf[16384];
+    if (getgrnam_r(group, &gr, gbuf, sizeof gbuf, &gres) != 0 || !gres)
+        return false;
+    gid_t target = gres->gr_gid;
+    if (pres->pw_gid == target)
+        return true;
+    int ng = 64;
+    gid_t *groups = NULL;
+    for (int tries = 0; tries < 4; tries++) {
+        groups = sc_xrealloc(groups, sizeof(gid_t) * (size_t)ng);
+        int want = ng;
+        if (getgrouplist(user, pres->pw_gid, groups, &want) >= 0) {
+            ng = want;
+            break;
+        }
+        ng = want > ng ? want : ng * 2;
+        if (tries == 3)
+            ng = 0;
+    }
+    bool in = false;
+    for (int i = 0; i < ng && !in; i++)
+        in = groups[i] == target;
+    free(groups);
+    return in;
+}
+
+typedef struct conv_data {
+    const char *pass;
+} conv_data;
+
+static int conv(int n, const struct pam_message **msg, struct pam_response **resp, void *data)
+{
+    conv_data *d = data;
+    if (n <= 0 || n > 32)
+        return PAM_CONV_ERR;
+    struct pam_response *r = calloc((size_t)n, sizeof *r);
+    if (!r)
+        return PAM_BUF_ERR;
+    for (int i = 0; i < n; i++) {
+        switch (msg[i]->msg_style) {
+        case PAM_PROMPT_ECHO_OFF:
+        case PAM_PROMPT_ECHO_ON:
+            r[i].resp = strdup(d->pass);
+            if (!r[i].resp) {
+                for (int j = 0; j < i; j++)
+                    free(r[j].resp);
+                free(r);
+                return PAM_BUF_ERR;
+            }
+            break;
+        default:
+            break; /* PAM_TEXT_INFO / PAM_ERROR_MSG: nothing to answer */
+        }
+    }
+    *resp = r;
+    return PAM_SUCCESS;
+}
+
+static bool pam_check(srv_auth *a, const char *user, const char *pass, const char *peer,
+                      char *why, size_t whylen)
+{
+    conv_data d = {pass};
+    struct pam_conv pc = {conv, &d};
+    pam_handle_t *ph = NULL;
+    pthread_mutex_lock(&a->pam_lock);
+    int r = pam_start(a->cfg->pam_service, user, &pc, &ph);
+    if (r == PAM_SUCCESS) {
+        pam_set_item(ph, PAM_RHOST, peer);
+        /* No delay inside PAM: ours is per peer and outside this lock. */
+        r = pam_set_item(ph, PAM_FAIL_DELAY, NULL);
+        r = pam_authenticate(ph, PAM_SILENT | PAM_DISALLOW_NULL_AUTHTOK);
+        if (r == PAM_SUCCESS)
+            r = pam_acct_mgmt(ph, PAM_SILENT);
+    }
+    if (r != PAM_SUCCESS)
+        snprintf(why, whylen, "%s", ph ? pam_strerror(ph, r) : "pam_start failed");
+    if (ph)
+        pam_end(ph, r);
+    pthread_mutex_unlock(&a->pam_lock);
+    return r == PAM_SUCCESS;
+}
+
+static void digest_of(const char *user, const char *pass, unsigned char out[32])
+{
+    size_t ul = strlen(user), pl = strlen(pass);
+    char *buf = sc_xmalloc(ul + pl + 2);
+    memcpy(buf, user, ul);
+    buf[ul] = ':';
+    memcpy(buf + ul + 1, pass, pl + 1);
+    gnutls_hash_fast(GNUTLS_DIG_SHA256, buf, ul + pl + 1, out);
+    explicit_bzero(buf, ul + pl + 2);
+    free(buf);
+}
+
+static unsigned slot_of(const unsigned char d[32])
+{
+    return ((unsigned)d[0] | (unsigned)d[1] << 8) % CACHE_SLOTS;
+}
+
+static void failure_delay(srv_auth *a, const char *peer)
+{
+    double now = srv_now(), delay;
+    pthread_mutex_lock(&a->lock);
+    peer_fail *slot = NULL, *oldest = &a->fails[0];
+    for (size_t i = 0; i < PEER_SLOTS; i++) {
+        if (a->fails[i].count && strcmp(a->fails[i].peer, peer) == 0) {
+            slot = &a->fails[i];
+            break;
+        }
+        if (a->fails[i].last < oldest->last)
+            oldest = &a->fails[i];
+    }
+    if (!slot) {
+        slot = oldest;
+        memset(slot, 0, sizeof *slot);
+        snprintf(slot->peer, sizeof slot->peer, "%s", peer);
+    }
+    if (now - slot->last > 300)
+        slot->count = 0; /* forgiven after five quiet minutes */
+    slot->count++;
+    slot->last = now;
+    unsigned c = slot->count < 5 ? slot->count : 5;
+    delay = 0.5 * (double)(1u << (c - 1)); /* 0.5, 1, 2, 4, 8 s */
+    pthread_mutex_unlock(&a->lock);
+    struct timespec ts = {(time_t)delay, (long)((delay - (double)(time_t)delay) * 1e9)};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+srv_auth_result srv_auth_check(srv_auth *a, const char *authorization, const char *peer,
+                               srv_identity *who)
+{
+    memset(who, 0, sizeof *who);
+    if (!authorization || strncasecmp(authorization, "Basic", 5) != 0)
+        return SRV_AUTH_MISSING;
+    char user[256], pass[768];
+    if (!srv_basic_decode(authorization, user, sizeof user, pass, sizeof pass)) {
+        srv_log(LOG_WARNING, "authentication failed from %s: malformed Basic credentials", peer);
+        failure_delay(a, peer);
+        return SRV_AUTH_MALFORMED;
+    }
+    unsigned char d[32];
+    digest_of(user, pass, d);
+    double now = srv_now();
+    unsigned s = slot_of(d);
+    pthread_mutex_lock(&a->lock);
+    cached *c = &a->cache[s];
+    if (c->used && c->until > now && memcmp(c->digest, d, 32) == 0 &&
+        strcmp(c->user, user) == 0) {
+        snprintf(who->user, sizeof who->user, "%s", c->user);
+        who->admin = c->admin;
+        pthread_mutex_unlock(&a->lock);
+        explicit_bzero(pass, sizeof pass);
+        return SRV_AUTH_OK;
+    }
+    pthread_mutex_unlock(&a->lock);
+    char why[256] = "";
+    bool ok = pam_check(a, user, pass, peer, why, sizeof why);
+    explicit_bzero(pass, sizeof pass);
+    if (!ok) {
+        srv_log(LOG_WARNING, "authentication failed for user '%s' from %s: %s", user, peer, why);
+        failure_delay(a, peer);
+        return SRV_AUTH_FAILED;
+    }
+    bool admin = srv_user_in_group(user, a->cfg->admin_group);
+    srv_log(LOG_INFO, "user '%s' logged in from %s%s", user, peer, admin ? " (admin)" : "");
+    pthread_mutex_lock(&a->lock);
+    c = &a->cache[s];
+    memcpy(c->digest, d, 32);
+    snprintf(c->user, sizeof c->user, "%s", user);
+    c->admin = admin;
+    c->until = now + a->cfg->auth_cache_seconds;
+    c->used = a->cfg->auth_cache_seconds > 0;
+    pthread_mutex_unlock(&a->lock);
+    snprintf(who->user, sizeof who->user, "%s", user);
+    who->admin = admin;
+    return SRV_AUTH_OK;
+}

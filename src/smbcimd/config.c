@@ -1,0 +1,363 @@
+/*
+ * config.c - smbcimd's settings: defaults, then the configuration file,
+ * then the command line.  Every option has the same name in both places
+ * ("https = 0.0.0.0:5989" in the file, --https 0.0.0.0:5989 on the command
+ * line); the file takes "name = value" lines and '#' comments.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "smbcimd/smbcimd.h"
+
+#define DEFAULT_CONFIG "/etc/smbcim/smbcimd.conf"
+
+static bool use_syslog;
+
+void srv_log_to_syslog(void)
+{
+    openlog("smbcimd", LOG_PID, LOG_DAEMON);
+    use_syslog = true;
+}
+
+void srv_log(int prio, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (use_syslog) {
+        vsyslog(prio, fmt, ap);
+    } else {
+        /* systemd reads the "<N>" prefix as the priority (sd-daemon(3)). */
+        char line[2048];
+        vsnprintf(line, sizeof line, fmt, ap);
+        fprintf(stderr, "<%d>smbcimd: %s\n", prio, line);
+        fflush(stderr);
+    }
+    va_end(ap);
+}
+
+double srv_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void defaults(srv_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->arena = sc_arena_new();
+    snprintf(c->http, sizeof c->http, "0.0.0.0:5988");
+    snprintf(c->https, sizeof c->https, "0.0.0.0:5989");
+    c->admin_group = "smbcim-admins";
+    c->admin_classes =
+        "Win32_ServerConnection Win32_ServerSession Win32_ConnectionShare Win32_SessionConnection";
+    c->pam_service = "smbcimd";
+    c->cache_seconds = 2;
+    c->max_body = 1024 * 1024;
+    c->timeout = 30;
+    c->request_seconds = 30;
+    c->max_connections = 256;
+    c->max_per_ip = 64;
+    c->max_enumerations = 256;
+    c->default_operation_timeout = 60;
+    c->max_operation_timeout = 600;
+    c->auth_cache_seconds = 60;
+}
+
+typedef enum { K_STR, K_LISTEN, K_BOOL, K_UINT, K_SIZE } kind;
+
+static const struct opt {
+    const char *name;
+    kind k;
+    size_t off;
+    bool cli_flag;  /* on the command line, takes no argument (sets true) */
+} opts[] = {
+    {"snapshot", K_STR, offsetof(srv_config, snapshot), false},
+    {"smb-conf", K_STR, offsetof(srv_config, smb_conf), false},
+    {"http", K_LISTEN, offsetof(srv_config, http), false},
+    {"https", K_LISTEN, offsetof(srv_config, https), false},
+    {"cert", K_STR, offsetof(srv_config, cert), false},
+    {"key", K_STR, offsetof(srv_config, key), false},
+    {"admin-group", K_STR, offsetof(srv_config, admin_group), false},
+    {"admin-classes", K_STR, offsetof(srv_config, admin_classes), false},
+    {"pam-service", K_STR, offsetof(srv_config, pam_service), false},
+    {"allow-plain-http", K_BOOL, offsetof(srv_config, allow_plain_http), true},
+    {"foreground", K_BOOL, offsetof(srv_config, foreground), true},
+    {"cache-seconds", K_UINT, offsetof(srv_config, cache_seconds), false},
+    {"max-body", K_SIZE, offsetof(srv_config, max_body), false},
+    {"timeout", K_UINT, offsetof(srv_config, timeout), false},
+    {"request-seconds", K_UINT, offsetof(srv_config, request_seconds), false},
+    {"max-connections", K_UINT, offsetof(srv_config, max_connections), false},
+    {"max-per-ip", K_UINT, offsetof(srv_config, max_per_ip), false},
+    {"max-enumerations", K_UINT, offsetof(srv_config, max_enumerations), false},
+    {"operation-timeout", K_UINT, offsetof(srv_config, default_operation_timeout), false},
+    {"max-operation-timeout", K_UINT, offsetof(srv_config, max_operation_timeout), false},
+    {"auth-cache-seconds", K_UINT, offsetof(srv_config, auth_cache_seconds), false},
+};
+#define NOPTS (sizeof opts / sizeof opts[0])
+
+static const struct opt *find_opt(const char *name)
+{
+    for (size_t i = 0; i < NOPTS; i++)
+        if (strcmp(opts[i].name, name) == 0)
+            return &opts[i];
+    return NULL;
+}
+
+/* Sets one option from text; NULL on success, else what is wrong. */
+static const char *set_opt(srv_config *c, const struct opt *o, const char *v)
+{
+    char *base = (char *)c + o->off;
+    switch (o->k) {
+    case K_STR:
+        *(const char **)base = sc_strdup(c->arena, v);
+        return NULL;
+    case K_LISTEN: {
+        if (strcmp(v, "none") == 0 || strcmp(v, "") == 0) {
+            base[0] = '\0';
+            return NULL;
+        }
+        struct sockaddr_storage ss;
+        unsigned len;
+        static char why[160];
+        if (!srv_parse_listen(v, &ss, &len, why, sizeof why))
+            return why;
+        snprintf(base, 128, "%s", v);
+        return NULL;
+    }
+    case K_BOOL:
+        if (!strcasecmp(v, "yes") || !strcasecmp(v, "true") || !strcmp(v, "1") ||
+            !strcasecmp(v, "on"))
+            *(bool *)base = true;
+        else if (!strcasecmp(v, "no") || !strcasecmp(v, "false") || !strcmp(v, "0") ||
+                 !strcasecmp(v, "off"))
+            *(bool *)base = false;
+        else
+            return "expected yes or no";
+        return NULL;
+    case K_UINT:
+    case K_SIZE: {
+        char *e;
+        errno = 0;
+        unsigned long long n = strtoull(v, &e, 10);
+        size_t mult = 1;
+        if (o->k == K_SIZE && (*e == 'k' || *e == 'K'))
+            mult = 1024, e++;
+        else if (o->k == K_SIZE && (*e == 'm' || *e == 'M'))
+            mult = 1024 * 1024, e++;
+        if (e == v || *e || errno || v[0] == '-' || n > 0xFFFFFFFFull)
+            return "expected a whole number";
+        if (o->k == K_UINT)
+            *(unsigned *)base = (unsigned)n;
+        else
+            *(size_t *)base = (size_t)n * mult;
+        return NULL;
+    }
+    }
+    return "unknown option kind";
+}
+
+static int read_file(srv_config *c, const char *path, bool must_exist)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        if (!must_exist && errno == ENOENT)
+            return 0;
+        fprintf(stderr, "smbcimd: cannot read %s: %s\n", path, strerror(errno));
+        return 2;
+    }
+    c->config_file = sc_strdup(c->arena, path);
+    char line[4096];
+    unsigned no = 0;
+    int rc = 0;
+    while (fgets(line, sizeof line, f)) {
+        no++;
+        char *s = line;
+        while (isspace((unsigned char)*s))
+            s++;
+        size_t n = strlen(s);
+        while (n && isspace((unsigned char)s[n - 1]))
+            s[--n] = '\0';
+        if (!*s || *s == '#' || *s == ';')
+            continue;
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            fprintf(stderr, "smbcimd: %s:%u: expected 'name = value'\n", path, no);
+            rc = 2;
+            break;
+        }
+        char *k = s, *ke = eq;
+        while (ke > k && isspace((unsigned char)ke[-1]))
+            ke--;
+        *ke = '\0';
+        char *v = eq + 1;
+        while (isspace((unsigned char)*v))
+            v++;
+        for (char *p = k; *p; p++)
+            if (*p == '_' || *p == ' ')
+                *p = '-';
+        const struct opt *o = find_opt(k);
+        if (!o) {
+            fprintf(stderr, "smbcimd: %s:%u: unknown setting '%s'\n", path, no, k);
+            rc = 2;
+            break;
+        }
+        const char *why = set_opt(c, o, v);
+        if (why) {
+            fprintf(stderr, "smbcimd: %s:%u: %s: %s\n", path, no, k, why);
+            rc = 2;
+            break;
+        }
+    }
+    fclose(f);
+    return rc;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: smbcimd [--config FILE] [--foreground] [--snapshot FILE | --smb-conf FILE]\n"
+            "               [--http ADDR:PORT|none] [--https ADDR:PORT|none]\n"
+            "               [--cert FILE --key FILE] [--admin-group GROUP] [--allow-plain-http]\n"
+            "               [--cache-seconds N] [--max-body BYTES] [--timeout S]\n"
+            "               [--request-seconds S] [--max-connections N] [--max-per-ip N]\n"
+            "               [--max-enumerations N] [--operation-timeout S]\n"
+            "               [--max-operation-timeout S] [--auth-cache-seconds S]\n"
+            "               [--pam-service NAME] [--admin-classes \"CLASS ...\"]\n"
+            "\n"
+            "Serves Win32_Share, Win32_ServerSession, Win32_ServerConnection,\n"
+            "Win32_ConnectionShare and Win32_SessionConnection as CIM-XML (DSP0200)\n"
+            "on POST /cimom.  Defaults: HTTP 0.0.0.0:5988, HTTPS 0.0.0.0:5989, the live\n"
+            "Samba server (/etc/samba/smb.conf), configuration %s.\n"
+            "See smbcimd(8).\n",
+            DEFAULT_CONFIG);
+}
+
+int srv_config_load(srv_config *c, int argc, char **argv)
+{
+    defaults(c);
+    /* The file first, so that the command line overrides it. */
+    const char *file = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+            file = argv[i + 1];
+        else if (strncmp(argv[i], "--config=", 9) == 0)
+            file = argv[i] + 9;
+    }
+    int rc = read_file(c, file ? file : DEFAULT_CONFIG, file != NULL);
+    if (rc)
+        return rc;
+    struct option lo[NOPTS + 4];
+    size_t n = 0;
+    for (size_t i = 0; i < NOPTS; i++)
+        lo[n++] = (struct option){opts[i].name, opts[i].cli_flag ? no_argument : required_argument,
+                                  NULL, (int)(1000 + i)};
+    lo[n++] = (struct option){"config", required_argument, NULL, 'c'};
+    lo[n++] = (struct option){"help", no_argument, NULL, 'h'};
+    lo[n++] = (struct option){"version", no_argument, NULL, 'V'};
+    lo[n] = (struct option){NULL, 0, NULL, 0};
+    optind = 1;
+    int ch;
+    while ((ch = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+        if (ch == 'c')
+            continue;
+        if (ch == 'h') {
+            usage(stdout);
+            exit(0);
+        }
+        if (ch == 'V') {
+            printf("smbcimd 0.1.0\n");
+            exit(0);
+        }
+        if (ch < 1000 || ch >= 1000 + (int)NOPTS) {
+            fprintf(stderr, "Try 'smbcimd --help'.\n");
+            return 2;
+        }
+        const struct opt *o = &opts[ch - 1000];
+        const char *why = set_opt(c, o, o->cli_flag ? "yes" : optarg);
+        if (why) {
+            fprintf(stderr, "smbcimd: --%s: %s\n", o->name, why);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "smbcimd: unexpected argument '%s'\nTry 'smbcimd --help'.\n",
+                argv[optind]);
+        return 2;
+    }
+    if (c->snapshot && c->smb_conf) {
+        fprintf(stderr, "smbcimd: --snapshot and --smb-conf exclude each other\n");
+        return 2;
+    }
+    if (c->https[0] && (!c->cert || !c->key)) {
+        fprintf(stderr, "smbcimd: HTTPS (%s) needs --cert and --key (or --https none)\n",
+                c->https);
+        return 2;
+    }
+    if (!c->http[0] && !c->https[0]) {
+        fprintf(stderr, "smbcimd: neither HTTP nor HTTPS is enabled\n");
+        return 2;
+    }
+    if (c->max_body < 1024)
+        c->max_body = 1024;
+    return 0;
+}
+
+void srv_config_free(srv_config *c)
+{
+    sc_arena_free(c->arena);
+    c->arena = NULL;
+}
+
+bool srv_parse_listen(const char *spec, void *out, unsigned *len, char *why, size_t whylen)
+{
+    char host[256];
+    const char *colon;
+    if (spec[0] == '[') {
+        const char *close = strchr(spec, ']');
+        if (!close || close[1] != ':') {
+            snprintf(why, whylen, "'%s': expected [IPv6]:PORT", spec);
+            return false;
+        }
+        snprintf(host, sizeof host, "%.*s", (int)(close - spec - 1), spec + 1);
+        colon = close + 1;
+    } else {
+        colon = strrchr(spec, ':');
+        if (!colon) {
+            snprintf(why, whylen, "'%s': expected ADDR:PORT", spec);
+            return false;
+        }
+        snprintf(host, sizeof host, "%.*s", (int)(colon - spec), spec);
+    }
+    char *e;
+    long port = strtol(colon + 1, &e, 10);
+    if (*e || port < 1 || port > 65535) {
+        snprintf(why, whylen, "'%s': the port must be 1..65535", spec);
+        return false;
+    }
+    struct addrinfo hints = {.ai_flags = AI_PASSIVE | AI_NUMERICSERV, .ai_socktype = SOCK_STREAM};
+    struct addrinfo *ai = NULL;
+    char ps[16];
+    snprintf(ps, sizeof ps, "%ld", port);
+    int r = getaddrinfo(host[0] ? host : NULL, ps, &hints, &ai);
+    if (r != 0 || !ai) {
+        snprintf(why, whylen, "'%s': %s", spec, gai_strerror(r));
+        return false;
+    }
+    memcpy(out, ai->ai_addr, ai->ai_addrlen);
+    *len = (unsigned)ai->ai_addrlen;
+    freeaddrinfo(ai);
+    return true;
+}

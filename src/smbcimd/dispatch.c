@@ -1,0 +1,938 @@
+/*
+ * dispatch.c - one CIM-XML request to libsmbcim and back.
+ *
+ * Operations (DSP0200): GetClass, EnumerateClasses, EnumerateClassNames,
+ * GetInstance, EnumerateInstances, EnumerateInstanceNames, Associators,
+ * AssociatorNames, References, ReferenceNames, ExecQuery (WQL), and the
+ * pulled enumerations (Open*, Pull*, CloseEnumeration).  Anything else is
+ * CIM_ERR_NOT_SUPPORTED.  Associations go through smbcim_associators /
+ * smbcim_references with the request's filters; no query text is built.
+ *
+ * Authorization (docs/smbcimd.md): the classes named by admin_classes
+ * (and their subclasses) are for members of the admin group only.  Anyone
+ * else gets CIM_ERR_ACCESS_DENIED when a request names such a class (the
+ * class enumerated or got, AssocClass, ResultClass, the object an
+ * association starts from) or when an association or query would return
+ * one of their instances; enumerating a superclass leaves their instances
+ * out.  Class declarations are readable by every authenticated user.
+ *
+ * Pulled enumerations: the whole result is computed at Open and kept, with a
+ * reference on the state it came from, under an unguessable context id
+ * bound to the user who opened it.  It expires OperationTimeout seconds
+ * after its last use (default and maximum from the configuration).
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <syslog.h>
+
+#include "server/cimxml.h"
+#include "smbcimd/smbcimd.h"
+
+typedef enum enum_kind { EK_WITH_PATH, EK_PATHS, EK_INSTANCES } enum_kind;
+
+typedef struct enum_ctx {
+    char id[40];
+    char owner[256];
+    enum_kind kind;
+    srv_state *state;
+    smbcim_result *res;
+    size_t pos;
+    sc_arena *arena;           /* the copied options */
+    cimxml_objopts opts;
+    unsigned timeout;
+    double expires;
+    bool busy;
+    struct enum_ctx *next;
+} enum_ctx;
+
+struct srv {
+    const srv_config *cfg;
+    srv_cache *cache;
+    pthread_mutex_t enum_lock;
+    enum_ctx *enums;
+    size_t nenums;
+    char **admin;              /* admin class names */
+    size_t nadmin;
+    smbcim_ctx *schema;        /* classes only: class operations need no state */
+};
+
+srv *srv_new(const srv_config *c)
+{
+    srv *s = sc_xcalloc(1, sizeof *s);
+    s->cfg = c;
+    s->cache = srv_cache_new(c);
+    smbcim_error err = {0};
+    s->schema = smbcim_open_schema_only(&err);
+    if (!s->schema) {
+        srv_log(LOG_ERR, "cannot load the schema: %s", err.msg);
+        abort();
+    }
+    pthread_mutex_init(&s->enum_lock, NULL);
+    char *list = sc_xstrdup(c->admin_classes ? c->admin_classes : "");
+    char *save = NULL;
+    for (char *t = strtok_r(list, " ,\t", &save); t; t = strtok_r(NULL, " ,\t", &save)) {
+        s->admin = sc_xrealloc(s->admin, sizeof(char *) * (s->nadmin + 1));
+        s->admin[s->nadmin++] = sc_xstrdup(t);
+    }
+    free(list);
+    return s;
+}
+
+static void enum_free(srv *s, enum_ctx *e)
+{
+    smbcim_result_free(e->res);
+    srv_state_release(s->cache, e->state);
+    sc_arena_free(e->arena);
+    free(e);
+}
+
+void srv_free(srv *s)
+{
+    if (!s)
+        return;
+    while (s->enums) {
+        enum_ctx *e = s->enums;
+        s->enums = e->next;
+        enum_free(s, e);
+    }
+    for (size_t i = 0; i < s->nadmin; i++)
+        free(s->admin[i]);
+    free(s->admin);
+    srv_cache_free(s->cache);
+    smbcim_close(s->schema);
+    pthread_mutex_destroy(&s->enum_lock);
+    free(s);
+}
+
+size_t srv_open_enumerations(srv *s)
+{
+    pthread_mutex_lock(&s->enum_lock);
+    size_t n = s->nenums;
+    pthread_mutex_unlock(&s->enum_lock);
+    return n;
+}
+
+void srv_expire(srv *s)
+{
+    double now = srv_now();
+    enum_ctx *gone = NULL;
+    pthread_mutex_lock(&s->enum_lock);
+    for (enum_ctx **pp = &s->enums; *pp;) {
+        enum_ctx *e = *pp;
+        if (!e->busy && e->expires < now) {
+            *pp = e->next;
+            e->next = gone;
+            gone = e;
+            s->nenums--;
+        } else {
+            pp = &e->next;
+        }
+    }
+    pthread_mutex_unlock(&s->enum_lock);
+    while (gone) {
+        enum_ctx *n = gone->next;
+        enum_free(s, gone);
+        gone = n;
+    }
+}
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+static bool is_protected(const srv *s, const cim_class *c)
+{
+    for (size_t i = 0; c && i < s->nadmin; i++)
+        if (cim_class_is_a(c, s->admin[i]))
+            return true;
+    return false;
+}
+
+/* %-decodes a header value into out. */
+static void pct_decode(const char *in, char *out, size_t outlen)
+{
+    size_t n = 0;
+    for (const char *p = in; *p && n + 1 < outlen; p++) {
+        if (*p == '%' && isxdigit((unsigned char)p[1]) && isxdigit((unsigned char)p[2])) {
+            char hx[3] = {p[1], p[2], 0};
+            out[n++] = (char)strtol(hx, NULL, 16);
+            p += 2;
+        } else {
+            out[n++] = *p;
+        }
+    }
+    out[n] = '\0';
+}
+
+static bool ns_equal(const char *a, const char *b)
+{
+    for (; *a && *b; a++, b++) {
+        char x = *a == '\\' ? '/' : (char)tolower((unsigned char)*a);
+        char y = *b == '\\' ? '/' : (char)tolower((unsigned char)*b);
+        if (x != y)
+            return false;
+    }
+    return *a == *b;
+}
+
+typedef struct call {
+    srv *s;
+    const srv_identity *who;
+    const cimxml_request *req;
+    srv_response *resp;
+    sc_arena *a;
+} call;
+
+static void cim_error(call *c, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void cim_error(call *c, int code, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    sc_buf_reset(&c->resp->body);
+    c->resp->http_status = 200;
+    c->resp->cimerror = NULL;
+    cimxml_write_error(&c->resp->body, c->req->id, c->req->method, c->req->extrinsic, code, msg);
+}
+
+static void engine_error(call *c, const smbcim_error *err)
+{
+    cim_error(c, smbcim_status_cim(err->code), "%s: %s", smbcim_status_name(err->code),
+              err->msg);
+}
+
+static void denied(call *c, const char *what)
+{
+    srv_log(LOG_NOTICE, "user '%s' denied %s: %s", c->who->user, c->req->method, what);
+    cim_error(c, CIM_ERR_ACCESS_DENIED, "%s is readable only by members of the group '%s'",
+              what, c->s->cfg->admin_group);
+}
+
+/* The class a WMI path names, or NULL. */
+static const cim_class *class_of_path(const smbcim_ctx *ctx, const char *path)
+{
+    if (!path)
+        return NULL;
+    const char *p = path;
+    if (p[0] == '\\' && p[1] == '\\') { /* \\SERVER\ns:Class.keys */
+        const char *colon = strchr(p, ':');
+        if (!colon)
+            return NULL;
+        p = colon + 1;
+    } else {
+        const char *colon = strchr(p, ':');
+        const char *dot = strpbrk(p, ".=");
+        if (colon && (!dot || colon < dot))
+            p = colon + 1;
+    }
+    size_t n = strcspn(p, ".=");
+    char name[256];
+    if (n == 0 || n >= sizeof name)
+        return NULL;
+    memcpy(name, p, n);
+    name[n] = '\0';
+    return smbcim_class_find(ctx, name);
+}
+
+/* Removes (filter) or refuses (deny) instances of admin classes for a
+ * non-admin; returns false after answering ACCESS_DENIED. */
+static bool authorize_result(call *c, smbcim_result *res, bool deny)
+{
+    if (c->who->admin || !res || res->is_classes)
+        return true;
+    size_t k = 0;
+    for (size_t i = 0; i < res->count; i++) {
+        const cim_instance *inst = res->instances[i];
+        if (is_protected(c->s, inst->cls)) {
+            if (deny) {
+                char what[300];
+                snprintf(what, sizeof what, "%s", inst->cls->name);
+                denied(c, what);
+                return false;
+            }
+            continue;
+        }
+        res->instances[k++] = inst;
+    }
+    res->count = k;
+    return true;
+}
+
+static bool authorize_class(call *c, const cim_class *cls)
+{
+    if (c->who->admin || !cls || !is_protected(c->s, cls))
+        return true;
+    denied(c, cls->name);
+    return false;
+}
+
+/* ---- the writer around a result ---------------------------------------------- */
+
+typedef enum item_kind {
+    IT_NAMED_INSTANCE,   /* EnumerateInstances */
+    IT_INSTANCENAME,     /* EnumerateInstanceNames */
+    IT_OBJECT_WITH_PATH, /* Associators, References, ExecQuery */
+    IT_OBJECT_PATH,      /* AssociatorNames, ReferenceNames */
+    IT_INSTANCE_WITH_PATH,
+    IT_INSTANCE_PATH,
+    IT_INSTANCE,
+} item_kind;
+
+static void put_item(cimxml_writer *w, item_kind k, const cim_instance *inst,
+                     const cimxml_objopts *o)
+{
+    switch (k) {
+    case IT_NAMED_INSTANCE: cimxml_put_named_instance(w, inst, o); break;
+    case IT_INSTANCENAME: cimxml_put_instancename(w, inst); break;
+    case IT_OBJECT_WITH_PATH: cimxml_put_object_with_path(w, inst, o); break;
+    case IT_OBJECT_PATH: cimxml_put_object_path(w, inst); break;
+    case IT_INSTANCE_WITH_PATH: cimxml_put_instance_with_path(w, inst, o); break;
+    case IT_INSTANCE_PATH: cimxml_put_instancepath(w, inst); break;
+    case IT_INSTANCE: cimxml_put_instance(w, inst, o); break;
+    }
+}
+
+/* Writes items [from, to) of res, then (pull) the context tail. */
+static bool write_items(call *c, const smbcim_ctx *ctx, const smbcim_result *res, size_t from,
+                        size_t to, item_kind k, const cimxml_objopts *o, bool pull,
+                        const char *context, bool eos)
+{
+    sc_buf_reset(&c->resp->body);
+    cimxml_writer w;
+    cimxml_writer_init(&w, &c->resp->body, ctx, NULL);
+    cimxml_begin_response(&w, c->req->id, c->req->method, false);
+    cimxml_begin_ireturn(&w);
+    for (size_t i = from; i < to; i++)
+        put_item(&w, k, res->instances[i], o);
+    cimxml_end_ireturn(&w);
+    if (pull)
+        cimxml_put_pull_tail(&w, context, eos);
+    cimxml_end_response(&w, false);
+    bool ok = cimxml_writer_ok(&w);
+    char why[1024];
+    snprintf(why, sizeof why, "%s", w.err.msg);
+    cimxml_writer_free(&w);
+    if (!ok)
+        cim_error(c, CIM_ERR_FAILED, "cannot encode the result: %s", why);
+    else
+        c->resp->http_status = 200;
+    return ok;
+}
+
+/* Keeps only the properties of `cls` (DeepInheritance = false), within
+ * the request's PropertyList if it has one. */
+static cimxml_objopts only_class_props(call *c, const cim_class *cls, cimxml_objopts o)
+{
+    const char **names = sc_alloc_array(c->a, cls->nprops ? cls->nprops : 1, sizeof(char *));
+    size_t n = 0;
+    for (size_t i = 0; i < cls->nprops; i++) {
+        bool keep = !o.has_property_list;
+        for (size_t j = 0; j < o.nproperty_list && !keep; j++)
+            keep = sc_streqi(o.property_list[j], cls->props[i].name);
+        if (keep)
+            names[n++] = cls->props[i].name;
+    }
+    o.property_list = names;
+    o.nproperty_list = n;
+    o.has_property_list = true;
+    return o;
+}
+
+/* ---- operations ---------------------------------------------------------------- */
+
+static void op_get_class(call *c, smbcim_ctx *ctx)
+{
+    const cimxml_request *r = c->req;
+    if (!r->class_name) {
+        cim_error(c, CIM_ERR_INVALID_PARAMETER, "GetClass needs ClassName");
+        return;
+    }
+    const cim_class *cls = smbcim_class_find(ctx, r->class_name);
+    if (!cls) {
+        cim_error(c, CIM_ERR_NOT_FOUND, "class '%s' does not exist", r->class_name);
+        return;
+    }
+    cimxml_objopts o = cimxml_request_objopts(r);
+    sc_buf_reset(&c->resp->body);
+    cimxml_writer w;
+    cimxml_writer_init(&w, &c->resp->body, ctx, NULL);
+    cimxml_begin_response(&w, r->id, r->method, false);
+    cimxml_begin_ireturn(&w);
+    cimxml_put_class(&w, cls, &o);
+    cimxml_end_ireturn(&w);
+    cimxml_end_response(&w, false);
+    bool ok = cimxml_writer_ok(&w);
+    cimxml_writer_free(&w);
+    if (!ok)
+        cim_error(c, CIM_ERR_FAILED, "cannot encode class %s", cls->name);
+}
+
+static void op_enum_classes(call *c, smbcim_ctx *ctx, bool names)
+{
+    const cimxml_request *r = c->req;
+    const cim_class *base = NULL;
+    if (r->class_name) {
+        base = smbcim_class_find(ctx, r->class_name);
+        if (!base) {
+            cim_error(c, CIM_ERR_INVALID_CLASS, "class '%s' does not exist", r->class_name);
+            return;
+        }
+    }
+    bool deep = cimxml_flag(r->deep_inheritance, false);
+    cimxml_objopts o = cimxml_request_objopts(r);
+    sc_buf_reset(&c->resp->body);
+    cimxml_writer w;
+    cimxml_writer_init(&w, &c->resp->body, ctx, NULL);
+    cimxml_begin_response(&w, r->id, r->method, false);
+    cimxml_begin_ireturn(&w);
+    for (size_t i = 0; i < smbcim_class_count(ctx); i++) {
+        const cim_class *k = smbcim_class_at(ctx, i);
+        bool in;
+        if (base)
+            in = k != base && (deep ? cim_class_is_a(k, base->name) : k->super == base);
+        else
+            in = deep || !k->super;
+        if (!in)
+            continue;
+        if (names)
+            cimxml_put_classname(&w, k->name);
+        else
+            cimxml_put_class(&w, k, &o);
+    }
+    cimxml_end_ireturn(&w);
+    cimxml_end_response(&w, false);
+    bool ok = cimxml_writer_ok(&w);
+    cimxml_writer_free(&w);
+    if (!ok)
+        cim_error(c, CIM_ERR_FAILED, "cannot encode the classes");
+}
+
+/* Runs the engine for an instance operation under the state's lock. */
+typedef smbcim_status (*engine_fn)(call *c, smbcim_ctx *ctx, smbcim_result **res,
+                                   smbcim_error *err);
+
+static smbcim_status run(call *c, srv_state *st, engine_fn fn, smbcim_result **res,
+                         smbcim_error *err)
+{
+    pthread_mutex_lock(&st->lock);
+    smbcim_status rc = fn(c, st->ctx, res, err);
+    pthread_mutex_unlock(&st->lock);
+    return rc;
+}
+
+static smbcim_status e_get(call *c, smbcim_ctx *ctx, smbcim_result **res, smbcim_error *err)
+{
+    return smbcim_get_object(ctx, c->req->instance_name, res, err);
+}
+
+static smbcim_status e_enum(call *c, smbcim_ctx *ctx, smbcim_result **res, smbcim_error *err)
+{
+    return smbcim_enum_instances(ctx, c->req->class_name, res, err);
+}
+
+static smbcim_status e_assoc(call *c, smbcim_ctx *ctx, smbcim_result **res, smbcim_error *err)
+{
+    const cimxml_request *r = c->req;
+    smbcim_assoc_filter f = {.assoc_class = r->assoc_class, .result_class = r->result_class,
+                             .role = r->role, .result_role = r->result_role};
+    return smbcim_associators(ctx, r->instance_name, &f, res, err);
+}
+
+static smbcim_status e_refs(call *c, smbcim_ctx *ctx, smbcim_result **res, smbcim_error *err)
+{
+    const cimxml_request *r = c->req;
+    smbcim_assoc_filter f = {.result_class = r->result_class, .role = r->role};
+    return smbcim_references(ctx, r->instance_name, &f, res, err);
+}
+
+static smbcim_status e_query(call *c, smbcim_ctx *ctx, smbcim_result **res, smbcim_error *err)
+{
+    const cimxml_request *r = c->req;
+    return smbcim_exec_query(ctx, r->query ? r->query : r->filter_query, res, err);
+}
+
+/* The checks every instance operation shares before the engine runs. */
+static bool precheck(call *c, smbcim_ctx *ctx, cimxml_op op)
+{
+    const cimxml_request *r = c->req;
+    switch (op) {
+    case CIMXML_OP_GET_INSTANCE:
+        if (!r->instance_name) {
+            cim_error(c, CIM_ERR_INVALID_PARAMETER, "%s needs InstanceName", r->method);
+            return false;
+        }
+        return authorize_class(c, class_of_path(ctx, r->instance_name));
+    case CIMXML_OP_ENUMERATE_INSTANCES:
+    case CIMXML_OP_ENUMERATE_INSTANCE_NAMES:
+    case CIMXML_OP_OPEN_ENUMERATE_INSTANCES:
+    case CIMXML_OP_OPEN_ENUMERATE_INSTANCE_PATHS: {
+        if (!r->class_name) {
+            cim_error(c, CIM_ERR_INVALID_PARAMETER, "%s needs ClassName", r->method);
+            return false;
+        }
+        const cim_class *k = smbcim_class_find(ctx, r->class_name);
+        if (!k) {
+            cim_error(c, CIM_ERR_INVALID_CLASS, "class '%s' does not exist", r->class_name);
+            return false;
+        }
+        return authorize_class(c, k);
+    }
+    case CIMXML_OP_ASSOCIATORS:
+    case CIMXML_OP_ASSOCIATOR_NAMES:
+    case CIMXML_OP_REFERENCES:
+    case CIMXML_OP_REFERENCE_NAMES:
+    case CIMXML_OP_OPEN_ASSOCIATOR_INSTANCES:
+    case CIMXML_OP_OPEN_ASSOCIATOR_INSTANCE_PATHS:
+    case CIMXML_OP_OPEN_REFERENCE_INSTANCES:
+    case CIMXML_OP_OPEN_REFERENCE_INSTANCE_PATHS: {
+        if (r->object_class) {
+            cim_error(c, CIM_ERR_NOT_SUPPORTED,
+                      "%s on a class (%s) is not supported; give an instance", r->method,
+                      r->object_class);
+            return false;
+        }
+        if (!r->instance_name) {
+            cim_error(c, CIM_ERR_INVALID_PARAMETER, "%s needs %s", r->method,
+                      op >= CIMXML_OP_OPEN_ENUMERATE_INSTANCES ? "InstanceName" : "ObjectName");
+            return false;
+        }
+        const char *names[] = {r->assoc_class, r->result_class};
+        for (size_t i = 0; i < 2; i++) {
+            if (!names[i])
+                continue;
+            const cim_class *k = smbcim_class_find(ctx, names[i]);
+            if (k && !authorize_class(c, k))
+                return false;
+        }
+        return authorize_class(c, class_of_path(ctx, r->instance_name));
+    }
+    default:
+        return true;
+    }
+}
+
+static item_kind items_for(cimxml_op op)
+{
+    switch (op) {
+    case CIMXML_OP_ENUMERATE_INSTANCES: return IT_NAMED_INSTANCE;
+    case CIMXML_OP_ENUMERATE_INSTANCE_NAMES: return IT_INSTANCENAME;
+    case CIMXML_OP_ASSOCIATOR_NAMES:
+    case CIMXML_OP_REFERENCE_NAMES: return IT_OBJECT_PATH;
+    case CIMXML_OP_OPEN_ENUMERATE_INSTANCE_PATHS:
+    case CIMXML_OP_OPEN_ASSOCIATOR_INSTANCE_PATHS:
+    case CIMXML_OP_OPEN_REFERENCE_INSTANCE_PATHS:
+    case CIMXML_OP_PULL_INSTANCE_PATHS: return IT_INSTANCE_PATH;
+    case CIMXML_OP_OPEN_ENUMERATE_INSTANCES:
+    case CIMXML_OP_OPEN_ASSOCIATOR_INSTANCES:
+    case CIMXML_OP_OPEN_REFERENCE_INSTANCES:
+    case CIMXML_OP_PULL_INSTANCES_WITH_PATH: return IT_INSTANCE_WITH_PATH;
+    case CIMXML_OP_OPEN_QUERY_INSTANCES:
+    case CIMXML_OP_PULL_INSTANCES: return IT_INSTANCE;
+    default: return IT_OBJECT_WITH_PATH;
+    }
+}
+
+static engine_fn engine_for(cimxml_op op)
+{
+    switch (op) {
+    case CIMXML_OP_GET_INSTANCE: return e_get;
+    case CIMXML_OP_ENUMERATE_INSTANCES:
+    case CIMXML_OP_ENUMERATE_INSTANCE_NAMES:
+    case CIMXML_OP_OPEN_ENUMERATE_INSTANCES:
+    case CIMXML_OP_OPEN_ENUMERATE_INSTANCE_PATHS: return e_enum;
+    case CIMXML_OP_ASSOCIATORS:
+    case CIMXML_OP_ASSOCIATOR_NAMES:
+    case CIMXML_OP_OPEN_ASSOCIATOR_INSTANCES:
+    case CIMXML_OP_OPEN_ASSOCIATOR_INSTANCE_PATHS: return e_assoc;
+    case CIMXML_OP_REFERENCES:
+    case CIMXML_OP_REFERENCE_NAMES:
+    case CIMXML_OP_OPEN_REFERENCE_INSTANCES:
+    case CIMXML_OP_OPEN_REFERENCE_INSTANCE_PATHS: return e_refs;
+    default: return e_query;
+    }
+}
+
+/* Whether an operation's results are refused (true) or filtered (false)
+ * when they include admin classes for a non-admin. */
+static bool deny_on_result(const cimxml_request *r)
+{
+    switch (r->op) {
+    case CIMXML_OP_ENUMERATE_INSTANCES:
+    case CIMXML_OP_ENUMERATE_INSTANCE_NAMES:
+    case CIMXML_OP_OPEN_ENUMERATE_INSTANCES:
+    case CIMXML_OP_OPEN_ENUMERATE_INSTANCE_PATHS:
+        return false; /* a superclass: leave them out */
+    case CIMXML_OP_EXEC_QUERY:
+    case CIMXML_OP_OPEN_QUERY_INSTANCES: {
+        /* SELECT from a superclass filters; associations refuse. */
+        const char *q = r->query ? r->query : r->filter_query;
+        while (q && isspace((unsigned char)*q))
+            q++;
+        return !(q && strncasecmp(q, "select", 6) == 0);
+    }
+    default:
+        return true;
+    }
+}
+
+static bool is_open(cimxml_op op)
+{
+    return op >= CIMXML_OP_OPEN_ENUMERATE_INSTANCES && op <= CIMXML_OP_OPEN_QUERY_INSTANCES;
+}
+
+static enum_kind enum_kind_for(cimxml_op op)
+{
+    item_kind k = items_for(op);
+    return k == IT_INSTANCE_PATH ? EK_PATHS : k == IT_INSTANCE ? EK_INSTANCES : EK_WITH_PATH;
+}
+
+static bool open_checks(call *c, unsigned *timeout)
+{
+    const cimxml_request *r = c->req;
+    const srv_config *cfg = c->s->cfg;
+    if (r->op != CIMXML_OP_OPEN_QUERY_INSTANCES && (r->filter_query || r->filter_query_language)) {
+        cim_error(c, CIM_ERR_FILTERED_ENUMERATION_NOT_SUPPORTED,
+                  "FilterQuery is not supported on %s", r->method);
+        return false;
+    }
+    if (cimxml_flag(r->continue_on_error, false)) {
+        cim_error(c, CIM_ERR_CONTINUATION_ON_ERROR_NOT_SUPPORTED,
+                  "ContinueOnError is not supported");
+        return false;
+    }
+    *timeout = cfg->default_operation_timeout;
+    if (r->has_operation_timeout) {
+        if (r->operation_timeout == 0 || r->operation_timeout > cfg->max_operation_timeout) {
+            cim_error(c, CIM_ERR_INVALID_OPERATION_TIMEOUT,
+                      "OperationTimeout must be 1..%u seconds", cfg->max_operation_timeout);
+            return false;
+        }
+        *timeout = r->operation_timeout;
+    }
+    if (r->op == CIMXML_OP_OPEN_QUERY_INSTANCES) {
+        if (!r->filter_query || !r->filter_query_language) {
+            cim_error(c, CIM_ERR_INVALID_PARAMETER,
+                      "OpenQueryInstances needs FilterQuery and FilterQueryLanguage");
+            return false;
+        }
+        if (strcasecmp(r->filter_query_language, "WQL") != 0) {
+            cim_error(c, CIM_ERR_QUERY_LANGUAGE_NOT_SUPPORTED,
+                      "query language '%s' is not supported (WQL is)", r->filter_query_language);
+            return false;
+        }
+        if (cimxml_flag(r->return_query_result_class, false)) {
+            cim_error(c, CIM_ERR_NOT_SUPPORTED, "ReturnQueryResultClass is not supported");
+            return false;
+        }
+    }
+    return true;
+}
+
+static void random_id(char out[40])
+{
+    unsigned char b[16];
+    size_t got = 0;
+    while (got < sizeof b) {
+        ssize_t n = getrandom(b + got, sizeof b - got, 0);
+        if (n > 0)
+            got += (size_t)n;
+    }
+    for (size_t i = 0; i < 16; i++)
+        snprintf(out + 2 * i, 3, "%02x", b[i]);
+}
+
+static cimxml_objopts copy_opts(sc_arena *a, cimxml_objopts o)
+{
+    if (o.has_property_list) {
+        const char **names = sc_alloc_array(a, o.nproperty_list ? o.nproperty_list : 1,
+                                            sizeof(char *));
+        for (size_t i = 0; i < o.nproperty_list; i++)
+            names[i] = sc_strdup(a, o.property_list[i]);
+        o.property_list = names;
+    }
+    return o;
+}
+
+/* Answers an Open with the first MaxObjectCount items.  When items are
+ * left, an enumeration context takes res and the caller's reference on st
+ * (returns true); otherwise res is freed here and st stays the caller's. */
+static bool open_enum(call *c, srv_state *st, smbcim_result *res, cimxml_objopts o,
+                      unsigned timeout)
+{
+    const cimxml_request *r = c->req;
+    size_t max = r->has_max_object_count ? r->max_object_count : 0;
+    size_t n = res->count < max ? res->count : max;
+    bool eos = n == res->count;
+    enum_ctx *e = NULL;
+    if (!eos) {
+        srv_expire(c->s);
+        pthread_mutex_lock(&c->s->enum_lock);
+        bool full = c->s->nenums >= c->s->cfg->max_enumerations;
+        pthread_mutex_unlock(&c->s->enum_lock);
+        if (full) {
+            smbcim_result_free(res);
+            cim_error(c, CIM_ERR_SERVER_LIMITS_EXCEEDED,
+                      "too many open enumerations (%u); close some", c->s->cfg->max_enumerations);
+            return false;
+        }
+        e = sc_xcalloc(1, sizeof *e);
+        random_id(e->id);
+        snprintf(e->owner, sizeof e->owner, "%s", c->who->user);
+        e->kind = enum_kind_for(r->op);
+        e->arena = sc_arena_new();
+        e->opts = copy_opts(e->arena, o);
+        e->res = res;
+        e->pos = n;
+        e->timeout = timeout;
+        e->expires = srv_now() + timeout;
+        e->state = st;
+    }
+    bool ok = write_items(c, st->ctx, res, 0, n, items_for(r->op), &o, true, e ? e->id : NULL,
+                          eos);
+    if (!e || !ok) {
+        if (e) {
+            sc_arena_free(e->arena);
+            free(e);
+        }
+        smbcim_result_free(res);
+        return false;
+    }
+    pthread_mutex_lock(&c->s->enum_lock);
+    e->next = c->s->enums;
+    c->s->enums = e;
+    c->s->nenums++;
+    pthread_mutex_unlock(&c->s->enum_lock);
+    return true;
+}
+
+static enum_ctx *take_enum(call *c, const char *id)
+{
+    enum_ctx *found = NULL;
+    pthread_mutex_lock(&c->s->enum_lock);
+    for (enum_ctx *e = c->s->enums; e; e = e->next)
+        if (strcmp(e->id, id) == 0 && strcmp(e->owner, c->who->user) == 0 && !e->busy &&
+            e->expires >= srv_now()) {
+            e->busy = true;
+            found = e;
+            break;
+        }
+    pthread_mutex_unlock(&c->s->enum_lock);
+    return found;
+}
+
+static void drop_enum(call *c, enum_ctx *e)
+{
+    pthread_mutex_lock(&c->s->enum_lock);
+    for (enum_ctx **pp = &c->s->enums; *pp; pp = &(*pp)->next)
+        if (*pp == e) {
+            *pp = e->next;
+            c->s->nenums--;
+            break;
+        }
+    pthread_mutex_unlock(&c->s->enum_lock);
+    enum_free(c->s, e);
+}
+
+static void op_pull(call *c)
+{
+    const cimxml_request *r = c->req;
+    if (!r->enumeration_context) {
+        cim_error(c, CIM_ERR_INVALID_PARAMETER, "%s needs EnumerationContext", r->method);
+        return;
+    }
+    if (r->op != CIMXML_OP_CLOSE_ENUMERATION && !r->has_max_object_count) {
+        cim_error(c, CIM_ERR_INVALID_PARAMETER, "%s needs MaxObjectCount", r->method);
+        return;
+    }
+    enum_ctx *e = take_enum(c, r->enumeration_context);
+    if (!e) {
+        cim_error(c, CIM_ERR_INVALID_ENUMERATION_CONTEXT,
+                  "no open enumeration '%s' (closed, finished, expired or not yours)",
+                  r->enumeration_context);
+        return;
+    }
+    if (r->op == CIMXML_OP_CLOSE_ENUMERATION) {
+        drop_enum(c, e);
+        sc_buf_reset(&c->resp->body);
+        cimxml_write_void(&c->resp->body, r->id, r->method);
+        c->resp->http_status = 200;
+        return;
+    }
+    enum_kind want = r->op == CIMXML_OP_PULL_INSTANCE_PATHS ? EK_PATHS
+                     : r->op == CIMXML_OP_PULL_INSTANCES    ? EK_INSTANCES
+                                                            : EK_WITH_PATH;
+    if (want != e->kind) {
+        pthread_mutex_lock(&c->s->enum_lock);
+        e->busy = false;
+        pthread_mutex_unlock(&c->s->enum_lock);
+        cim_error(c, CIM_ERR_INVALID_ENUMERATION_CONTEXT,
+                  "%s does not fit this enumeration (opened by another kind of Open)",
+                  r->method);
+        return;
+    }
+    size_t left = e->res->count - e->pos;
+    size_t n = left < r->max_object_count ? left : r->max_object_count;
+    bool eos = n == left;
+    write_items(c, e->state->ctx, e->res, e->pos, e->pos + n, items_for(r->op), &e->opts, true,
+                eos ? NULL : e->id, eos);
+    e->pos += n;
+    if (eos) {
+        drop_enum(c, e);
+        return;
+    }
+    pthread_mutex_lock(&c->s->enum_lock);
+    e->busy = false;
+    e->expires = srv_now() + e->timeout;
+    pthread_mutex_unlock(&c->s->enum_lock);
+}
+
+static void op_instances(call *c)
+{
+    const cimxml_request *r = c->req;
+    smbcim_error err = {0};
+    unsigned timeout = 0;
+    if (is_open(r->op) && !open_checks(c, &timeout))
+        return;
+    if (r->op == CIMXML_OP_EXEC_QUERY) {
+        if (!r->query || !r->query_language) {
+            cim_error(c, CIM_ERR_INVALID_PARAMETER, "ExecQuery needs QueryLanguage and Query");
+            return;
+        }
+        if (strcasecmp(r->query_language, "WQL") != 0) {
+            cim_error(c, CIM_ERR_QUERY_LANGUAGE_NOT_SUPPORTED,
+                      "query language '%s' is not supported (WQL is)", r->query_language);
+            return;
+        }
+    }
+    srv_state *st = srv_state_get(c->s->cache, &err);
+    if (!st) {
+        cim_error(c, CIM_ERR_FAILED, "the server state cannot be read: %s", err.msg);
+        return;
+    }
+    if (!precheck(c, st->ctx, r->op)) {
+        srv_state_release(c->s->cache, st);
+        return;
+    }
+    smbcim_result *res = NULL;
+    if (run(c, st, engine_for(r->op), &res, &err) != WBEM_S_NO_ERROR) {
+        engine_error(c, &err);
+        srv_state_release(c->s->cache, st);
+        return;
+    }
+    if (res->is_classes) {
+        cim_error(c, CIM_ERR_NOT_SUPPORTED,
+                  "the query returns class declarations, which %s does not carry", r->method);
+        smbcim_result_free(res);
+        srv_state_release(c->s->cache, st);
+        return;
+    }
+    if (!authorize_result(c, res, deny_on_result(r))) {
+        smbcim_result_free(res);
+        srv_state_release(c->s->cache, st);
+        return;
+    }
+    cimxml_objopts o = cimxml_request_objopts(r);
+    if ((r->op == CIMXML_OP_ENUMERATE_INSTANCES || r->op == CIMXML_OP_OPEN_ENUMERATE_INSTANCES) &&
+        !cimxml_flag(r->deep_inheritance, true))
+        o = only_class_props(c, smbcim_class_find(st->ctx, r->class_name), o);
+    if (r->op == CIMXML_OP_GET_INSTANCE) {
+        sc_buf_reset(&c->resp->body);
+        cimxml_writer w;
+        cimxml_writer_init(&w, &c->resp->body, st->ctx, NULL);
+        cimxml_begin_response(&w, r->id, r->method, false);
+        cimxml_begin_ireturn(&w);
+        if (res->count)
+            cimxml_put_instance(&w, res->instances[0], &o);
+        cimxml_end_ireturn(&w);
+        cimxml_end_response(&w, false);
+        bool ok = cimxml_writer_ok(&w);
+        cimxml_writer_free(&w);
+        if (!ok)
+            cim_error(c, CIM_ERR_FAILED, "cannot encode the instance");
+    } else if (is_open(r->op)) {
+        if (!open_enum(c, st, res, o, timeout))
+            srv_state_release(c->s->cache, st);
+        return;
+    } else {
+        write_items(c, st->ctx, res, 0, res->count, items_for(r->op), &o, false, NULL, true);
+    }
+    smbcim_result_free(res);
+    srv_state_release(c->s->cache, st);
+}
+
+/* ---- entry ------------------------------------------------------------------- */
+
+void srv_handle(srv *s, const srv_identity *who, const char *cim_method, const char *cim_object,
+                const char *body, size_t len, srv_response *resp)
+{
+    sc_buf_init(&resp->body);
+    resp->http_status = 200;
+    resp->cimerror = NULL;
+    sc_arena *a = sc_arena_new();
+    cimxml_request *req = NULL;
+    cimxml_error perr = {0};
+    if (!cimxml_parse_request(a, body, len, &req, &perr)) {
+        if (perr.kind == CIMXML_E_CIM && req) {
+            cimxml_write_error(&resp->body, req->id, req->method, req->extrinsic, perr.cim_code,
+                               perr.msg);
+        } else {
+            resp->http_status = cimxml_http_status(perr.kind);
+            resp->cimerror = cimxml_cimerror_header(perr.kind);
+            srv_log(LOG_NOTICE, "refused a request from '%s': %s", who->user, perr.msg);
+        }
+        sc_arena_free(a);
+        return;
+    }
+    call c = {.s = s, .who = who, .req = req, .resp = resp, .a = a};
+    /* The CIMMethod and CIMObject headers must agree with the body. */
+    char hm[256] = "", ho[1024] = "";
+    if (cim_method)
+        pct_decode(cim_method, hm, sizeof hm);
+    if (cim_object)
+        pct_decode(cim_object, ho, sizeof ho);
+    bool mismatch = !cim_method || strcasecmp(hm, req->method ? req->method : "") != 0;
+    if (!req->extrinsic && !mismatch)
+        mismatch = !cim_object || !ns_equal(ho, req->nspace ? req->nspace : "");
+    if (mismatch) {
+        resp->http_status = 400;
+        resp->cimerror = "header-mismatch";
+        srv_log(LOG_NOTICE, "refused a request from '%s': CIMMethod/CIMObject headers (%s, %s) "
+                "disagree with the body (%s, %s)", who->user, hm, ho,
+                req->method ? req->method : "", req->nspace ? req->nspace : "");
+        sc_arena_free(a);
+        return;
+    }
+    if (req->op == CIMXML_OP_UNKNOWN || req->op == CIMXML_OP_UNSUPPORTED ||
+        req->op == CIMXML_OP_EXTRINSIC) {
+        cim_error(&c, CIM_ERR_NOT_SUPPORTED, "%s is not supported by smbcimd",
+                  req->method ? req->method : "this method");
+    } else if (!req->nspace || !ns_equal(req->nspace, "root/cimv2")) {
+        cim_error(&c, CIM_ERR_INVALID_NAMESPACE, "namespace '%s' does not exist (root/cimv2 does)",
+                  req->nspace ? req->nspace : "");
+    } else {
+        switch (req->op) {
+        case CIMXML_OP_GET_CLASS:
+        case CIMXML_OP_ENUMERATE_CLASSES:
+        case CIMXML_OP_ENUMERATE_CLASS_NAMES:
+            if (req->op == CIMXML_OP_GET_CLASS)
+                op_get_class(&c, s->schema);
+            else
+                op_enum_classes(&c, s->schema, req->op == CIMXML_OP_ENUMERATE_CLASS_NAMES);
+            break;
+        case CIMXML_OP_PULL_INSTANCES_WITH_PATH:
+        case CIMXML_OP_PULL_INSTANCE_PATHS:
+        case CIMXML_OP_PULL_INSTANCES:
+        case CIMXML_OP_CLOSE_ENUMERATION:
+            op_pull(&c);
+            break;
+        default:
+            op_instances(&c);
+        }
+    }
+    sc_arena_free(a);
+}

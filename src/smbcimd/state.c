@@ -1,0 +1,134 @@
+/*
+ * state.c - the server's data source, shared by concurrent requests.
+ *
+ * The live source is read at most once per cache_seconds, however many
+ * clients ask: a request within that time gets the state already read
+ * (so many pollers do not multiply the load on Samba).  A snapshot file is
+ * read again only when its modification time or size changes.  Each state
+ * is reference-counted: requests and open enumerations hold it; it is
+ * closed when the last one lets go after a newer state replaced it.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+
+#include "smbcimd/smbcimd.h"
+
+struct srv_cache {
+    const srv_config *cfg;
+    pthread_mutex_t lock;    /* guards cur and every state's refs */
+    pthread_mutex_t open_lock; /* one reader of the source at a time */
+    srv_state *cur;
+    struct timespec mtime;   /* snapshot file */
+    off_t size;
+};
+
+srv_cache *srv_cache_new(const srv_config *c)
+{
+    srv_cache *k = sc_xcalloc(1, sizeof *k);
+    k->cfg = c;
+    pthread_mutex_init(&k->lock, NULL);
+    pthread_mutex_init(&k->open_lock, NULL);
+    return k;
+}
+
+static void state_free(srv_state *s)
+{
+    smbcim_close(s->ctx);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}
+
+void srv_cache_free(srv_cache *k)
+{
+    if (!k)
+        return;
+    if (k->cur && --k->cur->refs == 0)
+        state_free(k->cur);
+    pthread_mutex_destroy(&k->lock);
+    pthread_mutex_destroy(&k->open_lock);
+    free(k);
+}
+
+/* Whether the current state may still be used. */
+static bool fresh(srv_cache *k, const srv_state *s, double now)
+{
+    if (!s)
+        return false;
+    if (k->cfg->snapshot) {
+        struct stat st;
+        if (stat(k->cfg->snapshot, &st) != 0)
+            return true; /* keep serving what was read; the next open reports */
+        return st.st_mtim.tv_sec == k->mtime.tv_sec && st.st_mtim.tv_nsec == k->mtime.tv_nsec &&
+               st.st_size == k->size;
+    }
+    return now - s->opened < (double)k->cfg->cache_seconds;
+}
+
+static srv_state *grab(srv_cache *k, double now)
+{
+    srv_state *s = NULL;
+    pthread_mutex_lock(&k->lock);
+    if (fresh(k, k->cur, now)) {
+        s = k->cur;
+        s->refs++;
+    }
+    pthread_mutex_unlock(&k->lock);
+    return s;
+}
+
+srv_state *srv_state_get(srv_cache *k, smbcim_error *err)
+{
+    double now = srv_now();
+    srv_state *s = grab(k, now);
+    if (s)
+        return s;
+    pthread_mutex_lock(&k->open_lock);
+    /* Another thread may have refreshed it while this one waited. */
+    s = grab(k, srv_now());
+    if (s) {
+        pthread_mutex_unlock(&k->open_lock);
+        return s;
+    }
+    struct stat st = {0};
+    if (k->cfg->snapshot)
+        stat(k->cfg->snapshot, &st);
+    smbcim_ctx *ctx = k->cfg->snapshot ? smbcim_open_snapshot(k->cfg->snapshot, err)
+                                       : smbcim_open_live(k->cfg->smb_conf, err);
+    if (!ctx) {
+        pthread_mutex_unlock(&k->open_lock);
+        srv_log(LOG_ERR, "cannot read the server state: %s", err->msg);
+        return NULL;
+    }
+    const char *why = NULL;
+    if (smbcim_live_route(ctx, &why) && why && *why)
+        srv_log(LOG_WARNING, "read the state through smbstatus: %s", why);
+    s = sc_xcalloc(1, sizeof *s);
+    s->ctx = ctx;
+    pthread_mutex_init(&s->lock, NULL);
+    s->opened = srv_now();
+    s->refs = 2; /* the cache's and the caller's */
+    pthread_mutex_lock(&k->lock);
+    srv_state *old = k->cur;
+    k->cur = s;
+    k->mtime = st.st_mtim;
+    k->size = st.st_size;
+    bool free_old = old && --old->refs == 0;
+    pthread_mutex_unlock(&k->lock);
+    pthread_mutex_unlock(&k->open_lock);
+    if (free_old)
+        state_free(old);
+    return s;
+}
+
+void srv_state_release(srv_cache *k, srv_state *s)
+{
+    if (!s)
+        return;
+    pthread_mutex_lock(&k->lock);
+    bool last = --s->refs == 0;
+    pthread_mutex_unlock(&k->lock);
+    if (last)
+        state_free(s);
+}
