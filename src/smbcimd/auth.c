@@ -197,6 +197,16 @@ static int conv(int n, const struct pam_message **msg, struct pam_response **res
     return PAM_SUCCESS;
 }
 
+/* PAM modules (pam_unix) sleep about 2 s after a failure, which inside
+ * pam_lock would stall every other login; this replaces that sleep, and
+ * failure_delay() slows the failing peer down instead. */
+static void no_pam_delay(int retval, unsigned usec, void *appdata)
+{
+    (void)retval;
+    (void)usec;
+    (void)appdata;
+}
+
 static bool pam_check(srv_auth *a, const char *user, const char *pass, const char *peer,
                       char *why, size_t whylen)
 {
@@ -207,8 +217,7 @@ static bool pam_check(srv_auth *a, const char *user, const char *pass, const cha
     int r = pam_start(a->cfg->pam_service, user, &pc, &ph);
     if (r == PAM_SUCCESS) {
         pam_set_item(ph, PAM_RHOST, peer);
-        /* No delay inside PAM: ours is per peer and outside this lock. */
-        r = pam_set_item(ph, PAM_FAIL_DELAY, NULL);
+        pam_set_item(ph, PAM_FAIL_DELAY, (const void *)no_pam_delay);
         r = pam_authenticate(ph, PAM_SILENT | PAM_DISALLOW_NULL_AUTHTOK);
         if (r == PAM_SUCCESS)
             r = pam_acct_mgmt(ph, PAM_SILENT);

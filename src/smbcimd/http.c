@@ -10,9 +10,12 @@
  *   CIMOperation: MethodCall (400, CIMError: unsupported-operation);
  *   no CIMBatch (501, CIMError: multiple-requests-unsupported);
  *   Content-Length within max_body (413).
- * Then the body is read within max_body bytes (413) and request_seconds
- * (408); libmicrohttpd bounds idle time (timeout), header size (its
- * connection memory), connections in all and per client address.
+ * Then the body is read within max_body bytes (413; a chunked body that
+ * grows beyond it is read on and dropped) and request_seconds (408 when the
+ * last byte comes late; the connection is closed when the time runs out in
+ * the middle of the body, as libmicrohttpd takes no response then);
+ * libmicrohttpd bounds idle time (timeout), header size (its connection
+ * memory), connections in all and per client address.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -42,6 +45,7 @@ struct srv_http {
 
 typedef struct conn_req {
     sc_buf body;
+    bool too_big;        /* over max_body: the rest is read and dropped */
     double start;
     srv_identity who;
     char peer[64];
@@ -130,22 +134,27 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         return MHD_YES; /* 100 Continue, if asked, goes out now */
     }
     if (*upload_size) {
-        if (cr->body.len + *upload_size > h->cfg->max_body) {
+        /* libmicrohttpd takes no response in the middle of a body: a body
+         * that grows too big is read on and dropped, then refused (413); one
+         * that arrives too slowly gets its connection closed. */
+        if (srv_now() - cr->start > h->cfg->request_seconds) {
+            srv_log(LOG_NOTICE, "closed the connection of %s: body not received within %u s",
+                    cr->peer, h->cfg->request_seconds);
+            return MHD_NO;
+        }
+        if (!cr->too_big && cr->body.len + *upload_size > h->cfg->max_body) {
             srv_log(LOG_NOTICE, "refused a request from %s: body over %zu bytes", cr->peer,
                     h->cfg->max_body);
-            *upload_size = 0;
-            return reply(conn, 413, "request body too large\n", NULL, false);
+            cr->too_big = true;
+            sc_buf_free(&cr->body);
         }
-        if (srv_now() - cr->start > h->cfg->request_seconds) {
-            srv_log(LOG_NOTICE, "refused a request from %s: body not received within %u s",
-                    cr->peer, h->cfg->request_seconds);
-            *upload_size = 0;
-            return reply(conn, 408, "request body too slow\n", NULL, false);
-        }
-        sc_buf_add(&cr->body, upload, *upload_size);
+        if (!cr->too_big)
+            sc_buf_add(&cr->body, upload, *upload_size);
         *upload_size = 0;
         return MHD_YES;
     }
+    if (cr->too_big)
+        return reply(conn, 413, "request body too large\n", NULL, false);
     if (srv_now() - cr->start > h->cfg->request_seconds)
         return reply(conn, 408, "request body too slow\n", NULL, false);
     srv_response resp;
