@@ -112,11 +112,11 @@ check: all $(UNIT_BINS)
 # libFuzzer targets: clang only.
 FUZZ_CFLAGS = $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc -Ibuild-fuzz/gen
 fuzz:
-	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="-g -O1 -fsanitize=fuzzer-no-link,address,undefined" build-fuzz/libsmbcim.a build-fuzz/libsmbcimsrv.a
+	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="-g -O1 -fsanitize=fuzzer-no-link,address,undefined" build-fuzz/libsmbcim.a build-fuzz/libsmbcimsrv.a build-fuzz/libsmbcimd.a
 	@mkdir -p build-fuzz/fuzz
 	for f in $(FUZZ_SRCS); do \
 	  n=$$(basename $$f .c); \
-	  clang $(FUZZ_CFLAGS) -o build-fuzz/fuzz/$$n $$f build-fuzz/libsmbcimsrv.a build-fuzz/libsmbcim.a $(SRV_LIBS) $(LIBS) || exit 1; \
+	  clang $(FUZZ_CFLAGS) -o build-fuzz/fuzz/$$n $$f build-fuzz/libsmbcimd.a build-fuzz/libsmbcimsrv.a build-fuzz/libsmbcim.a $(SRVD_LIBS) $(LIBS) || exit 1; \
 	done
 
 bench: all

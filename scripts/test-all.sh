@@ -5,7 +5,8 @@
 #   3. the test layers again under ASan + UBSan      (make SAN=1 check)
 #   4. the unit tests under valgrind (memcheck, leaks are errors)
 #   5. end to end against a real smbd and real clients (tests/e2e, as root),
-#      with the gcc build and again with the sanitizer build
+#      with the gcc build and again with the sanitizer build; smbcimd with
+#      wbemcli, both builds
 #   6. a short libFuzzer run of every fuzz target    (tests/fuzz/run.sh)
 # Ends with one line "N passed, N failed" over all of them.
 set -u
@@ -71,6 +72,14 @@ if [ "$(id -u)" -eq 0 ]; then
         SMBCIM=$PWD/build-san/smbcim /usr/bin/python3 tests/e2e/run_e2e.py >"$log/e2e-san" 2>&1
     grep -v '^ok ' "$log/e2e-san" | tail -30
     add "$log/e2e-san"
+    echo "== smbcimd end to end: wbemcli over HTTP and HTTPS, PAM users, faults"
+    SMBCIM_BUILD=$PWD/build /usr/bin/python3 tests/e2e/run_server_e2e.py 2>&1 | tee "$log/srv"
+    add "$log/srv"
+    echo "== smbcimd end to end again, with the ASan + UBSan build"
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        SMBCIM_BUILD=$PWD/build-san /usr/bin/python3 tests/e2e/run_server_e2e.py >"$log/srv-san" 2>&1
+    grep -v '^ok ' "$log/srv-san" | tail -30
+    add "$log/srv-san"
 else
     echo "e2e: skipped (needs root to run smbd and create users)"
 fi

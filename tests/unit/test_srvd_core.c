@@ -1,0 +1,404 @@
+/*
+ * test_srvd_core.c - smbcimd without the network: Basic credentials,
+ * configuration (file, command line, errors), and srv_handle over fs01:
+ * every operation, authorization per class, header checks, the pulled
+ * enumerations with their ownership, limits and expiry.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "smbcimd/smbcimd.h"
+
+static const char *srcdir(void)
+{
+    const char *d = getenv("SMBCIM_SRCDIR");
+    return d ? d : ".";
+}
+
+static void test_basic_decode(void **state)
+{
+    (void)state;
+    char u[64], p[64];
+    assert_true(srv_basic_decode("Basic YWxpY2U6czNjcjN0", u, sizeof u, p, sizeof p));
+    assert_string_equal(u, "alice");
+    assert_string_equal(p, "s3cr3t");
+    /* a colon in the password is the password's */
+    assert_true(srv_basic_decode("basic  Ym9iOmE6Yjpj ", u, sizeof u, p, sizeof p));
+    assert_string_equal(u, "bob");
+    assert_string_equal(p, "a:b:c");
+    static const char *const bad[] = {
+        "Bearer abc", "Basic", "Basic ", "Basic !!!!", "Basic YWxpY2U=",   /* no colon */
+        "Basic OnB3", /* empty user ":pw" */ "Basic YWxp=Y2U6", "BasicYWxpY2U6czNjcjN0",
+        "Basic YQBiOmM=", /* NUL inside */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_false(srv_basic_decode(bad[i], u, sizeof u, p, sizeof p));
+    /* too long for the buffers */
+    assert_false(srv_basic_decode("Basic YWxpY2VhbGljZWFsaWNlOng=", u, 8, p, sizeof p));
+}
+
+static int load(srv_config *c, const char *conf_text, int argc, const char **args)
+{
+    char path[] = "/tmp/smbcimd-conf.XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, conf_text, strlen(conf_text)), (ssize_t)strlen(conf_text));
+    close(fd);
+    char *argv[32] = {"smbcimd", "--config", path};
+    int n = 3;
+    for (int i = 0; i < argc; i++)
+        argv[n++] = (char *)args[i];
+    int rc = srv_config_load(c, n, argv);
+    unlink(path);
+    return rc;
+}
+
+static void test_config(void **state)
+{
+    (void)state;
+    srv_config c;
+    const char *a1[] = {"--https", "none", "--cache-seconds", "9"};
+    assert_int_equal(load(&c, "# comment\nhttp = 127.0.0.1:9988\nmax_body = 64k\n"
+                              "allow-plain-http = yes\nadmin-group = wheel\ncache-seconds = 3\n",
+                          4, a1), 0);
+    assert_string_equal(c.http, "127.0.0.1:9988");
+    assert_string_equal(c.https, "");
+    assert_int_equal(c.max_body, 65536);
+    assert_true(c.allow_plain_http);
+    assert_string_equal(c.admin_group, "wheel");
+    assert_int_equal(c.cache_seconds, 9); /* the command line wins */
+    srv_config_free(&c);
+    /* errors say where */
+    const char *none[] = {"--https", "none"};
+    assert_int_equal(load(&c, "http = 127.0.0.1:99999\n", 2, none), 2);
+    srv_config_free(&c);
+    assert_int_equal(load(&c, "bogus = 1\n", 2, none), 2);
+    srv_config_free(&c);
+    assert_int_equal(load(&c, "timeout = -3\n", 2, none), 2);
+    srv_config_free(&c);
+    const char *both[] = {"--https", "none", "--snapshot", "a", "--smb-conf", "b"};
+    assert_int_equal(load(&c, "", 6, both), 2);
+    srv_config_free(&c);
+    const char *nocert[] = {"--https", "127.0.0.1:5989"};
+    assert_int_equal(load(&c, "", 2, nocert), 2);
+    srv_config_free(&c);
+}
+
+/* ---- srv_handle ------------------------------------------------------------ */
+
+typedef struct fx {
+    srv_config cfg;
+    srv *s;
+    char fs01[1024];
+} fx;
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    snprintf(f->fs01, sizeof f->fs01, "%s/tests/fixtures/fs01.json", srcdir());
+    const char *args[] = {"--https", "none", "--snapshot", f->fs01, "--max-enumerations", "3"};
+    assert_int_equal(load(&f->cfg, "", 6, args), 0);
+    f->s = srv_new(&f->cfg);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    srv_free(f->s);
+    srv_config_free(&f->cfg);
+    free(f);
+    return 0;
+}
+
+static const srv_identity admin = {"root", true};
+static const srv_identity user = {"joe", false};
+
+static char *call(fx *f, const srv_identity *who, const char *method, const char *params,
+                  int *status, const char **cimerror)
+{
+    char body[8192];
+    snprintf(body, sizeof body,
+             "<?xml version=\"1.0\" encoding=\"utf-8\" ?><CIM CIMVERSION=\"2.0\" "
+             "DTDVERSION=\"2.0\"><MESSAGE ID=\"9\" PROTOCOLVERSION=\"1.0\"><SIMPLEREQ>"
+             "<IMETHODCALL NAME=\"%s\"><LOCALNAMESPACEPATH><NAMESPACE NAME=\"root\"/>"
+             "<NAMESPACE NAME=\"cimv2\"/></LOCALNAMESPACEPATH>%s</IMETHODCALL></SIMPLEREQ>"
+             "</MESSAGE></CIM>",
+             method, params);
+    srv_response r;
+    srv_handle(f->s, who, method, "root%2Fcimv2", body, strlen(body), &r);
+    *status = r.http_status;
+    if (cimerror)
+        *cimerror = r.cimerror;
+    return sc_buf_take(&r.body);
+}
+
+static int code_of(const char *xml)
+{
+    const char *p = strstr(xml, "<ERROR CODE=\"");
+    return p ? atoi(p + 13) : 0;
+}
+
+static size_t count(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+#define CLASSNAME(c) "<IPARAMVALUE NAME=\"ClassName\"><CLASSNAME NAME=\"" c "\"/></IPARAMVALUE>"
+#define VALUE(n, v) "<IPARAMVALUE NAME=\"" n "\"><VALUE>" v "</VALUE></IPARAMVALUE>"
+#define SHARE_NAME(param, v)                                                                 \
+    "<IPARAMVALUE NAME=\"" param "\"><INSTANCENAME CLASSNAME=\"Win32_Share\"><KEYBINDING "    \
+    "NAME=\"Name\"><KEYVALUE VALUETYPE=\"string\">" v "</KEYVALUE></KEYBINDING></INSTANCENAME>" \
+    "</IPARAMVALUE>"
+
+static void test_operations(void **state)
+{
+    fx *f = *state;
+    int st;
+    char *x = call(f, &admin, "EnumerateInstanceNames", CLASSNAME("Win32_ConnectionShare"), &st,
+                   NULL);
+    assert_int_equal(st, 200);
+    assert_int_equal(count(x, "<INSTANCENAME CLASSNAME=\"Win32_ConnectionShare\""), 8);
+    free(x);
+    x = call(f, &admin, "EnumerateInstances", CLASSNAME("CIM_LogicalElement")
+             VALUE("DeepInheritance", "FALSE"), &st, NULL);
+    /* DeepInheritance false: subclass instances with the class's properties only */
+    assert_int_equal(code_of(x), 0);
+    assert_null(strstr(x, "NAME=\"Path\""));
+    assert_non_null(strstr(x, "NAME=\"Caption\""));
+    free(x);
+    x = call(f, &admin, "GetInstance", SHARE_NAME("InstanceName", "Projects"), &st, NULL);
+    assert_non_null(strstr(x, "<INSTANCE CLASSNAME=\"Win32_Share\""));
+    free(x);
+    x = call(f, &admin, "GetInstance", SHARE_NAME("InstanceName", "nope"), &st, NULL);
+    assert_int_equal(code_of(x), 6);
+    free(x);
+    x = call(f, &admin, "Associators", SHARE_NAME("ObjectName", "Projects")
+             "<IPARAMVALUE NAME=\"ResultClass\"><CLASSNAME NAME=\"Win32_ServerConnection\"/>"
+             "</IPARAMVALUE>", &st, NULL);
+    assert_int_equal(count(x, "<VALUE.OBJECTWITHPATH>"), 1);
+    free(x);
+    x = call(f, &admin, "References", SHARE_NAME("ObjectName", "IPC$")
+             VALUE("Role", "Dependent"), &st, NULL);
+    assert_int_equal(code_of(x), 0);
+    assert_int_equal(count(x, "<VALUE.OBJECTWITHPATH>"), 0); /* a share is the Antecedent */
+    free(x);
+    x = call(f, &admin, "GetClass", CLASSNAME("Win32_Share"), &st, NULL);
+    assert_non_null(strstr(x, "<CLASS NAME=\"Win32_Share\""));
+    free(x);
+    x = call(f, &admin, "GetClass", CLASSNAME("Nope"), &st, NULL);
+    assert_int_equal(code_of(x), 6);
+    free(x);
+    x = call(f, &admin, "EnumerateClassNames", "", &st, NULL);
+    assert_int_equal(count(x, "<CLASSNAME "), 2); /* the two root classes */
+    free(x);
+    x = call(f, &admin, "EnumerateClassNames", VALUE("DeepInheritance", "TRUE"), &st, NULL);
+    assert_int_equal(count(x, "<CLASSNAME "), 8);
+    free(x);
+    x = call(f, &admin, "ExecQuery", VALUE("QueryLanguage", "WQL")
+             VALUE("Query", "SELECT Name FROM Win32_Share WHERE Name = 'C$'"), &st, NULL);
+    assert_int_equal(count(x, "<VALUE.OBJECTWITHPATH>"), 1);
+    free(x);
+    x = call(f, &admin, "ExecQuery", VALUE("QueryLanguage", "WQL")
+             VALUE("Query", "SELECT * FROM Win32_Share WHERE"), &st, NULL);
+    assert_int_equal(code_of(x), 15);
+    free(x);
+    x = call(f, &admin, "DeleteInstance", SHARE_NAME("InstanceName", "Projects"), &st, NULL);
+    assert_int_equal(code_of(x), 7);
+    free(x);
+}
+
+static void test_authorization(void **state)
+{
+    fx *f = *state;
+    int st;
+    static const char *const admin_only[] = {"Win32_ServerConnection", "Win32_ServerSession",
+                                             "Win32_ConnectionShare", "Win32_SessionConnection",
+                                             "CIM_Dependency"};
+    for (size_t i = 0; i < 5; i++) {
+        char p[256];
+        snprintf(p, sizeof p, CLASSNAME("%s"), admin_only[i]);
+        char *x = call(f, &user, "EnumerateInstanceNames", p, &st, NULL);
+        if (i < 4)
+            assert_int_equal(code_of(x), 2);
+        else /* a superclass of admin classes only: nothing left */
+            assert_int_equal(count(x, "<INSTANCENAME"), 0);
+        free(x);
+    }
+    char *x = call(f, &user, "EnumerateInstanceNames", CLASSNAME("Win32_Share"), &st, NULL);
+    assert_int_equal(count(x, "<INSTANCENAME"), 10);
+    free(x);
+    x = call(f, &user, "EnumerateInstanceNames", CLASSNAME("CIM_ManagedSystemElement"), &st,
+             NULL);
+    assert_int_equal(count(x, "<INSTANCENAME CLASSNAME=\"Win32_Share\""), 10);
+    assert_int_equal(count(x, "<INSTANCENAME"), 10);
+    free(x);
+    x = call(f, &user, "Associators", SHARE_NAME("ObjectName", "Projects"), &st, NULL);
+    assert_int_equal(code_of(x), 2);
+    free(x);
+    x = call(f, &user, "ExecQuery", VALUE("QueryLanguage", "WQL")
+             VALUE("Query", "SELECT * FROM CIM_LogicalElement"), &st, NULL);
+    assert_int_equal(code_of(x), 0);
+    assert_int_equal(count(x, "<VALUE.OBJECTWITHPATH>"), 10);
+    free(x);
+    x = call(f, &user, "ExecQuery", VALUE("QueryLanguage", "WQL")
+             VALUE("Query", "REFERENCES OF {Win32_Share.Name=&quot;IPC$&quot;}"), &st, NULL);
+    assert_int_equal(code_of(x), 2);
+    free(x);
+    x = call(f, &user, "GetClass", CLASSNAME("Win32_ServerSession"), &st, NULL);
+    assert_int_equal(code_of(x), 0);
+    free(x);
+}
+
+static void test_headers(void **state)
+{
+    fx *f = *state;
+    const char *body = "<?xml version=\"1.0\"?><CIM CIMVERSION=\"2.0\" DTDVERSION=\"2.0\">"
+                       "<MESSAGE ID=\"1\" PROTOCOLVERSION=\"1.0\"><SIMPLEREQ><IMETHODCALL "
+                       "NAME=\"EnumerateClassNames\"><LOCALNAMESPACEPATH><NAMESPACE NAME=\"root\"/>"
+                       "<NAMESPACE NAME=\"cimv2\"/></LOCALNAMESPACEPATH></IMETHODCALL></SIMPLEREQ>"
+                       "</MESSAGE></CIM>";
+    srv_response r;
+    srv_handle(f->s, &admin, "EnumerateClassNames", "root/cimv2", body, strlen(body), &r);
+    assert_int_equal(r.http_status, 200);
+    sc_buf_free(&r.body);
+    srv_handle(f->s, &admin, "GetClass", "root/cimv2", body, strlen(body), &r);
+    assert_int_equal(r.http_status, 400);
+    assert_string_equal(r.cimerror, "header-mismatch");
+    sc_buf_free(&r.body);
+    srv_handle(f->s, &admin, "EnumerateClassNames", "root%2Fother", body, strlen(body), &r);
+    assert_string_equal(r.cimerror, "header-mismatch");
+    sc_buf_free(&r.body);
+    srv_handle(f->s, &admin, "EnumerateClassNames", NULL, body, strlen(body), &r);
+    assert_int_equal(r.http_status, 400);
+    sc_buf_free(&r.body);
+    srv_handle(f->s, &admin, "X", "root/cimv2", "<CIM", 4, &r);
+    assert_int_equal(r.http_status, 400);
+    assert_string_equal(r.cimerror, "request-not-well-formed");
+    sc_buf_free(&r.body);
+}
+
+static char *context_of(const char *x)
+{
+    const char *p = strstr(x, "PARAMTYPE=\"string\"><VALUE>");
+    if (!p)
+        return NULL;
+    p += strlen("PARAMTYPE=\"string\"><VALUE>");
+    return strndup(p, strcspn(p, "<"));
+}
+
+static void test_pull(void **state)
+{
+    fx *f = *state;
+    int st;
+    /* 10 shares, 3 at a time: Open + 3 pulls, then the context is gone. */
+    char *x = call(f, &admin, "OpenEnumerateInstancePaths", CLASSNAME("Win32_Share")
+                   VALUE("MaxObjectCount", "3"), &st, NULL);
+    size_t n = count(x, "<INSTANCEPATH>");
+    char *ctx = context_of(x);
+    assert_non_null(ctx);
+    assert_int_equal(srv_open_enumerations(f->s), 1);
+    free(x);
+    int pulls = 0;
+    while (ctx) {
+        char p[512];
+        snprintf(p, sizeof p, VALUE("EnumerationContext", "%s") VALUE("MaxObjectCount", "3"), ctx);
+        x = call(f, &admin, "PullInstancePaths", p, &st, NULL);
+        assert_int_equal(code_of(x), 0);
+        n += count(x, "<INSTANCEPATH>");
+        free(ctx);
+        ctx = context_of(x);
+        if (ctx && !*ctx) {
+            free(ctx);
+            ctx = NULL;
+        }
+        pulls++;
+        free(x);
+    }
+    assert_int_equal(n, 10);
+    assert_int_equal(pulls, 3);
+    assert_int_equal(srv_open_enumerations(f->s), 0);
+    /* MaxObjectCount 0: nothing now, everything later; another user cannot
+     * pull it; the limit of 3 open contexts holds. */
+    char *ids[3];
+    for (int i = 0; i < 3; i++) {
+        x = call(f, &admin, "OpenEnumerateInstances", CLASSNAME("Win32_Share")
+                 VALUE("MaxObjectCount", "0"), &st, NULL);
+        assert_int_equal(count(x, "<VALUE.INSTANCEWITHPATH>"), 0);
+        ids[i] = context_of(x);
+        assert_non_null(ids[i]);
+        free(x);
+    }
+    x = call(f, &admin, "OpenEnumerateInstances", CLASSNAME("Win32_Share")
+             VALUE("MaxObjectCount", "0"), &st, NULL);
+    assert_int_equal(code_of(x), 27);
+    free(x);
+    char p[512];
+    snprintf(p, sizeof p, VALUE("EnumerationContext", "%s") VALUE("MaxObjectCount", "100"), ids[0]);
+    x = call(f, &user, "PullInstancesWithPath", p, &st, NULL);
+    assert_int_equal(code_of(x), 21);
+    free(x);
+    x = call(f, &admin, "PullInstancesWithPath", p, &st, NULL);
+    assert_int_equal(count(x, "<VALUE.INSTANCEWITHPATH>"), 10);
+    assert_non_null(strstr(x, "NAME=\"EndOfSequence\" PARAMTYPE=\"boolean\"><VALUE>TRUE"));
+    free(x);
+    for (int i = 1; i < 3; i++) {
+        snprintf(p, sizeof p, VALUE("EnumerationContext", "%s"), ids[i]);
+        x = call(f, &admin, "CloseEnumeration", p, &st, NULL);
+        assert_int_equal(code_of(x), 0);
+        free(x);
+    }
+    for (int i = 0; i < 3; i++)
+        free(ids[i]);
+    assert_int_equal(srv_open_enumerations(f->s), 0);
+    /* Parameters refused: a filter, ContinueOnError, a bad timeout, a pull
+     * without MaxObjectCount. */
+    x = call(f, &admin, "OpenEnumerateInstances", CLASSNAME("Win32_Share")
+             VALUE("FilterQueryLanguage", "WQL") VALUE("FilterQuery", "SELECT * FROM X"), &st,
+             NULL);
+    assert_int_equal(code_of(x), 25);
+    free(x);
+    x = call(f, &admin, "OpenEnumerateInstances", CLASSNAME("Win32_Share")
+             VALUE("ContinueOnError", "TRUE"), &st, NULL);
+    assert_int_equal(code_of(x), 26);
+    free(x);
+    x = call(f, &admin, "OpenEnumerateInstances", CLASSNAME("Win32_Share")
+             VALUE("OperationTimeout", "0"), &st, NULL);
+    assert_int_equal(code_of(x), 22);
+    free(x);
+    x = call(f, &admin, "PullInstancesWithPath", VALUE("EnumerationContext", "abc"), &st, NULL);
+    assert_int_equal(code_of(x), 4);
+    free(x);
+    /* Expiry: a 1 s timeout, then srv_expire. */
+    x = call(f, &admin, "OpenEnumerateInstances", CLASSNAME("Win32_Share")
+             VALUE("MaxObjectCount", "1") VALUE("OperationTimeout", "1"), &st, NULL);
+    free(x);
+    assert_int_equal(srv_open_enumerations(f->s), 1);
+    sleep(2);
+    srv_expire(f->s);
+    assert_int_equal(srv_open_enumerations(f->s), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_basic_decode),
+        cmocka_unit_test(test_config),
+        cmocka_unit_test_setup_teardown(test_operations, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_authorization, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_headers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pull, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("srvd_core", tests, NULL, NULL);
+}
