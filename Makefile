@@ -134,11 +134,21 @@ install: all
 	install -m 644 $(BUILD)/smbcim.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/smbcim.pc
 	install -m 644 $(MOF) $(DESTDIR)$(PREFIX)/share/smbcim/schema/
 	install -m 644 man/smbcim.1 $(DESTDIR)$(PREFIX)/share/man/man1/smbcim.1
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8 \
+	  $(DESTDIR)/etc/smbcim $(DESTDIR)/etc/pam.d $(DESTDIR)/lib/systemd/system
+	install -m 755 $(BUILD)/smbcimd $(DESTDIR)$(PREFIX)/sbin/smbcimd
+	install -m 755 dist/smbcimd-mkcert $(DESTDIR)$(PREFIX)/sbin/smbcimd-mkcert
+	install -m 644 man/smbcimd.8 $(DESTDIR)$(PREFIX)/share/man/man8/smbcimd.8
+	[ -e $(DESTDIR)/etc/smbcim/smbcimd.conf ] || install -m 644 dist/smbcimd.conf $(DESTDIR)/etc/smbcim/smbcimd.conf
+	[ -e $(DESTDIR)/etc/pam.d/smbcimd ] || install -m 644 dist/pam.d/smbcimd $(DESTDIR)/etc/pam.d/smbcimd
+	sed 's|/usr/local|$(PREFIX)|g' dist/systemd/smbcimd.service > $(DESTDIR)/lib/systemd/system/smbcimd.service
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/smbcim $(DESTDIR)$(PREFIX)/lib/libsmbcim.* \
 	  $(DESTDIR)$(PREFIX)/include/smbcim.h $(DESTDIR)$(PREFIX)/lib/pkgconfig/smbcim.pc \
-	  $(DESTDIR)$(PREFIX)/share/man/man1/smbcim.1
+	  $(DESTDIR)$(PREFIX)/share/man/man1/smbcim.1 $(DESTDIR)$(PREFIX)/sbin/smbcimd \
+	  $(DESTDIR)$(PREFIX)/sbin/smbcimd-mkcert $(DESTDIR)$(PREFIX)/share/man/man8/smbcimd.8 \
+	  $(DESTDIR)/lib/systemd/system/smbcimd.service
 	rm -rf $(DESTDIR)$(PREFIX)/share/smbcim
 
 clean:

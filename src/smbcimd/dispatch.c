@@ -16,6 +16,13 @@
  * one of their instances; enumerating a superclass leaves their instances
  * out.  Class declarations are readable by every authenticated user.
  *
+ * Response cache: the answer to a stateless request (everything but the
+ * pulled enumerations) is kept, keyed by the exact request body, the admin
+ * flag of the caller and the state it was computed from, so that many
+ * clients polling the same question cost one evaluation per state
+ * (cache_seconds for the live source); at most RCACHE_SLOTS answers and
+ * RCACHE_BYTES bytes, least recently used first out.
+ *
  * Pulled enumerations: the whole result is computed at Open and kept, with a
  * reference on the state it came from, under an unguessable context id
  * bound to the user who opened it.  It expires OperationTimeout seconds
@@ -32,6 +39,20 @@
 #include "smbcimd/smbcimd.h"
 
 typedef enum enum_kind { EK_WITH_PATH, EK_PATHS, EK_INSTANCES } enum_kind;
+
+#define RCACHE_SLOTS 64
+#define RCACHE_BYTES (64u * 1024 * 1024)
+
+typedef struct rcache_ent {
+    uint64_t hash;
+    unsigned long gen;
+    bool admin;
+    char *req;
+    size_t reqlen;
+    char *resp;
+    size_t resplen;
+    double used;
+} rcache_ent;
 
 typedef struct enum_ctx {
     char id[40];
@@ -57,6 +78,9 @@ struct srv {
     char **admin;              /* admin class names */
     size_t nadmin;
     smbcim_ctx *schema;        /* classes only: class operations need no state */
+    pthread_mutex_t rc_lock;
+    rcache_ent rc[RCACHE_SLOTS];
+    size_t rc_bytes;
 };
 
 srv *srv_new(const srv_config *c)
@@ -71,6 +95,7 @@ srv *srv_new(const srv_config *c)
         abort();
     }
     pthread_mutex_init(&s->enum_lock, NULL);
+    pthread_mutex_init(&s->rc_lock, NULL);
     char *list = sc_xstrdup(c->admin_classes ? c->admin_classes : "");
     char *save = NULL;
     for (char *t = strtok_r(list, " ,\t", &save); t; t = strtok_r(NULL, " ,\t", &save)) {
@@ -103,6 +128,11 @@ void srv_free(srv *s)
     free(s->admin);
     srv_cache_free(s->cache);
     smbcim_close(s->schema);
+    for (size_t i = 0; i < RCACHE_SLOTS; i++) {
+        free(s->rc[i].req);
+        free(s->rc[i].resp);
+    }
+    pthread_mutex_destroy(&s->rc_lock);
     pthread_mutex_destroy(&s->enum_lock);
     free(s);
 }
@@ -865,6 +895,87 @@ static void op_instances(call *c)
     srv_state_release(c->s->cache, st);
 }
 
+/* ---- response cache ------------------------------------------------------------ */
+
+static uint64_t fnv1a(const char *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
+    return h;
+}
+
+static bool rc_lookup(srv *s, uint64_t h, unsigned long gen, bool admin, const char *body,
+                      size_t len, sc_buf *out)
+{
+    bool hit = false;
+    pthread_mutex_lock(&s->rc_lock);
+    for (size_t i = 0; i < RCACHE_SLOTS; i++) {
+        rcache_ent *e = &s->rc[i];
+        if (e->resp && e->hash == h && e->gen == gen && e->admin == admin && e->reqlen == len &&
+            memcmp(e->req, body, len) == 0) {
+            sc_buf_add(out, e->resp, e->resplen);
+            e->used = srv_now();
+            hit = true;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&s->rc_lock);
+    return hit;
+}
+
+static void rc_store(srv *s, uint64_t h, unsigned long gen, bool admin, const char *body,
+                     size_t len, const sc_buf *resp)
+{
+    if (resp->len > RCACHE_BYTES / 4)
+        return;
+    pthread_mutex_lock(&s->rc_lock);
+    /* A slot: a free one, one of an older state, else the least recently
+     * used; then more until the byte budget holds. */
+    rcache_ent *v = NULL;
+    for (size_t i = 0; i < RCACHE_SLOTS && !v; i++)
+        if (!s->rc[i].resp || s->rc[i].gen != gen)
+            v = &s->rc[i];
+    for (size_t i = 0; i < RCACHE_SLOTS && !v; i++)
+        if (!v || s->rc[i].used < v->used)
+            v = &s->rc[i];
+    if (!v)
+        v = &s->rc[0];
+    for (;;) {
+        s->rc_bytes -= v->resplen;
+        free(v->req);
+        free(v->resp);
+        memset(v, 0, sizeof *v);
+        if (s->rc_bytes + resp->len <= RCACHE_BYTES)
+            break;
+        rcache_ent *old = NULL;
+        for (size_t i = 0; i < RCACHE_SLOTS; i++)
+            if (s->rc[i].resp && (!old || s->rc[i].used < old->used))
+                old = &s->rc[i];
+        if (!old)
+            break;
+        v = old;
+    }
+    v->hash = h;
+    v->gen = gen;
+    v->admin = admin;
+    v->req = sc_xmalloc(len ? len : 1);
+    memcpy(v->req, body, len);
+    v->reqlen = len;
+    v->resp = sc_xmalloc(resp->len ? resp->len : 1);
+    memcpy(v->resp, resp->data, resp->len);
+    v->resplen = resp->len;
+    v->used = srv_now();
+    s->rc_bytes += resp->len;
+    pthread_mutex_unlock(&s->rc_lock);
+}
+
+static bool cacheable(cimxml_op op)
+{
+    return op != CIMXML_OP_UNKNOWN && op != CIMXML_OP_UNSUPPORTED &&
+           op != CIMXML_OP_EXTRINSIC && !(op >= CIMXML_OP_OPEN_ENUMERATE_INSTANCES);
+}
+
 /* ---- entry ------------------------------------------------------------------- */
 
 void srv_handle(srv *s, const srv_identity *who, const char *cim_method, const char *cim_object,
@@ -873,6 +984,25 @@ void srv_handle(srv *s, const srv_identity *who, const char *cim_method, const c
     sc_buf_init(&resp->body);
     resp->http_status = 200;
     resp->cimerror = NULL;
+    /* The cache key: both CIM headers and the body, so that a hit answers
+     * exactly what the slow path answered for the same bytes. */
+    sc_buf key;
+    sc_buf_init(&key);
+    sc_buf_puts(&key, cim_method ? cim_method : "");
+    sc_buf_putc(&key, '\0');
+    sc_buf_puts(&key, cim_object ? cim_object : "");
+    sc_buf_putc(&key, '\0');
+    sc_buf_add(&key, body, len);
+    uint64_t h = fnv1a(key.data, key.len);
+    smbcim_error serr = {0};
+    srv_state *cst = srv_state_get(s->cache, &serr); /* NULL: the source is down */
+    unsigned long gen = cst ? cst->gen : 0;
+    if (cst)
+        srv_state_release(s->cache, cst);
+    if (gen && rc_lookup(s, h, gen, who->admin, key.data, key.len, &resp->body)) {
+        sc_buf_free(&key);
+        return;
+    }
     sc_arena *a = sc_arena_new();
     cimxml_request *req = NULL;
     cimxml_error perr = {0};
@@ -885,6 +1015,7 @@ void srv_handle(srv *s, const srv_identity *who, const char *cim_method, const c
             resp->cimerror = cimxml_cimerror_header(perr.kind);
             srv_log(LOG_NOTICE, "refused a request from '%s': %s", who->user, perr.msg);
         }
+        sc_buf_free(&key);
         sc_arena_free(a);
         return;
     }
@@ -904,6 +1035,7 @@ void srv_handle(srv *s, const srv_identity *who, const char *cim_method, const c
         srv_log(LOG_NOTICE, "refused a request from '%s': CIMMethod/CIMObject headers (%s, %s) "
                 "disagree with the body (%s, %s)", who->user, hm, ho,
                 req->method ? req->method : "", req->nspace ? req->nspace : "");
+        sc_buf_free(&key);
         sc_arena_free(a);
         return;
     }
@@ -934,5 +1066,9 @@ void srv_handle(srv *s, const srv_identity *who, const char *cim_method, const c
             op_instances(&c);
         }
     }
+    if (gen && cacheable(req->op) && resp->http_status == 200 && resp->body.data &&
+        !strstr(resp->body.data, "<ERROR "))
+        rc_store(s, h, gen, who->admin, key.data, key.len, &resp->body);
+    sc_buf_free(&key);
     sc_arena_free(a);
 }

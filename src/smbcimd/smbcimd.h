@@ -101,6 +101,7 @@ bool srv_user_in_group(const char *user, const char *group);
 /* ---- the data source (state.c) ------------------------------------------- */
 typedef struct srv_state {
     smbcim_ctx *ctx;
+    unsigned long gen;         /* distinct for every state read */
     pthread_mutex_t lock;      /* held while the engine works on ctx */
     int refs;                  /* guarded by the cache's mutex */
     double opened;             /* monotonic seconds */

@@ -20,6 +20,7 @@ struct srv_cache {
     pthread_mutex_t lock;    /* guards cur and every state's refs */
     pthread_mutex_t open_lock; /* one reader of the source at a time */
     srv_state *cur;
+    unsigned long gens;
     struct timespec mtime;   /* snapshot file */
     off_t size;
 };
@@ -110,6 +111,7 @@ srv_state *srv_state_get(srv_cache *k, smbcim_error *err)
     s->opened = srv_now();
     s->refs = 2; /* the cache's and the caller's */
     pthread_mutex_lock(&k->lock);
+    s->gen = ++k->gens;
     srv_state *old = k->cur;
     k->cur = s;
     k->mtime = st.st_mtim;

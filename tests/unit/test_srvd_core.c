@@ -390,6 +390,66 @@ static void test_pull(void **state)
     assert_int_equal(srv_open_enumerations(f->s), 0);
 }
 
+/* The response cache: a second identical request is answered from it; a
+ * non-admin never gets an admin's answer; headers are part of the key; a
+ * changed snapshot is a new state and a new answer. */
+static void test_cache(void **state)
+{
+    (void)state;
+    char src[1024], tmp[] = "/tmp/smbcimd-cache.XXXXXX";
+    snprintf(src, sizeof src, "%s/tests/fixtures/fs01.json", srcdir());
+    int fd = mkstemp(tmp);
+    FILE *in = fopen(src, "r");
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        assert_int_equal(write(fd, buf, n), (ssize_t)n);
+    fclose(in);
+    close(fd);
+    fx f = {0};
+    const char *args[] = {"--https", "none", "--snapshot", tmp};
+    assert_int_equal(load(&f.cfg, "", 4, args), 0);
+    f.s = srv_new(&f.cfg);
+    int st;
+    char *a1 = call(&f, &admin, "EnumerateInstanceNames", CLASSNAME("Win32_ConnectionShare"), &st,
+                    NULL);
+    char *a2 = call(&f, &admin, "EnumerateInstanceNames", CLASSNAME("Win32_ConnectionShare"), &st,
+                    NULL);
+    assert_string_equal(a1, a2);
+    assert_int_equal(count(a1, "<INSTANCENAME CLASSNAME=\"Win32_ConnectionShare\""), 8);
+    char *u = call(&f, &user, "EnumerateInstanceNames", CLASSNAME("Win32_ConnectionShare"), &st,
+                   NULL);
+    assert_int_equal(code_of(u), 2);
+    free(u);
+    const char *body = "<?xml version=\"1.0\"?><CIM CIMVERSION=\"2.0\" DTDVERSION=\"2.0\">"
+                       "<MESSAGE ID=\"1\" PROTOCOLVERSION=\"1.0\"><SIMPLEREQ><IMETHODCALL "
+                       "NAME=\"EnumerateClassNames\"><LOCALNAMESPACEPATH><NAMESPACE NAME=\"root\"/>"
+                       "<NAMESPACE NAME=\"cimv2\"/></LOCALNAMESPACEPATH></IMETHODCALL></SIMPLEREQ>"
+                       "</MESSAGE></CIM>";
+    srv_response r;
+    srv_handle(f.s, &admin, "EnumerateClassNames", "root/cimv2", body, strlen(body), &r);
+    assert_int_equal(r.http_status, 200);
+    sc_buf_free(&r.body);
+    srv_handle(f.s, &admin, "EnumerateClassNames", "root/other", body, strlen(body), &r);
+    assert_int_equal(r.http_status, 400); /* not the cached 200 */
+    sc_buf_free(&r.body);
+    /* A new snapshot (one connection fewer): a new answer. */
+    sleep(1);
+    FILE *o = fopen(tmp, "w");
+    fputs("{\"smbcim_snapshot\": 1, \"server\": {\"name\": \"X\", \"taken_at\": "
+          "\"2026-11-24T12:00:00Z\"}, \"shares\": [], \"smbstatus\": {}}", o);
+    fclose(o);
+    char *a3 = call(&f, &admin, "EnumerateInstanceNames", CLASSNAME("Win32_ConnectionShare"), &st,
+                    NULL);
+    assert_int_equal(count(a3, "<INSTANCENAME"), 0);
+    free(a1);
+    free(a2);
+    free(a3);
+    srv_free(f.s);
+    srv_config_free(&f.cfg);
+    unlink(tmp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -399,6 +459,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_authorization, setup, teardown),
         cmocka_unit_test_setup_teardown(test_headers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pull, setup, teardown),
+        cmocka_unit_test(test_cache),
     };
     return cmocka_run_group_tests_name("srvd_core", tests, NULL, NULL);
 }
