@@ -4,6 +4,7 @@
  */
 #include "base/base.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,6 +176,29 @@ char *sc_concat(sc_arena *a, const char *const *parts, size_t n)
     }
     *p = '\0';
     return d;
+}
+
+bool sc_read_file(const char *path, size_t max, sc_buf *out)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    char chunk[65536];
+    size_t n, total = 0;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        total += n;
+        if (total > max) {
+            fclose(f);
+            errno = EFBIG;
+            return false;
+        }
+        sc_buf_add(out, chunk, n);
+    }
+    bool ok = !ferror(f);
+    int e = errno;
+    fclose(f);
+    errno = e;
+    return ok;
 }
 
 size_t sc_arena_bytes(const sc_arena *a)

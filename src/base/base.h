@@ -51,6 +51,9 @@ void sc_buf_printf(sc_buf *b, const char *fmt, ...)
 void sc_buf_vprintf(sc_buf *b, const char *fmt, va_list ap);
 /* Hands the string to the caller (malloc()ed) and resets b. */
 char *sc_buf_take(sc_buf *b);
+/* Appends the whole file at path to b; false with errno set on failure
+ * (EFBIG when it holds more than max bytes). */
+bool sc_read_file(const char *path, size_t max, sc_buf *b);
 
 /* ---- vector of pointers (heap) ------------------------------------------- */
 typedef struct sc_vec {

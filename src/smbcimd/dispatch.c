@@ -375,6 +375,30 @@ static cimxml_objopts only_class_props(call *c, const cim_class *cls, cimxml_obj
 
 /* ---- operations ---------------------------------------------------------------- */
 
+/* The response skeleton around the items a callback writes. */
+static void begin_answer(call *c, const smbcim_ctx *ctx, cimxml_writer *w)
+{
+    sc_buf_reset(&c->resp->body);
+    cimxml_writer_init(w, &c->resp->body, ctx, NULL);
+    cimxml_begin_response(w, c->req->id, c->req->method, false);
+    cimxml_begin_ireturn(w);
+}
+
+static bool end_answer(call *c, cimxml_writer *w, const char *what)
+{
+    cimxml_end_ireturn(w);
+    cimxml_end_response(w, false);
+    bool ok = cimxml_writer_ok(w);
+    char why[1024];
+    snprintf(why, sizeof why, "%s", w->err.msg);
+    cimxml_writer_free(w);
+    if (!ok)
+        cim_error(c, CIM_ERR_FAILED, "cannot encode %s: %s", what, why);
+    else
+        c->resp->http_status = 200;
+    return ok;
+}
+
 static void op_get_class(call *c, smbcim_ctx *ctx)
 {
     const cimxml_request *r = c->req;
@@ -388,18 +412,10 @@ static void op_get_class(call *c, smbcim_ctx *ctx)
         return;
     }
     cimxml_objopts o = cimxml_request_objopts(r);
-    sc_buf_reset(&c->resp->body);
     cimxml_writer w;
-    cimxml_writer_init(&w, &c->resp->body, ctx, NULL);
-    cimxml_begin_response(&w, r->id, r->method, false);
-    cimxml_begin_ireturn(&w);
+    begin_answer(c, ctx, &w);
     cimxml_put_class(&w, cls, &o);
-    cimxml_end_ireturn(&w);
-    cimxml_end_response(&w, false);
-    bool ok = cimxml_writer_ok(&w);
-    cimxml_writer_free(&w);
-    if (!ok)
-        cim_error(c, CIM_ERR_FAILED, "cannot encode class %s", cls->name);
+    end_answer(c, &w, cls->name);
 }
 
 static void op_enum_classes(call *c, smbcim_ctx *ctx, bool names)
@@ -415,11 +431,8 @@ static void op_enum_classes(call *c, smbcim_ctx *ctx, bool names)
     }
     bool deep = cimxml_flag(r->deep_inheritance, false);
     cimxml_objopts o = cimxml_request_objopts(r);
-    sc_buf_reset(&c->resp->body);
     cimxml_writer w;
-    cimxml_writer_init(&w, &c->resp->body, ctx, NULL);
-    cimxml_begin_response(&w, r->id, r->method, false);
-    cimxml_begin_ireturn(&w);
+    begin_answer(c, ctx, &w);
     for (size_t i = 0; i < smbcim_class_count(ctx); i++) {
         const cim_class *k = smbcim_class_at(ctx, i);
         bool in;
@@ -434,12 +447,7 @@ static void op_enum_classes(call *c, smbcim_ctx *ctx, bool names)
         else
             cimxml_put_class(&w, k, &o);
     }
-    cimxml_end_ireturn(&w);
-    cimxml_end_response(&w, false);
-    bool ok = cimxml_writer_ok(&w);
-    cimxml_writer_free(&w);
-    if (!ok)
-        cim_error(c, CIM_ERR_FAILED, "cannot encode the classes");
+    end_answer(c, &w, "the classes");
 }
 
 /* Runs the engine for an instance operation under the state's lock. */
@@ -871,19 +879,11 @@ static void op_instances(call *c)
         !cimxml_flag(r->deep_inheritance, true))
         o = only_class_props(c, smbcim_class_find(st->ctx, r->class_name), o);
     if (r->op == CIMXML_OP_GET_INSTANCE) {
-        sc_buf_reset(&c->resp->body);
         cimxml_writer w;
-        cimxml_writer_init(&w, &c->resp->body, st->ctx, NULL);
-        cimxml_begin_response(&w, r->id, r->method, false);
-        cimxml_begin_ireturn(&w);
+        begin_answer(c, st->ctx, &w);
         if (res->count)
             cimxml_put_instance(&w, res->instances[0], &o);
-        cimxml_end_ireturn(&w);
-        cimxml_end_response(&w, false);
-        bool ok = cimxml_writer_ok(&w);
-        cimxml_writer_free(&w);
-        if (!ok)
-            cim_error(c, CIM_ERR_FAILED, "cannot encode the instance");
+        end_answer(c, &w, "the instance");
     } else if (is_open(r->op)) {
         if (!open_enum(c, st, res, o, timeout))
             srv_state_release(c->s->cache, st);

@@ -210,18 +210,13 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 
 static char *slurp(const char *path, char *why, size_t whylen)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        snprintf(why, whylen, "cannot read %s: %s", path, strerror(errno));
-        return NULL;
-    }
     sc_buf b;
     sc_buf_init(&b);
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        sc_buf_add(&b, chunk, n);
-    fclose(f);
+    if (!sc_read_file(path, 1024 * 1024, &b)) {
+        snprintf(why, whylen, "cannot read %s: %s", path, strerror(errno));
+        sc_buf_free(&b);
+        return NULL;
+    }
     return sc_buf_take(&b);
 }
 

@@ -239,16 +239,12 @@ static smbcim_status include_file(conf *c, const char *path, const char *origin,
     if (sb.st_size > SC_SMBCONF_MAX_FILE)
         return smbcim_error_set(c->err, WBEM_E_INVALID_PARAMETER,
                                 "%s: larger than %d bytes", path, SC_SMBCONF_MAX_FILE);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return WBEM_S_NO_ERROR;
     sc_buf b;
     sc_buf_init(&b);
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        sc_buf_add(&b, chunk, n);
-    fclose(f);
+    if (!sc_read_file(path, SC_SMBCONF_MAX_FILE, &b)) {
+        sc_buf_free(&b);
+        return WBEM_S_NO_ERROR; /* went away or unreadable: skipped, as smbd does */
+    }
     c->depth++;
     smbcim_status st = parse_text(c, b.data ? b.data : "", b.len, sc_strdup(c->a, path), cur);
     c->depth--;
