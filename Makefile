@@ -25,7 +25,7 @@ ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) $(SANFLAGS) -fPIC -Iinclude -Isrc -I$(BUI
 CMOCKA_LIBS  = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 LIBS     = -ltdb -lm
 
-LIB_SRCS = $(filter-out src/cli/% src/server/% src/smbcimd/%,$(wildcard src/*/*.c src/*/*/*.c))
+LIB_SRCS = $(filter-out src/cli/% src/server/% src/smbcimd/% src/smbcimd-auth/%,$(wildcard src/*/*.c src/*/*/*.c))
 CLI_SRCS = $(wildcard src/cli/*.c)
 # src/server/ is the smbcimd front end (CIM-XML, HTTP, auth); it is not part
 # of libsmbcim, so the library does not pull in expat, libmicrohttpd or PAM.
@@ -36,7 +36,8 @@ SRV_LIBS = -lexpat
 # main.c form an archive that the test_srvd_*.c unit tests link.
 SRVD_SRCS = $(filter-out src/smbcimd/main.c,$(wildcard src/smbcimd/*.c))
 SRVD_OBJS = $(patsubst %.c,$(BUILD)/obj/%.o,$(SRVD_SRCS))
-SRVD_LIBS = $(SRV_LIBS) -lmicrohttpd -lpam -lgnutls -lpthread
+SRVD_LIBS = $(SRV_LIBS) -lmicrohttpd -lgnutls -lpthread
+LIBEXECDIR = $(PREFIX)/libexec/smbcim
 MOF      = $(sort $(wildcard schema/*.mof))
 GEN_SRCS = $(BUILD)/gen/schema_data.c
 LIB_OBJS = $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS)) $(BUILD)/obj/gen/schema_data.o
@@ -46,7 +47,7 @@ UNIT_BINS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 FUZZ_SRCS = $(wildcard tests/fuzz/fuzz_*.c)
 
 .PHONY: all check unit install uninstall clean fuzz bench
-all: $(BUILD)/smbcim $(BUILD)/smbcimd $(BUILD)/libsmbcim.a $(BUILD)/libsmbcim.so $(BUILD)/smbcim.pc
+all: $(BUILD)/smbcim $(BUILD)/smbcimd $(BUILD)/smbcimd-auth $(BUILD)/libsmbcim.a $(BUILD)/libsmbcim.so $(BUILD)/smbcim.pc
 
 $(BUILD)/tools/embed: tools/embed.c
 	@mkdir -p $(dir $@)
@@ -86,6 +87,14 @@ $(BUILD)/libsmbcimsrv.a: $(SRV_OBJS)
 $(BUILD)/libsmbcimd.a: $(SRVD_OBJS)
 	rm -f $@
 	ar rcs $@ $^
+
+# The PAM helper is never built with sanitizers: PAM loads its modules with
+# RTLD_DEEPBIND, which the sanitizer runtimes cannot handle.
+$(BUILD)/smbcimd-auth: src/smbcimd-auth/main.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) -O2 -g -o $@ $< -lpam
+
+$(BUILD)/obj/src/smbcimd/auth.o: ALL_CFLAGS += -DSMBCIMD_LIBEXEC='"$(LIBEXECDIR)"'
 
 $(BUILD)/smbcimd: $(BUILD)/obj/src/smbcimd/main.o $(BUILD)/libsmbcimd.a $(BUILD)/libsmbcimsrv.a $(BUILD)/libsmbcim.a
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(SRVD_LIBS) $(LIBS)
@@ -137,6 +146,8 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8 \
 	  $(DESTDIR)/etc/smbcim $(DESTDIR)/etc/pam.d $(DESTDIR)/lib/systemd/system
 	install -m 755 $(BUILD)/smbcimd $(DESTDIR)$(PREFIX)/sbin/smbcimd
+	install -d $(DESTDIR)$(LIBEXECDIR)
+	install -m 755 $(BUILD)/smbcimd-auth $(DESTDIR)$(LIBEXECDIR)/smbcimd-auth
 	install -m 755 dist/smbcimd-mkcert $(DESTDIR)$(PREFIX)/sbin/smbcimd-mkcert
 	install -m 644 man/smbcimd.8 $(DESTDIR)$(PREFIX)/share/man/man8/smbcimd.8
 	[ -e $(DESTDIR)/etc/smbcim/smbcimd.conf ] || install -m 644 dist/smbcimd.conf $(DESTDIR)/etc/smbcim/smbcimd.conf
@@ -149,7 +160,7 @@ uninstall:
 	  $(DESTDIR)$(PREFIX)/share/man/man1/smbcim.1 $(DESTDIR)$(PREFIX)/sbin/smbcimd \
 	  $(DESTDIR)$(PREFIX)/sbin/smbcimd-mkcert $(DESTDIR)$(PREFIX)/share/man/man8/smbcimd.8 \
 	  $(DESTDIR)/lib/systemd/system/smbcimd.service
-	rm -rf $(DESTDIR)$(PREFIX)/share/smbcim
+	rm -rf $(DESTDIR)$(PREFIX)/share/smbcim $(DESTDIR)$(LIBEXECDIR)
 
 clean:
 	rm -rf build build-san build-fuzz build-clang

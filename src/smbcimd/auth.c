@@ -2,6 +2,12 @@
  * auth.c - HTTP Basic credentials checked through PAM (service
  * "smbcimd" by default: /etc/pam.d/smbcimd), and the admin-group test.
  *
+ * PAM runs in a helper process, smbcimd-auth (src/smbcimd-auth/main.c),
+ * started on the first login and asked one question at a time over a pipe:
+ * PAM modules are not all thread-safe, they then never run inside the
+ * multi-threaded server, and a module that crashes takes only the helper
+ * down (it is started again).
+ *
  * Successful logins are remembered for auth_cache_seconds under a SHA-256
  * of "user:password" (never the password itself), so that a client polling
  * with keep-alive does not run PAM on every request.  Failures are never
@@ -14,7 +20,9 @@
 #include <grp.h>
 #include <gnutls/crypto.h>
 #include <pwd.h>
-#include <security/pam_appl.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,10 +52,14 @@ typedef struct peer_fail {
 struct srv_auth {
     const srv_config *cfg;
     pthread_mutex_t lock;      /* cache and failure table */
-    pthread_mutex_t pam_lock;  /* PAM modules are not all thread-safe */
+    pthread_mutex_t pam_lock;  /* one question at a time to the helper */
+    pid_t helper;              /* smbcimd-auth, started on the first login */
+    int to_helper, from_helper;
     cached cache[CACHE_SLOTS];
     peer_fail fails[PEER_SLOTS];
 };
+
+static void helper_stop(srv_auth *a);
 
 srv_auth *srv_auth_new(const srv_config *c)
 {
@@ -55,6 +67,7 @@ srv_auth *srv_auth_new(const srv_config *c)
     a->cfg = c;
     pthread_mutex_init(&a->lock, NULL);
     pthread_mutex_init(&a->pam_lock, NULL);
+    a->to_helper = a->from_helper = -1;
     return a;
 }
 
@@ -63,6 +76,7 @@ void srv_auth_free(srv_auth *a)
     if (!a)
         return;
     pthread_mutex_destroy(&a->lock);
+    helper_stop(a);
     pthread_mutex_destroy(&a->pam_lock);
     explicit_bzero(a->cache, sizeof a->cache);
     free(a);
@@ -165,69 +179,154 @@ bool srv_user_in_group(const char *user, const char *group)
     return in;
 }
 
-typedef struct conv_data {
-    const char *pass;
-} conv_data;
+/* ---- the PAM helper (smbcimd-auth) -------------------------------------- */
 
-static int conv(int n, const struct pam_message **msg, struct pam_response **resp, void *data)
+#ifndef SMBCIMD_LIBEXEC
+#define SMBCIMD_LIBEXEC "/usr/local/libexec/smbcim"
+#endif
+
+/* The helper next to this executable (a build tree), else the installed one. */
+static void helper_path(char *out, size_t len)
 {
-    conv_data *d = data;
-    if (n <= 0 || n > 32)
-        return PAM_CONV_ERR;
-    struct pam_response *r = calloc((size_t)n, sizeof *r);
-    if (!r)
-        return PAM_BUF_ERR;
-    for (int i = 0; i < n; i++) {
-        switch (msg[i]->msg_style) {
-        case PAM_PROMPT_ECHO_OFF:
-        case PAM_PROMPT_ECHO_ON:
-            r[i].resp = strdup(d->pass);
-            if (!r[i].resp) {
-                for (int j = 0; j < i; j++)
-                    free(r[j].resp);
-                free(r);
-                return PAM_BUF_ERR;
-            }
-            break;
-        default:
-            break; /* PAM_TEXT_INFO / PAM_ERROR_MSG: nothing to answer */
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n > 0) {
+        self[n] = '\0';
+        char *slash = strrchr(self, '/');
+        if (slash) {
+            *slash = '\0';
+            snprintf(out, len, "%s/smbcimd-auth", self);
+            if (access(out, X_OK) == 0)
+                return;
         }
     }
-    *resp = r;
-    return PAM_SUCCESS;
+    snprintf(out, len, "%s/smbcimd-auth", SMBCIMD_LIBEXEC);
 }
 
-/* PAM modules (pam_unix) sleep about 2 s after a failure, which inside
- * pam_lock would stall every other login; this replaces that sleep, and
- * failure_delay() slows the failing peer down instead. */
-static void no_pam_delay(int retval, unsigned usec, void *appdata)
+static void helper_stop(srv_auth *a)
 {
-    (void)retval;
-    (void)usec;
-    (void)appdata;
+    if (a->to_helper >= 0)
+        close(a->to_helper);
+    if (a->from_helper >= 0)
+        close(a->from_helper);
+    a->to_helper = a->from_helper = -1;
+    if (a->helper > 0) {
+        kill(a->helper, SIGTERM);
+        while (waitpid(a->helper, NULL, 0) < 0 && errno == EINTR) {
+        }
+    }
+    a->helper = 0;
+}
+
+static bool helper_start(srv_auth *a, char *why, size_t whylen)
+{
+    char path[4200];
+    helper_path(path, sizeof path);
+    int in[2], out[2];
+    if (pipe(in) != 0)
+        goto fail;
+    if (pipe(out) != 0) {
+        close(in[0]);
+        close(in[1]);
+        goto fail;
+    }
+    /* Our ends must not leak into other children (the smbstatus fallback). */
+    fcntl(in[1], F_SETFD, FD_CLOEXEC);
+    fcntl(out[0], F_SETFD, FD_CLOEXEC);
+    char *argv[] = {"smbcimd-auth", NULL};
+    char *envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(in[0]), close(in[1]), close(out[0]), close(out[1]);
+        goto fail;
+    }
+    if (pid == 0) { /* only async-signal-safe calls until exec */
+        dup2(in[0], 0);
+        dup2(out[1], 1);
+        for (int fd = 3; fd < 1024; fd++)
+            close(fd); /* listening sockets, client connections */
+        execve(path, argv, envp);
+        _exit(127);
+    }
+    close(in[0]);
+    close(out[1]);
+    a->helper = pid;
+    a->to_helper = in[1];
+    a->from_helper = out[0];
+    return true;
+fail:
+    snprintf(why, whylen, "cannot start %.150s: %.80s", path, strerror(errno));
+    return false;
+}
+
+static bool io_full(int fd, void *buf, size_t n, bool wr)
+{
+    char *p = buf;
+    while (n) {
+        ssize_t r = wr ? write(fd, p, n) : read(fd, p, n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return false;
+        p += r;
+        n -= (size_t)r;
+    }
+    return true;
+}
+
+/* One question to the helper; false when it could not be asked. */
+static bool helper_ask(srv_auth *a, const char *req, size_t len, char *ans, size_t anslen)
+{
+    unsigned char lb[4] = {(unsigned char)len, (unsigned char)(len >> 8),
+                           (unsigned char)(len >> 16), (unsigned char)(len >> 24)};
+    if (!io_full(a->to_helper, lb, 4, true) || !io_full(a->to_helper, (void *)req, len, true))
+        return false;
+    if (!io_full(a->from_helper, lb, 4, false))
+        return false;
+    size_t n = (size_t)lb[0] | (size_t)lb[1] << 8 | (size_t)lb[2] << 16 | (size_t)lb[3] << 24;
+    if (n == 0 || n >= anslen)
+        return false;
+    if (!io_full(a->from_helper, ans, n, false))
+        return false;
+    ans[n] = '\0';
+    return true;
 }
 
 static bool pam_check(srv_auth *a, const char *user, const char *pass, const char *peer,
                       char *why, size_t whylen)
 {
-    conv_data d = {pass};
-    struct pam_conv pc = {conv, &d};
-    pam_handle_t *ph = NULL;
-    pthread_mutex_lock(&a->pam_lock);
-    int r = pam_start(a->cfg->pam_service, user, &pc, &ph);
-    if (r == PAM_SUCCESS) {
-        pam_set_item(ph, PAM_RHOST, peer);
-        pam_set_item(ph, PAM_FAIL_DELAY, (const void *)no_pam_delay);
-        r = pam_authenticate(ph, PAM_SILENT | PAM_DISALLOW_NULL_AUTHTOK);
-        if (r == PAM_SUCCESS)
-            r = pam_acct_mgmt(ph, PAM_SILENT);
+    const char *parts[] = {a->cfg->pam_service, user, pass, peer};
+    char req[4096];
+    size_t len = 0;
+    for (int i = 0; i < 4; i++) {
+        size_t l = strlen(parts[i]) + 1;
+        if (len + l > sizeof req) {
+            snprintf(why, whylen, "credentials too long");
+            return false;
+        }
+        memcpy(req + len, parts[i], l);
+        len += l;
     }
-    if (r != PAM_SUCCESS)
-        snprintf(why, whylen, "%s", ph ? pam_strerror(ph, r) : "pam_start failed");
-    if (ph)
-        pam_end(ph, r);
+    char ans[1024];
+    bool asked = false;
+    pthread_mutex_lock(&a->pam_lock);
+    for (int attempt = 0; attempt < 2 && !asked; attempt++) {
+        if (a->helper <= 0 && !helper_start(a, why, whylen))
+            break;
+        asked = helper_ask(a, req, len, ans, sizeof ans);
+        if (!asked) { /* it died (or was killed): start a new one once */
+            srv_log(LOG_WARNING, "the PAM helper stopped answering; starting it again");
+            helper_stop(a);
+            snprintf(why, whylen, "the PAM helper smbcimd-auth failed");
+        }
+    }
     pthread_mutex_unlock(&a->pam_lock);
-    return r == PAM_SUCCESS;
+    explicit_bzero(req, sizeof req);
+    if (!asked)
+        return false;
+    if (ans[0] != '0')
+        snprintf(why, whylen, "%.200s", ans + 1);
+    return ans[0] == '0';
 }
 
 static void digest_of(const char *user, const char *pass, unsigned char out[32])

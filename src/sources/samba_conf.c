@@ -406,6 +406,8 @@ static smbcim_status load_registry(conf *c, const char *path, bool shares_only)
             }
         }
     }
+    for (size_t i = 0; i < rc.sections.len; i++)
+        sc_vec_free(&((section *)rc.sections.items[i])->params);
     sc_map_free(&rc.by_name);
     sc_vec_free(&rc.sections);
     return st;
