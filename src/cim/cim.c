@@ -223,10 +223,14 @@ char *smbcim_value_text(const cim_value *v)
 void cim_append_quoted(sc_buf *b, const char *s)
 {
     sc_buf_putc(b, '"');
-    for (const char *p = s; *p; p++) {
-        if (*p == '\\' || *p == '"')
+    for (const char *p = s; *p;) {
+        size_t run = strcspn(p, "\\\"");
+        sc_buf_add(b, p, run); /* the plain run at once */
+        p += run;
+        if (*p) {
             sc_buf_putc(b, '\\');
-        sc_buf_putc(b, *p);
+            sc_buf_putc(b, *p++);
+        }
     }
     sc_buf_putc(b, '"');
 }
@@ -289,6 +293,11 @@ size_t cim_schema_subclasses(const cim_schema *s, const cim_class *cls,
 
 int cim_class_prop_index(const cim_class *cls, const char *name)
 {
+    /* Providers name properties as the MOF spells them: an exact match
+     * first, the case-insensitive rule (WMI's) only when that fails. */
+    for (size_t i = 0; i < cls->nprops; i++)
+        if (strcmp(cls->props[i].name, name) == 0)
+            return (int)i;
     for (size_t i = 0; i < cls->nprops; i++)
         if (sc_streqi(cls->props[i].name, name))
             return (int)i;
