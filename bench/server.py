@@ -119,6 +119,11 @@ def main():
     if os.geteuid() != 0:
         print("bench/server.py: run as root (PAM user, nginx)", file=sys.stderr)
         return 1
+    missing = [p for p, tool in (("wrk", "wrk"), ("nginx-light", "nginx")) if not shutil.which(tool)]
+    if missing:
+        print("bench/server.py: installing %s" % " ".join(missing), file=sys.stderr)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends"] + missing,
+                       check=True, env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
     tmp = tempfile.mkdtemp(prefix="smbcim-bench-srv.")
     os.chmod(tmp, 0o755)
     made_user = subprocess.run(["getent", "passwd", USER], capture_output=True).returncode != 0

@@ -501,9 +501,15 @@ smbcim_status sc_live_load(sc_arena *a, const char *smb_conf, sc_state **out,
 {
     const char *path = smb_conf ? smb_conf : SC_SAMBA_CONFIGFILE;
     sc_smbconf *conf = NULL;
-    smbcim_status st = sc_smbconf_load(a, path, &conf, err);
-    if (st != WBEM_S_NO_ERROR)
-        return st;
+    smbcim_error cerr = {0};
+    smbcim_status st = sc_smbconf_load(a, path, &conf, &cerr);
+    if (st != WBEM_S_NO_ERROR) {
+        bool no_samba = st == WBEM_E_NOT_AVAILABLE && access("/usr/sbin/smbd", X_OK) != 0 &&
+                        access("/usr/local/samba/sbin/smbd", X_OK) != 0;
+        return smbcim_error_set(err, st, "%s%s", cerr.msg,
+                                no_samba ? " (Samba does not seem to be installed: no smbd)"
+                                         : "");
+    }
     live l = {.a = a, .err = err, .lock_dir = conf->lock_dir};
     sc_map_init_exact(&l.alive);
     sc_map_init_exact(&l.sess_by_id);

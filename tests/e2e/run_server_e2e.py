@@ -232,6 +232,9 @@ def verbs(d, tls, label):
     rc, out, err = wbemcli("ei", A("root/cimv2:Win32_Share"), *(nv + []))
     check("%s: ei Win32_Share: a non-ASCII name comes through" % label,
           rc == 0 and 'Name="Données"' in out, (rc, err))
+    rc, out, err = wbemcli("ein", A("root/cimv2:Win32_Share"), "-e100", "-cte", *nv)
+    check("%s: Expect: 100-continue and TE: trailers (wbemcli -e100 -cte)" % label,
+          rc == 0 and out.count("Win32_Share.Name=") == 10, (rc, err))
     rc, out, err = wbemcli("gi", A('root/cimv2:Win32_Share.Name="Projects"'), *nv)
     check("%s: gi Win32_Share" % label, rc == 0 and 'Path="' in out and "Type=0" in out,
           (rc, out, err))
