@@ -178,6 +178,30 @@ char *sc_concat(sc_arena *a, const char *const *parts, size_t n)
     return d;
 }
 
+char *sc_u64_text(sc_arena *a, uint64_t v, unsigned base)
+{
+    static const char digits[] = "0123456789abcdef";
+    char tmp[24];
+    size_t n = 0;
+    do {
+        tmp[n++] = digits[v % base];
+        v /= base;
+    } while (v);
+    char *out = sc_alloc(a, n + 1);
+    for (size_t i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    return out;
+}
+
+char *sc_i64_text(sc_arena *a, int64_t v)
+{
+    if (v >= 0)
+        return sc_u64_text(a, (uint64_t)v, 10);
+    char *digits = sc_u64_text(a, (uint64_t)0 - (uint64_t)v, 10);
+    const char *parts[] = {"-", digits};
+    return sc_concat(a, parts, 2);
+}
+
 bool sc_read_file(const char *path, size_t max, sc_buf *out)
 {
     FILE *f = fopen(path, "r");

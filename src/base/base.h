@@ -33,6 +33,9 @@ char *sc_sprintf(sc_arena *a, const char *fmt, ...)
  * the fast path for keys and paths built in loops. */
 char *sc_concat(sc_arena *a, const char *const *parts, size_t n);
 size_t sc_arena_bytes(const sc_arena *a);  /* bytes reserved, for benchmarks */
+/* v as text in base 10 or 16 (lower case), in the arena; no printf. */
+char *sc_u64_text(sc_arena *a, uint64_t v, unsigned base);
+char *sc_i64_text(sc_arena *a, int64_t v);
 
 /* ---- growable heap buffer (always NUL-terminated) ------------------------ */
 typedef struct sc_buf {

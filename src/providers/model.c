@@ -181,7 +181,7 @@ sc_model *sc_model_get(sc_provctx *pc)
         if (o->service_path)
             map_counter_add(tmp, &opens_by_path, server_key(tmp, &o->server, o->service_path));
         map_counter_add(tmp, &opens_by_uid,
-                        server_key(tmp, &o->server, sc_sprintf(tmp, "%lld", (long long)o->uid)));
+                        server_key(tmp, &o->server, sc_i64_text(tmp, o->uid)));
     }
 
     /* --- shares: the list, then synthesized ones ------------------------ */
@@ -252,8 +252,9 @@ sc_model *sc_model_get(sc_provctx *pc)
          * several sessions of one group in one smbd count them once. */
         if (server_id_usable(&s->server)) {
             const char *uidkey = server_key(tmp, &s->server,
-                                            sc_sprintf(tmp, "%lld", (long long)s->uid));
-            const char *ckey = sc_sprintf(tmp, "%p\x1f%s", (void *)ms, uidkey);
+                                            sc_i64_text(tmp, s->uid));
+            const char *cparts[] = {sc_u64_text(tmp, (uint64_t)(uintptr_t)ms, 16), "\x1f", uidkey};
+            const char *ckey = sc_concat(tmp, cparts, 3);
             if (!sc_map_get(&counted, ckey)) {
                 sc_map_put(&counted, ckey, ms);
                 ms->resources += map_counter(&opens_by_uid, uidkey);
@@ -312,7 +313,8 @@ sc_model *sc_model_get(sc_provctx *pc)
         const char *spath = sh->rec ? sh->rec->path : NULL;
         if (spath && server_id_usable(&t->server)) {
             const char *pkey = server_key(tmp, &t->server, spath);
-            const char *ckey = sc_sprintf(tmp, "%p\x1f%s", (void *)c, pkey);
+            const char *cparts[] = {sc_u64_text(tmp, (uint64_t)(uintptr_t)c, 16), "\x1f", pkey};
+            const char *ckey = sc_concat(tmp, cparts, 3);
             if (!sc_map_get(&counted, ckey)) {
                 sc_map_put(&counted, ckey, c);
                 c->nfiles += map_counter(&opens_by_path, pkey);

@@ -86,19 +86,9 @@ static bool pid_alive(live *l, uint64_t pid)
     return alive;
 }
 
-/* Decimal text of v in the arena (thousands of ids per read: no printf). */
 static const char *u64s(sc_arena *a, uint64_t v)
 {
-    char tmp[24];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    char *out = sc_alloc(a, n + 1);
-    for (size_t i = 0; i < n; i++)
-        out[i] = tmp[n - 1 - i];
-    return out;
+    return sc_u64_text(a, v, 10);
 }
 
 static const char *user_name(live *l, int64_t uid, const char *fallback)
