@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <security/pam_appl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,26 +23,12 @@
 
 #define MAX_REQ 4096
 
-static int read_full(int fd, void *buf, size_t n)
+/* Reads (wr false) or writes exactly n bytes; -1 on EOF or error. */
+static int io_full(int fd, void *buf, size_t n, bool wr)
 {
     char *p = buf;
     while (n) {
-        ssize_t r = read(fd, p, n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return -1;
-        p += r;
-        n -= (size_t)r;
-    }
-    return 0;
-}
-
-static int write_full(int fd, const void *buf, size_t n)
-{
-    const char *p = buf;
-    while (n) {
-        ssize_t r = write(fd, p, n);
+        ssize_t r = wr ? write(fd, p, n) : read(fd, p, n);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
@@ -101,7 +88,7 @@ static void answer(int ok, const char *msg)
     out[1] = (char)(len >> 8 & 0xFF);
     out[2] = (char)(len >> 16 & 0xFF);
     out[3] = (char)(len >> 24 & 0xFF);
-    if (write_full(1, out, 4 + (size_t)n) != 0)
+    if (io_full(1, out, 4 + (size_t)n, true) != 0)
         exit(0);
 }
 
@@ -110,11 +97,11 @@ int main(void)
     char req[MAX_REQ + 1];
     for (;;) {
         unsigned char lb[4];
-        if (read_full(0, lb, 4) != 0)
+        if (io_full(0, lb, 4, false) != 0)
             return 0; /* smbcimd closed the pipe */
         uint32_t len = (uint32_t)lb[0] | (uint32_t)lb[1] << 8 | (uint32_t)lb[2] << 16 |
                        (uint32_t)lb[3] << 24;
-        if (len == 0 || len > MAX_REQ || read_full(0, req, len) != 0)
+        if (len == 0 || len > MAX_REQ || io_full(0, req, len, false) != 0)
             return 2;
         req[len] = '\0';
         const char *f[4];
