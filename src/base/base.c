@@ -472,6 +472,13 @@ int sc_stricmp(const char *a, const char *b)
     }
 }
 
+void sc_upcase_ascii(char *s)
+{
+    for (; *s; s++)
+        if (*s >= 'a' && *s <= 'z')
+            *s = (char)(*s - 32);
+}
+
 bool sc_streqi(const char *a, const char *b)
 {
     if (a == b)

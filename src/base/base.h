@@ -77,6 +77,8 @@ uint32_t sc_utf8_next(const char **p, const char *end);
 uint32_t sc_fold(uint32_t cp);
 /* strcmp-like, case-insensitive, by folded code point. */
 int sc_stricmp(const char *a, const char *b);
+/* Upper-cases ASCII letters in place (names Samba and WMI keep upper case). */
+void sc_upcase_ascii(char *s);
 int sc_strnicmp_len(const char *a, size_t alen, const char *b, size_t blen);
 bool sc_streqi(const char *a, const char *b);
 /* Hash of the folded string; equal for strings sc_streqi() calls equal. */

@@ -48,10 +48,13 @@ static smbcim_ctx *open_ctx(const cli_opts *o, bool needs_state, smbcim_error *e
     if (o->snapshot)
         return smbcim_open_snapshot(o->snapshot, err);
     smbcim_ctx *ctx = smbcim_open_live(o->smb_conf, err);
-    const char *why = NULL;
-    if (ctx && getenv("SMBCIM_TIMING"))
-        fprintf(stderr, "smbcim: live source: %s\n", smbcim_live_route(ctx, &why));
-    if (ctx && smbcim_live_route(ctx, &why) && why && *why)
+    if (!ctx)
+        return NULL;
+    const char *why = "";
+    const char *route = smbcim_live_route(ctx, &why);
+    if (getenv("SMBCIM_TIMING"))
+        fprintf(stderr, "smbcim: live source: %s\n", route);
+    if (*why)
         fprintf(stderr, "smbcim: warning: read the state through smbstatus: %s\n", why);
     return ctx;
 }

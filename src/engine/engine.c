@@ -65,17 +65,11 @@ static smbcim_ctx *ctx_new(smbcim_error *err)
     return ctx;
 }
 
-static void upcase(char *s)
-{
-    for (; *s; s++)
-        *s = (char)toupper((unsigned char)*s);
-}
-
 static smbcim_ctx *ctx_with_state(smbcim_ctx *ctx, sc_state *st)
 {
     ctx->state = st;
     char *server = sc_strdup(ctx->arena, st->server_name);
-    upcase(server);
+    sc_upcase_ascii(server);
     ctx->server = server;
     for (size_t i = 0; i < ctx->schema.nclasses; i++)
         ctx->entries[i].path = cim_full_path(ctx->arena, server, ctx->entries[i].cls->name);
@@ -123,15 +117,14 @@ smbcim_ctx *smbcim_open_live(const char *smb_conf, smbcim_error *err)
         smbcim_close(ctx);
         return NULL;
     }
-    ctx->is_live = true;
     return ctx_with_state(ctx, st);
 }
 
 const char *smbcim_live_route(const smbcim_ctx *ctx, const char **why)
 {
     if (why)
-        *why = ctx->is_live ? ctx->live.fallback_reason : "";
-    return ctx->is_live ? ctx->live.route : NULL;
+        *why = ctx->live.route ? ctx->live.fallback_reason : "";
+    return ctx->live.route;
 }
 
 char *smbcim_snapshot_text(const smbcim_ctx *ctx)

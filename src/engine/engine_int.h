@@ -39,8 +39,7 @@ struct smbcim_ctx {
     class_entry *entries;        /* parallel to schema.classes */
     sc_map entry_by_name;
     const char *server;
-    sc_live_info live;           /* how a live context was read */
-    bool is_live;
+    sc_live_info live;           /* how a live context was read (route NULL otherwise) */
     /* Ignore the providers' get/references hooks and use the generic
      * indexes (tests compare the two; never set in production). */
     bool generic_only;

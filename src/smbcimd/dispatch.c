@@ -327,31 +327,49 @@ static void put_item(cimxml_writer *w, item_kind k, const cim_instance *inst,
     }
 }
 
+/* The response skeleton around the items written between these two.  The
+ * pulled operations add their EnumerationContext/EndOfSequence tail. */
+static void begin_answer(call *c, const smbcim_ctx *ctx, cimxml_writer *w)
+{
+    sc_buf_reset(&c->resp->body);
+    cimxml_writer_init(w, &c->resp->body, ctx, NULL);
+    cimxml_begin_response(w, c->req->id, c->req->method, false);
+    cimxml_begin_ireturn(w);
+}
+
+static bool end_answer_pull(call *c, cimxml_writer *w, const char *what, bool pull,
+                            const char *context, bool eos)
+{
+    cimxml_end_ireturn(w);
+    if (pull)
+        cimxml_put_pull_tail(w, context, eos);
+    cimxml_end_response(w, false);
+    bool ok = cimxml_writer_ok(w);
+    char why[1024];
+    snprintf(why, sizeof why, "%s", w->err.msg);
+    cimxml_writer_free(w);
+    if (!ok)
+        cim_error(c, CIM_ERR_FAILED, "cannot encode %s: %s", what, why);
+    else
+        c->resp->http_status = 200;
+    return ok;
+}
+
+static bool end_answer(call *c, cimxml_writer *w, const char *what)
+{
+    return end_answer_pull(c, w, what, false, NULL, false);
+}
+
 /* Writes items [from, to) of res, then (pull) the context tail. */
 static bool write_items(call *c, const smbcim_ctx *ctx, const smbcim_result *res, size_t from,
                         size_t to, item_kind k, const cimxml_objopts *o, bool pull,
                         const char *context, bool eos)
 {
-    sc_buf_reset(&c->resp->body);
     cimxml_writer w;
-    cimxml_writer_init(&w, &c->resp->body, ctx, NULL);
-    cimxml_begin_response(&w, c->req->id, c->req->method, false);
-    cimxml_begin_ireturn(&w);
+    begin_answer(c, ctx, &w);
     for (size_t i = from; i < to; i++)
         put_item(&w, k, res->instances[i], o);
-    cimxml_end_ireturn(&w);
-    if (pull)
-        cimxml_put_pull_tail(&w, context, eos);
-    cimxml_end_response(&w, false);
-    bool ok = cimxml_writer_ok(&w);
-    char why[1024];
-    snprintf(why, sizeof why, "%s", w.err.msg);
-    cimxml_writer_free(&w);
-    if (!ok)
-        cim_error(c, CIM_ERR_FAILED, "cannot encode the result: %s", why);
-    else
-        c->resp->http_status = 200;
-    return ok;
+    return end_answer_pull(c, &w, "the result", pull, context, eos);
 }
 
 /* Keeps only the properties of `cls` (DeepInheritance = false), within
@@ -374,30 +392,6 @@ static cimxml_objopts only_class_props(call *c, const cim_class *cls, cimxml_obj
 }
 
 /* ---- operations ---------------------------------------------------------------- */
-
-/* The response skeleton around the items a callback writes. */
-static void begin_answer(call *c, const smbcim_ctx *ctx, cimxml_writer *w)
-{
-    sc_buf_reset(&c->resp->body);
-    cimxml_writer_init(w, &c->resp->body, ctx, NULL);
-    cimxml_begin_response(w, c->req->id, c->req->method, false);
-    cimxml_begin_ireturn(w);
-}
-
-static bool end_answer(call *c, cimxml_writer *w, const char *what)
-{
-    cimxml_end_ireturn(w);
-    cimxml_end_response(w, false);
-    bool ok = cimxml_writer_ok(w);
-    char why[1024];
-    snprintf(why, sizeof why, "%s", w->err.msg);
-    cimxml_writer_free(w);
-    if (!ok)
-        cim_error(c, CIM_ERR_FAILED, "cannot encode %s: %s", what, why);
-    else
-        c->resp->http_status = 200;
-    return ok;
-}
 
 static void op_get_class(call *c, smbcim_ctx *ctx)
 {

@@ -162,17 +162,18 @@ static bool yes(const char *v, bool def)
     return def;
 }
 
-static char *hostname_short(sc_arena *a, bool upper)
+/* The host name; for netbios use, cut at the first dot and upper-cased. */
+static char *host_name(sc_arena *a, bool netbios)
 {
     char h[256] = "";
     if (gethostname(h, sizeof h - 1) != 0)
         h[0] = '\0';
-    char *dot = strchr(h, '.');
-    if (dot)
-        *dot = '\0';
-    if (upper)
-        for (char *p = h; *p; p++)
-            *p = (char)toupper((unsigned char)*p);
+    if (netbios) {
+        char *dot = strchr(h, '.');
+        if (dot)
+            *dot = '\0';
+        sc_upcase_ascii(h);
+    }
     return sc_strdup(a, h);
 }
 
@@ -197,18 +198,12 @@ static char *substitute(conf *c, const char *s, bool *client_macro)
         switch (m) {
         case '%': sc_buf_putc(&b, '%'); break;
         case 'v': sc_buf_puts(&b, SAMBA_VERSION_STRING); break;
-        case 'h': {
-            char h[256] = "";
-            if (gethostname(h, sizeof h - 1) != 0)
-                h[0] = '\0';
-            sc_buf_puts(&b, h);
-            break;
-        }
+        case 'h': sc_buf_puts(&b, host_name(c->a, false)); break;
         case 'L':
         case 'N': { /* smbd keeps its netbios name in upper case */
-            const char *v = nb && *nb ? nb : hostname_short(c->a, true);
-            for (; *v; v++)
-                sc_buf_putc(&b, (char)toupper((unsigned char)*v));
+            char *v = nb && *nb ? sc_strdup(c->a, nb) : host_name(c->a, true);
+            sc_upcase_ascii(v);
+            sc_buf_puts(&b, v);
             break;
         }
         default:
@@ -580,9 +575,9 @@ static smbcim_status build(conf *cp, const char *path, sc_smbconf **out)
     sc_smbconf *sc = sc_alloc(a, sizeof *sc);
     sc->config_file = sc_strdup(a, path);
     const char *nb = sget(c.global, "netbiosname");
-    sc->netbios_name = nb && *nb ? substitute(&c, nb, NULL) : hostname_short(a, true);
-    for (char *p = (char *)sc->netbios_name; *p; p++)
-        *p = (char)toupper((unsigned char)*p);
+    char *netbios = nb && *nb ? substitute(&c, nb, NULL) : host_name(a, true);
+    sc_upcase_ascii(netbios);
+    sc->netbios_name = netbios;
     const char *ld = sget(c.global, "lockdirectory");
     sc->lock_dir = ld && *ld ? substitute(&c, ld, NULL) : SC_SAMBA_LOCKDIR;
     const char *pd = sget(c.global, "piddirectory");

@@ -425,10 +425,8 @@ bool sc_ndr_decode_locking(sc_arena *a, const uint8_t *buf, size_t len,
     bool deleted = false;
     if (!watch_header(&n, &deleted))
         return finish(&n, "locking", why, whylen);
-    if (deleted || n.off == n.len) {
-        f->nopens = 0;
-        return true;
-    }
+    if (deleted || n.off == n.len)
+        return true; /* nothing open (f was zeroed above) */
     /* g_lock: exclusive holder, two epochs, shared holders, then data. */
     skip(&n, 24);
     skip(&n, 16);
