@@ -72,6 +72,7 @@ typedef struct live {
     char why[256];
     bool bad_record;
     size_t records;
+    unsigned layout[3];  /* per sc_ndr_kind: what the database's records fit */
 } live;
 
 static bool pid_alive(live *l, uint64_t pid)
@@ -158,7 +159,8 @@ static int on_session(TDB_CONTEXT *db, TDB_DATA k, TDB_DATA v, void *priv)
     live *l = priv;
     sc_ndr_session *s = sc_alloc(l->a, sizeof *s);
     l->records++;
-    if (!sc_ndr_decode_session(l->a, v.dptr, v.dsize, s, l->why, sizeof l->why)) {
+    if (!sc_ndr_decode_session(l->a, v.dptr, v.dsize, s, &l->layout[SC_NDR_SESSION],
+                               l->why, sizeof l->why)) {
         l->bad_record = true;
         return -1;
     }
@@ -187,7 +189,8 @@ static int on_tcon(TDB_CONTEXT *db, TDB_DATA k, TDB_DATA v, void *priv)
     live *l = priv;
     sc_ndr_tcon t;
     l->records++;
-    if (!sc_ndr_decode_tcon(l->a, v.dptr, v.dsize, &t, l->why, sizeof l->why)) {
+    if (!sc_ndr_decode_tcon(l->a, v.dptr, v.dsize, &t, &l->layout[SC_NDR_TCON],
+                            l->why, sizeof l->why)) {
         l->bad_record = true;
         return -1;
     }
@@ -211,7 +214,8 @@ static int on_locking(TDB_CONTEXT *db, TDB_DATA k, TDB_DATA v, void *priv)
     live *l = priv;
     sc_ndr_file f;
     l->records++;
-    if (!sc_ndr_decode_locking(l->a, v.dptr, v.dsize, &f, l->why, sizeof l->why)) {
+    if (!sc_ndr_decode_locking(l->a, v.dptr, v.dsize, &f, &l->layout[SC_NDR_LOCKING],
+                               l->why, sizeof l->why)) {
         l->bad_record = true;
         return -1;
     }

@@ -3,14 +3,21 @@
  * smbXsrv_session_global.tdb, smbXsrv_tcon_global.tdb and locking.tdb.
  *
  * The records are NDR (little-endian, 32-bit referent ids) as Samba's
- * pidl-generated code pushes them; smbd marks their layout "version 0,
- * not stable", so the layout decoded here is the one of the Samba releases
- * listed in docs/live-source.md (measured on 4.17).  Every decoder checks
- * everything it reads (bounds, alignment padding, counts, referent ids,
- * string terminators and UTF-8) and must consume the record to its last
- * byte; a record of any other layout is rejected with the offset where it
- * stopped making sense, so a Samba release with another format falls back
- * to the smbstatus route instead of giving wrong answers.
+ * pidl-generated code pushes them.  Their layout changes between Samba
+ * releases (smbd called it "version 0, not stable" until 4.25), so each
+ * record type has a table of layouts, one per range of releases, derived
+ * from that range's IDL (source3/librpc/idl/smbXsrv.idl, open_files.idl,
+ * librpc/idl/security.idl, auth.idl) and its g_lock/share_mode_lock code;
+ * docs/live-source.md says which were checked against a real smbd.  The
+ * layout is chosen from the record's own bytes: the newest layout that the
+ * whole record fits, or the one the caller says the database already uses.
+ *
+ * Every decoder checks everything it reads (bounds, alignment padding,
+ * counts, referent ids, string terminators and UTF-8) and must consume the
+ * record to its last byte; a record that fits no known layout is rejected
+ * with the offset where the closest layout stopped making sense, so a Samba
+ * release with another format falls back to the smbstatus route instead of
+ * giving wrong answers.
  *
  * Pure functions over bytes: no I/O, no libtdb (the fuzz target links them
  * alone).  Strings are copied into the caller's arena.
@@ -182,22 +189,26 @@ static void dom_sid(ndr *n)
     skip(n, (size_t)cnt * 4);
 }
 
-/* The union header of every smbXsrv_*_globalB: version 0, a sequence
+/* The union header of every smbXsrv_*_globalB: the version, a sequence
  * number, the union's level (the version again) and the pointer to the
- * version-0 structure, which follows aligned to 8. */
-static bool globalB(ndr *n)
+ * structure, which follows aligned to 8.  Version 0 (Samba <= 4.24) has a
+ * unique pointer and an [ignore]d db_rec pointer first in the structure;
+ * version 1 (4.25+) a [ref] pointer, which pidl pushes as a fixed
+ * non-zero id, and the session structure still has its db_rec. */
+static bool globalB(ndr *n, uint32_t want, bool db_rec)
 {
     uint32_t version = u32(n);
     (void)u32(n); /* seqnum */
     uint32_t level = u32(n);
     if (n->fail)
         return false;
-    if (version != 0 || level != 0)
+    if (version != want || level != want)
         return nfail(n, "unknown smbXsrv record version");
     if (!uptr(n))
-        return nfail(n, "record without its version-0 data");
+        return nfail(n, "record without its data");
     nalign(n, 8);
-    ignored_ptr(n); /* db_rec */
+    if (db_rec)
+        ignored_ptr(n);
     return !n->fail;
 }
 
@@ -230,12 +241,114 @@ static bool finish(ndr *n, const char *what, char *why, size_t whylen)
     return true;
 }
 
-/* security_token (4.17): aligned to 8, the conformant SID array first. */
-static void security_token(ndr *n)
+/* ------------------------------------------------------------------------
+ * Layouts.  Each row is a range of Samba releases whose records are laid
+ * out alike; the differences, from each release's IDL:
+ *   4.17  auth_session_info.ticket_type; g_lock's second epoch
+ *   4.19  auth_user_info: uint8 authenticated -> uint32 user_flags
+ *   4.20  session client_guid; security_token claims and device SIDs
+ *   4.22  delete_token.parent_lease_key
+ *   4.23  channel transport_type; share_mode_data loses the write times;
+ *         share_mode_entry loses private_options (132 -> 128 bytes)
+ *   4.25  every smbXsrv record is version 1; share_mode_data is wrapped in
+ *         share_mode_dataB and gains num_persistent; share_mode_entry gains
+ *         create_guid; delete_token gains open_persistent_id
+ * Newest first: a record is decoded with the first row it fits.
+ */
+typedef struct token_layout {
+    bool claims;        /* claim arrays and device SIDs (4.20+) */
+} token_layout;
+
+typedef struct sess_layout {
+    const char *lo, *hi;  /* the first and last Samba release of the row */
+    uint32_t version;   /* smbXsrv record version */
+    bool client_guid;   /* smbXsrv_session_global.client_guid (4.20+) */
+    bool transport;     /* smbXsrv_channel_global.transport_type (4.23+) */
+    bool ticket_type;   /* auth_session_info.ticket_type (4.17+) */
+    bool user_flags;    /* auth_user_info.user_flags, not authenticated (4.19+) */
+    token_layout token;
+} sess_layout;
+
+static const sess_layout sess_layouts[] = {
+    {"4.25", "4.25", 1, true, true, true, true, {true}},
+    {"4.23", "4.24", 0, true, true, true, true, {true}},
+    {"4.20", "4.22", 0, true, false, true, true, {true}},
+    {"4.19", "4.19", 0, false, false, true, true, {false}},
+    {"4.17", "4.18", 0, false, false, true, false, {false}},
+    {"4.15", "4.16", 0, false, false, false, false, {false}},
+};
+
+typedef struct tcon_layout {
+    const char *lo, *hi;
+    uint32_t version;
+} tcon_layout;
+
+static const tcon_layout tcon_layouts[] = {
+    {"4.25", "4.25", 1},
+    {"4.15", "4.24", 0},
+};
+
+typedef struct lock_layout {
+    const char *lo, *hi;
+    unsigned glock_epochs; /* g_lock header: 1 before 4.17, then 2 */
+    bool dataB;            /* share_mode_dataB wrapper (4.25+) */
+    bool num_persistent;   /* share_mode_data.num_persistent (4.25+) */
+    bool write_times;      /* old/changed_write_time (before 4.23) */
+    bool del_parent_lease; /* delete_token.parent_lease_key (4.22+) */
+    bool del_persistent;   /* delete_token.open_persistent_id (4.25+) */
+    size_t entry_size;     /* fixed size of one share_mode_entry */
+    bool private_options;  /* share_mode_entry.private_options (before 4.23) */
+    bool create_guid;      /* share_mode_entry.create_guid (4.25+) */
+    token_layout token;    /* delete tokens */
+} lock_layout;
+
+static const lock_layout lock_layouts[] = {
+    {"4.25", "4.25", 2, true, true, false, true, true, 128, false, true, {true}},
+    {"4.23", "4.24", 2, false, false, false, true, false, 128, false, false, {true}},
+    {"4.22", "4.22", 2, false, false, true, true, false, 132, true, false, {true}},
+    {"4.20", "4.21", 2, false, false, true, false, false, 132, true, false, {true}},
+    {"4.17", "4.19", 2, false, false, true, false, false, 132, true, false, {false}},
+    {"4.15", "4.16", 1, false, false, true, false, false, 132, true, false, {false}},
+};
+
+#define NLAYOUTS(t) (sizeof(t) / sizeof((t)[0]))
+
+const char *sc_ndr_layout_name(sc_ndr_kind kind, unsigned mask, char *buf, size_t len)
+{
+    size_t n = kind == SC_NDR_SESSION ? NLAYOUTS(sess_layouts)
+               : kind == SC_NDR_TCON  ? NLAYOUTS(tcon_layouts)
+                                      : NLAYOUTS(lock_layouts);
+    const char *hi = NULL, *lo = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (!(mask & (1u << i)))
+            continue;
+        const char *l = kind == SC_NDR_SESSION ? sess_layouts[i].lo
+                        : kind == SC_NDR_TCON  ? tcon_layouts[i].lo
+                                               : lock_layouts[i].lo;
+        const char *h = kind == SC_NDR_SESSION ? sess_layouts[i].hi
+                        : kind == SC_NDR_TCON  ? tcon_layouts[i].hi
+                                               : lock_layouts[i].hi;
+        if (!hi)
+            hi = h;
+        lo = l;
+    }
+    if (!lo)
+        snprintf(buf, len, "unknown");
+    else if (strcmp(lo, hi) == 0)
+        snprintf(buf, len, "Samba %s", lo);
+    else
+        snprintf(buf, len, "Samba %s-%s", lo, hi);
+    return buf;
+}
+
+/* security_token: aligned to 8; each inline conformant array has its size
+ * in front of it.  Claims (4.20+) are not decoded: a token that carries
+ * any is rejected (the record then takes the smbstatus route). */
+static void security_token(ndr *n, const token_layout *tl)
 {
     nalign(n, 8);
-    uint32_t max = u32(n);
     uint32_t num = u32(n);
+    uint32_t max = u32(n);
     if (!n->fail && (max != num || num > 4096)) {
         nfail(n, "malformed security token");
         return;
@@ -244,6 +357,24 @@ static void security_token(ndr *n)
         dom_sid(n);
     (void)hyper(n); /* privilege_mask */
     (void)u32(n);   /* rights_mask */
+    if (!tl->claims)
+        return;
+    uint32_t counts[4];
+    for (int i = 0; i < 4; i++)
+        counts[i] = u32(n); /* local, user, device claims; device SIDs */
+    for (int i = 0; i < 4 && !n->fail; i++) {
+        if (u32(n) != counts[i] && !n->fail) {
+            nfail(n, "malformed security token");
+            return;
+        }
+        if (counts[i] != 0 && !n->fail) {
+            nfail(n, "security token with claims or device SIDs (not decoded)");
+            return;
+        }
+    }
+    uint32_t eval = u32(n); /* evaluate_claims */
+    if (!n->fail && eval > 2)
+        nfail(n, "malformed security token");
 }
 
 static void unix_token(ndr *n, int64_t *uid, int64_t *gid)
@@ -260,7 +391,7 @@ static void unix_token(ndr *n, int64_t *uid, int64_t *gid)
         (void)hyper(n);
 }
 
-static void auth_user_info(ndr *n)
+static void auth_user_info(ndr *n, const sess_layout *sl)
 {
     bool p[10];
     p[0] = uptr(n); /* account_name */
@@ -270,10 +401,13 @@ static void auth_user_info(ndr *n)
         p[i] = uptr(n); /* domain .. logon_server */
     for (int i = 0; i < 6; i++)
         (void)udlong(n); /* NTTIMEs */
-    (void)u16(n);
-    (void)u16(n);
-    (void)u32(n);
-    (void)u8(n); /* authenticated */
+    (void)u16(n);        /* logon_count */
+    (void)u16(n);        /* bad_password_count */
+    (void)u32(n);        /* acct_flags */
+    if (sl->user_flags)
+        (void)u32(n); /* user_flags */
+    else
+        (void)u8(n);  /* authenticated */
     for (int i = 0; i < 10; i++)
         if (p[i])
             (void)nstring(n, NULL);
@@ -289,76 +423,84 @@ static const char *unix_info(ndr *n, sc_arena *a)
 }
 
 /* auth_session_info: four pointers, the torture pointer ([ignore]), the
- * session key, the credentials pointer ([ignore]), a GUID, ticket_type. */
-static void auth_session_info(ndr *n, sc_arena *a, sc_ndr_session *s)
+ * session key, the credentials pointer ([ignore]), a GUID, ticket_type
+ * (4.17+). */
+static void auth_session_info(ndr *n, sc_arena *a, sc_ndr_session *s, const sess_layout *sl)
 {
     bool tok = uptr(n), utok = uptr(n), info = uptr(n), uinfo = uptr(n);
     ignored_ptr(n);
     nblob(n);
     ignored_ptr(n);
     skip(n, 16);
-    (void)u32(n);
+    if (sl->ticket_type)
+        (void)u32(n);
     if (tok)
-        security_token(n);
+        security_token(n, &sl->token);
     if (utok) {
         unix_token(n, &s->uid, &s->gid);
         s->authenticated = !n->fail;
     }
     if (info)
-        auth_user_info(n);
+        auth_user_info(n, sl);
     if (uinfo)
         s->unix_name = unix_info(n, a);
 }
 
-bool sc_ndr_decode_session(sc_arena *a, const uint8_t *buf, size_t len, sc_ndr_session *s,
-                    char *why, size_t whylen)
+static bool decode_session(sc_arena *a, const uint8_t *buf, size_t len, sc_ndr_session *s,
+                           const sess_layout *sl, ndr *n)
 {
     memset(s, 0, sizeof(*s));
     s->uid = s->gid = -1;
-    ndr n = {.p = buf, .len = len};
+    *n = (ndr){.p = buf, .len = len};
     bool deleted = false;
-    if (!watch_header(&n, &deleted))
-        return finish(&n, "session", why, whylen);
-    if (deleted || n.off == n.len) {
+    if (!watch_header(n, &deleted))
+        return false;
+    if (deleted || n->off == n->len) {
         s->deleted = true;
         return true;
     }
-    if (!globalB(&n))
-        return finish(&n, "session", why, whylen);
-    s->session_id = u32(&n);
-    (void)hyper(&n); /* session_wire_id */
-    s->creation_time = udlong(&n);
-    (void)udlong(&n); /* expiration_time */
-    s->auth_time = udlong(&n);
-    (void)u32(&n); /* auth_session_info_seqnum */
-    bool has_auth = uptr(&n);
-    s->dialect = u16(&n);
-    s->signing_flags = u8(&n);
-    (void)u16(&n); /* signing_algo */
-    s->encryption_flags = u8(&n);
-    (void)u16(&n); /* encryption_cipher */
-    for (int i = 0; i < 4; i++) { /* signing, encryption, decryption, application keys */
-        nblob(&n);
-        ignored_ptr(&n);
+    if (!globalB(n, sl->version, true))
+        return false;
+    s->session_id = u32(n);
+    (void)hyper(n); /* session_wire_id */
+    s->creation_time = udlong(n);
+    (void)udlong(n); /* expiration_time */
+    s->auth_time = udlong(n);
+    (void)u32(n); /* auth_session_info_seqnum */
+    bool has_auth = uptr(n);
+    s->dialect = u16(n);
+    if (sl->client_guid) {
+        nalign(n, 4);
+        skip(n, 16);
     }
-    uint32_t nch = u32(&n);
-    if (!n.fail && (nch < 1 || nch > 1024))
-        nfail(&n, "channel count out of range");
-    for (uint32_t i = 0; i < nch && !n.fail; i++) {
+    s->signing_flags = u8(n);
+    (void)u16(n); /* signing_algo */
+    s->encryption_flags = u8(n);
+    (void)u16(n); /* encryption_cipher */
+    for (int i = 0; i < 4; i++) { /* signing, encryption, decryption, application keys */
+        nblob(n);
+        ignored_ptr(n);
+    }
+    uint32_t nch = u32(n);
+    if (!n->fail && (nch < 1 || nch > 1024))
+        nfail(n, "channel count out of range");
+    for (uint32_t i = 0; i < nch && !n->fail; i++) {
         uint64_t pid, uniq;
-        nalign(&n, 8);
-        server_id(&n, &pid, &uniq);
-        (void)hyper(&n);  /* channel_id */
-        (void)udlong(&n); /* creation_time */
-        const char *local = nstring(&n, a);
-        const char *remote = nstring(&n, a);
-        const char *rname = nstring(&n, a);
-        nblob(&n);        /* signing_key_blob */
-        ignored_ptr(&n);  /* signing_key */
-        (void)u32(&n);    /* auth_session_info_seqnum */
-        ignored_ptr(&n);  /* connection */
-        (void)u16(&n);    /* signing_algo */
-        (void)u16(&n);    /* encryption_cipher */
+        nalign(n, 8);
+        server_id(n, &pid, &uniq);
+        (void)hyper(n);  /* channel_id */
+        (void)udlong(n); /* creation_time */
+        const char *local = nstring(n, a);
+        const char *remote = nstring(n, a);
+        const char *rname = nstring(n, a);
+        nblob(n);        /* signing_key_blob */
+        ignored_ptr(n);  /* signing_key */
+        (void)u32(n);    /* auth_session_info_seqnum */
+        ignored_ptr(n);  /* connection */
+        (void)u16(n);    /* signing_algo */
+        (void)u16(n);    /* encryption_cipher */
+        if (sl->transport)
+            (void)u8(n); /* transport_type */
         if (i == 0) {
             s->pid = pid;
             s->unique_id = uniq;
@@ -367,48 +509,52 @@ bool sc_ndr_decode_session(sc_arena *a, const uint8_t *buf, size_t len, sc_ndr_s
             s->remote_name = rname;
         }
     }
-    if (has_auth && !n.fail)
-        auth_session_info(&n, a, s);
-    return finish(&n, "session", why, whylen);
+    if (has_auth && !n->fail)
+        auth_session_info(n, a, s, sl);
+    if (!n->fail && n->off != n->len)
+        nfail(n, "unexpected bytes after the record");
+    return !n->fail;
 }
 
-bool sc_ndr_decode_tcon(sc_arena *a, const uint8_t *buf, size_t len, sc_ndr_tcon *t,
-                 char *why, size_t whylen)
+static bool decode_tcon(sc_arena *a, const uint8_t *buf, size_t len, sc_ndr_tcon *t,
+                        const tcon_layout *tl, ndr *n)
 {
     memset(t, 0, sizeof(*t));
-    ndr n = {.p = buf, .len = len};
+    *n = (ndr){.p = buf, .len = len};
     if (len == 0) {
         t->deleted = true;
         return true;
     }
-    if (!globalB(&n))
-        return finish(&n, "tree connect", why, whylen);
-    t->tcon_id = u32(&n);
-    (void)u32(&n); /* tcon_wire_id */
-    server_id(&n, &t->pid, &t->unique_id);
-    t->creation_time = udlong(&n);
-    t->share_name = nstring(&n, a);
-    t->encryption_flags = u8(&n);
-    t->session_id = u32(&n);
-    t->signing_flags = u8(&n);
-    return finish(&n, "tree connect", why, whylen);
+    if (!globalB(n, tl->version, true))
+        return false;
+    t->tcon_id = u32(n);
+    (void)u32(n); /* tcon_wire_id */
+    server_id(n, &t->pid, &t->unique_id);
+    t->creation_time = udlong(n);
+    t->share_name = nstring(n, a);
+    t->encryption_flags = u8(n);
+    t->session_id = u32(n);
+    t->signing_flags = u8(n);
+    if (!n->fail && n->off != n->len)
+        nfail(n, "unexpected bytes after the record");
+    return !n->fail;
 }
 
-/* One share_mode_entry: a fixed 132-byte NDR blob of its own. */
-#define SHARE_MODE_ENTRY_SIZE 132
-
-static void share_entry(ndr *n, sc_ndr_open *o)
+static void share_entry(ndr *n, sc_ndr_open *o, const lock_layout *ll)
 {
     server_id(n, &o->pid, &o->unique_id);
     (void)hyper(n); /* op_mid */
     (void)u16(n);   /* op_type */
     nalign(n, 4);
     skip(n, 16);    /* client_guid */
+    if (ll->create_guid)
+        skip(n, 16);
     nalign(n, 8);
     skip(n, 16);    /* lease_key */
     o->access_mask = u32(n);
     o->share_access = u32(n);
-    (void)u32(n);   /* private_options */
+    if (ll->private_options)
+        (void)u32(n);
     o->time_sec = (int64_t)hyper(n);
     o->time_usec = u32(n);
     o->share_file_id = udlong(n);
@@ -417,87 +563,221 @@ static void share_entry(ndr *n, sc_ndr_open *o)
     (void)u32(n);   /* name_hash */
 }
 
-bool sc_ndr_decode_locking(sc_arena *a, const uint8_t *buf, size_t len,
-                             sc_ndr_file *f, char *why, size_t whylen)
+/* share_mode_data, its own NDR blob (inside share_mode_dataB from 4.25). */
+static void share_mode_data(ndr *d, sc_arena *a, sc_ndr_file *f, const lock_layout *ll)
+{
+    if (ll->dataB) {
+        if (u32(d) != 1 && !d->fail) { /* SHARE_MODE_DATA_VERSION_1 */
+            nfail(d, "unknown share-mode data version");
+            return;
+        }
+        (void)hyper(d); /* unique_content_epoch */
+        (void)u16(d);   /* flags */
+        if (u32(d) != 1 && !d->fail) { /* the union's level */
+            nfail(d, "unknown share-mode data version");
+            return;
+        }
+        if (!uptr(d))
+            nfail(d, "share-mode data without its data");
+    }
+    (void)hyper(d); /* unique_content_epoch */
+    (void)u16(d);   /* flags */
+    bool psp = uptr(d), pbase = uptr(d), pstream = uptr(d);
+    if (ll->num_persistent)
+        (void)u32(d);
+    /* delete_tokens: an inline conformant array (its size, then the
+     * elements' scalars); the tokens they point to come after the strings. */
+    uint32_t ndel = u32(d);
+    uint32_t max = u32(d);
+    if (!d->fail && (max != ndel || ndel > 1024)) {
+        nfail(d, "malformed delete-token list");
+        return;
+    }
+    bool (*ptrs)[2] = sc_alloc_array(a, ndel ? ndel : 1, sizeof(*ptrs));
+    for (uint32_t i = 0; i < ndel && !d->fail; i++) {
+        if (ll->del_parent_lease || ll->del_persistent)
+            nalign(d, 8);
+        (void)u32(d); /* name_hash */
+        if (ll->del_parent_lease) {
+            /* smbd leaves an unset parent_lease_key uninitialised: its
+             * bytes are not checked */
+            nalign(d, 8);
+            skip(d, 16);
+        }
+        if (ll->del_persistent)
+            (void)hyper(d); /* open_persistent_id */
+        ptrs[i][0] = uptr(d);
+        ptrs[i][1] = uptr(d);
+    }
+    if (ll->write_times) {
+        (void)udlong(d); /* old_write_time */
+        (void)udlong(d); /* changed_write_time */
+    }
+    f->devid = udlong(d); /* file_id: three udlongs (4-byte aligned) */
+    f->inode = udlong(d);
+    f->extid = udlong(d);
+    f->service_path = psp ? nstring(d, a) : NULL;
+    f->base_name = pbase ? nstring(d, a) : NULL;
+    f->stream_name = pstream ? nstring(d, a) : NULL;
+    for (uint32_t i = 0; i < ndel && !d->fail; i++) {
+        int64_t uid, gid;
+        if (ptrs[i][0])
+            security_token(d, &ll->token);
+        if (ptrs[i][1])
+            unix_token(d, &uid, &gid);
+    }
+}
+
+/* A locking.tdb value: the dbwrap_watch header, the g_lock header (the
+ * exclusive holder, one or two epochs, the shared holders), then the
+ * g_lock data: the length of share_mode_data, share_mode_data, and the
+ * fixed-size share_mode_entry records. */
+static bool decode_locking(sc_arena *a, const uint8_t *buf, size_t len, sc_ndr_file *f,
+                           const lock_layout *ll, ndr *n, const char **what)
 {
     memset(f, 0, sizeof(*f));
-    ndr n = {.p = buf, .len = len};
+    *n = (ndr){.p = buf, .len = len};
+    *what = "locking";
     bool deleted = false;
-    if (!watch_header(&n, &deleted))
-        return finish(&n, "locking", why, whylen);
-    if (deleted || n.off == n.len)
-        return true; /* nothing open (f was zeroed above) */
-    /* g_lock: exclusive holder, two epochs, shared holders, then data. */
-    skip(&n, 24);
-    skip(&n, 16);
-    uint32_t nshared = u32(&n);
-    if (!n.fail && nshared > (n.len - n.off) / 24)
-        nfail(&n, "shared-lock count larger than the record");
-    skip(&n, (size_t)nshared * 24);
-    if (n.fail)
-        return finish(&n, "locking", why, whylen);
-    if (n.off == n.len)
-        return true; /* a lock record without share-mode data */
-    uint32_t smlen = u32(&n);
-    if (!need(&n, smlen))
-        return finish(&n, "locking", why, whylen);
-    size_t entries_at = n.off + smlen;
-    if ((n.len - entries_at) % SHARE_MODE_ENTRY_SIZE != 0) {
-        n.off = entries_at;
-        nfail(&n, "share-mode entries are not whole");
-        return finish(&n, "locking", why, whylen);
-    }
-    /* share_mode_data, its own NDR blob. */
-    ndr d = {.p = buf, .len = entries_at, .off = n.off, .base = n.off};
-    (void)hyper(&d); /* sequence_number */
-    (void)u16(&d);   /* flags */
-    bool psp = uptr(&d), pbase = uptr(&d), pstream = uptr(&d);
-    uint32_t ndel = u32(&d);
-    bool pdel = uptr(&d);
-    if (!d.fail && ((ndel != 0) != pdel || ndel > 1024))
-        nfail(&d, "malformed delete-token list");
-    (void)udlong(&d); /* old_write_time */
-    (void)udlong(&d); /* changed_write_time */
-    nalign(&d, 8);
-    f->devid = hyper(&d);
-    f->inode = hyper(&d);
-    f->extid = hyper(&d);
-    f->service_path = psp ? nstring(&d, a) : NULL;
-    f->base_name = pbase ? nstring(&d, a) : NULL;
-    f->stream_name = pstream ? nstring(&d, a) : NULL;
-    if (pdel && !d.fail) {
-        uint32_t max = u32(&d);
-        if (max != ndel)
-            nfail(&d, "malformed delete-token list");
-        bool (*ptrs)[2] = sc_alloc_array(a, ndel ? ndel : 1, sizeof(*ptrs));
-        for (uint32_t i = 0; i < ndel && !d.fail; i++) {
-            (void)u32(&d); /* name_hash */
-            ptrs[i][0] = uptr(&d);
-            ptrs[i][1] = uptr(&d);
-        }
-        for (uint32_t i = 0; i < ndel && !d.fail; i++) {
-            int64_t uid, gid;
-            if (ptrs[i][0])
-                security_token(&d);
-            if (ptrs[i][1])
-                unix_token(&d, &uid, &gid);
-        }
-    }
-    if (!finish(&d, "share-mode data", why, whylen))
+    if (!watch_header(n, &deleted))
         return false;
-    size_t cnt = (n.len - entries_at) / SHARE_MODE_ENTRY_SIZE;
+    if (deleted || n->off == n->len)
+        return true; /* nothing open (f was zeroed above) */
+    skip(n, 24);                             /* exclusive holder */
+    skip(n, 8 * (size_t)ll->glock_epochs);   /* lock and data epochs */
+    uint32_t nshared = u32(n);
+    if (!n->fail && nshared > (n->len - n->off) / 24)
+        nfail(n, "shared-lock count larger than the record");
+    skip(n, (size_t)nshared * 24);
+    if (n->fail)
+        return false;
+    if (n->off == n->len)
+        return true; /* a lock record without share-mode data */
+    uint32_t smlen = u32(n);
+    if (!need(n, smlen))
+        return false;
+    size_t entries_at = n->off + smlen;
+    if ((n->len - entries_at) % ll->entry_size != 0) {
+        n->off = entries_at;
+        return nfail(n, "share-mode entries are not whole");
+    }
+    ndr d = {.p = buf, .len = entries_at, .off = n->off, .base = n->off};
+    share_mode_data(&d, a, f, ll);
+    if (!d.fail && d.off != d.len)
+        nfail(&d, "unexpected bytes after the record");
+    if (d.fail) {
+        *n = d;
+        *what = "share-mode data";
+        return false;
+    }
+    size_t cnt = (n->len - entries_at) / ll->entry_size;
     f->opens = sc_alloc_array(a, cnt ? cnt : 1, sizeof(*f->opens));
     for (size_t i = 0; i < cnt; i++) {
-        size_t at = entries_at + i * SHARE_MODE_ENTRY_SIZE;
-        ndr e = {.p = buf, .len = at + SHARE_MODE_ENTRY_SIZE, .off = at, .base = at};
-        share_entry(&e, &f->opens[i]);
+        size_t at = entries_at + i * ll->entry_size;
+        ndr e = {.p = buf, .len = at + ll->entry_size, .off = at, .base = at};
+        share_entry(&e, &f->opens[i], ll);
         /* The entry's fixed size leaves room that pidl fills with zeros or
          * leftovers; only what precedes it is checked. */
         if (e.fail) {
-            finish(&e, "share-mode entry", why, whylen);
+            *n = e;
+            *what = "share-mode entry";
             return false;
         }
     }
     f->nopens = cnt;
     return true;
+}
+
+/* layouts == 0: tries every layout, stores the set the record fits and
+ * decodes it with the newest of them (a record fits several only where
+ * they differ in bytes that are zero or unused here).  Otherwise: the
+ * layouts of that set, newest first, until one fits.  On failure reports
+ * the layout that got furthest. */
+typedef bool (*try_fn)(void *ctx, size_t layout, ndr *n, const char **what);
+
+static bool try_layouts(size_t count, unsigned *layouts, try_fn fn, void *ctx,
+                        const char *kind, char *why, size_t whylen)
+{
+    unsigned want = layouts && *layouts ? *layouts : (1u << count) - 1;
+    unsigned fit = 0;
+    ndr best = {0};
+    const char *bestwhat = kind;
+    bool tried = false;
+    for (size_t i = 0; i < count; i++) {
+        if (!(want & (1u << i)))
+            continue;
+        ndr n;
+        const char *what = kind;
+        if (fn(ctx, i, &n, &what)) {
+            fit |= 1u << i;
+            if (layouts && *layouts)
+                return true; /* the database's layout is known */
+            continue;
+        }
+        if (!tried || n.fail_at > best.fail_at) {
+            best = n;
+            bestwhat = what;
+        }
+        tried = true;
+    }
+    if (!fit)
+        return finish(&best, bestwhat, why, whylen);
+    if (layouts)
+        *layouts = fit;
+    size_t newest = 0;
+    while (!(fit & (1u << newest)))
+        newest++;
+    ndr n;
+    const char *what = kind;
+    (void)fn(ctx, newest, &n, &what); /* later tries overwrote the output */
+    return true;
+}
+
+typedef struct try_ctx {
+    sc_arena *a;
+    const uint8_t *buf;
+    size_t len;
+    void *out;
+} try_ctx;
+
+static bool try_session(void *ctx, size_t i, ndr *n, const char **what)
+{
+    try_ctx *c = ctx;
+    (void)what;
+    return decode_session(c->a, c->buf, c->len, c->out, &sess_layouts[i], n);
+}
+
+static bool try_tcon(void *ctx, size_t i, ndr *n, const char **what)
+{
+    try_ctx *c = ctx;
+    (void)what;
+    return decode_tcon(c->a, c->buf, c->len, c->out, &tcon_layouts[i], n);
+}
+
+static bool try_locking(void *ctx, size_t i, ndr *n, const char **what)
+{
+    try_ctx *c = ctx;
+    return decode_locking(c->a, c->buf, c->len, c->out, &lock_layouts[i], n, what);
+}
+
+bool sc_ndr_decode_session(sc_arena *a, const uint8_t *buf, size_t len, sc_ndr_session *s,
+                           unsigned *layout, char *why, size_t whylen)
+{
+    try_ctx c = {a, buf, len, s};
+    return try_layouts(NLAYOUTS(sess_layouts), layout, try_session, &c, "session", why, whylen);
+}
+
+bool sc_ndr_decode_tcon(sc_arena *a, const uint8_t *buf, size_t len, sc_ndr_tcon *t,
+                        unsigned *layout, char *why, size_t whylen)
+{
+    try_ctx c = {a, buf, len, t};
+    return try_layouts(NLAYOUTS(tcon_layouts), layout, try_tcon, &c, "tree connect", why,
+                       whylen);
+}
+
+bool sc_ndr_decode_locking(sc_arena *a, const uint8_t *buf, size_t len, sc_ndr_file *f,
+                           unsigned *layout, char *why, size_t whylen)
+{
+    try_ctx c = {a, buf, len, f};
+    return try_layouts(NLAYOUTS(lock_layouts), layout, try_locking, &c, "locking", why, whylen);
 }

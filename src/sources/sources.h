@@ -215,11 +215,22 @@ typedef struct sc_ndr_file {
     size_t nopens;
 } sc_ndr_file;
 
+/* The record kinds, for sc_ndr_layout_name. */
+typedef enum sc_ndr_kind { SC_NDR_SESSION, SC_NDR_TCON, SC_NDR_LOCKING } sc_ndr_kind;
+
+/* layouts (in/out, may be NULL): a set of layouts (bit k = the k-th
+ * newest layout of that kind).  0: any layout smbcim knows; the set the
+ * record fits is stored and the newest of it decodes the record.
+ * Non-zero: only those (what the database's first record fitted: one smbd
+ * writes one layout). */
 bool sc_ndr_decode_session(sc_arena *a, const uint8_t *buf, size_t len, sc_ndr_session *out,
-                    char *why, size_t whylen);
+                           unsigned *layouts, char *why, size_t whylen);
 bool sc_ndr_decode_tcon(sc_arena *a, const uint8_t *buf, size_t len, sc_ndr_tcon *out,
-                 char *why, size_t whylen);
+                        unsigned *layouts, char *why, size_t whylen);
 bool sc_ndr_decode_locking(sc_arena *a, const uint8_t *buf, size_t len, sc_ndr_file *out,
-                    char *why, size_t whylen);
+                           unsigned *layouts, char *why, size_t whylen);
+/* The Samba releases a set of layouts covers ("Samba 4.17-4.19"), written
+ * into buf. */
+const char *sc_ndr_layout_name(sc_ndr_kind kind, unsigned layouts, char *buf, size_t len);
 
 #endif
