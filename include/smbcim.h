@@ -211,13 +211,23 @@ smbcim_ctx *smbcim_open_schema_only(smbcim_error *err);
  * default /etc/samba/smb.conf) and the sessions, tree connects and open
  * files smbd records in its lock directory (docs/live-source.md).  The
  * state is read once, when the context opens.  Errors name the cause:
- * WBEM_E_NOT_AVAILABLE (configuration unreadable, smbd not running),
- * WBEM_E_ACCESS_DENIED (not root), WBEM_E_INVALID_PARAMETER (a syntax
- * error, with file and line), WBEM_E_FAILED (a database or the smbstatus
- * fallback failed). */
+ * WBEM_E_NOT_AVAILABLE (configuration unreadable), WBEM_E_INVALID_PARAMETER
+ * (a syntax error, with file and line), WBEM_E_FAILED (a database or the
+ * smbstatus fallback failed).  Win32_Share needs only the configuration:
+ * when smbd is not running the context opens with no sessions (see
+ * smbcim_live_warning), and when smbd's state cannot be read (not root)
+ * it opens too, and requests for the other classes fail with
+ * WBEM_E_ACCESS_DENIED. */
 smbcim_ctx *smbcim_open_live(const char *smb_conf, smbcim_error *err);
+/* Why a live context has no sessions, tree connects or open files although
+ * it opened: "smbd is not running (...)"; NULL when the state was read
+ * (and when it could not be read: then the requests that need it fail
+ * with the reason), and for other contexts. */
+const char *smbcim_live_warning(const smbcim_ctx *ctx);
 /* How the live state was read: "tdb" (smbd's databases decoded in
- * process) or "smbstatus" (the fallback); NULL for other contexts.  When
+ * process), "smbstatus" (the fallback) or "none" (smbd not running or its
+ * state not readable: smbcim_live_warning says why); NULL for other
+ * contexts.  When
  * the fallback was taken because a record did not decode, *why (if
  * non-NULL) is set to the reason, else to "". */
 const char *smbcim_live_route(const smbcim_ctx *ctx, const char **why);

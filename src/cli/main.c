@@ -56,6 +56,9 @@ static smbcim_ctx *open_ctx(const cli_opts *o, bool needs_state, smbcim_error *e
         fprintf(stderr, "smbcim: live source: %s\n", route);
     if (*why)
         fprintf(stderr, "smbcim: warning: read the state through smbstatus: %s\n", why);
+    const char *warn = smbcim_live_warning(ctx);
+    if (warn)
+        fprintf(stderr, "smbcim: warning: %s\n", warn);
     return ctx;
 }
 

@@ -120,6 +120,13 @@ smbcim_ctx *smbcim_open_live(const char *smb_conf, smbcim_error *err)
     return ctx_with_state(ctx, st);
 }
 
+const char *smbcim_live_warning(const smbcim_ctx *ctx)
+{
+    const sc_state *st = ctx->state;
+    return st && st->sessions_note && st->sessions_status == WBEM_S_NO_ERROR ? st->sessions_note
+                                                                            : NULL;
+}
+
 const char *smbcim_live_route(const smbcim_ctx *ctx, const char **why)
 {
     if (why)
@@ -191,10 +198,22 @@ class_entry *sc_entry(smbcim_ctx *ctx, const cim_class *cls)
     return sc_map_get(&ctx->entry_by_name, cls->name);
 }
 
+smbcim_status sc_state_usable(smbcim_ctx *ctx, const class_entry *e, smbcim_error *err)
+{
+    const sc_state *st = ctx->state;
+    if (!e->prov || e->prov->config_only || !st || st->sessions_status == WBEM_S_NO_ERROR)
+        return WBEM_S_NO_ERROR;
+    return smbcim_error_set(err, st->sessions_status, "%s: %s", e->cls->name,
+                            st->sessions_note ? st->sessions_note : "no session state");
+}
+
 smbcim_status sc_load(smbcim_ctx *ctx, class_entry *e, smbcim_error *err)
 {
     if (e->loaded)
         return WBEM_S_NO_ERROR;
+    smbcim_status ust = sc_state_usable(ctx, e, err);
+    if (ust != WBEM_S_NO_ERROR)
+        return ust;
     if (e->prov && ctx->state) {
         sc_vec v = {0};
         smbcim_status st = e->prov->enumerate(&ctx->pc, e->cls, &v, err);
@@ -250,6 +269,9 @@ smbcim_status sc_lookup(smbcim_ctx *ctx, sc_arena *a, const cim_objpath *p,
     class_entry *e = sc_entry(ctx, cls);
     if (!e || !e->prov || !ctx->state)
         return WBEM_S_NO_ERROR;
+    smbcim_status ust = sc_state_usable(ctx, e, err);
+    if (ust != WBEM_S_NO_ERROR)
+        return ust;
     if (e->prov->get && !ctx->generic_only) {
         *out = e->prov->get(&ctx->pc, cls, p);
         return WBEM_S_NO_ERROR;

@@ -29,6 +29,9 @@ typedef struct sc_provctx {
 
 typedef struct sc_provider {
     const char *class_name;
+    /* The class is built from the configuration alone (Win32_Share): it
+     * answers when smbd's sessions cannot be read. */
+    bool config_only;
     /* Appends every instance of exactly class `cls` to `out`.  Instances
      * carry relpath and path.  Returns WBEM_S_NO_ERROR or a failure with
      * err set. */

@@ -63,6 +63,7 @@ static cim_instance *share_get(sc_provctx *pc, const cim_class *cls, const cim_o
 
 const sc_provider sc_share_provider = {
     .class_name = "Win32_Share",
+    .config_only = true,
     .enumerate = share_enumerate,
     .get = share_get,
 };

@@ -105,6 +105,9 @@ srv_state *srv_state_get(srv_cache *k, smbcim_error *err)
     const char *why = NULL;
     if (smbcim_live_route(ctx, &why) && why && *why)
         srv_log(LOG_WARNING, "read the state through smbstatus: %s", why);
+    const char *warn = smbcim_live_warning(ctx);
+    if (warn)
+        srv_log(LOG_WARNING, "%s", warn);
     s = sc_xcalloc(1, sizeof *s);
     s->ctx = ctx;
     pthread_mutex_init(&s->lock, NULL);

@@ -508,35 +508,52 @@ smbcim_status sc_live_load(sc_arena *a, const char *smb_conf, sc_state **out,
     sc_map_init_exact(&l.alive);
     sc_map_init_exact(&l.sess_by_id);
     sc_map_init_exact(&l.user_by_uid);
+    /* Win32_Share needs only the configuration: without smbd, or without
+     * the right to read its state, the context still opens; the session
+     * classes then answer nothing (smbd stopped: there is nothing) or fail
+     * with ACCESS_DENIED (not root). */
     char why[512];
     bool denied = false;
-    if (!smbd_running(&l, conf, why, sizeof why, &denied)) {
-        st = smbcim_error_set(err, denied ? WBEM_E_ACCESS_DENIED : WBEM_E_NOT_AVAILABLE,
-                              "%s (configuration %s)", why, path);
-        goto done;
-    }
-    const char *force = getenv("SMBCIM_SAMBA_SOURCE");
-    bool use_smbstatus = force && strcmp(force, "smbstatus") == 0;
+    smbcim_status sess_st = WBEM_S_NO_ERROR;
+    const char *sess_note = NULL;
     const char *route = "tdb";
-    if (!use_smbstatus) {
-        st = walk(&l, "smbXsrv_session_global.tdb", on_session);
-        if (st == WBEM_S_NO_ERROR && !l.bad_record)
-            st = walk(&l, "smbXsrv_tcon_global.tdb", on_tcon);
-        if (st == WBEM_S_NO_ERROR && !l.bad_record)
-            st = walk(&l, "locking.tdb", on_locking);
-        if (st != WBEM_S_NO_ERROR)
-            goto done;
-        if (l.bad_record) {
-            if (info)
-                snprintf(info->fallback_reason, sizeof info->fallback_reason, "%s", l.why);
-            use_smbstatus = true;
+    if (!smbd_running(&l, conf, why, sizeof why, &denied)) {
+        sess_st = denied ? WBEM_E_ACCESS_DENIED : WBEM_S_NO_ERROR;
+        sess_note = sc_sprintf(a, "%s (configuration %s)", why, path);
+        route = "none";
+    } else {
+        const char *force = getenv("SMBCIM_SAMBA_SOURCE");
+        bool use_smbstatus = force && strcmp(force, "smbstatus") == 0;
+        if (!use_smbstatus) {
+            st = walk(&l, "smbXsrv_session_global.tdb", on_session);
+            if (st == WBEM_S_NO_ERROR && !l.bad_record)
+                st = walk(&l, "smbXsrv_tcon_global.tdb", on_tcon);
+            if (st == WBEM_S_NO_ERROR && !l.bad_record)
+                st = walk(&l, "locking.tdb", on_locking);
+            if (st == WBEM_E_ACCESS_DENIED) {
+                sess_st = st;
+                sess_note = sc_strdup(a, err->msg);
+                route = "none";
+                st = WBEM_S_NO_ERROR;
+                *err = (smbcim_error){0};
+                l.sessions.len = 0;
+                l.tcons.len = 0;
+                l.opens.len = 0;
+            } else if (st != WBEM_S_NO_ERROR) {
+                goto done;
+            } else if (l.bad_record) {
+                if (info)
+                    snprintf(info->fallback_reason, sizeof info->fallback_reason, "%s",
+                             l.why);
+                use_smbstatus = true;
+            }
         }
-    }
-    if (use_smbstatus) {
-        route = "smbstatus";
-        st = via_smbstatus(&l, path);
-        if (st != WBEM_S_NO_ERROR)
-            goto done;
+        if (use_smbstatus) {
+            route = "smbstatus";
+            st = via_smbstatus(&l, path);
+            if (st != WBEM_S_NO_ERROR)
+                goto done;
+        }
     }
     /* A tree connect's machine is its session's remote name. */
     for (size_t i = 0; i < l.tcons.len; i++) {
@@ -575,6 +592,8 @@ smbcim_status sc_live_load(sc_arena *a, const char *smb_conf, sc_state **out,
     s->opens = sc_alloc_array(a, l.opens.len ? l.opens.len : 1, sizeof(sc_open));
     for (size_t i = 0; i < l.opens.len; i++)
         s->opens[i] = *(sc_open *)l.opens.items[i];
+    s->sessions_status = sess_st;
+    s->sessions_note = sess_note;
     if (info) {
         info->route = route;
         info->config_file = conf->config_file;

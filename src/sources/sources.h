@@ -84,6 +84,11 @@ typedef struct sc_state {
     size_t ntcons;
     sc_open *opens;
     size_t nopens;
+    /* Live source only: the sessions, tree connects and opens could not be
+     * read.  WBEM_S_NO_ERROR with a note: smbd is not running (there are
+     * none); an error status: requests that need them fail with it. */
+    smbcim_status sessions_status;
+    const char *sessions_note;
 } sc_state;
 
 /* Parses an ISO 8601 timestamp as Samba prints it:

@@ -19,9 +19,21 @@ Windows programs often ask for): Samba < 4.24 then aborts
 `smbstatus --json`, so the snapshot uses the text fallback for opens and the
 truth comes from `--json -p`, `--json -S` and text `smbstatus -L`.
 
-Prints "ok ..." / "FAIL ..." per check and ends with "N passed, N failed".
+Prints "ok ..." / "FAIL ..." per check ("info ..." lines are not checks)
+and ends with "N passed, N failed".
 Environment: SMBCIM (binary, default build/smbcim), SMBCIM_DEMO_PORT,
-SMBCIM_E2E_KEEP=1 (keep the snapshots in /tmp/smbcim-e2e-*.json).
+SMBCIM_E2E_KEEP=1 (keep the snapshots in /tmp/smbcim-e2e-*.json),
+SMBCIM_CHROOT=trixie|sid (another Samba release, see below),
+SMBCIM_E2E_EXPECT_ROUTE=tdb|smbstatus|any: the route smbcim must take to
+read the live server (default tdb on the host, any in a chroot; the route
+taken is always printed as an "info" line).
+
+With SMBCIM_CHROOT, Samba is the one of that chroot of scripts/chroot.sh
+(trixie: 4.22, sid: 4.25): smbd, smbstatus, testparm, net, the users and
+the temp dir are the chroot's, and smbcim itself (SMBCIM, copied into the
+temp dir) and demo/make_snapshot.py run inside it, so every path smbcim
+reports and the test compares is the one inside the chroot.  Only the SMB
+clients run on the host (smbd listens on 127.0.0.1).
 """
 import json
 import os
@@ -40,6 +52,12 @@ HOLDER = os.path.join(ROOT, "tests", "e2e", "smb_holder.py")
 MKSNAP = os.path.join(ROOT, "demo", "make_snapshot.py")
 PY = os.environ.get("SMBCIM_DEMO_PYTHON", "/usr/bin/python3")   # has python3-impacket
 SERVER = "E2ESRV"
+CHROOT_SH = os.path.join(ROOT, "scripts", "chroot.sh")
+CHROOT = os.environ.get("SMBCIM_CHROOT", "")
+CROOT = ""          # the chroot's root dir ("" on the host)
+EXPECT_ROUTE = os.environ.get("SMBCIM_E2E_EXPECT_ROUTE", "any" if CHROOT else "tdb")
+# What runs smbcim: SMBCIM itself on the host; in a chroot, its copy there.
+SMBCIM_RUN = SMBCIM
 
 passed = 0
 failed = 0
@@ -59,8 +77,74 @@ def check(name, cond, detail=""):
     return bool(cond)
 
 
+def info(text):
+    print("info %s" % text, flush=True)
+
+
 class SetupError(Exception):
     pass
+
+
+# ------------------------------------------------- host or chroot (Samba) --
+
+# Commands that run in a chroot get a PATH of the chroot's own directories.
+CHROOT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def chroot_init():
+    global CROOT
+    if not CHROOT:
+        return
+    if CHROOT not in ("trixie", "sid"):
+        raise SetupError("SMBCIM_CHROOT=%s: trixie or sid" % CHROOT)
+    p = subprocess.run(["bash", CHROOT_SH, "run", CHROOT, "true"], capture_output=True,
+                       text=True, timeout=60)      # mounts /proc and /dev there
+    if p.returncode != 0:
+        raise SetupError("chroot %s: %s" % (CHROOT, p.stderr.strip()))
+    CROOT = subprocess.run(["bash", CHROOT_SH, "path", CHROOT], capture_output=True,
+                           text=True, timeout=60, check=True).stdout.strip()
+
+
+def inside(argv):
+    """argv run where Samba runs (chroot(8) execs it there)."""
+    return ["chroot", CROOT] + list(argv) if CHROOT else list(argv)
+
+
+def run_in(argv, env=None, timeout=60):
+    if CHROOT:
+        env = dict(env if env is not None else os.environ, PATH=CHROOT_PATH)
+    return subprocess.run(inside(argv), capture_output=True, text=True, timeout=timeout,
+                          env=env)
+
+
+def hpath(p):
+    """A path as smbd sees it (in the chroot) -> the same file from the host."""
+    return CROOT + p if CHROOT else p
+
+
+def mkdtemp_in(prefix):
+    """A temp dir where Samba runs: (host path, path there)."""
+    h = tempfile.mkdtemp(prefix=prefix, dir=os.path.join(CROOT, "tmp") if CHROOT else None)
+    return h, (h[len(CROOT):] if CHROOT else h)
+
+
+def user_exists(u):
+    return run_in(["getent", "passwd", u]).returncode == 0
+
+
+def install_smbcim(server):
+    """In a chroot: SMBCIM copied into the temp dir there (it needs only
+    libc and libtdb)."""
+    global SMBCIM_RUN
+    if not CHROOT:
+        return
+    os.makedirs(hpath(server.dir + "/bin"), exist_ok=True)
+    shutil.copy(SMBCIM, hpath(server.dir + "/bin/smbcim"))
+    os.chmod(hpath(server.dir + "/bin/smbcim"), 0o755)
+    SMBCIM_RUN = server.dir + "/bin/smbcim"
+    p = run_in([SMBCIM_RUN, "--version"])
+    check("setup: smbcim copied into the chroot runs there (%s)" % SMBCIM_RUN,
+          p.returncode == 0, p.stdout + p.stderr + run_in(["ldd", SMBCIM_RUN]).stdout)
 
 
 def read_line(proc, timeout, what):
@@ -99,7 +183,7 @@ smbcim_demo_deps
 smbcim_demo_lock
 smbcim_demo_setup
 smbcim_demo_start
-printf 'READY %s\t%s\t%s\t%s\n' "$SMBCIM_DEMO_DIR" "$SMBCIM_DEMO_CONF" "$SMBCIM_DEMO_PORT" "$SMBCIM_DEMO_PID"
+printf 'READY %s\t%s\t%s\t%s\t%s\n' "$SMBCIM_DEMO_DIR" "$SMBCIM_DEMO_CONF" "$SMBCIM_DEMO_PORT" "$SMBCIM_DEMO_PID" "$SMBCIM_DEMO_HOSTDIR"
 cat >/dev/null    # hold until the test closes our stdin (or dies)
 '''
 
@@ -113,7 +197,8 @@ class Server:
         line = read_line(self.proc, 240, "smbd set-up (demo/lib.sh)")
         if not line.startswith("READY "):
             raise SetupError("smbd set-up said: %s" % line)
-        self.dir, self.conf, port, self.pid = line[6:].split("\t")
+        # dir and conf: as smbd sees them; hostdir: dir from the host.
+        self.dir, self.conf, port, self.pid, self.hostdir = line[6:].split("\t")
         self.port = int(port)
         self.password = os.environ.get("SMBCIM_DEMO_PASSWORD", "Demo-Pass-1")
 
@@ -134,7 +219,7 @@ class Holder:
     def __init__(self, server, connections, tag, timeout=60):
         plan = {"host": "127.0.0.1", "port": server.port, "password": server.password,
                 "max_hold": max(240, timeout * 4), "connections": connections}
-        self.plan_path = os.path.join(server.dir, "plan-%s.json" % tag)
+        self.plan_path = os.path.join(server.hostdir, "plan-%s.json" % tag)
         with open(self.plan_path, "w") as f:
             json.dump(plan, f)
         self.proc = subprocess.Popen([PY, HOLDER, self.plan_path], stdin=subprocess.PIPE,
@@ -161,8 +246,7 @@ class Holder:
 # ---------------------------------------------------------- Samba's truth --
 
 def smbstatus(conf, *args):
-    return subprocess.run(["smbstatus", "-s", conf] + list(args), capture_output=True,
-                          text=True, timeout=60)
+    return run_in(["smbstatus", "-s", conf] + list(args))
 
 
 def sid_key(sid):
@@ -179,6 +263,17 @@ def truth_from_json(doc):
             "opens": opens}
 
 
+def text_lock_columns(text):
+    """How many one-word columns precede SharePath in text `smbstatus -L`:
+    Pid User(ID) DenyMode Access R/W Oplock (6, Samba 4.17-4.22), then
+    Persistent too (7, Samba 4.25)."""
+    for line in text.splitlines():
+        h = line.split()
+        if h[:1] == ["Pid"] and "SharePath" in h:
+            return h.index("SharePath")
+    return 6
+
+
 def truth_text_opens(conf, share_paths, sessions):
     """Opens from text `smbstatus -L` (pid, uid, share path); the pid's
     unique_id is taken from the session records (the text lacks it)."""
@@ -187,12 +282,14 @@ def truth_text_opens(conf, share_paths, sessions):
         raise SetupError("smbstatus -L failed: %s" % p.stderr)
     uniq = {str(s["server_id"]["pid"]): sid_key(s["server_id"]) for s in sessions.values()}
     paths = sorted(share_paths, key=len, reverse=True)
+    ncol = text_lock_columns(p.stdout)
     opens = []
     for line in p.stdout.splitlines():
-        f = line.split(None, 6)
-        if len(f) < 7 or not f[0].isdigit() or not f[3].startswith("0x"):
+        f = line.split(None, ncol)
+        if len(f) < ncol + 1 or not f[0].isdigit() or not f[3].startswith("0x"):
             continue
-        sp = next((x for x in paths if f[6].startswith(x + "   ")), f[6].split("   ")[0])
+        rest = f[ncol]
+        sp = next((x for x in paths if rest.startswith(x + "   ")), rest.split("   ")[0])
         opens.append({"server": uniq.get(f[0], (f[0], "")), "pid": f[0],
                       "uid": int(f[1]), "path": sp, "access": int(f[3], 16)})
     return opens
@@ -254,9 +351,13 @@ def source_args(snap):
     return ["--snapshot", snap]
 
 
+def run_smbcim(args, env=None):
+    """smbcim ARGS where Samba runs (paths in ARGS: as smbd sees them)."""
+    return run_in([SMBCIM_RUN] + list(args), env=env)
+
+
 def smbcim(snap, *args, env=None):
-    p = subprocess.run([SMBCIM] + source_args(snap) + ["--format", "json"] + list(args),
-                       capture_output=True, text=True, timeout=60, env=env)
+    p = run_smbcim(source_args(snap) + ["--format", "json"] + list(args), env=env)
     if p.returncode != 0:
         return None, "exit %d: %s" % (p.returncode, p.stderr.strip())
     try:
@@ -394,15 +495,22 @@ PLAN2 = [
 
 
 def snapshot(server, tag):
-    p = subprocess.run([PY, MKSNAP, server.conf, SERVER], capture_output=True, text=True,
-                       timeout=120)
+    """demo/make_snapshot.py where Samba runs (in a chroot: a copy, run by
+    the chroot's python3).  Returns the snapshot's path as smbd sees it."""
+    if CHROOT:
+        mk = server.dir + "/make_snapshot.py"
+        shutil.copy(MKSNAP, hpath(mk))
+        p = run_in(["python3", mk, server.conf, SERVER], timeout=120)
+    else:
+        p = subprocess.run([PY, MKSNAP, server.conf, SERVER], capture_output=True, text=True,
+                           timeout=120)
     if p.returncode != 0:
         raise SetupError("make_snapshot.py: %s" % p.stderr.strip())
     path = os.path.join(server.dir, "snapshot-%s.json" % tag)
-    with open(path, "w") as f:
+    with open(hpath(path), "w") as f:
         f.write(p.stdout)
     if os.environ.get("SMBCIM_E2E_KEEP") == "1":
-        shutil.copy(path, "/tmp/smbcim-e2e-%s.json" % tag)
+        shutil.copy(hpath(path), "/tmp/smbcim-e2e-%s.json" % tag)
     return path, json.loads(p.stdout), p.stderr
 
 
@@ -440,6 +548,25 @@ def strip_times(rows):
                   for r in rows or [])
 
 
+def rows_diff(a, b):
+    """What differs between two answers (for a failure's detail): the
+    properties whose values differ, per __RELPATH."""
+    ra = {r.get("__RELPATH"): r for r in a or []}
+    rb = {r.get("__RELPATH"): r for r in b or []}
+    out = []
+    for k in sorted(set(ra) | set(rb), key=str):
+        x, y = ra.get(k), rb.get(k)
+        if x is None or y is None:
+            out.append("%s only in the %s answer" % (k, "first" if y is None else "second"))
+            continue
+        d = {p: (x.get(p), y.get(p)) for p in sorted(set(x) | set(y))
+             if p != "ActiveTime" and x.get(p) != y.get(p)}
+        if d:
+            out.append("%s: %s" % (k, ", ".join("%s %r != %r" % (p, v[0], v[1])
+                                                for p, v in d.items())))
+    return "; ".join(out)
+
+
 QUERIES = ["SELECT * FROM Win32_Share", "SELECT * FROM Win32_ServerConnection",
            "SELECT * FROM Win32_ServerSession", "SELECT * FROM Win32_ConnectionShare",
            "SELECT * FROM Win32_SessionConnection"]
@@ -451,11 +578,17 @@ def live_checks(label, server, truth, shares):
     trip."""
     live = "live:" + server.conf
     env = dict(os.environ, SMBCIM_TIMING="1")
-    p = subprocess.run([SMBCIM, "--smb-conf", server.conf, "query",
-                        "SELECT Name FROM Win32_Share"], capture_output=True, text=True,
-                       env=env, timeout=60)
-    check("%s: smbcim reads the live server through smbd's databases (route tdb)" % label,
-          p.returncode == 0 and "live source: tdb" in p.stderr, p.stderr[-300:])
+    p = run_smbcim(["--smb-conf", server.conf, "query", "SELECT Name FROM Win32_Share"],
+                   env=env)
+    m = re.search(r"live source: (\S+)", p.stderr)
+    route = m.group(1) if m else "?"
+    w = re.search(r"read the state through smbstatus: (.*)", p.stderr)
+    info("%s: smbcim read the live server by route %s%s" % (label, route,
+         (" (%s)" % w.group(1)[:300]) if w else ""))
+    if EXPECT_ROUTE != "any":
+        what = {"tdb": "through smbd's databases"}.get(EXPECT_ROUTE, "through smbstatus")
+        check("%s: smbcim reads the live server %s (route %s)" % (label, what, EXPECT_ROUTE),
+              p.returncode == 0 and route == EXPECT_ROUTE, p.stderr[-300:])
     # The home share smbd registers for bob's connection: path = his home.
     home = os.path.join(server.dir, "home", "smbcim_bob")
     shares = list(shares) + [{"name": "smbcim_bob", "path": home}]
@@ -468,10 +601,9 @@ def live_checks(label, server, truth, shares):
     check("%s: Win32_Share = the configuration's shares + IPC$ + home" % label,
           names == want, (sorted(names), sorted(want)))
     # Snapshot round trip: `smbcim snapshot` read back gives the same answers.
-    p = subprocess.run([SMBCIM, "--smb-conf", server.conf, "snapshot"], capture_output=True,
-                       text=True, timeout=60)
+    p = run_smbcim(["--smb-conf", server.conf, "snapshot"])
     snap = os.path.join(server.dir, "live-%s.json" % label)
-    with open(snap, "w") as f:
+    with open(hpath(snap), "w") as f:
         f.write(p.stdout)
     check("%s: smbcim snapshot writes a snapshot" % label, p.returncode == 0 and
           p.stdout.startswith("{"), p.stderr[-300:])
@@ -485,51 +617,65 @@ def live_checks(label, server, truth, shares):
         if wql.endswith("Win32_ServerSession"):
             continue   # 4.17's smbstatus prints no session time: ActiveTime differs only
         check("%s: smbstatus fallback route gives the same answer: %s" % (label, wql),
-              c is not None and strip_times(a) == strip_times(c), ec)
+              c is not None and strip_times(a) == strip_times(c), ec or rows_diff(a, c))
 
 
 def error_checks(server):
     """Faults of the live source: each a clear error, never an empty success."""
     def run(args, env=None):
-        return subprocess.run([SMBCIM] + args, capture_output=True, text=True, timeout=60,
-                              env=env)
+        return run_smbcim(args, env=env)
     p = run(["--smb-conf", "/nonexistent/smb.conf", "query", "SELECT * FROM Win32_Share"])
     check("errors: unreadable configuration -> WBEM_E_NOT_AVAILABLE naming the file",
           p.returncode == 1 and "WBEM_E_NOT_AVAILABLE" in p.stderr
           and "/nonexistent/smb.conf" in p.stderr, p.stderr)
-    d = tempfile.mkdtemp(prefix="smbcim-e2e-conf.")
+    hd, d = mkdtemp_in("smbcim-e2e-conf.")    # d: as smbcim sees it, hd: from here
     try:
         bad = os.path.join(d, "bad.conf")
-        with open(bad, "w") as f:
+        with open(hpath(bad), "w") as f:
             f.write("[global]\n  netbios name = X\n[broken\n")
         p = run(["--smb-conf", bad, "query", "SELECT * FROM Win32_Share"])
         check("errors: syntax error -> WBEM_E_INVALID_PARAMETER with file:line",
               p.returncode == 1 and "INVALID_PARAMETER" in p.stderr and "bad.conf:3" in p.stderr,
               p.stderr)
         stopped = os.path.join(d, "stopped.conf")
-        with open(server.conf) as f:
+        with open(hpath(server.conf)) as f:
             text = f.read()
-        os.mkdir(os.path.join(d, "pid"))
+        os.mkdir(os.path.join(hd, "pid"))
         text = re.sub(r"pid directory = .*", "pid directory = %s/pid" % d, text)
-        with open(stopped, "w") as f:
+        with open(hpath(stopped), "w") as f:
             f.write(text)
-        p = run(["--smb-conf", stopped, "query", "SELECT * FROM Win32_ServerConnection"])
-        check("errors: smbd not running -> WBEM_E_NOT_AVAILABLE 'smbd is not running'",
-              p.returncode == 1 and "smbd is not running" in p.stderr, p.stderr)
+        # smbd stopped: no session state, as smbstatus prints empty tables;
+        # one warning line; the shares still come from the configuration.
+        p = run(["--smb-conf", stopped, "--format", "json", "query",
+                 "SELECT * FROM Win32_ServerConnection"])
+        warn = [l for l in p.stderr.splitlines() if l.strip()]
+        check("smbd not running: the session classes answer nothing, one warning, exit 0",
+              p.returncode == 0 and json.loads(p.stdout or "null") == [] and len(warn) == 1
+              and "smbd is not running" in warn[0], p.stderr + p.stdout)
+        p = run(["--smb-conf", stopped, "--format", "json", "query",
+                 "SELECT Name FROM Win32_Share"])
+        names = sorted(i["Name"] for i in json.loads(p.stdout or "[]")) if p.returncode == 0 else []
+        check("smbd not running: Win32_Share from the configuration",
+              p.returncode == 0 and "Projects" in names and "IPC$" in names, p.stderr + p.stdout)
         # Not root: smbd's databases are root's; a copy of the binary that
         # the user can run, and the same live query.
         exe = os.path.join(d, "smbcim")
-        shutil.copy(SMBCIM, exe)
-        os.chmod(d, 0o755)
-        os.chmod(exe, 0o755)
-        p = subprocess.run(["runuser", "-u", "nobody", "--", exe, "--smb-conf", server.conf,
-                            "query", "SELECT * FROM Win32_ServerSession"],
-                           capture_output=True, text=True, timeout=60)
+        shutil.copy(SMBCIM, hpath(exe))
+        os.chmod(hd, 0o755)
+        os.chmod(hpath(exe), 0o755)
+        p = run_in(["runuser", "-u", "nobody", "--", exe, "--smb-conf", server.conf,
+                    "query", "SELECT * FROM Win32_ServerSession"])
         check("errors: not root -> WBEM_E_ACCESS_DENIED naming the database and the cause",
               p.returncode == 1 and "WBEM_E_ACCESS_DENIED" in p.stderr
               and "needs root" in p.stderr and not p.stdout, p.stderr + p.stdout)
+        p = run_in(["runuser", "-u", "nobody", "--", exe, "--smb-conf", server.conf,
+                    "--format", "json", "query", "SELECT Name FROM Win32_Share"])
+        names = sorted(i["Name"] for i in json.loads(p.stdout or "[]")) if p.returncode == 0 else []
+        check("not root: Win32_Share from the configuration, no warning",
+              p.returncode == 0 and "Projects" in names and not p.stderr.strip(),
+              p.stderr + p.stdout)
     finally:
-        shutil.rmtree(d, ignore_errors=True)
+        shutil.rmtree(hd, ignore_errors=True)
 
 
 def unknown_layout_checks(server):
@@ -541,26 +687,25 @@ def unknown_layout_checks(server):
     except ImportError:
         check("unknown record layout: python3-tdb importable (run with /usr/bin/python3)", False)
         return
-    d = tempfile.mkdtemp(prefix="smbcim-e2e-layout.")
+    hd, d = mkdtemp_in("smbcim-e2e-layout.")
     try:
         for sub in ("lock", "pid", "state", "cache", "private"):
-            os.mkdir(os.path.join(d, sub))
-        with open(os.path.join(d, "pid", "smbd.pid"), "w") as f:
+            os.mkdir(os.path.join(hd, sub))
+        with open(os.path.join(hd, "pid", "smbd.pid"), "w") as f:
             f.write("%s\n" % server.pid)    # a running smbd
-        db = tdb.Tdb(os.path.join(d, "lock", "smbXsrv_session_global.tdb"), 0,
+        db = tdb.Tdb(os.path.join(hd, "lock", "smbXsrv_session_global.tdb"), 0,
                      tdb.DEFAULT, os.O_CREAT | os.O_RDWR, 0o600)
         # A version-1 record (smbcim knows version 0 of Samba 4.17).
         db[b"\x00\x00\x00\x01"] = b"\x00\x00\x00\x00\x01\x00\x00\x00" + b"\x07" * 40
         db.close()
         conf = os.path.join(d, "smb.conf")
-        with open(conf, "w") as f:
+        with open(hpath(conf), "w") as f:
             f.write("[global]\n  netbios name = layout\n  lock directory = %s/lock\n"
                     "  pid directory = %s/pid\n  state directory = %s/state\n"
                     "  cache directory = %s/cache\n  private dir = %s/private\n"
                     "[data]\n  path = %s\n" % (d, d, d, d, d, d))
-        p = subprocess.run([SMBCIM, "--smb-conf", conf, "--format", "json", "query",
-                            "SELECT * FROM Win32_ServerSession"],
-                           capture_output=True, text=True, timeout=60)
+        p = run_smbcim(["--smb-conf", conf, "--format", "json", "query",
+                        "SELECT * FROM Win32_ServerSession"])
         check("unknown record layout: noticed, reported, smbstatus route taken",
               "read the state through smbstatus" in p.stderr
               and "unknown smbXsrv record version" in p.stderr, p.stderr)
@@ -568,29 +713,28 @@ def unknown_layout_checks(server):
               "readable there either), exit 0", p.returncode == 0
               and json.loads(p.stdout or "null") == [], p.stdout + p.stderr)
     finally:
-        shutil.rmtree(d, ignore_errors=True)
+        shutil.rmtree(hd, ignore_errors=True)
 
 
 def config_checks(server):
     """Shares from an included file and from the registry configuration, as
     smbd sees them: compared with testparm's list."""
     extra = os.path.join(server.dir, "extra.conf")
-    with open(extra, "w") as f:
+    with open(hpath(extra), "w") as f:
         f.write("[Included Share]\n  path = %s/shares/projects\n  comment = from an include\n"
                 % server.dir)
-    with open(server.conf) as f:
+    with open(hpath(server.conf)) as f:
         orig = f.read()
     try:
         # registry shares before the include: after an include, smbd (and
         # smbcim) stay in the included file's last section.
         text = orig.replace("[Projects]", "    registry shares = yes\n    include = %s\n\n"
                             "[Projects]" % extra, 1)
-        with open(server.conf, "w") as f:
+        with open(hpath(server.conf), "w") as f:
             f.write(text)
-        p = subprocess.run(["net", "-s", server.conf, "conf", "addshare", "RegShare",
-                            os.path.join(server.dir, "shares", "backup"), "writeable=n",
-                            "guest_ok=n", "from the registry"],
-                           capture_output=True, text=True, timeout=60)
+        p = run_in(["net", "-s", server.conf, "conf", "addshare", "RegShare",
+                    os.path.join(server.dir, "shares", "backup"), "writeable=n",
+                    "guest_ok=n", "from the registry"])
         check("config: net conf addshare RegShare", p.returncode == 0, p.stderr + p.stdout)
         rows = q("live:" + server.conf, "SELECT Name, Path, Caption FROM Win32_Share", "config")
         by = {r["Name"]: r for r in rows or []}
@@ -599,18 +743,16 @@ def config_checks(server):
         check("config: a registry share is listed with its path and comment",
               by.get("RegShare", {}).get("Caption") == "from the registry"
               and by["RegShare"].get("Path", "").endswith("/shares/backup"), sorted(by))
-        t = subprocess.run(["testparm", "-s", server.conf], capture_output=True, text=True,
-                           timeout=60)
+        t = run_in(["testparm", "-s", server.conf])
         sections = {m.lower() for m in re.findall(r"^\[(.*)\]$", t.stdout, re.M)}
         want = (sections - {"global", "homes", "printers"}) | {"ipc$"}
         got = {n.lower() for n in by} - {"smbcim_bob"}   # the connected home share
         check("config: Win32_Share = testparm's shares + IPC$", got == want,
               (sorted(got), sorted(want)))
     finally:
-        with open(server.conf, "w") as f:
+        with open(hpath(server.conf), "w") as f:
             f.write(orig)
-        subprocess.run(["net", "-s", server.conf, "conf", "delshare", "RegShare"],
-                       capture_output=True, timeout=60)
+        run_in(["net", "-s", server.conf, "conf", "delshare", "RegShare"])
 
 
 def churn_checks(server):
@@ -656,11 +798,11 @@ def churn_checks(server):
 def removed_share_checks(server):
     """A share removed from the configuration while a client still uses it:
     the connection stays, with a synthesized Win32_Share."""
-    with open(server.conf) as f:
+    with open(hpath(server.conf)) as f:
         orig = f.read()
     cut = re.sub(r"\[Finance Data\][^\[]*", "", orig)
     try:
-        with open(server.conf, "w") as f:
+        with open(hpath(server.conf), "w") as f:
             f.write(cut)
         live = "live:" + server.conf
         conns = q(live, "SELECT * FROM Win32_ServerConnection WHERE ShareName = 'Finance Data'",
@@ -680,7 +822,7 @@ def removed_share_checks(server):
         check("removed share: ASSOCIATORS OF it = its connections",
               assoc is not None and len(assoc) == len(conns or []), assoc)
     finally:
-        with open(server.conf, "w") as f:
+        with open(hpath(server.conf), "w") as f:
             f.write(orig)
 
 
@@ -689,15 +831,24 @@ def main():
         print("run_e2e: must run as root (smbd, smbstatus, useradd)", file=sys.stderr)
         print("0 passed, 1 failed")
         return 1
+    started = time.monotonic()
     have_smbcim = os.access(SMBCIM, os.X_OK)
     users = ("smbcim_alice", "smbcim_bob")
-    existed = {u for u in users
-               if subprocess.run(["getent", "passwd", u], capture_output=True).returncode == 0}
+    existed = set()
     server = None
     holders = []
+    ver = "?"
     try:
+        chroot_init()
+        existed = {u for u in users if user_exists(u)}
         server = Server()
-        check("setup: private smbd started (pid %s, 127.0.0.1:%d)" % (server.pid, server.port), True)
+        ver = (run_in(["smbd", "--version"]).stdout.split() or ["?"])[-1]
+        check("setup: private smbd started (pid %s, 127.0.0.1:%d)%s"
+              % (server.pid, server.port,
+                 " in chroot %s, Samba %s" % (CHROOT, ver) if CHROOT else ""), True)
+        info("Samba %s (%s)" % (ver, "chroot %s: %s" % (CHROOT, CROOT) if CHROOT else "host"))
+        if have_smbcim:
+            install_smbcim(server)
         holders.append(Holder(server, PLAN, "phase1"))
         check("setup: clients connected (impacket, %d connections)" % len(PLAN), True)
 
@@ -723,14 +874,17 @@ def main():
         holders.append(Holder(server, PLAN2, "phase2"))
         snap2, doc2, err2 = snapshot(server, "phase2")
         pj = smbstatus(server.conf, "--json")
-        ver = (subprocess.run(["smbd", "--version"], capture_output=True, text=True).stdout
-               .split()[-1])
         m = re.match(r"(\d+)\.(\d+)", ver)
         old = m and (int(m.group(1)), int(m.group(2))) < (4, 24)
         if old:
             check("phase2: Samba %s aborts smbstatus --json on a WRITE_OWNER open" % ver,
                   pj.returncode != 0 and not pj.stdout.strip(), pj.returncode)
             check("phase2: snapshot fell back to text smbstatus -L", "fallback" in err2, err2)
+        else:
+            check("phase2: Samba %s's smbstatus --json works with a WRITE_OWNER open" % ver,
+                  pj.returncode == 0 and pj.stdout.strip(), pj.stderr[-300:])
+            check("phase2: snapshot used smbstatus --json -L (no fallback)",
+                  "fallback" not in err2, err2)
         sp = smbstatus(server.conf, "--json", "-p")
         st = smbstatus(server.conf, "--json", "-S")
         check("phase2: smbstatus --json -p and -S still work",
@@ -742,6 +896,15 @@ def main():
                                             sessions)}
         check("phase2: Samba lists the WRITE_OWNER open",
               any(o.get("access", 0) & 0x80000 for o in truth2["opens"]), truth2["opens"])
+        if not old and pj.returncode == 0:
+            # The text parsed above (with 4.25's Persistent column) against
+            # the same opens in JSON.
+            def opset(opens):
+                return sorted((o["pid"], o["uid"], o["path"]) for o in opens)
+            jopens = truth_from_json(json.loads(pj.stdout))["opens"]
+            check("phase2: text smbstatus -L and --json -L list the same opens",
+                  opset(jopens) == opset(truth2["opens"]),
+                  (opset(jopens), opset(truth2["opens"])))
         n_opens = sum(len(f["opens"]) for f in doc2["smbstatus"]["open_files"].values())
         check("phase2: snapshot has every open (%d)" % len(truth2["opens"]),
               n_opens == len(truth2["opens"]), n_opens)
@@ -764,10 +927,10 @@ def main():
             check("cleanup: smbd and its children stopped",
                   subprocess.run(["pgrep", "-g", str(server.pid)],
                                  capture_output=True).returncode != 0)
-            check("cleanup: temp dir removed", not os.path.exists(server.dir))
-            left = [u for u in users if u not in existed and
-                    subprocess.run(["getent", "passwd", u], capture_output=True).returncode == 0]
+            check("cleanup: temp dir removed", not os.path.exists(server.hostdir))
+            left = [u for u in users if u not in existed and user_exists(u)]
             check("cleanup: users created by the run removed", not left, left)
+    info("suite %s (Samba %s): %.1f s" % (CHROOT or "host", ver, time.monotonic() - started))
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 
