@@ -5,8 +5,10 @@
 #   3. the test layers again under ASan + UBSan      (make SAN=1 check)
 #   4. the unit tests under valgrind (memcheck, leaks are errors)
 #   5. end to end against a real smbd and real clients (tests/e2e, as root),
-#      with the gcc build and again with the sanitizer build; smbcimd with
-#      wbemcli, both builds
+#      with the gcc build and again with the sanitizer build; the same
+#      against real smbd 4.22 (Debian trixie) and 4.25 (sid) in chroots made
+#      by scripts/chroot.sh (about 2 minutes each the first time, in the
+#      background while the builds run); smbcimd with wbemcli, both builds
 #   6. a short libFuzzer run of every fuzz target    (tests/fuzz/run.sh)
 # Ends with one line "N passed, N failed" over all of them.
 set -u
@@ -25,6 +27,14 @@ add() { # add "<log>"
 }
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
+# The chroots with other Samba releases are made (once) while we build.
+chroot_pids=""
+if [ "$(id -u)" -eq 0 ]; then
+    for s in trixie sid; do
+        bash scripts/chroot.sh setup "$s" >"$log/chroot-$s" 2>&1 &
+        chroot_pids="$chroot_pids $!:$s"
+    done
+fi
 
 echo "== gcc build and tests"
 if make -j"$jobs" CC=gcc all unit >"$log/gcc-build" 2>&1; then
@@ -72,6 +82,19 @@ if [ "$(id -u)" -eq 0 ]; then
         SMBCIM=$PWD/build-san/smbcim /usr/bin/python3 tests/e2e/run_e2e.py >"$log/e2e-san" 2>&1
     grep -v '^ok ' "$log/e2e-san" | tail -30
     add "$log/e2e-san"
+    for cp in $chroot_pids; do
+        s=${cp#*:}
+        echo "== end to end against Samba in the $s chroot (the fast route expected)"
+        if wait "${cp%%:*}"; then
+            cat "$log/chroot-$s"
+            SMBCIM=$PWD/build/smbcim SMBCIM_CHROOT=$s SMBCIM_E2E_EXPECT_ROUTE=tdb \
+                /usr/bin/python3 tests/e2e/run_e2e.py 2>&1 | tee "$log/e2e-$s"
+            add "$log/e2e-$s"
+        else
+            echo "chroot $s could not be made:"; tail -n 20 "$log/chroot-$s"
+            total_f=$((total_f + 1))
+        fi
+    done
     echo "== smbcimd end to end: wbemcli over HTTP and HTTPS, PAM users, faults"
     SMBCIM_BUILD=$PWD/build /usr/bin/python3 tests/e2e/run_server_e2e.py 2>&1 | tee "$log/srv"
     add "$log/srv"
