@@ -73,6 +73,7 @@ typedef struct live {
     bool bad_record;
     size_t records;
     unsigned layout[3];  /* per sc_ndr_kind: what the database's records fit */
+    const char *reason;  /* why, naming the database */
 } live;
 
 static bool pid_alive(live *l, uint64_t pid)
@@ -148,6 +149,8 @@ static smbcim_status walk(live *l, const char *name, rec_fn fn)
         tdb_unlockall_read(db);
     const char *te = n < 0 ? sc_strdup(l->a, tdb_errorstr(db)) : NULL;
     tdb_close(db);
+    if (l->bad_record && !l->reason) /* "…/locking.tdb: locking record: … at byte N of M" */
+        l->reason = sc_sprintf(l->a, "%s: %s", path, l->why);
     if (n < 0 && !l->bad_record)
         return smbcim_error_set(l->err, WBEM_E_FAILED, "cannot read %s: %s", path, te);
     return WBEM_S_NO_ERROR;
@@ -544,7 +547,7 @@ smbcim_status sc_live_load(sc_arena *a, const char *smb_conf, sc_state **out,
             } else if (l.bad_record) {
                 if (info)
                     snprintf(info->fallback_reason, sizeof info->fallback_reason, "%s",
-                             l.why);
+                             l.reason ? l.reason : l.why);
                 use_smbstatus = true;
             }
         }

@@ -161,7 +161,7 @@ typedef struct sc_live_info {
     const char *route;        /* "tdb" or "smbstatus" */
     const char *config_file, *lock_dir;
     size_t records;           /* database records read (tdb route) */
-    char fallback_reason[256];/* why the tdb route was left, or "" */
+    char fallback_reason[512];/* why the tdb route was left, or "" */
 } sc_live_info;
 
 /* Reads the configuration (smb_conf, NULL: Samba's default path) and the

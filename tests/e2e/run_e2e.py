@@ -695,8 +695,8 @@ def unknown_layout_checks(server):
             f.write("%s\n" % server.pid)    # a running smbd
         db = tdb.Tdb(os.path.join(hd, "lock", "smbXsrv_session_global.tdb"), 0,
                      tdb.DEFAULT, os.O_CREAT | os.O_RDWR, 0o600)
-        # A version-1 record (smbcim knows version 0 of Samba 4.17).
-        db[b"\x00\x00\x00\x01"] = b"\x00\x00\x00\x00\x01\x00\x00\x00" + b"\x07" * 40
+        # A version-2 record: a future Samba (smbcim knows versions 0 and 1).
+        db[b"\x00\x00\x00\x01"] = b"\x00\x00\x00\x00\x02\x00\x00\x00" + b"\x07" * 40
         db.close()
         conf = os.path.join(d, "smb.conf")
         with open(hpath(conf), "w") as f:
@@ -708,7 +708,8 @@ def unknown_layout_checks(server):
                         "SELECT * FROM Win32_ServerSession"])
         check("unknown record layout: noticed, reported, smbstatus route taken",
               "read the state through smbstatus" in p.stderr
-              and "unknown smbXsrv record version" in p.stderr, p.stderr)
+              and "unknown smbXsrv record version" in p.stderr
+              and "smbXsrv_session_global.tdb: session record" in p.stderr, p.stderr)
         check("unknown record layout: the answer comes from smbstatus (no sessions "
               "readable there either), exit 0", p.returncode == 0
               and json.loads(p.stdout or "null") == [], p.stdout + p.stderr)
