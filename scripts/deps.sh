@@ -1,11 +1,41 @@
 #!/usr/bin/env bash
-# Installs what building and testing smbcim needs, from Debian 12 packages.
-# Idempotent: does nothing when everything is already there.
+# Installs what building and testing smbcim needs, from Debian packages:
+# Debian 12 (bookworm), 13 (trixie) or testing/unstable (sid), read from
+# /etc/os-release; SMBCIM_DEBIAN=bookworm|trixie|sid overrides that (for a
+# derivative).  Idempotent: does nothing when everything is already there.
 # (bench/server.py installs its own extras, wrk and nginx-light, when run.)
 set -eu
-PKGS="build-essential pkg-config libcmocka-dev clang llvm libclang-rt-14-dev python3 valgrind \
+PKGS="build-essential pkg-config libcmocka-dev clang llvm python3 valgrind \
       libtdb-dev samba-dev samba smbclient tdb-tools python3-tdb python3-impacket \
       libexpat1-dev libmicrohttpd-dev libpam0g-dev libgnutls28-dev sblim-wbemcli openssl"
+
+osrel() { # osrel KEY: its value in os-release, unquoted
+    local f=/etc/os-release
+    [ -r "$f" ] || f=/usr/lib/os-release
+    sed -n "s/^$1=//p" "$f" 2>/dev/null | head -n 1 | tr -d "\"'"
+}
+release=${SMBCIM_DEBIAN:-}
+if [ -z "$release" ] && [ "$(osrel ID)" = debian ]; then
+    case "$(osrel VERSION_CODENAME)/$(osrel VERSION_ID)" in
+    bookworm/* | */12) release=bookworm ;;
+    trixie/* | */13) release=trixie ;;
+    # testing and unstable have no VERSION_ID (their codename is the next
+    # release's, e.g. forky)
+    */) release=sid ;;
+    esac
+fi
+# The sanitizer and libFuzzer runtimes of the release's default clang.
+case "$release" in
+bookworm) PKGS="$PKGS libclang-rt-14-dev" ;;   # clang 14
+trixie) PKGS="$PKGS libclang-rt-19-dev" ;;     # clang 19
+sid) PKGS="$PKGS libclang-rt-dev" ;;           # follows clang's version there
+*)
+    echo "smbcim: deps.sh knows Debian 12 (bookworm), 13 (trixie) and sid, not" \
+        "'$(osrel PRETTY_NAME)'; set SMBCIM_DEBIAN to the nearest of them" >&2
+    exit 1
+    ;;
+esac
+
 missing=()
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

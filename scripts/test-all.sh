@@ -8,7 +8,8 @@
 #      with the gcc build and again with the sanitizer build; the same
 #      against real smbd 4.22 (Debian trixie) and 4.25 (sid) in chroots made
 #      by scripts/chroot.sh (about 2 minutes each the first time, in the
-#      background while the builds run); smbcimd with wbemcli, both builds
+#      background while the builds run), and a build with `make check`
+#      inside each chroot; smbcimd with wbemcli, both builds
 #   6. a short libFuzzer run of every fuzz target    (tests/fuzz/run.sh)
 # Ends with one line "N passed, N failed" over all of them.
 set -u
@@ -90,6 +91,9 @@ if [ "$(id -u)" -eq 0 ]; then
             SMBCIM=$PWD/build/smbcim SMBCIM_CHROOT=$s SMBCIM_E2E_EXPECT_ROUTE=tdb \
                 /usr/bin/python3 tests/e2e/run_e2e.py 2>&1 | tee "$log/e2e-$s"
             add "$log/e2e-$s"
+            echo "== build and make check inside the $s chroot (its gcc, clang, expat, ...)"
+            bash scripts/chroot-check.sh "$s" 2>&1 | tee "$log/build-$s" | tail -n 5
+            add "$log/build-$s"
         else
             echo "chroot $s could not be made:"; tail -n 20 "$log/chroot-$s"
             total_f=$((total_f + 1))

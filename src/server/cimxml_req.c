@@ -39,6 +39,27 @@ typedef struct builder {
     bool failed;
 } builder;
 
+/* Where expat is: 1-based line, 0-based column.  Expat 2.9 deprecates
+ * XML_GetCurrent{Line,Column}Number for their *64 twins, which older expat
+ * (2.5 in Debian 12) does not have. */
+static unsigned x_line(XML_Parser p)
+{
+#if XML_MAJOR_VERSION > 2 || (XML_MAJOR_VERSION == 2 && XML_MINOR_VERSION >= 9)
+    return (unsigned)XML_GetCurrentLineNumber64(p);
+#else
+    return (unsigned)XML_GetCurrentLineNumber(p);
+#endif
+}
+
+static unsigned x_col(XML_Parser p)
+{
+#if XML_MAJOR_VERSION > 2 || (XML_MAJOR_VERSION == 2 && XML_MINOR_VERSION >= 9)
+    return (unsigned)XML_GetCurrentColumnNumber64(p);
+#else
+    return (unsigned)XML_GetCurrentColumnNumber(p);
+#endif
+}
+
 static void set_err(cimxml_error *err, cimxml_errkind kind, int code, unsigned line,
                     unsigned col, const char *fmt, va_list ap)
 {
@@ -61,8 +82,7 @@ static void b_fail(builder *b, cimxml_errkind kind, const char *fmt, ...)
     b->failed = true;
     va_list ap;
     va_start(ap, fmt);
-    set_err(b->err, kind, 0, (unsigned)XML_GetCurrentLineNumber(b->p),
-            (unsigned)XML_GetCurrentColumnNumber(b->p) + 1, fmt, ap);
+    set_err(b->err, kind, 0, x_line(b->p), x_col(b->p) + 1, fmt, ap);
     va_end(ap);
     XML_StopParser(b->p, XML_FALSE);
 }
@@ -83,8 +103,8 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
     }
     xnode *n = sc_alloc(b->a, sizeof(*n));
     n->name = sc_strdup(b->a, name);
-    n->line = (unsigned)XML_GetCurrentLineNumber(b->p);
-    n->col = (unsigned)XML_GetCurrentColumnNumber(b->p) + 1;
+    n->line = x_line(b->p);
+    n->col = x_col(b->p) + 1;
     size_t na = 0;
     while (atts[na])
         na++;
@@ -186,8 +206,8 @@ static bool build_tree(sc_arena *a, const char *body, size_t len, xnode **root,
     } else if (st != XML_STATUS_OK) {
         err->kind = CIMXML_E_NOT_WELL_FORMED;
         err->cim_code = 0;
-        err->line = (unsigned)XML_GetCurrentLineNumber(b.p);
-        err->col = (unsigned)XML_GetCurrentColumnNumber(b.p) + 1;
+        err->line = x_line(b.p);
+        err->col = x_col(b.p) + 1;
         snprintf(err->msg, sizeof err->msg, "line %u, column %u: XML not well-formed: %s",
                  err->line, err->col, XML_ErrorString(XML_GetErrorCode(b.p)));
         ok = false;

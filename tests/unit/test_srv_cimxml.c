@@ -408,6 +408,16 @@ static void XMLCALL c_text(void *ud, const XML_Char *s, int len)
     sc_buf_add(&c->out, s, (size_t)len);
 }
 
+/* Expat 2.9 deprecates XML_GetCurrent{Line,Column}Number for their *64
+ * twins, which older expat (2.5 in Debian 12) does not have. */
+#if XML_MAJOR_VERSION > 2 || (XML_MAJOR_VERSION == 2 && XML_MINOR_VERSION >= 9)
+#define c_line(p) ((unsigned long)XML_GetCurrentLineNumber64(p))
+#define c_col(p) ((unsigned long)XML_GetCurrentColumnNumber64(p))
+#else
+#define c_line(p) ((unsigned long)XML_GetCurrentLineNumber(p))
+#define c_col(p) ((unsigned long)XML_GetCurrentColumnNumber(p))
+#endif
+
 /* Parses doc (fails the test if it is not well-formed XML) and returns
  * its canonical text (free()). */
 static char *xml_canon(const char *doc, size_t *nelements)
@@ -421,8 +431,7 @@ static char *xml_canon(const char *doc, size_t *nelements)
     XML_SetCharacterDataHandler(p, c_text);
     if (XML_Parse(p, doc, (int)strlen(doc), XML_TRUE) != XML_STATUS_OK)
         fail_msg("output not well-formed at line %lu col %lu: %s\n%.3000s",
-                 (unsigned long)XML_GetCurrentLineNumber(p),
-                 (unsigned long)XML_GetCurrentColumnNumber(p),
+                 c_line(p), c_col(p),
                  XML_ErrorString(XML_GetErrorCode(p)), doc);
     XML_ParserFree(p);
     if (nelements)
