@@ -589,7 +589,9 @@ static void share_mode_data(ndr *d, sc_arena *a, sc_ndr_file *f, const lock_layo
      * elements' scalars); the tokens they point to come after the strings. */
     uint32_t ndel = u32(d);
     uint32_t max = u32(d);
-    if (!d->fail && (max != ndel || ndel > 1024)) {
+    if (d->fail)
+        return;
+    if (max != ndel || ndel > 1024) {
         nfail(d, "malformed delete-token list");
         return;
     }
@@ -698,7 +700,14 @@ typedef bool (*try_fn)(void *ctx, size_t layout, ndr *n, const char **what);
 static bool try_layouts(size_t count, unsigned *layouts, try_fn fn, void *ctx,
                         const char *kind, char *why, size_t whylen)
 {
-    unsigned want = layouts && *layouts ? *layouts : (1u << count) - 1;
+    unsigned all = (1u << count) - 1;
+    unsigned want = layouts && *layouts ? *layouts & all : all;
+    if (!want) {
+        if (why)
+            snprintf(why, whylen, "%s record: no known layout in the set %#x", kind,
+                     layouts ? *layouts : 0);
+        return false;
+    }
     unsigned fit = 0;
     ndr best = {0};
     const char *bestwhat = kind;
