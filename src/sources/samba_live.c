@@ -5,12 +5,10 @@
  * libtdb, each record decoded by samba_ndr.c.  One pass over each database:
  * linear in sessions, tree connects and opens, no process started.
  *
- * When a record does not decode (a Samba release whose record layout is
- * not the one samba_ndr.c knows), the whole read falls back to smbstatus:
- * `--json -p` and `--json -S` for sessions and tree connects, and text
- * `-L` for the opens (text, because `--json -L` aborts on an open with
- * WRITE_OWNER before Samba 4.24).  SMBCIM_SAMBA_SOURCE=smbstatus forces
- * that route (tests use it).
+ * When a record does not decode (a Samba release whose record layout
+ * samba_ndr.c does not know), the whole read falls back to smbstatus: one
+ * run of text `smbstatus -n`, parsed by smbstatus_text.c (see "The route"
+ * below).  SMBCIM_SAMBA_SOURCE=smbstatus forces that route (tests use it).
  *
  * Records of smbd processes that no longer exist are dropped, as smbstatus
  * does without -f.
@@ -18,8 +16,10 @@
 #define _XOPEN_SOURCE 700
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -288,124 +288,196 @@ char *sc_run_capture(sc_arena *a, char *const argv[], size_t *len, int *status)
     return out;
 }
 
-static bool ran_ok(int status)
-{
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
+/* The route: ONE run of text `smbstatus -n`, the sessions, tree connects
+ * and opens in one process (-n prints the sessions' uid and gid as
+ * numbers, so that table holds no names with spaces), in the C locale and
+ * UTC so that the dates parse; parsed against the column sets of Samba
+ * 4.15-4.25 (sc_smbstatus_text_parse).  Not `--json`: it is super-linear
+ * in every release measured, and `--json -L` aborts on an open with
+ * WRITE_OWNER before 4.24 (docs/live-source.md, "The smbstatus route").
+ *
+ * The text has no session or tree-connect ids: a tree connect belongs to
+ * the session of its smbd (pid) and machine; when that smbd serves
+ * sessions of several users, `smbstatus -S -n -u USER` for all of them but
+ * one says whose each tree connect is (sc_smbstatus_text_link). */
 
-/* Parses one `smbstatus --json` document through the snapshot reader. */
-static smbcim_status smbstatus_json(live *l, const char *conf, const char *opt, sc_state **st)
+/* The environment of smbstatus: the C locale (day and month names) and
+ * UTC (the dates carry no zone, or only its abbreviation). */
+static char **smbstatus_env(sc_arena *a)
 {
-    char *argv[] = {"smbstatus", "-s", (char *)conf, "--json", (char *)opt, NULL};
-    size_t len = 0;
-    int status = 0;
-    char *out = sc_run_capture(l->a, argv, &len, &status);
-    if (!out || !ran_ok(status) || len == 0)
-        return smbcim_error_set(l->err, WBEM_E_FAILED,
-                                "smbstatus -s %s --json %s failed (%s %d)", conf, opt,
-                                out && WIFEXITED(status) ? "exit status" : "signal",
-                                out && WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-    char *doc = sc_sprintf(l->a,
-                           "{\"smbcim_snapshot\":1,\"server\":{\"name\":\"x\",\"taken_at\":"
-                           "\"1970-01-01T00:00:00Z\"},\"shares\":[],\"smbstatus\":%s}",
-                           out);
-    char origin[256];
-    snprintf(origin, sizeof origin, "smbstatus --json %s", opt);
-    return sc_snapshot_parse(l->a, doc, strlen(doc), sc_strdup(l->a, origin), st, l->err);
-}
-
-/* Text `smbstatus -L`: "PID  uid  DENY_x  0xMASK  RW  OPLOCK  PATH   NAME   Date".
- * The share path and the name are separated by three spaces; the date is
- * the last five words. */
-static smbcim_status smbstatus_locks(live *l, const char *conf)
-{
-    char *argv[] = {"smbstatus", "-s", (char *)conf, "-L", "-n", NULL};
-    size_t len = 0;
-    int status = 0;
-    char *out = sc_run_capture(l->a, argv, &len, &status);
-    if (!out || !ran_ok(status))
-        return smbcim_error_set(l->err, WBEM_E_FAILED, "smbstatus -s %s -L failed", conf);
-    char *save = NULL;
-    for (char *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        unsigned long long pid;
-        long long uid;
-        char deny[32], mask[32], rw[32], oplock[64];
-        int used = 0;
-        if (sscanf(line, "%llu %lld %31s %31s %31s %63s %n", &pid, &uid, deny, mask, rw, oplock,
-                   &used) != 6 || strncmp(deny, "DENY_", 5) != 0)
+    extern char **environ;
+    size_t n = 0;
+    while (environ && environ[n])
+        n++;
+    char **env = sc_alloc_array(a, n + 3, sizeof(char *));
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *v = environ[i];
+        if (strncmp(v, "LC_", 3) == 0 || strncmp(v, "LANG=", 5) == 0 ||
+            strncmp(v, "LANGUAGE=", 9) == 0 || strncmp(v, "TZ=", 3) == 0)
             continue;
-        char *rest = line + used;
-        char *sep = strstr(rest, "   ");
-        if (!sep)
-            continue;
-        /* The name ends before the date (five words from the end). */
-        char *end = rest + strlen(rest);
-        while (end > sep && end[-1] == ' ')
-            end--;
-        int words = 0;
-        char *p = end;
-        while (p > sep && words < 5) {
-            while (p > sep && p[-1] != ' ')
-                p--;
-            words++;
-            if (words < 5)
-                while (p > sep && p[-1] == ' ')
-                    p--;
-        }
-        char *name_end = p;
-        while (name_end > sep && name_end[-1] == ' ')
-            name_end--;
-        char *name = sep + 3;
-        if (name_end <= name)
-            continue;
-        struct tm tm = {0};
-        char *te = strptime(p, "%a %b %d %H:%M:%S %Y", &tm);
-        sc_open *o = sc_alloc(l->a, sizeof *o);
-        o->server.pid = u64s(l->a, pid);
-        o->server.unique_id = NULL;
-        o->uid = uid;
-        o->service_path = sc_strndup(l->a, rest, (size_t)(sep - rest));
-        o->filename = sc_strndup(l->a, name, (size_t)(name_end - name));
-        o->access_mask = (uint32_t)strtoul(mask, NULL, 16);
-        if (te) {
-            tm.tm_isdst = -1;
-            o->opened_at.sec = mktime(&tm);
-            o->opened_at.valid = true;
-        }
-        sc_vec_push(&l->opens, o);
+        env[m++] = environ[i];
     }
-    return WBEM_S_NO_ERROR;
+    env[m++] = "LC_ALL=C";
+    env[m++] = "TZ=UTC0";
+    env[m] = NULL;
+    return env;
 }
 
-static smbcim_status via_smbstatus(live *l, const char *conf)
+/* Runs smbstatus -s CONF OPTS...: its standard output in the arena (NULL
+ * with the reason in err when it cannot be started, fails or complains). */
+static char *smbstatus_run(live *l, const char *conf, const char *const *opts, size_t *len)
 {
+    const char *argv[12] = {"smbstatus", "-s", conf};
+    size_t n = 3;
+    sc_buf cmd;
+    sc_buf_init(&cmd);
+    sc_buf_printf(&cmd, "smbstatus -s %s", conf);
+    for (; *opts && n < 11; opts++) {
+        argv[n++] = *opts;
+        sc_buf_printf(&cmd, " %s", *opts);
+    }
+    argv[n] = NULL;
+    int out[2] = {-1, -1}, errp[2] = {-1, -1};
+    posix_spawn_file_actions_t fa;
+    bool fa_ok = false;
+    pid_t pid = -1;
+    char *res = NULL;
+    sc_buf ob, eb;
+    sc_buf_init(&ob);
+    sc_buf_init(&eb);
+    int rc = 0;
+    if (pipe(out) != 0 || pipe(errp) != 0) {
+        rc = errno;
+        goto spawned;
+    }
+    /* none of them may leak into other children (smbcimd has threads) */
+    for (int i = 0; i < 2; i++) {
+        fcntl(out[i], F_SETFD, FD_CLOEXEC);
+        fcntl(errp[i], F_SETFD, FD_CLOEXEC);
+    }
+    if ((rc = posix_spawn_file_actions_init(&fa)) != 0)
+        goto spawned;
+    fa_ok = true;
+    if ((rc = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0)) != 0 ||
+        (rc = posix_spawn_file_actions_adddup2(&fa, out[1], 1)) != 0 ||
+        (rc = posix_spawn_file_actions_adddup2(&fa, errp[1], 2)) != 0)
+        goto spawned;
+    rc = posix_spawnp(&pid, "smbstatus", &fa, NULL, (char *const *)argv, smbstatus_env(l->a));
+spawned:
+    if (fa_ok)
+        posix_spawn_file_actions_destroy(&fa);
+    if (out[1] >= 0)
+        close(out[1]);
+    if (errp[1] >= 0)
+        close(errp[1]);
+    if (rc != 0 || pid < 0) {
+        smbcim_error_set(l->err, WBEM_E_FAILED, "cannot run %s: %s", cmd.data, strerror(rc));
+        goto done;
+    }
+    struct pollfd pf[2] = {{.fd = out[0], .events = POLLIN}, {.fd = errp[0], .events = POLLIN}};
+    char chunk[65536];
+    while (pf[0].fd >= 0 || pf[1].fd >= 0) {
+        if (poll(pf, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        for (int i = 0; i < 2; i++) {
+            if (pf[i].fd < 0 || !pf[i].revents)
+                continue;
+            ssize_t r = read(pf[i].fd, chunk, sizeof chunk);
+            if (r > 0)
+                sc_buf_add(i == 0 ? &ob : &eb, chunk, (size_t)r);
+            else if (r == 0 || errno != EINTR)
+                pf[i].fd = -1;
+        }
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    /* the first line smbstatus wrote on standard error, for the message */
+    const char *why = eb.len ? eb.data : "";
+    size_t wl = strcspn(why, "\n");
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        smbcim_error_set(l->err, WBEM_E_FAILED, "%s failed (%s %d)%s%.*s", cmd.data,
+                         WIFEXITED(status) ? "exit status" : "signal",
+                         WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
+                         wl ? ": " : "", (int)(wl > 200 ? 200 : wl), why);
+    } else if (eb.len && strstr(eb.data, "locked file list truncated")) {
+        /* 4.17+ say so on standard error only, and exit 0 */
+        smbcim_error_set(l->err, WBEM_E_FAILED, "%s: locked file list truncated", cmd.data);
+    } else {
+        res = sc_alloc(l->a, ob.len + 1);
+        if (ob.len)
+            memcpy(res, ob.data, ob.len);
+        *len = ob.len;
+    }
+done:
+    if (out[0] >= 0)
+        close(out[0]);
+    if (errp[0] >= 0)
+        close(errp[0]);
+    sc_buf_free(&ob);
+    sc_buf_free(&eb);
+    sc_buf_free(&cmd);
+    return res;
+}
+
+static smbcim_status via_smbstatus(live *l, const char *conf, const sc_smbconf *cf)
+{
+    /* the shares' paths let the parser split "PATH   NAME" where a path
+     * itself holds three spaces */
+    const char **paths = sc_alloc_array(l->a, cf->nshares ? cf->nshares : 1, sizeof *paths);
+    size_t npaths = 0;
+    for (size_t i = 0; i < cf->nshares; i++)
+        if (cf->shares[i].path)
+            paths[npaths++] = cf->shares[i].path;
     l->sessions.len = l->tcons.len = l->opens.len = 0;
-    sc_state *ps = NULL, *ts = NULL;
-    smbcim_status st = smbstatus_json(l, conf, "-p", &ps);
-    if (st == WBEM_S_NO_ERROR)
-        st = smbstatus_json(l, conf, "-S", &ts);
-    if (st == WBEM_S_NO_ERROR)
-        st = smbstatus_locks(l, conf);
+    static const char *const all[] = {"-n", NULL};
+    size_t len = 0;
+    char *text = smbstatus_run(l, conf, all, &len);
+    if (!text)
+        return l->err->code;
+    sc_smbstatus_text t;
+    char *origin = sc_sprintf(l->a, "smbstatus -s %s -n", conf);
+    smbcim_status st =
+        sc_smbstatus_text_parse(l->a, text, len, origin, paths, npaths, &t, l->err);
     if (st != WBEM_S_NO_ERROR)
         return st;
-    for (size_t i = 0; i < ps->nsessions; i++)
-        sc_vec_push(&l->sessions, &ps->sessions[i]);
-    for (size_t i = 0; i < ts->ntcons; i++)
-        sc_vec_push(&l->tcons, &ts->tcons[i]);
-    /* Text opens lack the smbd's unique_id: take it from the session or
-     * tree connect served by the same pid. */
-    sc_map uniq;
-    sc_map_init_exact(&uniq);
-    for (size_t i = 0; i < l->sessions.len; i++) {
-        sc_session *s = l->sessions.items[i];
-        if (s->server.unique_id)
-            sc_map_put(&uniq, s->server.pid, (void *)s->server.unique_id);
+    if (!t.has_sessions || !t.has_tcons)
+        return smbcim_error_set(l->err, WBEM_E_FAILED, "%s printed no %s table", origin,
+                                t.has_sessions ? "tree-connect" : "session");
+    /* an smbd serving several users: whose is each tree connect */
+    int64_t *uids = NULL;
+    size_t nuids = sc_smbstatus_text_uids_needed(l->a, &t, &uids);
+    sc_smbstatus_text *lists = sc_alloc_array(l->a, nuids ? nuids : 1, sizeof *lists);
+    for (size_t i = 0; i < nuids; i++) {
+        /* -u takes a name (or a number smbstatus reads when no user has it) */
+        const char *u = user_name(l, uids[i], sc_i64_text(l->a, uids[i]));
+        const char *opts[] = {"-S", "-n", "-u", u, NULL};
+        text = smbstatus_run(l, conf, opts, &len);
+        if (!text)
+            return l->err->code;
+        origin = sc_sprintf(l->a, "smbstatus -s %s -S -n -u %s", conf, u);
+        st = sc_smbstatus_text_parse(l->a, text, len, origin, NULL, 0, &lists[i], l->err);
+        if (st != WBEM_S_NO_ERROR)
+            return st;
+        if (!lists[i].has_tcons)
+            return smbcim_error_set(l->err, WBEM_E_FAILED, "%s printed no tree-connect table",
+                                    origin);
     }
-    for (size_t i = 0; i < l->opens.len; i++) {
-        sc_open *o = l->opens.items[i];
-        o->server.unique_id = sc_map_get(&uniq, o->server.pid);
+    sc_smbstatus_text_link(l->a, &t, uids, lists, nuids);
+    for (size_t i = 0; i < t.nsessions; i++) {
+        sc_session *s = &t.sessions[i];
+        s->username = s->uid == -1 ? "(auth in progress)"
+                                   : user_name(l, s->uid, sc_i64_text(l->a, s->uid));
+        sc_vec_push(&l->sessions, s);
     }
-    sc_map_free(&uniq);
+    for (size_t i = 0; i < t.ntcons; i++)
+        sc_vec_push(&l->tcons, &t.tcons[i]);
+    for (size_t i = 0; i < t.nopens; i++)
+        sc_vec_push(&l->opens, &t.opens[i]);
     return WBEM_S_NO_ERROR;
 }
 
@@ -553,7 +625,7 @@ smbcim_status sc_live_load(sc_arena *a, const char *smb_conf, sc_state **out,
         }
         if (use_smbstatus) {
             route = "smbstatus";
-            st = via_smbstatus(&l, path);
+            st = via_smbstatus(&l, path, conf);
             if (st != WBEM_S_NO_ERROR)
                 goto done;
         }

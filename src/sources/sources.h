@@ -238,4 +238,42 @@ bool sc_ndr_decode_locking(sc_arena *a, const uint8_t *buf, size_t len, sc_ndr_f
  * into buf. */
 const char *sc_ndr_layout_name(sc_ndr_kind kind, unsigned layouts, char *buf, size_t len);
 
+/* ------------------------------------------------------------------------
+ * The smbstatus route (samba_live.c): text `smbstatus -n` parsed.  Pure
+ * functions over smbstatus' standard output, for the unit tests.
+ */
+typedef struct sc_smbstatus_text {
+    sc_session *sessions;     /* session_id "s1", "s2", ...; username NULL */
+    size_t nsessions;
+    sc_tcon *tcons;           /* tcon_id "t1", ...; session_id NULL until linked */
+    size_t ntcons;
+    const char **tcon_lines;  /* each tree connect's line, trimmed */
+    sc_open *opens;
+    size_t nopens;
+    const char *version;      /* "Samba version X": X, or NULL */
+    bool has_sessions, has_tcons, has_opens; /* the tables seen */
+} sc_smbstatus_text;
+
+/* Parses the output of text smbstatus run with -n in the C locale and UTC
+ * (LC_ALL=C TZ=UTC0): the session, tree-connect and open tables of Samba
+ * 4.15-4.25, any of them.  share_paths (may be NULL) are the known share
+ * paths, to split an open's share path from its file name when either
+ * holds "   ".  A line that fits no known layout is an error:
+ * WBEM_E_FAILED, "ORIGIN: line N: WHAT, in a layout smbcim does not
+ * know: \"LINE\"". */
+smbcim_status sc_smbstatus_text_parse(sc_arena *a, const char *text, size_t len,
+                                      const char *origin, const char *const *share_paths,
+                                      size_t npaths, sc_smbstatus_text *out, smbcim_error *err);
+/* The uids whose tree connects `smbstatus -S -n -u UID` must list for
+ * sc_smbstatus_text_link: one smbd (and machine) serves sessions of
+ * several of them.  All of them but one; sorted; in the arena. */
+size_t sc_smbstatus_text_uids_needed(sc_arena *a, const sc_smbstatus_text *t, int64_t **uids);
+/* Gives each tree connect its session: the one of its smbd and machine;
+ * when that smbd serves several uids, the uid whose listing (listings[i]
+ * parsed from `-S -n -u uids[i]`) has the tree connect's line, or else
+ * the one uid without a listing.  Tree connects left without a session
+ * (it is gone, or not listed yet) are dropped, as the tdb route does. */
+void sc_smbstatus_text_link(sc_arena *a, sc_smbstatus_text *t, const int64_t *uids,
+                            const sc_smbstatus_text *listings, size_t nlistings);
+
 #endif
