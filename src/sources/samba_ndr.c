@@ -244,15 +244,18 @@ static bool finish(ndr *n, const char *what, char *why, size_t whylen)
 /* ------------------------------------------------------------------------
  * Layouts.  Each row is a range of Samba releases whose records are laid
  * out alike; the differences, from each release's IDL:
- *   4.17  auth_session_info.ticket_type; g_lock's second epoch
+ *   4.15.9, 4.16.4  auth_session_info.ticket_type
+ *   4.17  g_lock's second epoch
  *   4.19  auth_user_info: uint8 authenticated -> uint32 user_flags
  *   4.20  session client_guid; security_token claims and device SIDs
  *   4.22  delete_token.parent_lease_key
  *   4.23  channel transport_type; share_mode_data loses the write times;
- *         share_mode_entry loses private_options (132 -> 128 bytes)
+ *         share_mode_entry loses private_options (132 -> 124 bytes: up to
+ *         4.24 pidl's ndr_push_timeval pushed the open time a second time
+ *         after the scalars, 12 bytes that are not read here)
  *   4.25  every smbXsrv record is version 1; share_mode_data is wrapped in
  *         share_mode_dataB and gains num_persistent; share_mode_entry gains
- *         create_guid; delete_token gains open_persistent_id
+ *         create_guid (128 bytes); delete_token gains open_persistent_id
  * Newest first: a record is decoded with the first row it fits.
  */
 typedef struct token_layout {
@@ -274,8 +277,8 @@ static const sess_layout sess_layouts[] = {
     {"4.23", "4.24", 0, true, true, true, true, {true}},
     {"4.20", "4.22", 0, true, false, true, true, {true}},
     {"4.19", "4.19", 0, false, false, true, true, {false}},
-    {"4.17", "4.18", 0, false, false, true, false, {false}},
-    {"4.15", "4.16", 0, false, false, false, false, {false}},
+    {"4.15", "4.18", 0, false, false, true, false, {false}}, /* 4.15.9+, 4.16.4+ */
+    {"4.15", "4.16", 0, false, false, false, false, {false}}, /* to 4.15.8, 4.16.3 */
 };
 
 typedef struct tcon_layout {
@@ -304,7 +307,7 @@ typedef struct lock_layout {
 
 static const lock_layout lock_layouts[] = {
     {"4.25", "4.25", 2, true, true, false, true, true, 128, false, true, {true}},
-    {"4.23", "4.24", 2, false, false, false, true, false, 128, false, false, {true}},
+    {"4.23", "4.24", 2, false, false, false, true, false, 124, false, false, {true}},
     {"4.22", "4.22", 2, false, false, true, true, false, 132, true, false, {true}},
     {"4.20", "4.21", 2, false, false, true, false, false, 132, true, false, {true}},
     {"4.17", "4.19", 2, false, false, true, false, false, 132, true, false, {false}},

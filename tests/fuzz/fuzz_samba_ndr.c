@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     default: {
         sc_ndr_file f;
-        if (sc_ndr_decode_locking(a, rec, len, &f, &layouts, why, sizeof why) && f.nopens * 128 > len)
+        if (sc_ndr_decode_locking(a, rec, len, &f, &layouts, why, sizeof why) && f.nopens * 124 > len)
             abort();
     }
     }
