@@ -377,7 +377,7 @@ static smbcim_status load_registry(conf *c, const char *path, bool shares_only)
     char *argv[] = {"net", "-s", (char *)path, "conf", "list", NULL};
     size_t len = 0;
     int status = 0;
-    char *text = sc_run_capture(c->a, argv, &len, &status);
+    char *text = sc_run_capture(c->a, argv, NULL, &len, NULL, &status);
     if (!text || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
         return smbcim_error_set(c->err, WBEM_E_FAILED,
                                 "%s asks for the registry configuration, and `net -s %s conf "

@@ -248,44 +248,84 @@ static int on_locking(TDB_CONTEXT *db, TDB_DATA k, TDB_DATA v, void *priv)
 
 /* ---- the smbstatus route ------------------------------------------------ */
 
-char *sc_run_capture(sc_arena *a, char *const argv[], size_t *len, int *status)
+/* One runner for every process the live source starts (smbstatus, net):
+ * posix_spawn, so that nothing of a threaded smbcimd is copied, standard
+ * input from /dev/null, and both output pipes read as they fill. */
+char *sc_run_capture(sc_arena *a, char *const argv[], char *const envp[], size_t *len,
+                     char **err_out, int *status)
 {
-    int fd[2];
-    if (pipe(fd) != 0)
-        return NULL;
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(fd[0]);
-        close(fd[1]);
-        return NULL;
+    extern char **environ;
+    int out[2] = {-1, -1}, errp[2] = {-1, -1};
+    posix_spawn_file_actions_t fa;
+    bool fa_ok = false;
+    pid_t pid = -1;
+    char *res = NULL;
+    int rc = 0;
+    if (pipe(out) != 0 || (err_out && pipe(errp) != 0)) {
+        rc = errno;
+        goto spawned;
     }
-    if (pid == 0) {
-        dup2(fd[1], 1);
-        close(fd[0]);
-        close(fd[1]);
-        int devnull = open("/dev/null", O_WRONLY);
-        if (devnull >= 0)
-            dup2(devnull, 2);
-        execvp(argv[0], argv);
-        _exit(127);
+    /* none of them may leak into other children (smbcimd has threads) */
+    for (int i = 0; i < 2; i++) {
+        fcntl(out[i], F_SETFD, FD_CLOEXEC);
+        if (err_out)
+            fcntl(errp[i], F_SETFD, FD_CLOEXEC);
     }
-    close(fd[1]);
-    sc_buf b;
-    sc_buf_init(&b);
+    if ((rc = posix_spawn_file_actions_init(&fa)) != 0)
+        goto spawned;
+    fa_ok = true;
+    if ((rc = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0)) != 0 ||
+        (rc = posix_spawn_file_actions_adddup2(&fa, out[1], 1)) != 0 ||
+        (rc = err_out ? posix_spawn_file_actions_adddup2(&fa, errp[1], 2)
+                      : posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0)) != 0)
+        goto spawned;
+    rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, envp ? envp : environ);
+spawned:
+    if (fa_ok)
+        posix_spawn_file_actions_destroy(&fa);
+    if (out[1] >= 0)
+        close(out[1]);
+    if (errp[1] >= 0)
+        close(errp[1]);
+    sc_buf b[2];
+    sc_buf_init(&b[0]);
+    sc_buf_init(&b[1]);
+    if (rc != 0 || pid < 0) {
+        errno = rc;
+        goto done;
+    }
+    struct pollfd pf[2] = {{.fd = out[0], .events = POLLIN}, {.fd = errp[0], .events = POLLIN}};
     char chunk[65536];
-    ssize_t n;
-    while ((n = read(fd[0], chunk, sizeof chunk)) > 0 || (n < 0 && errno == EINTR))
-        if (n > 0)
-            sc_buf_add(&b, chunk, (size_t)n);
-    close(fd[0]);
+    while (pf[0].fd >= 0 || pf[1].fd >= 0) {
+        if (poll(pf, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        for (int i = 0; i < 2; i++) {
+            if (pf[i].fd < 0 || !pf[i].revents)
+                continue;
+            ssize_t r = read(pf[i].fd, chunk, sizeof chunk);
+            if (r > 0)
+                sc_buf_add(&b[i], chunk, (size_t)r);
+            else if (r == 0 || errno != EINTR)
+                pf[i].fd = -1;
+        }
+    }
     while (waitpid(pid, status, 0) < 0 && errno == EINTR) {
     }
-    char *out = sc_alloc(a, b.len + 1);
-    if (b.len)
-        memcpy(out, b.data, b.len);
-    *len = b.len;
-    sc_buf_free(&b);
-    return out;
+    res = sc_strndup(a, b[0].len ? b[0].data : "", b[0].len);
+    *len = b[0].len;
+    if (err_out)
+        *err_out = sc_strndup(a, b[1].len ? b[1].data : "", b[1].len);
+done:
+    if (out[0] >= 0)
+        close(out[0]);
+    if (errp[0] >= 0)
+        close(errp[0]);
+    sc_buf_free(&b[0]);
+    sc_buf_free(&b[1]);
+    return res;
 }
 
 /* The route: ONE run of text `smbstatus -n`, the sessions, tree connects
@@ -328,98 +368,34 @@ static char **smbstatus_env(sc_arena *a)
  * with the reason in err when it cannot be started, fails or complains). */
 static char *smbstatus_run(live *l, const char *conf, const char *const *opts, size_t *len)
 {
-    const char *argv[12] = {"smbstatus", "-s", conf};
+    char *argv[12] = {"smbstatus", "-s", (char *)conf};
     size_t n = 3;
     sc_buf cmd;
     sc_buf_init(&cmd);
     sc_buf_printf(&cmd, "smbstatus -s %s", conf);
     for (; *opts && n < 11; opts++) {
-        argv[n++] = *opts;
+        argv[n++] = (char *)*opts;
         sc_buf_printf(&cmd, " %s", *opts);
     }
     argv[n] = NULL;
-    int out[2] = {-1, -1}, errp[2] = {-1, -1};
-    posix_spawn_file_actions_t fa;
-    bool fa_ok = false;
-    pid_t pid = -1;
-    char *res = NULL;
-    sc_buf ob, eb;
-    sc_buf_init(&ob);
-    sc_buf_init(&eb);
-    int rc = 0;
-    if (pipe(out) != 0 || pipe(errp) != 0) {
-        rc = errno;
-        goto spawned;
-    }
-    /* none of them may leak into other children (smbcimd has threads) */
-    for (int i = 0; i < 2; i++) {
-        fcntl(out[i], F_SETFD, FD_CLOEXEC);
-        fcntl(errp[i], F_SETFD, FD_CLOEXEC);
-    }
-    if ((rc = posix_spawn_file_actions_init(&fa)) != 0)
-        goto spawned;
-    fa_ok = true;
-    if ((rc = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0)) != 0 ||
-        (rc = posix_spawn_file_actions_adddup2(&fa, out[1], 1)) != 0 ||
-        (rc = posix_spawn_file_actions_adddup2(&fa, errp[1], 2)) != 0)
-        goto spawned;
-    rc = posix_spawnp(&pid, "smbstatus", &fa, NULL, (char *const *)argv, smbstatus_env(l->a));
-spawned:
-    if (fa_ok)
-        posix_spawn_file_actions_destroy(&fa);
-    if (out[1] >= 0)
-        close(out[1]);
-    if (errp[1] >= 0)
-        close(errp[1]);
-    if (rc != 0 || pid < 0) {
-        smbcim_error_set(l->err, WBEM_E_FAILED, "cannot run %s: %s", cmd.data, strerror(rc));
-        goto done;
-    }
-    struct pollfd pf[2] = {{.fd = out[0], .events = POLLIN}, {.fd = errp[0], .events = POLLIN}};
-    char chunk[65536];
-    while (pf[0].fd >= 0 || pf[1].fd >= 0) {
-        if (poll(pf, 2, -1) < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
-        }
-        for (int i = 0; i < 2; i++) {
-            if (pf[i].fd < 0 || !pf[i].revents)
-                continue;
-            ssize_t r = read(pf[i].fd, chunk, sizeof chunk);
-            if (r > 0)
-                sc_buf_add(i == 0 ? &ob : &eb, chunk, (size_t)r);
-            else if (r == 0 || errno != EINTR)
-                pf[i].fd = -1;
-        }
-    }
+    char *errtext = NULL;
     int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    /* the first line smbstatus wrote on standard error, for the message */
-    const char *why = eb.len ? eb.data : "";
-    size_t wl = strcspn(why, "\n");
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    char *res = sc_run_capture(l->a, argv, smbstatus_env(l->a), len, &errtext, &status);
+    if (!res) {
+        smbcim_error_set(l->err, WBEM_E_FAILED, "cannot run %s: %s", cmd.data, strerror(errno));
+    } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        /* the first line smbstatus wrote on standard error, for the message */
+        size_t wl = strcspn(errtext, "\n");
         smbcim_error_set(l->err, WBEM_E_FAILED, "%s failed (%s %d)%s%.*s", cmd.data,
                          WIFEXITED(status) ? "exit status" : "signal",
                          WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
-                         wl ? ": " : "", (int)(wl > 200 ? 200 : wl), why);
-    } else if (eb.len && strstr(eb.data, "locked file list truncated")) {
+                         wl ? ": " : "", (int)(wl > 200 ? 200 : wl), errtext);
+        res = NULL;
+    } else if (strstr(errtext, "locked file list truncated")) {
         /* 4.17+ say so on standard error only, and exit 0 */
         smbcim_error_set(l->err, WBEM_E_FAILED, "%s: locked file list truncated", cmd.data);
-    } else {
-        res = sc_alloc(l->a, ob.len + 1);
-        if (ob.len)
-            memcpy(res, ob.data, ob.len);
-        *len = ob.len;
+        res = NULL;
     }
-done:
-    if (out[0] >= 0)
-        close(out[0]);
-    if (errp[0] >= 0)
-        close(errp[0]);
-    sc_buf_free(&ob);
-    sc_buf_free(&eb);
     sc_buf_free(&cmd);
     return res;
 }

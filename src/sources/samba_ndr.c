@@ -316,24 +316,44 @@ static const lock_layout lock_layouts[] = {
 
 #define NLAYOUTS(t) (sizeof(t) / sizeof((t)[0]))
 
+/* How many layouts a kind has; the releases of its i-th (0 = newest). */
+static size_t layout_count(sc_ndr_kind kind)
+{
+    switch (kind) {
+    case SC_NDR_SESSION:
+        return NLAYOUTS(sess_layouts);
+    case SC_NDR_TCON:
+        return NLAYOUTS(tcon_layouts);
+    default:
+        return NLAYOUTS(lock_layouts);
+    }
+}
+
+static void layout_releases(sc_ndr_kind kind, size_t i, const char **lo, const char **hi)
+{
+    switch (kind) {
+    case SC_NDR_SESSION:
+        *lo = sess_layouts[i].lo, *hi = sess_layouts[i].hi;
+        return;
+    case SC_NDR_TCON:
+        *lo = tcon_layouts[i].lo, *hi = tcon_layouts[i].hi;
+        return;
+    default:
+        *lo = lock_layouts[i].lo, *hi = lock_layouts[i].hi;
+    }
+}
+
 const char *sc_ndr_layout_name(sc_ndr_kind kind, unsigned mask, char *buf, size_t len)
 {
-    size_t n = kind == SC_NDR_SESSION ? NLAYOUTS(sess_layouts)
-               : kind == SC_NDR_TCON  ? NLAYOUTS(tcon_layouts)
-                                      : NLAYOUTS(lock_layouts);
     const char *hi = NULL, *lo = NULL;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < layout_count(kind); i++) {
+        const char *l, *h;
         if (!(mask & (1u << i)))
             continue;
-        const char *l = kind == SC_NDR_SESSION ? sess_layouts[i].lo
-                        : kind == SC_NDR_TCON  ? tcon_layouts[i].lo
-                                               : lock_layouts[i].lo;
-        const char *h = kind == SC_NDR_SESSION ? sess_layouts[i].hi
-                        : kind == SC_NDR_TCON  ? tcon_layouts[i].hi
-                                               : lock_layouts[i].hi;
+        layout_releases(kind, i, &l, &h);
         if (!hi)
-            hi = h;
-        lo = l;
+            hi = h; /* the newest of the set */
+        lo = l;     /* the oldest so far */
     }
     if (!lo)
         snprintf(buf, len, "unknown");
@@ -776,14 +796,15 @@ bool sc_ndr_decode_session(sc_arena *a, const uint8_t *buf, size_t len, sc_ndr_s
                            unsigned *layout, char *why, size_t whylen)
 {
     try_ctx c = {a, buf, len, s};
-    return try_layouts(NLAYOUTS(sess_layouts), layout, try_session, &c, "session", why, whylen);
+    return try_layouts(layout_count(SC_NDR_SESSION), layout, try_session, &c, "session", why,
+                       whylen);
 }
 
 bool sc_ndr_decode_tcon(sc_arena *a, const uint8_t *buf, size_t len, sc_ndr_tcon *t,
                         unsigned *layout, char *why, size_t whylen)
 {
     try_ctx c = {a, buf, len, t};
-    return try_layouts(NLAYOUTS(tcon_layouts), layout, try_tcon, &c, "tree connect", why,
+    return try_layouts(layout_count(SC_NDR_TCON), layout, try_tcon, &c, "tree connect", why,
                        whylen);
 }
 
@@ -791,5 +812,6 @@ bool sc_ndr_decode_locking(sc_arena *a, const uint8_t *buf, size_t len, sc_ndr_f
                            unsigned *layout, char *why, size_t whylen)
 {
     try_ctx c = {a, buf, len, f};
-    return try_layouts(NLAYOUTS(lock_layouts), layout, try_locking, &c, "locking", why, whylen);
+    return try_layouts(layout_count(SC_NDR_LOCKING), layout, try_locking, &c, "locking", why,
+                       whylen);
 }

@@ -172,10 +172,13 @@ typedef struct sc_live_info {
  * NULL. */
 smbcim_status sc_live_load(sc_arena *a, const char *smb_conf, sc_state **out,
                            sc_live_info *info, smbcim_error *err);
-/* Runs argv (PATH search), standard error to /dev/null; returns its
- * standard output in the arena and its wait status, NULL if it could not
- * be started. */
-char *sc_run_capture(sc_arena *a, char *const argv[], size_t *len, int *status);
+/* Runs argv (PATH search) with standard input from /dev/null and the
+ * environment envp (NULL: this process's).  Returns its standard output in
+ * the arena (*len bytes, NUL-terminated) and its wait status; its standard
+ * error goes to *err_out (in the arena) when err_out is non-NULL, else to
+ * /dev/null.  NULL, with errno set, if it could not be started. */
+char *sc_run_capture(sc_arena *a, char *const argv[], char *const envp[], size_t *len,
+                     char **err_out, int *status);
 
 /* ------------------------------------------------------------------------
  * Decoders of smbd's own records (samba_ndr.c): pure functions over the
