@@ -35,6 +35,10 @@ connections both ways.
 -n; --json -p, -S, -L).  Prints a table of median (minimum) milliseconds
 and the ratios; nothing is asserted.
 
+--hold FILE keeps the clients of the last size connected after timing it,
+writes the server's smb.conf path (and the smbcim it uses) to FILE as JSON
+and waits until FILE is deleted: for profiling by hand.
+
 --check (no timing) holds a fixed set of clients instead: two users, a
 second session of a user from the same machine, a share name with a space,
 a home share, IPC$, files held open (one with WRITE_OWNER, 0x1F01FF, which
@@ -336,6 +340,7 @@ def interleaved(env, cmds, runs):
     of each per round), so that a load that comes and goes touches them
     alike.  [(median, minimum, last CompletedProcess)] in cmds' order."""
     times = [[] for _ in cmds]
+    phases = [[] for _ in cmds]
     outs = [None] * len(cmds)
     envs = [dict(os.environ, **x) if x else None for _, x in cmds]
     for _ in range(runs):
@@ -343,8 +348,21 @@ def interleaved(env, cmds, runs):
             t0 = time.perf_counter()
             p = env.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=envs[i])
             times[i].append((time.perf_counter() - t0) * 1000.0)
+            ph = phases_of(p.stderr)
+            if ph is not None:
+                phases[i].append(ph)
             outs[i] = p
+    interleaved.phases = [statistics.median(ph) if ph else None for ph in phases]
     return [(statistics.median(t), min(t), o) for t, o in zip(times, outs)]
+
+
+def phases_of(stderr):
+    """load + evaluate + format (ms) from an SMBCIM_TIMING line, or None."""
+    for line in stderr.decode(errors="replace").splitlines():
+        if "smbcim: timing:" in line:
+            parts = line.split("timing:")[1].split(",")
+            return sum(float(x.split()[1]) for x in parts) * 1000.0
+    return None
 
 
 def client(i):
@@ -395,6 +413,7 @@ def bench(args, env):
                 (cmd, {"SMBCIM_TIMING": "1"}),
                 (cmd, {"SMBCIM_SAMBA_SOURCE": "smbstatus", "SMBCIM_TIMING": "1"}),
                 (["smbstatus", "-s", server.conf], None)], args.runs)
+            sphase = interleaved.phases[0]
             route, froute = route_of(sp.stderr), route_of(fp.stderr)
             jruns = 5 if n <= 100 else (2 if n <= 500 else 1)
             jm, jmin, jp = timed(env, ["smbstatus", "-s", server.conf, "--json"], jruns)
@@ -415,26 +434,36 @@ def bench(args, env):
                     "%s %.0f ms%s" % (k, v[0], "" if v[1] == 0 else " (exit %d)" % v[1])
                     for k, v in sec.items())))
             rows.append((n, sm, smin, route, fm, fmin, froute, pm, pmin, jm, jmin, lines, flines,
-                         jp.returncode))
+                         jp.returncode, sphase))
             log("N=%d smbcim %.1f ms (%s), forced fallback %.1f ms (%s), smbstatus %.1f ms, "
                 "--json %.1f ms, connections %d / %d (want %d)%s"
                 % (n, sm, route, fm, froute, pm, jm, lines, flines, 2 * n,
                    "" if lines == flines == 2 * n else "  <-- MISMATCH"))
+        if args.hold:
+            with open(args.hold, "w") as f:
+                json.dump({"conf": server.conf, "smbcim": server.smbcim,
+                           "chroot": env.suite, "clients": have}, f)
+            log("holding %d clients; %s names the server; delete it to stop" % (have, args.hold))
+            while os.path.exists(args.hold):
+                time.sleep(1)
     finally:
         for h in holders:
             h.stop()
         server.stop()
     print()
     print("Samba %s (%s)\n" % (server.version, env.suite or "host"))
-    print("| N clients | smbcim query (route) | smbcim, forced fallback | plain smbstatus | "
-          "smbstatus --json | fallback / plain | plain / smbcim | connections reported |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| N clients | smbcim query (route) | its phases | smbcim, forced fallback | "
+          "plain smbstatus | smbstatus --json | fallback / plain | plain / smbcim | "
+          "json / smbcim | connections reported |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for (n, sm, smin, route, fm, fmin, froute, pm, pmin, jm, jmin, lines, flines,
-         jrc) in rows:
-        print("| %d | %.1f (%.1f) %s | %.1f (%.1f) | %.1f (%.1f) | %.1f (%.1f)%s | %.2f× | "
-              "%.1f× | %d, %d / %d |"
-              % (n, sm, smin, route, fm, fmin, pm, pmin, jm, jmin,
-                 "" if jrc == 0 else " exit %d" % jrc, fm / pm, pm / sm, lines, flines, 2 * n))
+         jrc, sphase) in rows:
+        print("| %d | %.1f (%.1f) %s | %s | %.1f (%.1f) | %.1f (%.1f) | %.1f (%.1f)%s | %.2f× | "
+              "%.1f× | %.0f× | %d, %d / %d |"
+              % (n, sm, smin, route, "%.1f" % sphase if sphase is not None else "?",
+                 fm, fmin, pm, pmin, jm, jmin,
+                 "" if jrc == 0 else " exit %d" % jrc, fm / pm, pm / sm, jm / sm, lines, flines,
+                 2 * n))
     if sections:
         print("\n| N | " + " | ".join("smbstatus " + k for k, _ in SECTIONS) + " |")
         print("|---|" + "---|" * len(SECTIONS))
@@ -442,7 +471,9 @@ def bench(args, env):
             print("| %d | " % n + " | ".join(
                 "%.0f%s" % (sec[k][0], "" if sec[k][1] == 0 else " (exit %d)" % sec[k][1])
                 for k, _ in SECTIONS) + " |")
-    print("\nms, median (minimum); each a whole process run.  smbcim both ways and plain "
+    print("\nms, median (minimum); each a whole process run; 'its phases': the median sum of "
+          "smbcim's own load + evaluate + format (SMBCIM_TIMING), the rest is process start "
+          "and exit.  smbcim both ways and plain "
           "smbstatus: %d runs each per size, in rounds; --json 5, 2, 1 runs (N <= 100, <= 500, "
           "more)." % args.runs)
     return 0
@@ -661,6 +692,9 @@ def main():
     ap.add_argument("--sections", action="store_true")
     ap.add_argument("--check", action="store_true")
     ap.add_argument("--dump")
+    ap.add_argument("--hold", metavar="FILE",
+                    help="after the last size, keep the clients and write the server's conf "
+                         "path to FILE; stop when FILE is deleted")
     ap.add_argument("--against", help="normalised.json of another --check --dump run")
     args = ap.parse_args()
     if os.geteuid() != 0:

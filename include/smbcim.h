@@ -210,30 +210,34 @@ smbcim_ctx *smbcim_open_schema_only(smbcim_error *err);
 /* The live local Samba: its configuration (smb_conf; NULL = Samba's
  * default /etc/samba/smb.conf) and the sessions, tree connects and open
  * files smbd records in its lock directory (docs/live-source.md).  The
- * state is read once, when the context opens.  Errors name the cause:
- * WBEM_E_NOT_AVAILABLE (configuration unreadable), WBEM_E_INVALID_PARAMETER
- * (a syntax error, with file and line), WBEM_E_FAILED (a database or the
- * smbstatus fallback failed).  Win32_Share needs only the configuration:
- * when smbd is not running the context opens with no sessions (see
- * smbcim_live_warning), and when smbd's state cannot be read (not root)
- * it opens too, and requests for the other classes fail with
- * WBEM_E_ACCESS_DENIED. */
+ * configuration is read when the context opens; smbd's databases when a
+ * request first needs them, each once per context (a GetObject of a
+ * configured share reads none; Win32_Share reads the sessions and tree
+ * connects, not the open files).  Errors of the open: WBEM_E_NOT_AVAILABLE
+ * (configuration unreadable), WBEM_E_INVALID_PARAMETER (a syntax error,
+ * with file and line).  Errors of a request that needs smbd's state:
+ * WBEM_E_ACCESS_DENIED (not root; Win32_Share then answers from the
+ * configuration alone), WBEM_E_FAILED (a database or the smbstatus
+ * fallback failed).  When smbd is not running the session classes have no
+ * instances (see smbcim_live_warning). */
 smbcim_ctx *smbcim_open_live(const char *smb_conf, smbcim_error *err);
 /* Why a live context has no sessions, tree connects or open files although
  * it opened: "smbd is not running (...)"; NULL when the state was read
  * (and when it could not be read: then the requests that need it fail
  * with the reason), and for other contexts. */
 const char *smbcim_live_warning(const smbcim_ctx *ctx);
-/* How the live state was read: "tdb" (smbd's databases decoded in
- * process), "smbstatus" (the fallback) or "none" (smbd not running or its
- * state not readable: smbcim_live_warning says why); NULL for other
- * contexts.  When
- * the fallback was taken because a record did not decode, *why (if
- * non-NULL) is set to the reason, else to "". */
+/* How the live state was read so far: "config" (no request has needed
+ * smbd's databases yet), "tdb" (smbd's databases decoded in process),
+ * "smbstatus" (the fallback, for some part or all) or "none" (smbd not
+ * running or its state not readable: smbcim_live_warning says why); NULL
+ * for other contexts.  When the fallback was taken because a record did
+ * not decode, *why (if non-NULL) is set to the reason, else to "". */
 const char *smbcim_live_route(const smbcim_ctx *ctx, const char **why);
 /* The context's state as a snapshot document (docs/snapshot-format.md), a
- * malloc()ed string the caller free()s; NULL for a schema-only context. */
-char *smbcim_snapshot_text(const smbcim_ctx *ctx);
+ * malloc()ed string the caller free()s.  A live context reads every part
+ * of smbd's state first; NULL with err set when it cannot (not root:
+ * WBEM_E_ACCESS_DENIED) and for a schema-only context. */
+char *smbcim_snapshot_text(smbcim_ctx *ctx, smbcim_error *err);
 void smbcim_close(smbcim_ctx *ctx);
 
 /* Server name used in __SERVER / __PATH (upper case). */

@@ -47,11 +47,17 @@ static smbcim_ctx *open_ctx(const cli_opts *o, bool needs_state, smbcim_error *e
         return smbcim_open_schema_only(err);
     if (o->snapshot)
         return smbcim_open_snapshot(o->snapshot, err);
-    smbcim_ctx *ctx = smbcim_open_live(o->smb_conf, err);
-    if (!ctx)
-        return NULL;
+    return smbcim_open_live(o->smb_conf, err);
+}
+
+/* After a request on a live context: how its state was read (what the
+ * request needed of it), on stderr. */
+static void report_live(const smbcim_ctx *ctx)
+{
     const char *why = "";
     const char *route = smbcim_live_route(ctx, &why);
+    if (!route)
+        return;
     if (getenv("SMBCIM_TIMING"))
         fprintf(stderr, "smbcim: live source: %s\n", route);
     if (*why)
@@ -59,7 +65,6 @@ static smbcim_ctx *open_ctx(const cli_opts *o, bool needs_state, smbcim_error *e
     const char *warn = smbcim_live_warning(ctx);
     if (warn)
         fprintf(stderr, "smbcim: warning: %s\n", warn);
-    return ctx;
 }
 
 static const cli_formatter *pick_format(const cli_opts *o, const char *dflt)
@@ -91,7 +96,9 @@ static int run_request(const cli_opts *o, const char *arg, request_fn fn, const 
     double t1 = now(), t2 = t1;
     smbcim_result *res;
     int rc = 0;
-    if (fn(ctx, arg, &res, &err) != WBEM_S_NO_ERROR) {
+    smbcim_status st = fn(ctx, arg, &res, &err);
+    report_live(ctx);
+    if (st != WBEM_S_NO_ERROR) {
         rc = wbem_fail(&err);
     } else {
         t2 = now();
@@ -173,7 +180,12 @@ static int cmd_snapshot(const cli_opts *o, const char *arg)
     smbcim_ctx *ctx = open_ctx(o, true, &err);
     if (!ctx)
         return wbem_fail(&err);
-    char *text = smbcim_snapshot_text(ctx);
+    char *text = smbcim_snapshot_text(ctx, &err);
+    report_live(ctx);
+    if (!text) {
+        smbcim_close(ctx);
+        return wbem_fail(&err);
+    }
     int rc = 0;
     if (fputs(text, stdout) == EOF || fflush(stdout) != 0) {
         perror("smbcim: writing the snapshot");

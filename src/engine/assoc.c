@@ -145,9 +145,7 @@ static smbcim_status walk(sc_request *r, const wql_query *q, const source *s,
             const cim_property *rp = &ac->props[p];
             if (!source_role(rp, s->inst->cls, q->role))
                 continue;
-            smbcim_status st = sc_state_usable(ctx, ae, err);
-            if (st != WBEM_S_NO_ERROR)
-                return st;
+            smbcim_status st;
             sc_vec own = {0};
             sc_vec *hits;
             if (ae->prov->references && !ctx->generic_only) {

@@ -127,6 +127,8 @@ const char *smbcim_live_warning(const smbcim_ctx *ctx)
                                                                             : NULL;
 }
 
+
+
 const char *smbcim_live_route(const smbcim_ctx *ctx, const char **why)
 {
     if (why)
@@ -134,9 +136,13 @@ const char *smbcim_live_route(const smbcim_ctx *ctx, const char **why)
     return ctx->live.route;
 }
 
-char *smbcim_snapshot_text(const smbcim_ctx *ctx)
+char *smbcim_snapshot_text(smbcim_ctx *ctx, smbcim_error *err)
 {
-    if (!ctx->state)
+    if (!ctx->state) {
+        smbcim_error_set(err, WBEM_E_NOT_SUPPORTED, "a schema-only context has no state");
+        return NULL;
+    }
+    if (sc_state_fill(ctx->state, SC_PARTS_ALL, err) != WBEM_S_NO_ERROR)
         return NULL;
     sc_buf b;
     sc_buf_init(&b);
@@ -198,22 +204,10 @@ class_entry *sc_entry(smbcim_ctx *ctx, const cim_class *cls)
     return sc_map_get(&ctx->entry_by_name, cls->name);
 }
 
-smbcim_status sc_state_usable(smbcim_ctx *ctx, const class_entry *e, smbcim_error *err)
-{
-    const sc_state *st = ctx->state;
-    if (!e->prov || e->prov->config_only || !st || st->sessions_status == WBEM_S_NO_ERROR)
-        return WBEM_S_NO_ERROR;
-    return smbcim_error_set(err, st->sessions_status, "%s: %s", e->cls->name,
-                            st->sessions_note ? st->sessions_note : "no session state");
-}
-
 smbcim_status sc_load(smbcim_ctx *ctx, class_entry *e, smbcim_error *err)
 {
     if (e->loaded)
         return WBEM_S_NO_ERROR;
-    smbcim_status ust = sc_state_usable(ctx, e, err);
-    if (ust != WBEM_S_NO_ERROR)
-        return ust;
     if (e->prov && ctx->state) {
         sc_vec v = {0};
         smbcim_status st = e->prov->enumerate(&ctx->pc, e->cls, &v, err);
@@ -269,13 +263,8 @@ smbcim_status sc_lookup(smbcim_ctx *ctx, sc_arena *a, const cim_objpath *p,
     class_entry *e = sc_entry(ctx, cls);
     if (!e || !e->prov || !ctx->state)
         return WBEM_S_NO_ERROR;
-    smbcim_status ust = sc_state_usable(ctx, e, err);
-    if (ust != WBEM_S_NO_ERROR)
-        return ust;
-    if (e->prov->get && !ctx->generic_only) {
-        *out = e->prov->get(&ctx->pc, cls, p);
-        return WBEM_S_NO_ERROR;
-    }
+    if (e->prov->get && !ctx->generic_only)
+        return e->prov->get(&ctx->pc, cls, p, out, err);
     const char *key = cim_objpath_normkey(a, p);
     return key ? find_by_key(ctx, cls, key, out, err) : WBEM_S_NO_ERROR;
 }

@@ -55,10 +55,6 @@ typedef struct sc_request {
 } sc_request;
 
 class_entry *sc_entry(smbcim_ctx *ctx, const cim_class *cls);
-/* WBEM_S_NO_ERROR when the context's state can answer for e's class; the
- * live source's error (not root: ACCESS_DENIED) for a class that needs
- * smbd's sessions when they could not be read. */
-smbcim_status sc_state_usable(smbcim_ctx *ctx, const class_entry *e, smbcim_error *err);
 /* Loads the instances of a concrete class (no-op for abstract ones). */
 smbcim_status sc_load(smbcim_ctx *ctx, class_entry *e, smbcim_error *err);
 /* The instance of exactly class `cls` named by a path resolved against

@@ -33,8 +33,10 @@ static cim_instance *sess_link(sc_provctx *pc, const cim_class *cls, sc_mconn *c
 static smbcim_status connshare_enumerate(sc_provctx *pc, const cim_class *cls,
                                          sc_vec *out, smbcim_error *err)
 {
-    (void)err;
-    sc_model *m = sc_model_get(pc);
+    sc_model *m;
+    smbcim_status st = sc_model_at(pc, SC_MODEL_COUNTS, false, &m, err);
+    if (st != WBEM_S_NO_ERROR)
+        return st;
     for (size_t i = 0; i < m->nconns; i++)
         sc_vec_push(out, share_link(pc, cls, &m->conns[i]));
     return WBEM_S_NO_ERROR;
@@ -43,17 +45,19 @@ static smbcim_status connshare_enumerate(sc_provctx *pc, const cim_class *cls,
 static smbcim_status sessconn_enumerate(sc_provctx *pc, const cim_class *cls,
                                         sc_vec *out, smbcim_error *err)
 {
-    (void)err;
-    sc_model *m = sc_model_get(pc);
+    sc_model *m;
+    smbcim_status st = sc_model_at(pc, SC_MODEL_COUNTS, false, &m, err);
+    if (st != WBEM_S_NO_ERROR)
+        return st;
     for (size_t i = 0; i < m->nconns; i++)
         sc_vec_push(out, sess_link(pc, cls, &m->conns[i]));
     return WBEM_S_NO_ERROR;
 }
 
 /* The connection behind a Win32_ServerConnection instance. */
-static sc_mconn *conn_of(sc_provctx *pc, const cim_instance *target)
+static sc_mconn *conn_of(sc_model *m, const cim_instance *target)
 {
-    return sc_model_find_conn(pc, sc_value_str(target, "ComputerName"),
+    return sc_model_find_conn(m, sc_value_str(target, "ComputerName"),
                               sc_value_str(target, "ShareName"),
                               sc_value_str(target, "UserName"));
 }
@@ -64,15 +68,18 @@ static smbcim_status connshare_references(sc_provctx *pc, const cim_class *cls,
                                           const char *role, const cim_instance *target,
                                           sc_vec *out, smbcim_error *err)
 {
-    (void)err;
+    sc_model *m;
+    smbcim_status st = sc_model_at(pc, SC_MODEL_COUNTS, false, &m, err);
+    if (st != WBEM_S_NO_ERROR)
+        return st;
     if (sc_streqi(role, "Antecedent") && cim_class_is_a(target->cls, "Win32_Share")) {
         const char *name = sc_value_str(target, "Name");
-        sc_mshare *s = name ? sc_map_get(&sc_model_get(pc)->share_by_name, name) : NULL;
+        sc_mshare *s = name ? sc_map_get(&m->share_by_name, name) : NULL;
         for (sc_mconn *c = s ? s->first_conn : NULL; c; c = c->next_in_share)
             sc_vec_push(out, share_link(pc, cls, c));
     } else if (sc_streqi(role, "Dependent") &&
                cim_class_is_a(target->cls, "Win32_ServerConnection")) {
-        sc_mconn *c = conn_of(pc, target);
+        sc_mconn *c = conn_of(m, target);
         if (c)
             sc_vec_push(out, share_link(pc, cls, c));
     }
@@ -83,15 +90,18 @@ static smbcim_status sessconn_references(sc_provctx *pc, const cim_class *cls,
                                          const char *role, const cim_instance *target,
                                          sc_vec *out, smbcim_error *err)
 {
-    (void)err;
+    sc_model *m0;
+    smbcim_status st = sc_model_at(pc, SC_MODEL_COUNTS, false, &m0, err);
+    if (st != WBEM_S_NO_ERROR)
+        return st;
     if (sc_streqi(role, "Antecedent") && cim_class_is_a(target->cls, "Win32_ServerSession")) {
-        sc_msess *s = sc_model_find_sess(pc, sc_value_str(target, "ComputerName"),
+        sc_msess *s = sc_model_find_sess(m0, sc_value_str(target, "ComputerName"),
                                          sc_value_str(target, "UserName"));
         for (sc_mconn *m = s ? s->first_conn : NULL; m; m = m->next_in_sess)
             sc_vec_push(out, sess_link(pc, cls, m));
     } else if (sc_streqi(role, "Dependent") &&
                cim_class_is_a(target->cls, "Win32_ServerConnection")) {
-        sc_mconn *m = conn_of(pc, target);
+        sc_mconn *m = conn_of(m0, target);
         if (m)
             sc_vec_push(out, sess_link(pc, cls, m));
     }

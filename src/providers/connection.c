@@ -40,20 +40,28 @@ static smbcim_status conn_enumerate(sc_provctx *pc, const cim_class *cls,
                                     sc_vec *out, smbcim_error *err)
 {
     (void)cls;
-    (void)err;
-    sc_model *m = sc_model_get(pc);
+    sc_model *m;
+    smbcim_status st = sc_model_at(pc, SC_MODEL_COUNTS, false, &m, err);
+    if (st != WBEM_S_NO_ERROR)
+        return st;
     for (size_t i = 0; i < m->nconns; i++)
         sc_vec_push(out, sc_conn_instance(pc, &m->conns[i]));
     return WBEM_S_NO_ERROR;
 }
 
-static cim_instance *conn_get(sc_provctx *pc, const cim_class *cls, const cim_objpath *path)
+static smbcim_status conn_get(sc_provctx *pc, const cim_class *cls, const cim_objpath *path,
+                              cim_instance **out, smbcim_error *err)
 {
     (void)cls;
-    sc_mconn *c = sc_model_find_conn(pc, sc_path_key(path, "ComputerName"),
+    sc_model *m;
+    smbcim_status st = sc_model_at(pc, SC_MODEL_COUNTS, false, &m, err);
+    if (st != WBEM_S_NO_ERROR)
+        return st;
+    sc_mconn *c = sc_model_find_conn(m, sc_path_key(path, "ComputerName"),
                                      sc_path_key(path, "ShareName"),
                                      sc_path_key(path, "UserName"));
-    return c ? sc_conn_instance(pc, c) : NULL;
+    *out = c ? sc_conn_instance(pc, c) : NULL;
+    return WBEM_S_NO_ERROR;
 }
 
 const sc_provider sc_connection_provider = {

@@ -51,7 +51,7 @@ static const char *model_key(sc_arena *a, const char *computer, const char *shar
     return k;
 }
 
-sc_mconn *sc_model_find_conn(sc_provctx *pc, const char *computer, const char *share,
+sc_mconn *sc_model_find_conn(sc_model *m, const char *computer, const char *share,
                              const char *user)
 {
     if (!computer || !share || !user)
@@ -59,19 +59,19 @@ sc_mconn *sc_model_find_conn(sc_provctx *pc, const char *computer, const char *s
     sc_buf b;
     sc_buf_init(&b);
     join_key(&b, computer, share, user);
-    sc_mconn *c = sc_map_get(&sc_model_get(pc)->conn_by_key, b.data);
+    sc_mconn *c = sc_map_get(&m->conn_by_key, b.data);
     sc_buf_free(&b);
     return c;
 }
 
-sc_msess *sc_model_find_sess(sc_provctx *pc, const char *computer, const char *user)
+sc_msess *sc_model_find_sess(sc_model *m, const char *computer, const char *user)
 {
     if (!computer || !user)
         return NULL;
     sc_buf b;
     sc_buf_init(&b);
     join_key(&b, computer, NULL, user);
-    sc_msess *s = sc_map_get(&sc_model_get(pc)->sess_by_key, b.data);
+    sc_msess *s = sc_map_get(&m->sess_by_key, b.data);
     sc_buf_free(&b);
     return s;
 }
@@ -161,48 +161,38 @@ static uint32_t map_counter(const sc_map *m, const char *key)
     return c ? *c : 0;
 }
 
-sc_model *sc_model_get(sc_provctx *pc)
+/* Adds the shares of the state the model does not have yet (all at
+ * first; the [homes] shares in use once the sessions are read), and room
+ * for `more` synthesized ones. */
+static void add_state_shares(sc_arena *a, sc_model *m, const sc_state *st, size_t more)
 {
-    if (pc->model)
-        return pc->model;
-    sc_arena *a = pc->arena;
-    const sc_state *st = pc->state;
-    sc_arena *tmp = sc_arena_new(); /* keys of the temporary maps */
-    sc_model *m = sc_alloc(a, sizeof(*m));
-
-    /* --- opens counted per (server, service_path) and per (server, uid) */
-    sc_map opens_by_path, opens_by_uid;
-    sc_map_init_exact(&opens_by_path);
-    sc_map_init_exact(&opens_by_uid);
-    for (size_t i = 0; i < st->nopens; i++) {
-        const sc_open *o = &st->opens[i];
-        if (!server_id_usable(&o->server))
-            continue;
-        if (o->service_path)
-            map_counter_add(tmp, &opens_by_path, server_key(tmp, &o->server, o->service_path));
-        map_counter_add(tmp, &opens_by_uid,
-                        server_key(tmp, &o->server, sc_i64_text(tmp, o->uid)));
-    }
-
-    /* --- shares: the list, then synthesized ones ------------------------ */
-    sc_map_init(&m->share_by_name);
-    sc_map_init(&m->sess_by_key);
-    sc_map_init(&m->conn_by_key);
-    m->shares = sc_alloc_array(a, st->nshares + st->ntcons, sizeof(sc_mshare));
-    for (size_t i = 0; i < st->nshares; i++) {
-        sc_mshare *s = &m->shares[m->nshares];
-        s->rec = &st->shares[i];
-        s->name = st->shares[i].name;
-        if (sc_map_get(&m->share_by_name, s->name))
+    size_t cap = m->nshares + (st->nshares - m->nrec) + more;
+    sc_mshare **arr = sc_alloc_array(a, cap ? cap : 1, sizeof(sc_mshare *));
+    if (m->nshares)
+        memcpy(arr, m->shares, m->nshares * sizeof(sc_mshare *));
+    m->shares = arr;
+    for (size_t i = m->nrec; i < st->nshares; i++) {
+        if (sc_map_get(&m->share_by_name, st->shares[i].name))
             continue; /* a second share of the same name: the first wins */
-        sc_map_put(&m->share_by_name, s->name, s);
-        m->nshares++;
+        sc_mshare *sh = sc_alloc(a, sizeof *sh);
+        sh->rec = &st->shares[i];
+        sh->name = st->shares[i].name;
+        sc_map_put(&m->share_by_name, sh->name, sh);
+        m->shares[m->nshares++] = sh;
     }
+    m->nrec = st->nshares;
+}
 
-    /* --- sessions by id, merged sessions by (computer, user) ----------- */
-    sc_map sess_by_id, sess_first_tcon;
-    sc_map_init_exact(&sess_by_id);
+/* Level SC_MODEL_CONNS: sessions merged by (computer, user), tree connects
+ * by (computer, share, user), a share synthesized for each share name a
+ * tree connect uses that the list lacks. */
+static void build_conns(sc_arena *a, sc_model *m, const sc_state *st)
+{
+    add_state_shares(a, m, st, st->ntcons);
+    sc_map sess_first_tcon;
     sc_map_init_exact(&sess_first_tcon);
+    sc_map sess_by_id; /* session id -> sc_msess */
+    sc_map_init_exact(&sess_by_id);
     for (size_t i = 0; i < st->ntcons; i++) {
         const sc_tcon *t = &st->tcons[i];
         if (!t->session_id || !t->connected_at.valid)
@@ -212,9 +202,7 @@ sc_model *sc_model_get(sc_provctx *pc)
             sc_map_put(&sess_first_tcon, t->session_id, (void *)t);
     }
     m->sesss = sc_alloc_array(a, st->nsessions ? st->nsessions : 1, sizeof(sc_msess));
-    /* (pid, uid) pairs already counted for a merged session */
-    sc_map counted;
-    sc_map_init_exact(&counted);
+    m->sess_of = sc_alloc_array(a, st->nsessions ? st->nsessions : 1, sizeof(sc_msess *));
     for (size_t i = 0; i < st->nsessions; i++) {
         const sc_session *s = &st->sessions[i];
         if (!session_usable(s) || !s->session_id)
@@ -229,11 +217,11 @@ sc_model *sc_model_get(sc_provctx *pc)
             ms = &m->sesss[m->nsesss++];
             ms->computer = computer;
             ms->user = user;
-            ms->resources_known = true;
             ms->smb2 = true;
             ms->dialect_known = true;
             sc_map_put(&m->sess_by_key, key, ms);
         }
+        m->sess_of[i] = ms;
         sc_map_put(&sess_by_id, s->session_id, ms);
         /* start: creation_time (Samba 4.20+), else the first tree connect */
         sc_time start = s->creation_time;
@@ -248,24 +236,11 @@ sc_model *sc_model_get(sc_provctx *pc)
             ms->dialect_known = false;
         else if (!dialect_is_smb2(s->dialect))
             ms->smb2 = false;
-        /* ResourcesOpened: Samba's rule, opens of the same smbd and uid;
-         * several sessions of one group in one smbd count them once. */
-        if (server_id_usable(&s->server)) {
-            const char *uidkey = server_key(tmp, &s->server,
-                                            sc_i64_text(tmp, s->uid));
-            const char *cparts[] = {sc_u64_text(tmp, (uint64_t)(uintptr_t)ms, 16), "\x1f", uidkey};
-            const char *ckey = sc_concat(tmp, cparts, 3);
-            if (!sc_map_get(&counted, ckey)) {
-                sc_map_put(&counted, ckey, ms);
-                ms->resources += map_counter(&opens_by_uid, uidkey);
-            }
-        } else {
-            ms->resources_known = false;
-        }
     }
+    sc_map_free(&sess_first_tcon);
 
-    /* --- connections --------------------------------------------------- */
     m->conns = sc_alloc_array(a, st->ntcons ? st->ntcons : 1, sizeof(sc_mconn));
+    m->conn_of = sc_alloc_array(a, st->ntcons ? st->ntcons : 1, sizeof(sc_mconn *));
     for (size_t i = 0; i < st->ntcons; i++) {
         const sc_tcon *t = &st->tcons[i];
         if (!t->service || !t->session_id)
@@ -275,10 +250,10 @@ sc_model *sc_model_get(sc_provctx *pc)
             continue; /* session gone or still authenticating */
         sc_mshare *sh = sc_map_get(&m->share_by_name, t->service);
         if (!sh) {
-            sh = &m->shares[m->nshares++];
-            sh->rec = NULL;
+            sh = sc_alloc(a, sizeof *sh);
             sh->name = t->service;
             sc_map_put(&m->share_by_name, sh->name, sh);
+            m->shares[m->nshares++] = sh;
         }
         const char *key = model_key(a, ms->computer, sh->name, ms->user);
         sc_mconn *c = sc_map_get(&m->conn_by_key, key);
@@ -289,7 +264,6 @@ sc_model *sc_model_get(sc_provctx *pc)
             c->user = ms->user;
             c->share = sh;
             c->sess = ms;
-            c->nfiles_known = true;
             sc_map_put(&m->conn_by_key, key, c);
             if (sh->last_conn)
                 sh->last_conn->next_in_share = c;
@@ -302,15 +276,66 @@ sc_model *sc_model_get(sc_provctx *pc)
                 ms->first_conn = c;
             ms->last_conn = c;
         }
+        m->conn_of[i] = c;
         c->ntcons++;
         if (!c->oldest ||
             (t->connected_at.valid &&
              (!c->oldest->connected_at.valid ||
               time_before(t->connected_at, c->oldest->connected_at))))
             c->oldest = t;
-        /* NumberOfFiles: opens of this smbd under the share's path; two
-         * merged tree connects served by one smbd count its opens once. */
-        const char *spath = sh->rec ? sh->rec->path : NULL;
+    }
+    sc_map_free(&sess_by_id);
+}
+
+/* Level SC_MODEL_COUNTS: the open files counted by Samba's rules (a
+ * session's ResourcesOpened: the opens of its smbds by its uid; a
+ * connection's NumberOfFiles: the opens of its smbds under the share's
+ * path; docs/values.md). */
+static void build_counts(sc_model *m, const sc_state *st)
+{
+    sc_arena *tmp = sc_arena_new(); /* keys of the temporary maps */
+    sc_map opens_by_path, opens_by_uid, counted;
+    sc_map_init_exact(&opens_by_path);
+    sc_map_init_exact(&opens_by_uid);
+    sc_map_init_exact(&counted);
+    for (size_t i = 0; i < st->nopens; i++) {
+        const sc_open *o = &st->opens[i];
+        if (!server_id_usable(&o->server))
+            continue;
+        if (o->service_path)
+            map_counter_add(tmp, &opens_by_path, server_key(tmp, &o->server, o->service_path));
+        map_counter_add(tmp, &opens_by_uid,
+                        server_key(tmp, &o->server, sc_i64_text(tmp, o->uid)));
+    }
+    for (size_t i = 0; i < m->nsesss; i++)
+        m->sesss[i].resources_known = true;
+    for (size_t i = 0; i < st->nsessions; i++) {
+        sc_msess *ms = m->sess_of[i];
+        if (!ms)
+            continue;
+        const sc_session *s = &st->sessions[i];
+        /* several sessions of one group in one smbd count its opens once */
+        if (server_id_usable(&s->server)) {
+            const char *uidkey = server_key(tmp, &s->server, sc_i64_text(tmp, s->uid));
+            const char *cparts[] = {sc_u64_text(tmp, (uint64_t)(uintptr_t)ms, 16), "\x1f", uidkey};
+            const char *ckey = sc_concat(tmp, cparts, 3);
+            if (!sc_map_get(&counted, ckey)) {
+                sc_map_put(&counted, ckey, ms);
+                ms->resources += map_counter(&opens_by_uid, uidkey);
+            }
+        } else {
+            ms->resources_known = false;
+        }
+    }
+    for (size_t i = 0; i < m->nconns; i++)
+        m->conns[i].nfiles_known = true;
+    for (size_t i = 0; i < st->ntcons; i++) {
+        sc_mconn *c = m->conn_of[i];
+        if (!c)
+            continue;
+        const sc_tcon *t = &st->tcons[i];
+        /* two merged tree connects served by one smbd count its opens once */
+        const char *spath = c->share->rec ? c->share->rec->path : NULL;
         if (spath && server_id_usable(&t->server)) {
             const char *pkey = server_key(tmp, &t->server, spath);
             const char *cparts[] = {sc_u64_text(tmp, (uint64_t)(uintptr_t)c, 16), "\x1f", pkey};
@@ -323,13 +348,56 @@ sc_model *sc_model_get(sc_provctx *pc)
             c->nfiles_known = false;
         }
     }
-
     sc_map_free(&opens_by_path);
     sc_map_free(&opens_by_uid);
-    sc_map_free(&sess_by_id);
-    sc_map_free(&sess_first_tcon);
     sc_map_free(&counted);
     sc_arena_free(tmp);
-    pc->model = m;
-    return m;
+}
+
+static const unsigned level_parts[] = {
+    [SC_MODEL_SHARES] = 0,
+    [SC_MODEL_CONNS] = SC_PART_CONNS,
+    [SC_MODEL_COUNTS] = SC_PART_CONNS | SC_PART_OPENS,
+};
+
+smbcim_status sc_model_at(sc_provctx *pc, sc_model_level level, bool optional, sc_model **out,
+                          smbcim_error *err)
+{
+    sc_arena *a = pc->arena;
+    sc_state *st = pc->state;
+    sc_model *m = pc->model;
+    *out = NULL;
+    if (!m) {
+        m = sc_alloc(a, sizeof(*m));
+        sc_map_init(&m->share_by_name);
+        sc_map_init(&m->sess_by_key);
+        sc_map_init(&m->conn_by_key);
+        add_state_shares(a, m, st, 0);
+        m->level = SC_MODEL_SHARES;
+        pc->model = m;
+    }
+    if (m->level >= level) {
+        *out = m;
+        return WBEM_S_NO_ERROR;
+    }
+    smbcim_status s = sc_state_fill(st, level_parts[level], err);
+    if (s != WBEM_S_NO_ERROR) {
+        if (optional && s == WBEM_E_ACCESS_DENIED) {
+            /* the shares of the configuration alone */
+            *err = (smbcim_error){0};
+            *out = m;
+            return WBEM_S_NO_ERROR;
+        }
+        return s;
+    }
+    if (m->level < SC_MODEL_CONNS) {
+        build_conns(a, m, st);
+        m->level = SC_MODEL_CONNS;
+    }
+    if (level >= SC_MODEL_COUNTS) {
+        build_counts(m, st);
+        m->level = SC_MODEL_COUNTS;
+    }
+    *out = m;
+    return WBEM_S_NO_ERROR;
 }

@@ -49,8 +49,18 @@ typedef struct sc_mconn {
     struct sc_mconn *next_in_share, *next_in_sess;
 } sc_mconn;
 
+/* How much of the model is built: each level reads more of the state
+ * (sources.h, SC_PART_*), so a request reads only what it needs. */
+typedef enum sc_model_level {
+    SC_MODEL_SHARES,  /* the configured shares: no part of smbd's state */
+    SC_MODEL_CONNS,   /* + sessions, connections, the shares they use (SC_PART_CONNS) */
+    SC_MODEL_COUNTS,  /* + NumberOfFiles, ResourcesOpened (SC_PART_OPENS) */
+} sc_model_level;
+
 typedef struct sc_model {
-    sc_mshare *shares;
+    sc_model_level level;
+    size_t nrec;              /* how many of the state's shares are in */
+    sc_mshare **shares;
     size_t nshares;
     sc_mconn *conns;
     size_t nconns;
@@ -60,13 +70,20 @@ typedef struct sc_model {
     sc_map share_by_name;     /* Name -> sc_mshare */
     sc_map sess_by_key;       /* ComputerName, UserName -> sc_msess */
     sc_map conn_by_key;       /* ComputerName, ShareName, UserName -> sc_mconn */
+    sc_msess **sess_of;       /* per state session: its merged session, or NULL */
+    sc_mconn **conn_of;       /* per state tree connect: its connection, or NULL */
 } sc_model;
 
 /* Value of string key `name` in a resolved path, or NULL. */
 const char *sc_path_key(const cim_objpath *p, const char *name);
 
-/* Builds (first call) or returns the model of pc->state. */
-sc_model *sc_model_get(sc_provctx *pc);
+/* The model of pc->state built up to `level` (each level once per
+ * context), reading the parts of the state it needs.  When they cannot be
+ * read, the status with err set (WBEM_E_ACCESS_DENIED when not root); with
+ * `optional`, ACCESS_DENIED leaves the model at the level it has (the
+ * shares of the configuration alone) and succeeds. */
+smbcim_status sc_model_at(sc_provctx *pc, sc_model_level level, bool optional, sc_model **out,
+                          smbcim_error *err);
 
 /* ComputerName as Windows shows it: IPv6 addresses in brackets. */
 const char *sc_model_computer_name(sc_arena *a, const char *remote_machine);
@@ -79,10 +96,10 @@ cim_instance *sc_share_instance(sc_provctx *pc, sc_mshare *s);
 cim_instance *sc_conn_instance(sc_provctx *pc, sc_mconn *c);
 cim_instance *sc_sess_instance(sc_provctx *pc, sc_msess *s);
 /* The connection or session with these key values (case-insensitive), or
- * NULL; any NULL argument gives NULL. */
-sc_mconn *sc_model_find_conn(sc_provctx *pc, const char *computer, const char *share,
+ * NULL; any NULL argument gives NULL.  m: at SC_MODEL_CONNS or above. */
+sc_mconn *sc_model_find_conn(sc_model *m, const char *computer, const char *share,
                              const char *user);
-sc_msess *sc_model_find_sess(sc_provctx *pc, const char *computer, const char *user);
+sc_msess *sc_model_find_sess(sc_model *m, const char *computer, const char *user);
 /* A string property's value, or NULL. */
 const char *sc_value_str(const cim_instance *inst, const char *name);
 

@@ -22,26 +22,26 @@ struct sc_model;
 typedef struct sc_provctx {
     sc_arena *arena;
     const cim_schema *schema;
-    const sc_state *state;
+    sc_state *state;        /* filled on demand (sc_state_fill) */
     struct sc_model *model; /* built on first use by sc_model_get() */
     const char *server;     /* upper-case server name for __SERVER/__PATH */
 } sc_provctx;
 
 typedef struct sc_provider {
     const char *class_name;
-    /* The class is built from the configuration alone (Win32_Share): it
-     * answers when smbd's sessions cannot be read. */
-    bool config_only;
     /* Appends every instance of exactly class `cls` to `out`.  Instances
      * carry relpath and path.  Returns WBEM_S_NO_ERROR or a failure with
-     * err set. */
+     * err set (a part of the state it needs could not be read: each
+     * provider reads only the parts it needs, sc_model_at). */
     smbcim_status (*enumerate)(sc_provctx *pc, const cim_class *cls,
                                sc_vec *out, smbcim_error *err);
-    /* Optional: the instance of exactly class `cls` named by `path`, whose
-     * keys are resolved against cls (cim_path_resolve: sorted, typed), or
-     * NULL if there is none.  Must return the same object enumerate
-     * gives.  Without it the engine indexes the enumeration. */
-    cim_instance *(*get)(sc_provctx *pc, const cim_class *cls, const cim_objpath *path);
+    /* Optional: sets *out to the instance of exactly class `cls` named by
+     * `path`, whose keys are resolved against cls (cim_path_resolve:
+     * sorted, typed), or to NULL if there is none.  Must give the same
+     * object enumerate gives.  Fails as enumerate does.  Without it the
+     * engine indexes the enumeration. */
+    smbcim_status (*get)(sc_provctx *pc, const cim_class *cls, const cim_objpath *path,
+                         cim_instance **out, smbcim_error *err);
     /* Optional, association classes: appends the instances whose REF
      * property `role` refers to `target` (an instance returned by this
      * context), the same objects enumerate gives.  Without it the engine

@@ -31,19 +31,27 @@ static smbcim_status sess_enumerate(sc_provctx *pc, const cim_class *cls,
                                     sc_vec *out, smbcim_error *err)
 {
     (void)cls;
-    (void)err;
-    sc_model *m = sc_model_get(pc);
+    sc_model *m;
+    smbcim_status st = sc_model_at(pc, SC_MODEL_COUNTS, false, &m, err);
+    if (st != WBEM_S_NO_ERROR)
+        return st;
     for (size_t i = 0; i < m->nsesss; i++)
         sc_vec_push(out, sc_sess_instance(pc, &m->sesss[i]));
     return WBEM_S_NO_ERROR;
 }
 
-static cim_instance *sess_get(sc_provctx *pc, const cim_class *cls, const cim_objpath *path)
+static smbcim_status sess_get(sc_provctx *pc, const cim_class *cls, const cim_objpath *path,
+                              cim_instance **out, smbcim_error *err)
 {
     (void)cls;
-    sc_msess *s = sc_model_find_sess(pc, sc_path_key(path, "ComputerName"),
+    sc_model *m;
+    smbcim_status st = sc_model_at(pc, SC_MODEL_COUNTS, false, &m, err);
+    if (st != WBEM_S_NO_ERROR)
+        return st;
+    sc_msess *s = sc_model_find_sess(m, sc_path_key(path, "ComputerName"),
                                      sc_path_key(path, "UserName"));
-    return s ? sc_sess_instance(pc, s) : NULL;
+    *out = s ? sc_sess_instance(pc, s) : NULL;
+    return WBEM_S_NO_ERROR;
 }
 
 const sc_provider sc_session_provider = {

@@ -46,24 +46,42 @@ static smbcim_status share_enumerate(sc_provctx *pc, const cim_class *cls,
                                      sc_vec *out, smbcim_error *err)
 {
     (void)cls;
-    (void)err;
-    sc_model *m = sc_model_get(pc);
+    /* The configured shares, and the shares smbd's tree connects use (a
+     * [homes] share, one removed since): those need the sessions, which
+     * only root may read; without them, the configuration alone. */
+    sc_model *m;
+    smbcim_status st = sc_model_at(pc, SC_MODEL_CONNS, true, &m, err);
+    if (st != WBEM_S_NO_ERROR)
+        return st;
     for (size_t i = 0; i < m->nshares; i++)
-        sc_vec_push(out, sc_share_instance(pc, &m->shares[i]));
+        sc_vec_push(out, sc_share_instance(pc, m->shares[i]));
     return WBEM_S_NO_ERROR;
 }
 
-static cim_instance *share_get(sc_provctx *pc, const cim_class *cls, const cim_objpath *path)
+static smbcim_status share_get(sc_provctx *pc, const cim_class *cls, const cim_objpath *path,
+                               cim_instance **out, smbcim_error *err)
 {
     (void)cls;
+    *out = NULL;
     const char *name = sc_path_key(path, "Name");
-    sc_mshare *s = name ? sc_map_get(&sc_model_get(pc)->share_by_name, name) : NULL;
-    return s ? sc_share_instance(pc, s) : NULL;
+    if (!name)
+        return WBEM_S_NO_ERROR;
+    /* A configured share needs nothing of smbd's state; another name may
+     * be a share in use only (a [homes] share): look at the sessions. */
+    sc_model *m;
+    smbcim_status st = sc_model_at(pc, SC_MODEL_SHARES, true, &m, err);
+    sc_mshare *s = st == WBEM_S_NO_ERROR ? sc_map_get(&m->share_by_name, name) : NULL;
+    if (!s && st == WBEM_S_NO_ERROR) {
+        st = sc_model_at(pc, SC_MODEL_CONNS, true, &m, err);
+        s = st == WBEM_S_NO_ERROR ? sc_map_get(&m->share_by_name, name) : NULL;
+    }
+    if (s)
+        *out = sc_share_instance(pc, s);
+    return st;
 }
 
 const sc_provider sc_share_provider = {
     .class_name = "Win32_Share",
-    .config_only = true,
     .enumerate = share_enumerate,
     .get = share_get,
 };

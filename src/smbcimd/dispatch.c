@@ -453,6 +453,7 @@ static smbcim_status run(call *c, srv_state *st, engine_fn fn, smbcim_result **r
 {
     pthread_mutex_lock(&st->lock);
     smbcim_status rc = fn(c, st->ctx, res, err);
+    srv_state_note_route(st);
     pthread_mutex_unlock(&st->lock);
     return rc;
 }

@@ -105,11 +105,16 @@ typedef struct srv_state {
     pthread_mutex_t lock;      /* held while the engine works on ctx */
     int refs;                  /* guarded by the cache's mutex */
     double opened;             /* monotonic seconds */
+    bool route_logged;         /* under lock: srv_state_note_route said it */
 } srv_state;
 
 typedef struct srv_cache srv_cache;
 srv_cache *srv_cache_new(const srv_config *c);
 void srv_cache_free(srv_cache *c);
+/* Logs, once per state, how smbd's state was read (the smbstatus fallback
+ * and why, smbd not running), after a request made it read; call with
+ * s->lock held. */
+void srv_state_note_route(srv_state *s);
 /* The current state (opened or reopened as needed), with a reference the
  * caller drops with srv_state_release.  NULL with err set when the source
  * cannot be read. */

@@ -102,12 +102,6 @@ srv_state *srv_state_get(srv_cache *k, smbcim_error *err)
         srv_log(LOG_ERR, "cannot read the server state: %s", err->msg);
         return NULL;
     }
-    const char *why = NULL;
-    if (smbcim_live_route(ctx, &why) && why && *why)
-        srv_log(LOG_WARNING, "read the state through smbstatus: %s", why);
-    const char *warn = smbcim_live_warning(ctx);
-    if (warn)
-        srv_log(LOG_WARNING, "%s", warn);
     s = sc_xcalloc(1, sizeof *s);
     s->ctx = ctx;
     pthread_mutex_init(&s->lock, NULL);
@@ -125,6 +119,22 @@ srv_state *srv_state_get(srv_cache *k, smbcim_error *err)
     if (free_old)
         state_free(old);
     return s;
+}
+
+void srv_state_note_route(srv_state *s)
+{
+    /* smbd's databases are read when a request first needs them: say once
+     * per state how they were read, when it is worth a word */
+    const char *why = NULL;
+    const char *route = smbcim_live_route(s->ctx, &why);
+    if (s->route_logged || !route || strcmp(route, "config") == 0)
+        return;
+    s->route_logged = true;
+    if (why && *why)
+        srv_log(LOG_WARNING, "read the state through smbstatus: %s", why);
+    const char *warn = smbcim_live_warning(s->ctx);
+    if (warn)
+        srv_log(LOG_WARNING, "%s", warn);
 }
 
 void srv_state_release(srv_cache *k, srv_state *s)

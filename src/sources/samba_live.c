@@ -3,10 +3,13 @@
  * reads it: the configuration in-process (samba_conf.c), and the session,
  * tree-connect and locking databases in smbd's lock directory through
  * libtdb, each record decoded by samba_ndr.c.  One pass over each database:
- * linear in sessions, tree connects and opens, no process started.
+ * linear in sessions, tree connects and opens, no process started.  The
+ * configuration is read when the state is made; the databases when a
+ * request first needs them (live_fill, through sc_state_fill): the
+ * sessions and tree connects together, locking.tdb on its own.
  *
  * When a record does not decode (a Samba release whose record layout
- * samba_ndr.c does not know), the whole read falls back to smbstatus: one
+ * samba_ndr.c does not know), the read falls back to smbstatus: one
  * run of text `smbstatus -n`, parsed by smbstatus_text.c (see "The route"
  * below).  SMBCIM_SAMBA_SOURCE=smbstatus forces that route (tests use it).
  *
@@ -510,7 +513,8 @@ static char *subst_home(sc_arena *a, const char *tmpl, const char *user, const c
     return out;
 }
 
-/* Shares smbd registers on demand: a user's home share from [homes]. */
+/* Shares smbd registers on demand: a user's home share from [homes], for
+ * each tree connect to a share the configuration does not list. */
 static void add_home_shares(live *l, const sc_smbconf *conf, sc_vec *shares)
 {
     if (!conf->homes)
@@ -541,6 +545,140 @@ static void add_home_shares(live *l, const sc_smbconf *conf, sc_vec *shares)
     }
 }
 
+/* ---- reading on demand ---------------------------------------------------- */
+
+/* What the fill keeps of the open: in the state's arena. */
+typedef struct live_src {
+    sc_arena *a;
+    const char *conf_path;
+    const sc_smbconf *conf;
+    sc_live_info *info;       /* may be NULL */
+} live_src;
+
+static void *vec_array(sc_arena *a, const sc_vec *v, size_t size, size_t *n)
+{
+    char *arr = sc_alloc_array(a, v->len ? v->len : 1, size);
+    for (size_t i = 0; i < v->len; i++)
+        memcpy(arr + i * size, v->items[i], size);
+    *n = v->len;
+    return arr;
+}
+
+/* The smbstatus route prints pids only: an open it lists gets the unique
+ * id of the session or tree connect (read from smbd's databases) of the
+ * same live smbd, so that it counts with them (the model keys opens by
+ * pid and unique id). */
+static void opens_take_unique_ids(sc_state *st, sc_vec *opens)
+{
+    sc_map by_pid;
+    sc_map_init_exact(&by_pid);
+    for (size_t i = 0; i < st->nsessions; i++)
+        if (st->sessions[i].server.pid && st->sessions[i].server.unique_id)
+            sc_map_put(&by_pid, st->sessions[i].server.pid,
+                       (void *)st->sessions[i].server.unique_id);
+    for (size_t i = 0; i < st->ntcons; i++)
+        if (st->tcons[i].server.pid && st->tcons[i].server.unique_id)
+            sc_map_put(&by_pid, st->tcons[i].server.pid, (void *)st->tcons[i].server.unique_id);
+    for (size_t i = 0; i < opens->len; i++) {
+        sc_open *o = opens->items[i];
+        if (o->server.pid && !o->server.unique_id)
+            o->server.unique_id = sc_map_get(&by_pid, o->server.pid);
+    }
+    sc_map_free(&by_pid);
+}
+
+static void set_route(live_src *src, const char *route)
+{
+    if (src->info)
+        src->info->route = route;
+}
+
+static smbcim_status live_fill(sc_state *st, unsigned parts, void *priv, smbcim_error *err)
+{
+    live_src *src = priv;
+    const sc_smbconf *conf = src->conf;
+    live l = {.a = src->a, .err = err, .lock_dir = conf->lock_dir};
+    sc_map_init_exact(&l.alive);
+    sc_map_init_exact(&l.sess_by_id);
+    sc_map_init_exact(&l.user_by_uid);
+    const char *force = getenv("SMBCIM_SAMBA_SOURCE");
+    bool use_smbstatus = force && strcmp(force, "smbstatus") == 0;
+    smbcim_status rc = WBEM_S_NO_ERROR;
+    if (!use_smbstatus) {
+        if (parts & SC_PART_CONNS) {
+            rc = walk(&l, "smbXsrv_session_global.tdb", on_session);
+            if (rc == WBEM_S_NO_ERROR && !l.bad_record)
+                rc = walk(&l, "smbXsrv_tcon_global.tdb", on_tcon);
+        }
+        if ((parts & SC_PART_OPENS) && rc == WBEM_S_NO_ERROR && !l.bad_record)
+            rc = walk(&l, "locking.tdb", on_locking);
+        if (rc == WBEM_S_NO_ERROR && l.bad_record) {
+            if (src->info)
+                snprintf(src->info->fallback_reason, sizeof src->info->fallback_reason, "%s",
+                         l.reason ? l.reason : l.why);
+            use_smbstatus = true;
+        }
+    }
+    if (use_smbstatus) {
+        rc = via_smbstatus(&l, src->conf_path, conf);
+        if (rc == WBEM_S_NO_ERROR) {
+            set_route(src, "smbstatus");
+            /* One run gives every part at one instant: take them all,
+             * but the parts already read from smbd's databases. */
+            parts = SC_PARTS_ALL & ~st->have;
+            if (!(parts & SC_PART_CONNS))
+                opens_take_unique_ids(st, &l.opens);
+        }
+    } else if (rc == WBEM_S_NO_ERROR && (!src->info || strcmp(src->info->route, "config") == 0)) {
+        set_route(src, "tdb");
+    }
+    if (rc != WBEM_S_NO_ERROR) {
+        st->sessions_status = rc;
+        st->sessions_note = sc_strdup(src->a, err->msg);
+        st->have = SC_PARTS_ALL;
+        st->nsessions = st->ntcons = st->nopens = 0;
+        if (rc == WBEM_E_ACCESS_DENIED)
+            set_route(src, "none");
+        goto done;
+    }
+    if (parts & SC_PART_CONNS) {
+        /* A tree connect's machine is its session's remote name. */
+        for (size_t i = 0; i < l.tcons.len; i++) {
+            sc_tcon *t = l.tcons.items[i];
+            if (!t->machine) {
+                const sc_ndr_session *ns = sc_map_get(&l.sess_by_id, t->session_id);
+                t->machine = ns && ns->remote_name ? ns->remote_name : NULL;
+            }
+        }
+        sc_vec shares = {0};
+        for (size_t i = 0; i < st->nshares; i++)
+            sc_vec_push(&shares, &st->shares[i]);
+        size_t before = shares.len;
+        add_home_shares(&l, conf, &shares);
+        if (shares.len > before)
+            st->shares = vec_array(src->a, &shares, sizeof(sc_share), &st->nshares);
+        sc_vec_free(&shares);
+        st->sessions = vec_array(src->a, &l.sessions, sizeof(sc_session), &st->nsessions);
+        st->tcons = vec_array(src->a, &l.tcons, sizeof(sc_tcon), &st->ntcons);
+        struct timeval tv;
+        gettimeofday(&tv, NULL);
+        st->taken_at = (sc_time){.sec = tv.tv_sec, .usec = (int32_t)tv.tv_usec, .valid = true};
+    }
+    if (parts & SC_PART_OPENS)
+        st->opens = vec_array(src->a, &l.opens, sizeof(sc_open), &st->nopens);
+    st->have |= parts;
+    if (src->info)
+        src->info->records += l.records;
+done:
+    sc_map_free(&l.alive);
+    sc_map_free(&l.sess_by_id);
+    sc_map_free(&l.user_by_uid);
+    sc_vec_free(&l.sessions);
+    sc_vec_free(&l.tcons);
+    sc_vec_free(&l.opens);
+    return rc;
+}
+
 smbcim_status sc_live_load(sc_arena *a, const char *smb_conf, sc_state **out,
                            sc_live_info *info, smbcim_error *err)
 {
@@ -555,109 +693,44 @@ smbcim_status sc_live_load(sc_arena *a, const char *smb_conf, sc_state **out,
                                 no_samba ? " (Samba does not seem to be installed: no smbd)"
                                          : "");
     }
-    live l = {.a = a, .err = err, .lock_dir = conf->lock_dir};
-    sc_map_init_exact(&l.alive);
-    sc_map_init_exact(&l.sess_by_id);
-    sc_map_init_exact(&l.user_by_uid);
-    /* Win32_Share needs only the configuration: without smbd, or without
-     * the right to read its state, the context still opens; the session
-     * classes then answer nothing (smbd stopped: there is nothing) or fail
-     * with ACCESS_DENIED (not root). */
-    char why[512];
-    bool denied = false;
-    smbcim_status sess_st = WBEM_S_NO_ERROR;
-    const char *sess_note = NULL;
-    const char *route = "tdb";
-    if (!smbd_running(&l, conf, why, sizeof why, &denied)) {
-        sess_st = denied ? WBEM_E_ACCESS_DENIED : WBEM_S_NO_ERROR;
-        sess_note = sc_sprintf(a, "%s (configuration %s)", why, path);
-        route = "none";
-    } else {
-        const char *force = getenv("SMBCIM_SAMBA_SOURCE");
-        bool use_smbstatus = force && strcmp(force, "smbstatus") == 0;
-        if (!use_smbstatus) {
-            st = walk(&l, "smbXsrv_session_global.tdb", on_session);
-            if (st == WBEM_S_NO_ERROR && !l.bad_record)
-                st = walk(&l, "smbXsrv_tcon_global.tdb", on_tcon);
-            if (st == WBEM_S_NO_ERROR && !l.bad_record)
-                st = walk(&l, "locking.tdb", on_locking);
-            if (st == WBEM_E_ACCESS_DENIED) {
-                sess_st = st;
-                sess_note = sc_strdup(a, err->msg);
-                route = "none";
-                st = WBEM_S_NO_ERROR;
-                *err = (smbcim_error){0};
-                l.sessions.len = 0;
-                l.tcons.len = 0;
-                l.opens.len = 0;
-            } else if (st != WBEM_S_NO_ERROR) {
-                goto done;
-            } else if (l.bad_record) {
-                if (info)
-                    snprintf(info->fallback_reason, sizeof info->fallback_reason, "%s",
-                             l.reason ? l.reason : l.why);
-                use_smbstatus = true;
-            }
-        }
-        if (use_smbstatus) {
-            route = "smbstatus";
-            st = via_smbstatus(&l, path, conf);
-            if (st != WBEM_S_NO_ERROR)
-                goto done;
-        }
-    }
-    /* A tree connect's machine is its session's remote name. */
-    for (size_t i = 0; i < l.tcons.len; i++) {
-        sc_tcon *t = l.tcons.items[i];
-        if (!t->machine) {
-            const sc_ndr_session *s = sc_map_get(&l.sess_by_id, t->session_id);
-            t->machine = s && s->remote_name ? s->remote_name : NULL;
-        }
-    }
-    sc_vec shares = {0};
-    for (size_t i = 0; i < conf->nshares; i++)
-        sc_vec_push(&shares, &conf->shares[i]);
-    add_home_shares(&l, conf, &shares);
-
     sc_state *s = sc_alloc(a, sizeof *s);
     s->server_name = conf->netbios_name;
     struct timeval tv;
     gettimeofday(&tv, NULL);
-    s->taken_at.sec = tv.tv_sec;
-    s->taken_at.usec = (int32_t)tv.tv_usec;
-    s->taken_at.valid = true;
-    s->nshares = shares.len;
-    s->shares = sc_alloc_array(a, shares.len ? shares.len : 1, sizeof(sc_share));
-    for (size_t i = 0; i < shares.len; i++)
-        s->shares[i] = *(sc_share *)shares.items[i];
-    sc_vec_free(&shares);
-    s->nsessions = l.sessions.len;
-    s->sessions = sc_alloc_array(a, l.sessions.len ? l.sessions.len : 1, sizeof(sc_session));
-    for (size_t i = 0; i < l.sessions.len; i++)
-        s->sessions[i] = *(sc_session *)l.sessions.items[i];
-    s->ntcons = l.tcons.len;
-    s->tcons = sc_alloc_array(a, l.tcons.len ? l.tcons.len : 1, sizeof(sc_tcon));
-    for (size_t i = 0; i < l.tcons.len; i++)
-        s->tcons[i] = *(sc_tcon *)l.tcons.items[i];
-    s->nopens = l.opens.len;
-    s->opens = sc_alloc_array(a, l.opens.len ? l.opens.len : 1, sizeof(sc_open));
-    for (size_t i = 0; i < l.opens.len; i++)
-        s->opens[i] = *(sc_open *)l.opens.items[i];
-    s->sessions_status = sess_st;
-    s->sessions_note = sess_note;
+    s->taken_at = (sc_time){.sec = tv.tv_sec, .usec = (int32_t)tv.tv_usec, .valid = true};
+    s->nshares = conf->nshares;
+    s->shares = sc_alloc_array(a, conf->nshares ? conf->nshares : 1, sizeof(sc_share));
+    if (conf->nshares)
+        memcpy(s->shares, conf->shares, conf->nshares * sizeof(sc_share));
+    s->sessions = sc_alloc(a, sizeof(sc_session));
+    s->tcons = sc_alloc(a, sizeof(sc_tcon));
+    s->opens = sc_alloc(a, sizeof(sc_open));
     if (info) {
-        info->route = route;
+        info->route = "config";
         info->config_file = conf->config_file;
         info->lock_dir = conf->lock_dir;
-        info->records = l.records;
+        info->records = 0;
+        info->fallback_reason[0] = '\0';
+    }
+    /* Win32_Share needs only the configuration: without smbd, or without
+     * the right to read its state, the context still opens; the session
+     * classes then answer nothing (smbd stopped: there is nothing) or fail
+     * with ACCESS_DENIED (not root). */
+    live l = {.a = a, .err = err, .lock_dir = conf->lock_dir};
+    char why[512];
+    bool denied = false;
+    if (!smbd_running(&l, conf, why, sizeof why, &denied)) {
+        s->sessions_status = denied ? WBEM_E_ACCESS_DENIED : WBEM_S_NO_ERROR;
+        s->sessions_note = sc_sprintf(a, "%s (configuration %s)", why, path);
+        s->have = SC_PARTS_ALL;
+        if (info)
+            info->route = "none";
+    } else {
+        live_src *src = sc_alloc(a, sizeof *src);
+        *src = (live_src){.a = a, .conf_path = sc_strdup(a, path), .conf = conf, .info = info};
+        s->fill = live_fill;
+        s->fill_priv = src;
     }
     *out = s;
-done:
-    sc_map_free(&l.alive);
-    sc_map_free(&l.sess_by_id);
-    sc_map_free(&l.user_by_uid);
-    sc_vec_free(&l.sessions);
-    sc_vec_free(&l.tcons);
-    sc_vec_free(&l.opens);
-    return st;
+    return WBEM_S_NO_ERROR;
 }

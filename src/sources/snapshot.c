@@ -758,6 +758,7 @@ smbcim_status sc_snapshot_parse(sc_arena *a, const char *buf, size_t len, const 
     r.err = err;
     r.keys = sc_arena_new();
     sc_state *st = sc_alloc(a, sizeof(*st));
+    st->have = SC_PARTS_ALL; /* a snapshot holds every part */
     bool ok = read_document(&r, st);
     jp_free(&r.j);
     sc_arena_free(r.keys);

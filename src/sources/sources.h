@@ -73,9 +73,27 @@ typedef struct sc_open {
     sc_time opened_at;
 } sc_open;
 
+/* The parts of a state a source may read only when a request needs them
+ * (the live source does; a snapshot has all of them from the start). */
+#define SC_PART_CONNS 1u  /* sessions and tree connects (and the [homes] shares they use) */
+#define SC_PART_OPENS 2u  /* open files */
+#define SC_PARTS_ALL (SC_PART_CONNS | SC_PART_OPENS)
+
+struct sc_state;
+/* Reads the parts of st that `parts` asks for and it lacks; set by the
+ * source that made st (NULL: it has every part).  On failure it sets
+ * st->sessions_status and st->sessions_note (and marks every part as
+ * present, empty) before returning the status. */
+typedef smbcim_status (*sc_state_fill_fn)(struct sc_state *st, unsigned parts, void *priv,
+                                          smbcim_error *err);
+
 typedef struct sc_state {
     const char *server_name;  /* as given; providers upper-case it */
-    sc_time taken_at;
+    sc_time taken_at;         /* when the sessions were read (or the state opened) */
+    /* The configured shares first, in order; filling SC_PART_CONNS may
+     * replace the array by a longer one (the [homes] shares in use
+     * appended) whose first entries are the same: pointers into the old
+     * array stay valid, as both live in the state's arena. */
     sc_share *shares;
     size_t nshares;
     sc_session *sessions;
@@ -89,7 +107,17 @@ typedef struct sc_state {
      * none); an error status: requests that need them fail with it. */
     smbcim_status sessions_status;
     const char *sessions_note;
+    unsigned have;            /* SC_PART_* present (read, or known empty) */
+    sc_state_fill_fn fill;    /* NULL when have == SC_PARTS_ALL from the start */
+    void *fill_priv;
 } sc_state;
+
+/* Makes sure st has `parts` (SC_PART_*), reading what it lacks through its
+ * source, once: a failed read is remembered and not retried.  Returns
+ * WBEM_S_NO_ERROR when they are there (empty, with sessions_note set, when
+ * smbd is not running); else the status they could not be read with
+ * (WBEM_E_ACCESS_DENIED when not root), err set to the reason. */
+smbcim_status sc_state_fill(sc_state *st, unsigned parts, smbcim_error *err);
 
 /* Parses an ISO 8601 timestamp as Samba prints it:
  * "2026-11-24T12:00:00.000000+00:00", "+0000" offsets, "Z", or no
@@ -158,18 +186,24 @@ const char *sc_samba_version(void);
  * The live local smbd (samba_live.c).
  */
 typedef struct sc_live_info {
-    const char *route;        /* "tdb" or "smbstatus" */
+    /* "config" (nothing but the configuration needed yet), "tdb",
+     * "smbstatus" (some part came through the fallback) or "none" (smbd
+     * not running, or its state not readable) */
+    const char *route;
     const char *config_file, *lock_dir;
     size_t records;           /* database records read (tdb route) */
     char fallback_reason[512];/* why the tdb route was left, or "" */
 } sc_live_info;
 
-/* Reads the configuration (smb_conf, NULL: Samba's default path) and the
- * live state of its smbd.  Errors: those of sc_smbconf_load;
- * WBEM_E_NOT_AVAILABLE when smbd is not running; WBEM_E_ACCESS_DENIED when
- * the lock directory cannot be read (not root); WBEM_E_FAILED when a
- * database cannot be read or the smbstatus fallback fails.  info may be
- * NULL. */
+/* Reads the configuration (smb_conf, NULL: Samba's default path) and
+ * checks whether its smbd runs; smbd's sessions, tree connects and open
+ * files are read later, by sc_state_fill, when a request needs them (so a
+ * request for the shares alone reads no database and needs no root).
+ * Errors here: those of sc_smbconf_load.  Errors of the fill:
+ * WBEM_E_ACCESS_DENIED when the lock directory cannot be read (not root);
+ * WBEM_E_FAILED when a database cannot be read or the smbstatus fallback
+ * fails.  info, if non-NULL, must live as long as the state: the fill
+ * updates its route. */
 smbcim_status sc_live_load(sc_arena *a, const char *smb_conf, sc_state **out,
                            sc_live_info *info, smbcim_error *err);
 /* Runs argv (PATH search) with standard input from /dev/null and the

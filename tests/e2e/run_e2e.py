@@ -685,32 +685,50 @@ def error_checks(server):
         shutil.rmtree(hd, ignore_errors=True)
 
 
+def fake_lock_dir(server, records, prefix):
+    """A Samba configuration whose lock directory holds the given records
+    ({database: {key: value}}, written with python3-tdb) and whose pid file
+    names the running smbd.  Returns (host dir, conf as smbcim sees it), or
+    None when python3-tdb is missing (a failed check says so)."""
+    try:
+        import tdb   # python3-tdb (a dependency of samba), for Debian's python3
+    except ImportError:
+        check("python3-tdb importable (run with /usr/bin/python3)", False)
+        return None
+    hd, d = mkdtemp_in(prefix)
+    for sub in ("lock", "pid", "state", "cache", "private"):
+        os.mkdir(os.path.join(hd, sub))
+    with open(os.path.join(hd, "pid", "smbd.pid"), "w") as f:
+        f.write("%s\n" % server.pid)    # a running smbd
+    for name, recs in records.items():
+        db = tdb.Tdb(os.path.join(hd, "lock", name), 0, tdb.DEFAULT,
+                     os.O_CREAT | os.O_RDWR, 0o600)
+        for k, v in recs.items():
+            db[k] = v
+        db.close()
+    conf = os.path.join(d, "smb.conf")
+    with open(hpath(conf), "w") as f:
+        f.write("[global]\n  netbios name = layout\n  lock directory = %s/lock\n"
+                "  pid directory = %s/pid\n  state directory = %s/state\n"
+                "  cache directory = %s/cache\n  private dir = %s/private\n"
+                "[data]\n  path = %s\n" % (d, d, d, d, d, d))
+    return hd, conf
+
+
+# A version-2 smbXsrv record: a future Samba (smbcim knows versions 0 and 1).
+FUTURE_SESSION = {b"\x00\x00\x00\x01": b"\x00\x00\x00\x00\x02\x00\x00\x00" + b"\x07" * 40}
+
+
 def unknown_layout_checks(server):
     """A Samba whose records smbcim does not know: a lock directory holding a
     session record of another layout.  smbcim must notice, say so, and take
     the smbstatus route instead of misreading it."""
-    try:
-        import tdb   # python3-tdb (a dependency of samba), for Debian's python3
-    except ImportError:
-        check("unknown record layout: python3-tdb importable (run with /usr/bin/python3)", False)
+    made = fake_lock_dir(server, {"smbXsrv_session_global.tdb": FUTURE_SESSION},
+                         "smbcim-e2e-layout.")
+    if not made:
         return
-    hd, d = mkdtemp_in("smbcim-e2e-layout.")
+    hd, conf = made
     try:
-        for sub in ("lock", "pid", "state", "cache", "private"):
-            os.mkdir(os.path.join(hd, sub))
-        with open(os.path.join(hd, "pid", "smbd.pid"), "w") as f:
-            f.write("%s\n" % server.pid)    # a running smbd
-        db = tdb.Tdb(os.path.join(hd, "lock", "smbXsrv_session_global.tdb"), 0,
-                     tdb.DEFAULT, os.O_CREAT | os.O_RDWR, 0o600)
-        # A version-2 record: a future Samba (smbcim knows versions 0 and 1).
-        db[b"\x00\x00\x00\x01"] = b"\x00\x00\x00\x00\x02\x00\x00\x00" + b"\x07" * 40
-        db.close()
-        conf = os.path.join(d, "smb.conf")
-        with open(hpath(conf), "w") as f:
-            f.write("[global]\n  netbios name = layout\n  lock directory = %s/lock\n"
-                    "  pid directory = %s/pid\n  state directory = %s/state\n"
-                    "  cache directory = %s/cache\n  private dir = %s/private\n"
-                    "[data]\n  path = %s\n" % (d, d, d, d, d, d))
         p = run_smbcim(["--smb-conf", conf, "--format", "json", "query",
                         "SELECT * FROM Win32_ServerSession"])
         check("unknown record layout: noticed, reported, smbstatus route taken",
@@ -722,6 +740,52 @@ def unknown_layout_checks(server):
               and json.loads(p.stdout or "null") == [], p.stdout + p.stderr)
     finally:
         shutil.rmtree(hd, ignore_errors=True)
+
+
+def lazy_checks(server):
+    """smbd's databases are read only when a request needs them: a GetObject
+    of a configured share reads none, Win32_Share reads the sessions and tree
+    connects but not locking.tdb.  Seen through records that do not decode:
+    a database that is read says so (and the smbstatus route is taken), one
+    that is not stays silent.  Each check gets a new lock directory: the
+    smbstatus a fallback runs may tidy the bad record away."""
+    env = dict(os.environ, SMBCIM_TIMING="1")
+    bad_locking = {"locking.tdb": {b"\x01" * 24: b"\xff" * 64}}
+    bad_session = {"smbXsrv_session_global.tdb": FUTURE_SESSION}
+
+    def run(records, args):
+        made = fake_lock_dir(server, records, "smbcim-e2e-lazy.")
+        if not made:
+            return None, "?"
+        hd, conf = made
+        try:
+            p = run_smbcim(["--smb-conf", conf, "--format", "json"] + args, env=env)
+        finally:
+            shutil.rmtree(hd, ignore_errors=True)
+        m = re.search(r"live source: (\S+)", p.stderr)
+        return p, m.group(1) if m else "?"
+
+    p, route = run(bad_session, ["get", 'Win32_Share.Name="data"'])
+    got = json.loads(p.stdout or "null") if p and p.returncode == 0 else None
+    check("lazy: GetObject of a configured share reads no database (route config, "
+          "no warning)", got and got[0].get("Name") == "data" and route == "config"
+          and "warning" not in p.stderr, p and p.stderr + p.stdout)
+    p, route = run(bad_session, ["get", 'Win32_Share.Name="nosuch"'])
+    check("lazy: GetObject of another share name looks at the sessions ([homes] shares), "
+          "then WBEM_E_NOT_FOUND", p and p.returncode == 1 and "NOT_FOUND" in p.stderr
+          and "smbXsrv_session_global.tdb: session record" in p.stderr, p and p.stderr)
+    p, route = run(bad_session, ["query", "SELECT Name FROM Win32_Share"])
+    check("lazy: Win32_Share reads the sessions (the record that does not decode is "
+          "reported, smbstatus route)", p and p.returncode == 0 and route == "smbstatus"
+          and "smbXsrv_session_global.tdb: session record" in p.stderr, p and p.stderr)
+    p, route = run(bad_locking, ["query", "SELECT Name FROM Win32_Share"])
+    check("lazy: Win32_Share does not read locking.tdb (route tdb, no warning)",
+          p and p.returncode == 0 and route == "tdb" and "warning" not in p.stderr,
+          p and p.stderr)
+    p, route = run(bad_locking, ["query", "SELECT * FROM Win32_ServerConnection"])
+    check("lazy: Win32_ServerConnection reads locking.tdb (its record is reported, "
+          "smbstatus route)", p and p.returncode == 0 and route == "smbstatus"
+          and "locking.tdb: locking record" in p.stderr, p and p.stderr + p.stdout)
 
 
 def config_checks(server):
@@ -922,6 +986,7 @@ def main():
             removed_share_checks(server)
             config_checks(server)
             unknown_layout_checks(server)
+            lazy_checks(server)
             churn_checks(server)
     except SetupError as e:
         check("setup", False, e)

@@ -442,6 +442,156 @@ static void test_assoc_api_matches_wql(void **state)
     smbcim_close(ctx);
 }
 
+/* ---- reading the state in parts (sources.h SC_PART_*) -------------------- */
+
+/* A stand-in for the live source: holds the parts it was given back and
+ * hands them out when asked, counting what it was asked for. */
+typedef struct fake_source {
+    sc_session *sessions;
+    size_t nsessions;
+    sc_tcon *tcons;
+    size_t ntcons;
+    sc_open *opens;
+    size_t nopens;
+    unsigned asked[4];   /* calls per parts mask */
+    smbcim_status fail;  /* non-zero: every fill fails with it */
+} fake_source;
+
+static smbcim_status fake_fill(sc_state *st, unsigned parts, void *priv, smbcim_error *err)
+{
+    fake_source *f = priv;
+    f->asked[parts & 3]++;
+    if (f->fail) {
+        st->sessions_status = f->fail;
+        st->sessions_note = "cannot read the fake databases";
+        st->have = SC_PARTS_ALL;
+        return smbcim_error_set(err, f->fail, "cannot read the fake databases");
+    }
+    if (parts & SC_PART_CONNS) {
+        st->sessions = f->sessions, st->nsessions = f->nsessions;
+        st->tcons = f->tcons, st->ntcons = f->ntcons;
+    }
+    if (parts & SC_PART_OPENS)
+        st->opens = f->opens, st->nopens = f->nopens;
+    st->have |= parts;
+    return WBEM_S_NO_ERROR;
+}
+
+/* fs01 with its sessions, tree connects and opens taken out, to be read
+ * back through fake_fill. */
+static smbcim_ctx *open_lazy(fake_source *f, smbcim_status fail)
+{
+    const char *dir = getenv("SMBCIM_SRCDIR");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tests/fixtures/fs01.json", dir ? dir : ".");
+    smbcim_error err = {0};
+    smbcim_ctx *ctx = smbcim_open_snapshot(path, &err);
+    assert_non_null(ctx);
+    sc_state *st = ctx->state;
+    *f = (fake_source){st->sessions, st->nsessions, st->tcons, st->ntcons, st->opens,
+                       st->nopens, {0}, fail};
+    st->nsessions = st->ntcons = st->nopens = 0;
+    st->have = 0;
+    st->fill = fake_fill;
+    st->fill_priv = f;
+    return ctx;
+}
+
+/* Every property of every instance a query gives, as text. */
+static char *dump(smbcim_ctx *ctx, const char *wql)
+{
+    smbcim_result *res = query(ctx, wql);
+    size_t len = 0;
+    char *buf = NULL;
+    FILE *f = open_memstream(&buf, &len);
+    for (size_t i = 0; i < res->count; i++) {
+        const cim_instance *inst = res->instances[i];
+        fprintf(f, "%s\n", inst->path);
+        for (size_t p = 0; p < inst->cls->nprops; p++) {
+            const cim_value *v = &inst->values[p];
+            fprintf(f, "  %s=", inst->cls->props[p].name);
+            if (v->null)
+                fputs("NULL\n", f);
+            else if (cim_type_is_stringlike(v->type) && !v->array)
+                fprintf(f, "'%s'\n", v->v.s);
+            else if (!v->array && v->type != CIM_T_BOOLEAN)
+                fprintf(f, "%llu\n", (unsigned long long)v->v.u);
+            else
+                fputs("(other)\n", f);
+        }
+    }
+    fclose(f);
+    smbcim_result_free(res);
+    return buf;
+}
+
+/* A request reads only the parts of the state it needs, and what it gets is
+ * what a context holding every part from the start gives. */
+static void test_lazy_parts(void **state)
+{
+    (void)state;
+    fake_source f;
+    smbcim_ctx *lazy = open_lazy(&f, 0);
+    fake_source g;
+    smbcim_ctx *full = open_lazy(&g, 0);
+    smbcim_error err = {0};
+    assert_int_equal(sc_state_fill(full->state, SC_PARTS_ALL, &err), 0);
+
+    smbcim_result *res;
+    assert_int_equal(smbcim_get_object(lazy, "Win32_Share.Name=\"Projects\"", &res, &err), 0);
+    assert_int_equal(res->count, 1);
+    smbcim_result_free(res);
+    assert_int_equal(f.asked[1] + f.asked[2] + f.asked[3], 0); /* nothing read */
+
+    static const char *const queries[] = {
+        "SELECT * FROM Win32_Share",
+        "SELECT * FROM Win32_ServerConnection",
+        "SELECT * FROM Win32_ServerSession",
+        "SELECT * FROM CIM_ManagedSystemElement",
+        "SELECT * FROM Win32_ConnectionShare",
+    };
+    for (size_t i = 0; i < sizeof queries / sizeof queries[0]; i++) {
+        char *a = dump(lazy, queries[i]), *b = dump(full, queries[i]);
+        if (strcmp(a, b) != 0)
+            fail_msg("%s:\nread in parts:\n%s\nread at once:\n%s", queries[i], a, b);
+        free(a);
+        free(b);
+        if (i == 0) { /* Win32_Share: sessions and tree connects, no opens */
+            assert_int_equal(f.asked[SC_PART_CONNS], 1);
+            assert_int_equal(f.asked[SC_PART_OPENS] + f.asked[SC_PARTS_ALL], 0);
+        }
+    }
+    /* each part read once */
+    assert_int_equal(f.asked[SC_PART_CONNS], 1);
+    assert_int_equal(f.asked[SC_PART_OPENS], 1);
+    assert_int_equal(f.asked[SC_PARTS_ALL], 0);
+    smbcim_close(lazy);
+    smbcim_close(full);
+
+    /* The parts cannot be read (not root): Win32_Share from the
+     * configuration, the session classes fail with the reason, once read. */
+    lazy = open_lazy(&f, WBEM_E_ACCESS_DENIED);
+    assert_int_equal(smbcim_get_object(lazy, "Win32_Share.Name=\"Projects\"", &res, &err), 0);
+    smbcim_result_free(res);
+    res = query(lazy, "SELECT * FROM Win32_Share");
+    assert_true(res->count >= 4);
+    smbcim_result_free(res);
+    for (int i = 0; i < 2; i++) {
+        err = (smbcim_error){0};
+        assert_int_equal(smbcim_exec_query(lazy, "SELECT * FROM Win32_ServerSession", &res, &err),
+                         WBEM_E_ACCESS_DENIED);
+        assert_non_null(strstr(err.msg, "cannot read the fake databases"));
+    }
+    err = (smbcim_error){0};
+    assert_int_equal(smbcim_get_object(lazy,
+                                       "Win32_ServerConnection.ComputerName=\"a\","
+                                       "ShareName=\"b\",UserName=\"c\"", &res, &err),
+                     WBEM_E_ACCESS_DENIED);
+    assert_int_equal(f.asked[SC_PART_CONNS], 1); /* a failed read is not tried again */
+    assert_int_equal(f.asked[SC_PARTS_ALL] + f.asked[SC_PART_OPENS], 0);
+    smbcim_close(lazy);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -454,6 +604,7 @@ int main(void)
         cmocka_unit_test(test_projection_paths),
         cmocka_unit_test(test_hooks_match_generic),
         cmocka_unit_test(test_assoc_api_matches_wql),
+        cmocka_unit_test(test_lazy_parts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
