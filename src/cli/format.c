@@ -284,11 +284,16 @@ static void csv_field(FILE *out, const char *s)
         fputs(s, out);
         return;
     }
+    /* runs up to each quote written whole, the quote doubled */
     fputc('"', out);
-    for (const char *p = s; *p; p++) {
-        if (*p == '"')
-            fputc('"', out);
-        fputc(*p, out);
+    for (const char *p = s, *q; *p; p = q + 1) {
+        q = strchr(p, '"');
+        if (!q) {
+            fputs(p, out);
+            break;
+        }
+        fwrite(p, 1, (size_t)(q - p) + 1, out);
+        fputc('"', out);
     }
     fputc('"', out);
 }

@@ -54,12 +54,13 @@ static bool need(ndr *n, size_t k)
     return true;
 }
 
-/* Skips padding to a multiple of a; the padding must be zero (pidl pushes
+/* Skips padding to a multiple of a (1, 2, 4 or 8: a mask, not a division,
+ * on the path of every field); the padding must be zero (pidl pushes
  * zeros), which catches most layout mismatches early. */
 static bool nalign(ndr *n, size_t a)
 {
     size_t rel = n->off - n->base;
-    size_t pad = (a - rel % a) % a;
+    size_t pad = (0 - rel) & (a - 1);
     if (!need(n, pad))
         return false;
     for (size_t i = 0; i < pad; i++)
