@@ -57,7 +57,11 @@ int smbcim_status_cim(smbcim_status st);
 
 /* An error: the first failure of an operation, with a message that says what
  * and where (column in a query, position in a path, JSON path in a file).
- * Sticky: once code is set, later smbcim_error_set calls are ignored. */
+ * Every function of this header that takes one clears it first, so it need
+ * not be initialised and never reports an earlier call's failure; on
+ * success it is left cleared (code WBEM_S_NO_ERROR, msg "").  Within one
+ * call it is sticky: once code is set, later smbcim_error_set calls are
+ * ignored. */
 typedef struct smbcim_error {
     smbcim_status code;
     char msg[1024];

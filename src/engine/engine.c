@@ -82,6 +82,7 @@ static smbcim_ctx *ctx_with_state(smbcim_ctx *ctx, sc_state *st)
 
 smbcim_ctx *smbcim_open_snapshot(const char *path, smbcim_error *err)
 {
+    smbcim_error_clear(err);
     smbcim_ctx *ctx = ctx_new(err);
     if (!ctx)
         return NULL;
@@ -96,6 +97,7 @@ smbcim_ctx *smbcim_open_snapshot(const char *path, smbcim_error *err)
 smbcim_ctx *smbcim_open_snapshot_buffer(const char *buf, size_t len,
                                         const char *origin, smbcim_error *err)
 {
+    smbcim_error_clear(err);
     smbcim_ctx *ctx = ctx_new(err);
     if (!ctx)
         return NULL;
@@ -109,6 +111,7 @@ smbcim_ctx *smbcim_open_snapshot_buffer(const char *buf, size_t len,
 
 smbcim_ctx *smbcim_open_live(const char *smb_conf, smbcim_error *err)
 {
+    smbcim_error_clear(err);
     smbcim_ctx *ctx = ctx_new(err);
     if (!ctx)
         return NULL;
@@ -138,6 +141,7 @@ const char *smbcim_live_route(const smbcim_ctx *ctx, const char **why)
 
 char *smbcim_snapshot_text(smbcim_ctx *ctx, smbcim_error *err)
 {
+    smbcim_error_clear(err);
     if (!ctx->state) {
         smbcim_error_set(err, WBEM_E_NOT_SUPPORTED, "a schema-only context has no state");
         return NULL;
@@ -152,6 +156,7 @@ char *smbcim_snapshot_text(smbcim_ctx *ctx, smbcim_error *err)
 
 smbcim_ctx *smbcim_open_schema_only(smbcim_error *err)
 {
+    smbcim_error_clear(err);
     return ctx_new(err);
 }
 
@@ -626,6 +631,7 @@ static smbcim_status exec_select(sc_request *r, const wql_query *q, smbcim_error
 smbcim_status smbcim_exec_query(smbcim_ctx *ctx, const char *text, smbcim_result **out,
                                 smbcim_error *err)
 {
+    smbcim_error_clear(err);
     *out = NULL;
     if (!text)
         return smbcim_error_set(err, WBEM_E_INVALID_PARAMETER, "no query given");
@@ -688,6 +694,7 @@ smbcim_status smbcim_associators(smbcim_ctx *ctx, const char *path,
                                  const smbcim_assoc_filter *f, smbcim_result **out,
                                  smbcim_error *err)
 {
+    smbcim_error_clear(err);
     return run_assoc(ctx, WQL_ASSOCIATORS, path, f, out, err);
 }
 
@@ -695,12 +702,14 @@ smbcim_status smbcim_references(smbcim_ctx *ctx, const char *path,
                                 const smbcim_assoc_filter *f, smbcim_result **out,
                                 smbcim_error *err)
 {
+    smbcim_error_clear(err);
     return run_assoc(ctx, WQL_REFERENCES, path, f, out, err);
 }
 
 smbcim_status smbcim_enum_instances(smbcim_ctx *ctx, const char *clsname,
                                     smbcim_result **out, smbcim_error *err)
 {
+    smbcim_error_clear(err);
     *out = NULL;
     const cim_class *cls = clsname ? cim_schema_find(&ctx->schema, clsname) : NULL;
     if (!cls)
@@ -721,6 +730,7 @@ smbcim_status smbcim_enum_instances(smbcim_ctx *ctx, const char *clsname,
 smbcim_status smbcim_get_object(smbcim_ctx *ctx, const char *path, smbcim_result **out,
                                 smbcim_error *err)
 {
+    smbcim_error_clear(err);
     *out = NULL;
     if (!path || !*path)
         return smbcim_error_set(err, WBEM_E_INVALID_PARAMETER, "empty object path");

@@ -592,6 +592,31 @@ static void test_lazy_parts(void **state)
     smbcim_close(lazy);
 }
 
+/* The error struct: every call clears it first (issue 12, item 17). */
+static void test_error_reset(void **state)
+{
+    (void)state;
+    smbcim_error err;
+    memset(&err, 0xAB, sizeof err); /* never initialised */
+    smbcim_ctx *ctx = smbcim_open_schema_only(&err);
+    assert_non_null(ctx);
+    assert_int_equal(err.code, WBEM_S_NO_ERROR);
+    smbcim_result *res = NULL;
+    memset(&err, 0xAB, sizeof err);
+    assert_int_equal(smbcim_exec_query(ctx, "SELECT * FROM NoSuchClass", &res, &err),
+                     WBEM_E_INVALID_CLASS);
+    assert_int_equal(err.code, WBEM_E_INVALID_CLASS);
+    /* a second failure reports itself, not the first */
+    assert_int_equal(smbcim_exec_query(ctx, "SELEKT", &res, &err), WBEM_E_INVALID_QUERY);
+    assert_int_equal(err.code, WBEM_E_INVALID_QUERY);
+    /* a success leaves it cleared */
+    assert_int_equal(smbcim_exec_query(ctx, "SELECT * FROM Win32_Share", &res, &err), 0);
+    assert_int_equal(err.code, WBEM_S_NO_ERROR);
+    assert_string_equal(err.msg, "");
+    smbcim_result_free(res);
+    smbcim_close(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -605,6 +630,7 @@ int main(void)
         cmocka_unit_test(test_hooks_match_generic),
         cmocka_unit_test(test_assoc_api_matches_wql),
         cmocka_unit_test(test_lazy_parts),
+        cmocka_unit_test(test_error_reset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
