@@ -4,6 +4,8 @@
  */
 #include "providers/model_int.h"
 
+#include <stdlib.h>
+
 #define STYPE_SPECIAL 0x80000000u
 
 void sc_instance_finish(sc_provctx *pc, cim_instance *inst)
@@ -42,6 +44,12 @@ cim_instance *sc_share_instance(sc_provctx *pc, sc_mshare *s)
     return inst;
 }
 
+static int by_name(const void *a, const void *b)
+{
+    const cim_instance *x = *(cim_instance *const *)a, *y = *(cim_instance *const *)b;
+    return sc_stricmp(sc_value_str(x, "Name"), sc_value_str(y, "Name"));
+}
+
 static smbcim_status share_enumerate(sc_provctx *pc, const cim_class *cls,
                                      sc_vec *out, smbcim_error *err)
 {
@@ -53,8 +61,13 @@ static smbcim_status share_enumerate(sc_provctx *pc, const cim_class *cls,
     smbcim_status st = sc_model_at(pc, SC_MODEL_CONNS, true, &m, err);
     if (st != WBEM_S_NO_ERROR)
         return st;
+    size_t first = out->len;
     for (size_t i = 0; i < m->nshares; i++)
         sc_vec_push(out, sc_share_instance(pc, m->shares[i]));
+    /* Windows lists shares sorted by name, case-insensitively (three
+     * captures agree: ../shared/spec/windows-fidelity.md section 1) */
+    if (out->len - first > 1)
+        qsort(out->items + first, out->len - first, sizeof(void *), by_name);
     return WBEM_S_NO_ERROR;
 }
 

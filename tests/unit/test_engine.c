@@ -192,7 +192,10 @@ static void test_synthesized_shares(void **state)
         OPEN("1", "100", 1001, "/home/dave", "x.txt"));
     smbcim_result *res = query(ctx, "SELECT * FROM Win32_Share");
     assert_int_equal(res->count, 3);
-    const cim_instance *home = res->instances[1];
+    /* by name, case-insensitively, as Windows lists shares */
+    assert_str(res->instances[1], "Name", "old");
+    assert_str(res->instances[2], "Name", "Projects");
+    const cim_instance *home = res->instances[0];
     assert_str(home, "Name", "dave");
     assert_str(home, "Status", NULL);
     assert_str(home, "Path", NULL);
