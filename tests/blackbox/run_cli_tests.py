@@ -143,6 +143,19 @@ def test_commands():
     p = smbcim("class", "Win32_ConnectionShare")
     check("class prints MOF", p.returncode == 0 and "class Win32_ConnectionShare : CIM_Dependency" in p.stdout
           and "Antecedent" in p.stdout, p.stdout + p.stderr)
+    # the qualifiers Windows declares (windows-fidelity.md S2, S5, S9)
+    p = smbcim("class", "Win32_ServerSession")
+    check("class Win32_ServerSession: SessionType Values Guest/NoEncryption/Other, no "
+          "MappingStrings (Windows declares none on the session classes)",
+          p.returncode == 0 and '"Guest", "NoEncryption", "Other"' in p.stdout
+          and "MappingStrings" not in p.stdout, p.stdout + p.stderr)
+    p = smbcim("class", "Win32_ServerConnection")
+    check("class Win32_ServerConnection: no MappingStrings",
+          p.returncode == 0 and "MappingStrings" not in p.stdout, p.stdout + p.stderr)
+    p = smbcim("class", "Win32_Share")
+    check("class Win32_Share: Type maps to SHARE_INFO_502 shi502_type",
+          p.returncode == 0 and "SHARE_INFO_502|shi502_type" in p.stdout
+          and "shi1_type" not in p.stdout, p.stdout + p.stderr)
     p = smbcim("class", "Win32_Nope")
     check("class: unknown class", p.returncode == 1 and "WBEM_E_INVALID_CLASS" in p.stderr, p.stderr)
     p = smbcim("--snapshot", FS01, "names", "Win32_Share")
