@@ -287,6 +287,20 @@ static void build_conns(sc_arena *a, sc_model *m, const sc_state *st)
     sc_map_free(&sess_by_id);
 }
 
+/* counts[key] the first time `owner` (a merged row) meets key, else 0:
+ * the opens of one smbd count once per row however many of its sessions or
+ * tree connects the row merges. */
+static uint32_t count_once(sc_arena *tmp, sc_map *counted, const void *owner, const char *key,
+                           const sc_map *counts)
+{
+    const char *parts[] = {sc_u64_text(tmp, (uint64_t)(uintptr_t)owner, 16), "\x1f", key};
+    const char *ckey = sc_concat(tmp, parts, 3);
+    if (sc_map_get(counted, ckey))
+        return 0;
+    sc_map_put(counted, ckey, (void *)owner);
+    return map_counter(counts, key);
+}
+
 /* Level SC_MODEL_COUNTS: the open files counted by Samba's rules (a
  * session's ResourcesOpened: the opens of its smbds by its uid; a
  * connection's NumberOfFiles: the opens of its smbds under the share's
@@ -317,12 +331,7 @@ static void build_counts(sc_model *m, const sc_state *st)
         /* several sessions of one group in one smbd count its opens once */
         if (server_id_usable(&s->server)) {
             const char *uidkey = server_key(tmp, &s->server, sc_i64_text(tmp, s->uid));
-            const char *cparts[] = {sc_u64_text(tmp, (uint64_t)(uintptr_t)ms, 16), "\x1f", uidkey};
-            const char *ckey = sc_concat(tmp, cparts, 3);
-            if (!sc_map_get(&counted, ckey)) {
-                sc_map_put(&counted, ckey, ms);
-                ms->resources += map_counter(&opens_by_uid, uidkey);
-            }
+            ms->resources += count_once(tmp, &counted, ms, uidkey, &opens_by_uid);
         } else {
             ms->resources_known = false;
         }
@@ -338,12 +347,7 @@ static void build_counts(sc_model *m, const sc_state *st)
         const char *spath = c->share->rec ? c->share->rec->path : NULL;
         if (spath && server_id_usable(&t->server)) {
             const char *pkey = server_key(tmp, &t->server, spath);
-            const char *cparts[] = {sc_u64_text(tmp, (uint64_t)(uintptr_t)c, 16), "\x1f", pkey};
-            const char *ckey = sc_concat(tmp, cparts, 3);
-            if (!sc_map_get(&counted, ckey)) {
-                sc_map_put(&counted, ckey, c);
-                c->nfiles += map_counter(&opens_by_path, pkey);
-            }
+            c->nfiles += count_once(tmp, &counted, c, pkey, &opens_by_path);
         } else {
             c->nfiles_known = false;
         }

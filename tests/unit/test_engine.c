@@ -38,6 +38,19 @@ static smbcim_ctx *open_state(const char *shares, const char *sessions, const ch
     return ctx;
 }
 
+/* tests/fixtures/fs01.json, the busy file server of the query tables. */
+static smbcim_ctx *open_fs01(void)
+{
+    const char *dir = getenv("SMBCIM_SRCDIR");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tests/fixtures/fs01.json", dir ? dir : ".");
+    smbcim_error err = {0};
+    smbcim_ctx *ctx = smbcim_open_snapshot(path, &err);
+    if (!ctx)
+        fail_msg("%s: %s", path, err.msg);
+    return ctx;
+}
+
 #define SHARE(name, path, max) \
     "{\"name\": \"" name "\", \"kind\": \"disk\", \"administrative\": false, \"path\": \"" path \
     "\", \"comment\": \"c\", \"max_connections\": " #max "}"
@@ -330,14 +343,9 @@ static char *answer(smbcim_ctx *ctx, const char *wql)
 static void test_hooks_match_generic(void **state)
 {
     (void)state;
-    const char *dir = getenv("SMBCIM_SRCDIR");
-    char path[1024];
-    snprintf(path, sizeof path, "%s/tests/fixtures/fs01.json", dir ? dir : ".");
     smbcim_error err = {0};
-    smbcim_ctx *hooked = smbcim_open_snapshot(path, &err);
-    smbcim_ctx *generic = smbcim_open_snapshot(path, &err);
-    assert_non_null(hooked);
-    assert_non_null(generic);
+    smbcim_ctx *hooked = open_fs01();
+    smbcim_ctx *generic = open_fs01();
     generic->generic_only = true;
     smbcim_result *all = query(hooked, "SELECT * FROM CIM_ManagedSystemElement");
     assert_int_equal(all->count, 23);
@@ -385,12 +393,8 @@ static char *paths_of(smbcim_result *res)
 static void test_assoc_api_matches_wql(void **state)
 {
     (void)state;
-    const char *dir = getenv("SMBCIM_SRCDIR");
-    char path[1024];
-    snprintf(path, sizeof path, "%s/tests/fixtures/fs01.json", dir ? dir : ".");
+    smbcim_ctx *ctx = open_fs01();
     smbcim_error err = {0};
-    smbcim_ctx *ctx = smbcim_open_snapshot(path, &err);
-    assert_non_null(ctx);
     smbcim_result *all = query(ctx, "SELECT * FROM CIM_ManagedSystemElement");
     static const struct {
         bool refs;
@@ -484,12 +488,7 @@ static smbcim_status fake_fill(sc_state *st, unsigned parts, void *priv, smbcim_
  * back through fake_fill. */
 static smbcim_ctx *open_lazy(fake_source *f, smbcim_status fail)
 {
-    const char *dir = getenv("SMBCIM_SRCDIR");
-    char path[1024];
-    snprintf(path, sizeof path, "%s/tests/fixtures/fs01.json", dir ? dir : ".");
-    smbcim_error err = {0};
-    smbcim_ctx *ctx = smbcim_open_snapshot(path, &err);
-    assert_non_null(ctx);
+    smbcim_ctx *ctx = open_fs01();
     sc_state *st = ctx->state;
     *f = (fake_source){st->sessions, st->nsessions, st->tcons, st->ntcons, st->opens,
                        st->nopens, {0}, fail};
