@@ -454,12 +454,7 @@ static void test_assoc_api_matches_wql(void **state)
 /* A stand-in for the live source: holds the parts it was given back and
  * hands them out when asked, counting what it was asked for. */
 typedef struct fake_source {
-    sc_session *sessions;
-    size_t nsessions;
-    sc_tcon *tcons;
-    size_t ntcons;
-    sc_open *opens;
-    size_t nopens;
+    sc_state held;       /* the state as read at once: its parts are handed out */
     unsigned asked[4];   /* calls per parts mask */
     smbcim_status fail;  /* non-zero: every fill fails with it */
 } fake_source;
@@ -475,11 +470,11 @@ static smbcim_status fake_fill(sc_state *st, unsigned parts, void *priv, smbcim_
         return smbcim_error_set(err, f->fail, "cannot read the fake databases");
     }
     if (parts & SC_PART_CONNS) {
-        st->sessions = f->sessions, st->nsessions = f->nsessions;
-        st->tcons = f->tcons, st->ntcons = f->ntcons;
+        st->sessions = f->held.sessions, st->nsessions = f->held.nsessions;
+        st->tcons = f->held.tcons, st->ntcons = f->held.ntcons;
     }
     if (parts & SC_PART_OPENS)
-        st->opens = f->opens, st->nopens = f->nopens;
+        st->opens = f->held.opens, st->nopens = f->held.nopens;
     st->have |= parts;
     return WBEM_S_NO_ERROR;
 }
@@ -490,8 +485,7 @@ static smbcim_ctx *open_lazy(fake_source *f, smbcim_status fail)
 {
     smbcim_ctx *ctx = open_fs01();
     sc_state *st = ctx->state;
-    *f = (fake_source){st->sessions, st->nsessions, st->tcons, st->ntcons, st->opens,
-                       st->nopens, {0}, fail};
+    *f = (fake_source){.held = *st, .fail = fail};
     st->nsessions = st->ntcons = st->nopens = 0;
     st->have = 0;
     st->fill = fake_fill;
