@@ -265,6 +265,9 @@ typedef struct smbcim_result {
      * NULL for SELECT * and non-SELECT requests. */
     const char **select_props;
     size_t nselect_props;
+    /* SELECT and enumerations: the class asked for (a CSV header is printed
+     * from it when nothing matched); NULL for other requests. */
+    const cim_class *query_class;
 } smbcim_result;
 
 /* Runs a WQL query (SELECT, ASSOCIATORS OF, REFERENCES OF).  On success

@@ -41,10 +41,12 @@ static int cmp_names(const void *a, const void *b)
 
 /* Indices of the shown properties of inst: in the SELECT list order when
  * there is one, else class order; sorted by name when `alpha`. */
-static size_t shown_props(const smbcim_result *res, const cim_instance *inst, bool alpha,
-                          size_t *idx)
+/* The properties a result shows for an instance of class c (inst: that
+ * instance, whose unselected properties are left out; NULL: every
+ * property of c, for a header with no rows). */
+static size_t class_props(const smbcim_result *res, const cim_class *c,
+                          const cim_instance *inst, bool alpha, size_t *idx)
 {
-    const cim_class *c = inst->cls;
     size_t n = 0;
     if (res->select_props) {
         for (size_t k = 0; k < res->nselect_props; k++) {
@@ -59,7 +61,7 @@ static size_t shown_props(const smbcim_result *res, const cim_instance *inst, bo
         }
     } else {
         for (size_t i = 0; i < c->nprops; i++)
-            if (prop_shown(inst, i))
+            if (!inst || prop_shown(inst, i))
                 idx[n++] = i;
     }
     if (alpha) {
@@ -71,6 +73,12 @@ static size_t shown_props(const smbcim_result *res, const cim_instance *inst, bo
             idx[j] = (size_t)cim_class_prop_index(c, names[j]);
     }
     return n;
+}
+
+static size_t shown_props(const smbcim_result *res, const cim_instance *inst, bool alpha,
+                          size_t *idx)
+{
+    return class_props(res, inst->cls, inst, alpha, idx);
 }
 
 static void json_string(FILE *out, const char *s)
@@ -298,6 +306,16 @@ static void csv_field(FILE *out, const char *s)
     fputc('"', out);
 }
 
+static void csv_header(FILE *out, const cim_class *c, const size_t *idx, size_t n)
+{
+    fputs("Node", out);
+    for (size_t j = 0; j < n; j++) {
+        fputc(',', out);
+        csv_field(out, c->props[idx[j]].name);
+    }
+    fputs("\r\n", out);
+}
+
 static void print_csv(FILE *out, const smbcim_ctx *ctx, const smbcim_result *res)
 {
     if (res->is_classes) {
@@ -310,6 +328,14 @@ static void print_csv(FILE *out, const smbcim_ctx *ctx, const smbcim_result *res
         }
         return;
     }
+    if (res->count == 0 && res->query_class) {
+        /* nothing matched: the header alone, so that a reader of the CSV
+         * still sees the columns */
+        const cim_class *c = res->query_class;
+        size_t idx[c->nprops ? c->nprops : 1];
+        csv_header(out, c, idx, class_props(res, c, NULL, true, idx));
+        return;
+    }
     const cim_class *hdr = NULL;
     for (size_t i = 0; i < res->count; i++) {
         const cim_instance *inst = res->instances[i];
@@ -319,12 +345,7 @@ static void print_csv(FILE *out, const smbcim_ctx *ctx, const smbcim_result *res
             /* a new header when the class changes (superclass queries) */
             if (hdr)
                 fputs("\r\n", out);
-            fputs("Node", out);
-            for (size_t j = 0; j < n; j++) {
-                fputc(',', out);
-                csv_field(out, inst->cls->props[idx[j]].name);
-            }
-            fputs("\r\n", out);
+            csv_header(out, inst->cls, idx, n);
             hdr = inst->cls;
         }
         csv_field(out, smbcim_server_name(ctx));

@@ -594,6 +594,7 @@ static smbcim_status exec_select(sc_request *r, const wql_query *q, smbcim_error
         r->pub.select_props = q->props;
         r->pub.nselect_props = q->nprops;
     }
+    r->pub.query_class = cls;
     if (check_where(&ctx->schema, q->where, cls, err) != WBEM_S_NO_ERROR)
         return err->code;
     for (size_t c = 0; c < ctx->schema.nclasses; c++) {

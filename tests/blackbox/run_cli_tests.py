@@ -100,6 +100,17 @@ def test_formats():
         names = [r[rows[0].index("Name")] for r in rows[1:]]
         check("csv: a name with a space survives quoting", "Finance Data" in names, names)
         check("csv: every row has the header's width", all(len(r) == len(rows[0]) for r in rows), rows)
+    full = rows[0] if rows else None
+    p = smbcim("--snapshot", FS01, "--format", "csv", "query",
+               "SELECT * FROM Win32_Share WHERE Name = 'no such share'")
+    check("csv: an empty result still prints its header (the same as with rows)",
+          p.returncode == 0 and full and p.stdout.splitlines() == [",".join(full)],
+          repr(p.stdout))
+    p = smbcim("--snapshot", FS01, "--format", "csv", "query",
+               "SELECT UserName, ShareName FROM Win32_ServerConnection WHERE UserName = 'nobody'")
+    check("csv: an empty result of a SELECT list prints its header",
+          p.returncode == 0 and p.stdout.splitlines() == ["Node,ShareName,UserName"],
+          repr(p.stdout) + p.stderr)
     p = smbcim("--snapshot", FS01, "--format", "csv", "query", "SELECT * FROM Win32_ConnectionShare")
     rows = list(csv.reader(io.StringIO(p.stdout)))
     check("csv: REF paths with commas and quotes stay one field",
