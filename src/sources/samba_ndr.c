@@ -248,7 +248,8 @@ static bool finish(ndr *n, const char *what, char *why, size_t whylen)
  *   4.15.9, 4.16.4  auth_session_info.ticket_type
  *   4.17  g_lock's second epoch
  *   4.19  auth_user_info: uint8 authenticated -> uint32 user_flags
- *   4.20  session client_guid; security_token claims and device SIDs
+ *   4.20  session client_guid; security_token claims and device SIDs (their
+ *         layout unchanged up to 4.25)
  *   4.22  delete_token.parent_lease_key
  *   4.23  channel transport_type; share_mode_data loses the write times;
  *         share_mode_entry loses private_options (132 -> 124 bytes: up to
@@ -365,15 +366,164 @@ const char *sc_ndr_layout_name(sc_ndr_kind kind, unsigned mask, char *buf, size_
     return buf;
 }
 
+/* ------------------------------------------------------------------------
+ * security_token claims (4.20+, librpc/idl/security.idl; the same from 4.20
+ * to 4.25).  Each claim is a CLAIM_SECURITY_ATTRIBUTE_RELATIVE_V1:
+ *     [relative] nstring *name; uint16 value_type; uint32 flags;
+ *     uint32 value_count; [switch_is(value_type)] claim_values values[value_count];
+ * claim_values is a [nodiscriminant, flag(NDR_NOALIGN)] union of [relative]
+ * pointers: int64 / hyper (INT64, UINT64, BOOLEAN), nstring (STRING),
+ * DATA_BLOB (SID, OCTET_STRING).  As pidl pushes them (NDR32):
+ *   scalars  align 4; the name's relative pointer; value_type; flags;
+ *            value_count; one 4-byte relative pointer per value
+ *   buffers  after the scalars of the whole token, claim by claim: the name
+ *            (aligned to 2, UTF-16LE up to and with a NUL), then each
+ *            value's data: strings aligned to 2, the rest NOALIGN: 8 bytes
+ *            for the integers, a uint32 length and the bytes for blobs
+ * A relative pointer is 0 (NULL) or the offset of its data from the start
+ * of the NDR blob (no structure here sets another relative base); push
+ * writes the data in order, so each non-NULL pointer must name exactly the
+ * offset where its data is read.  Nothing of the claims is kept.
+ * (Samba's own pull cannot read a record holding such a token: it puts the
+ * offset back after each relative pointer's data and reads the unix token
+ * from the claims' data; tools/idl-records/README.md.)
+ */
+#define TOKEN_MAX_ENTRIES 4096 /* SIDs, claims of one list, device SIDs */
+#define CLAIM_MAX_VALUES 4096  /* values of one claim */
+
+enum {
+    CLAIM_INT64 = 1,
+    CLAIM_UINT64 = 2,
+    CLAIM_STRING = 3,
+    CLAIM_SID = 5,
+    CLAIM_BOOLEAN = 6,
+    CLAIM_OCTET_STRING = 0x10,
+};
+
+/* uint32 under NDR_NOALIGN: no alignment. */
+static uint32_t u32_noalign(ndr *n)
+{
+    if (!need(n, 4))
+        return 0;
+    const uint8_t *q = n->p + n->off;
+    n->off += 4;
+    return (uint32_t)q[0] | ((uint32_t)q[1] << 8) | ((uint32_t)q[2] << 16) |
+           ((uint32_t)q[3] << 24);
+}
+
+/* The data of a non-NULL relative pointer starts here (after its
+ * alignment). */
+static bool claim_target(ndr *n, uint32_t rel)
+{
+    if (!n->fail && n->off - n->base != rel)
+        return nfail(n, "claim data is not where its relative pointer says");
+    return !n->fail;
+}
+
+/* nstring: UTF-16LE with a NUL unit, no length; surrogates must pair. */
+static void claim_string(ndr *n)
+{
+    for (;;) {
+        if (!need(n, 2))
+            return;
+        unsigned c = n->p[n->off] | (unsigned)n->p[n->off + 1] << 8;
+        n->off += 2;
+        if (c == 0)
+            return;
+        if (c >= 0xDC00 && c <= 0xDFFF) {
+            nfail(n, "claim string is not valid UTF-16");
+            return;
+        }
+        if (c >= 0xD800 && c <= 0xDBFF) {
+            if (!need(n, 2))
+                return;
+            unsigned d = n->p[n->off] | (unsigned)n->p[n->off + 1] << 8;
+            if (d < 0xDC00 || d > 0xDFFF) {
+                nfail(n, "claim string is not valid UTF-16");
+                return;
+            }
+            n->off += 2;
+        }
+    }
+}
+
+/* A claim's scalars.  An unknown value_type is refused unless the claim has
+ * no values (pidl only switches on it per value). */
+static void claim_scalars(ndr *n, uint32_t *nvalues)
+{
+    nalign(n, 4);      /* ndr_push_align(5): 4 in NDR32 */
+    (void)u32(n);      /* name */
+    uint16_t type = u16(n);
+    (void)u32(n);      /* flags */
+    uint32_t cnt = u32(n);
+    if (n->fail)
+        return;
+    if (cnt > CLAIM_MAX_VALUES) {
+        nfail(n, "too many values in a claim");
+        return;
+    }
+    if (cnt && type != CLAIM_INT64 && type != CLAIM_UINT64 && type != CLAIM_STRING &&
+        type != CLAIM_SID && type != CLAIM_BOOLEAN && type != CLAIM_OCTET_STRING) {
+        nfail(n, "unknown claim value type");
+        return;
+    }
+    for (uint32_t i = 0; i < cnt && !n->fail; i++)
+        (void)u32_noalign(n); /* the value's relative pointer */
+    *nvalues += cnt;
+}
+
+/* A claim's buffers: its scalars are read again through s (already
+ * checked), its data from n. */
+static void claim_buffers(ndr *n, ndr *s)
+{
+    nalign(s, 4);
+    uint32_t name = u32(s);
+    uint16_t type = u16(s);
+    (void)u32(s);
+    uint32_t cnt = u32(s);
+    if (s->fail) {
+        nfail(n, "claim changed between its passes"); /* not reached */
+        return;
+    }
+    if (name) {
+        nalign(n, 2); /* LIBNDR_FLAG_ALIGN2 */
+        if (claim_target(n, name))
+            claim_string(n);
+    }
+    for (uint32_t i = 0; i < cnt && !n->fail; i++) {
+        uint32_t v = u32_noalign(s);
+        if (!v)
+            continue;
+        switch (type) {
+        case CLAIM_STRING:
+            nalign(n, 2);
+            if (claim_target(n, v))
+                claim_string(n);
+            break;
+        case CLAIM_SID:
+        case CLAIM_OCTET_STRING:
+            if (claim_target(n, v)) {
+                uint32_t l = u32_noalign(n);
+                skip(n, l);
+            }
+            break;
+        default: /* INT64, UINT64, BOOLEAN */
+            if (claim_target(n, v))
+                skip(n, 8);
+        }
+    }
+}
+
 /* security_token: aligned to 8; each inline conformant array has its size
- * in front of it.  Claims (4.20+) are not decoded: a token that carries
- * any is rejected (the record then takes the smbstatus route). */
+ * in front of it.  From 4.20: four counts, the three claim arrays and the
+ * device SIDs (each with its size), evaluate_claims (an enum: uint16 in
+ * NDR32), then the claims' data. */
 static void security_token(ndr *n, const token_layout *tl)
 {
     nalign(n, 8);
     uint32_t num = u32(n);
     uint32_t max = u32(n);
-    if (!n->fail && (max != num || num > 4096)) {
+    if (!n->fail && (max != num || num > TOKEN_MAX_ENTRIES)) {
         nfail(n, "malformed security token");
         return;
     }
@@ -383,22 +533,49 @@ static void security_token(ndr *n, const token_layout *tl)
     (void)u32(n);   /* rights_mask */
     if (!tl->claims)
         return;
-    uint32_t counts[4];
+    uint32_t counts[4]; /* local, user, device claims; device SIDs */
     for (int i = 0; i < 4; i++)
-        counts[i] = u32(n); /* local, user, device claims; device SIDs */
-    for (int i = 0; i < 4 && !n->fail; i++) {
-        if (u32(n) != counts[i] && !n->fail) {
-            nfail(n, "malformed security token");
-            return;
-        }
-        if (counts[i] != 0 && !n->fail) {
-            nfail(n, "security token with claims or device SIDs (not decoded)");
+        counts[i] = u32(n);
+    if (n->fail)
+        return;
+    for (int i = 0; i < 4; i++) {
+        if (counts[i] > TOKEN_MAX_ENTRIES) {
+            nfail(n, "too many claims or device SIDs in a security token");
             return;
         }
     }
-    uint32_t eval = u32(n); /* evaluate_claims */
-    if (!n->fail && eval > 2)
+    size_t at[3];          /* where each claim array's scalars start */
+    uint32_t nvalues = 0;  /* all values of all claims */
+    for (int i = 0; i < 4 && !n->fail; i++) {
+        uint32_t size = u32(n);
+        if (!n->fail && size != counts[i]) {
+            nfail(n, "claim or device-SID array size differs from its count");
+            return;
+        }
+        if (i < 3)
+            at[i] = n->off;
+        for (uint32_t j = 0; j < counts[i] && !n->fail; j++) {
+            if (i < 3)
+                claim_scalars(n, &nvalues);
+            else
+                dom_sid(n);
+        }
+        if (!n->fail && nvalues > TOKEN_MAX_ENTRIES * 4) {
+            nfail(n, "too many claim values in a security token");
+            return;
+        }
+    }
+    uint16_t eval = u16(n); /* evaluate_claims */
+    if (!n->fail && eval > 2) {
         nfail(n, "malformed security token");
+        return;
+    }
+    for (int i = 0; i < 3 && !n->fail; i++) {
+        ndr s = *n;
+        s.off = at[i];
+        for (uint32_t j = 0; j < counts[i] && !n->fail; j++)
+            claim_buffers(n, &s);
+    }
 }
 
 static void unix_token(ndr *n, int64_t *uid, int64_t *gid)

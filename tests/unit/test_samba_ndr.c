@@ -9,6 +9,8 @@
  * truncation and every one-byte corruption of one record of each kind and
  * release: each must be rejected with a message or decoded without reading
  * out of bounds; and a record of one release read as another's is refused.
+ * Security tokens with claims and device SIDs come from records built with
+ * each release's own NDR code (idl-claims-*), plus hand-made damage.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -207,6 +209,10 @@ static void test_idl_releases(void **state)
         {"idl-4.16.11", "4.16"}, {"idl-4.18.11", "4.18"}, {"idl-4.19.9", "4.19"},
         {"idl-4.20.8", "4.20"},  {"idl-4.21.10", "4.21"}, {"idl-4.23.11", "4.23"},
         {"idl-4.24.5", "4.24"},
+        /* the same records with claims and device SIDs in every token
+         * (IDLR_CLAIMS=1) */
+        {"idl-claims-4.20.8", "4.20"}, {"idl-claims-4.24.5", "4.24"},
+        {"idl-claims-4.25.0pre1", "4.25"},
     };
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
         check_dir(dirs[i][0], dirs[i][1]);
@@ -312,6 +318,14 @@ static void test_damage(void **state)
         {"4.22", "tcon-3506186755.hex"},    {"4.22", "locking-1245627.hex"},
         {"4.25", "session-2015965962.hex"}, {"4.25", "tcon-1910422955.hex"},
         {"4.25", "locking-1245572.hex"},
+        /* tokens with claims: alice's session (every claim value type in
+         * all three lists), bob's, alice's delete token */
+        {"idl-claims-4.20.8", "session-1832847905.hex"},
+        {"idl-claims-4.20.8", "session-2588637123.hex"},
+        {"idl-claims-4.20.8", "locking-1310730.hex"},
+        {"idl-claims-4.24.5", "session-1832847905.hex"},
+        {"idl-claims-4.25.0pre1", "session-1832847905.hex"},
+        {"idl-claims-4.25.0pre1", "locking-1310730.hex"},
     };
     for (size_t fi = 0; fi < sizeof files / sizeof files[0]; fi++) {
         size_t len;
@@ -385,6 +399,148 @@ static void test_messages(void **state)
     sc_arena_free(a);
 }
 
+/* Where pat first occurs in b; unique: it must occur only there. */
+static size_t find_in(const uint8_t *b, size_t len, const void *pat, size_t plen, bool unique)
+{
+    size_t at = SIZE_MAX;
+    for (size_t i = 0; i + plen <= len; i++) {
+        if (memcmp(b + i, pat, plen) == 0) {
+            if (at == SIZE_MAX)
+                at = i;
+            else if (unique)
+                fail_msg("pattern found at bytes %zu and %zu", at, i);
+        }
+    }
+    assert_true(at != SIZE_MAX);
+    return at;
+}
+
+static size_t find(const uint8_t *b, size_t len, const void *pat, size_t plen)
+{
+    return find_in(b, len, pat, plen, true);
+}
+
+/* The UTF-16LE form of an ASCII string, with its NUL. */
+static size_t utf16(const char *s, uint8_t *out)
+{
+    size_t n = 0;
+    do {
+        out[n++] = (uint8_t)*s;
+        out[n++] = 0;
+    } while (*s++);
+    return n;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8), p[2] = (uint8_t)(v >> 16), p[3] = (uint8_t)(v >> 24);
+}
+
+/* Decodes a copy of b with one change (off: 4 bytes set to v, or with
+ * bytes: k bytes copied) in the layout set lay; expects it refused with a
+ * message containing want. */
+static void expect_refused(const uint8_t *b, size_t len, unsigned lay, size_t off,
+                           const void *bytes, size_t k, const char *want)
+{
+    uint8_t *c = malloc(len);
+    memcpy(c, b, len);
+    memcpy(c + off, bytes, k);
+    sc_arena *a = sc_arena_new();
+    sc_ndr_session s;
+    char why[256] = "";
+    unsigned l = lay;
+    if (sc_ndr_decode_session(a, c, len, &s, &l, why, sizeof why))
+        fail_msg("a corruption at byte %zu was accepted", off);
+    if (!strstr(why, "session record: ") || !strstr(why, want))
+        fail_msg("corruption at byte %zu: \"%s\", expected \"%s\"", off, why, want);
+    sc_arena_free(a);
+    free(c);
+}
+
+static void expect_refused32(const uint8_t *b, size_t len, unsigned lay, size_t off, uint32_t v,
+                             const char *want)
+{
+    uint8_t x[4];
+    put32(x, v);
+    expect_refused(b, len, lay, off, x, 4, want);
+}
+
+/* A session whose token carries claims (Samba 4.20's own push, every value
+ * type in the local, user and device lists, two device SIDs) decodes with
+ * the user's values; hand-made damage to the claims is refused with a
+ * message, in the layout the intact record fitted. */
+static void test_claims(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *b = load_hex("idl-claims-4.20.8", "session-1832847905.hex", &len);
+    sc_arena *a = sc_arena_new();
+    sc_ndr_session s;
+    char why[256] = "", nb[64];
+    unsigned lay = 0;
+    if (!sc_ndr_decode_session(a, b, len, &s, &lay, why, sizeof why))
+        fail_msg("%s", why);
+    assert_string_equal(sc_ndr_layout_name(SC_NDR_SESSION, lay, nb, sizeof nb), "Samba 4.20-4.22");
+    assert_true(s.authenticated);
+    assert_int_equal(s.uid, 1000);
+    assert_int_equal(s.gid, 100);
+    assert_string_equal(s.unix_name, "alice");
+    assert_string_equal(s.remote_address, "ipv4:192.168.10.37:50122");
+    sc_arena_free(a);
+
+    /* The four counts (8 local, 6 user, 6 device claims, 2 device SIDs),
+     * then the size of the local claims' array. */
+    static const uint8_t counts[20] = {8, 0, 0, 0, 6, 0, 0, 0, 6, 0, 0, 0, 2, 0, 0, 0, 8, 0, 0, 0};
+    size_t c = find(b, len, counts, sizeof counts);
+    size_t claim0 = c + 20; /* name pointer, type, flags, value count, values */
+    expect_refused32(b, len, lay, c, 9, "claim or device-SID array size differs from its count");
+    expect_refused32(b, len, lay, c + 12, 3, "claim or device-SID array size differs");
+    uint8_t big[20];
+    memcpy(big, counts, sizeof big);
+    put32(big, 5000);
+    put32(big + 16, 5000);
+    expect_refused(b, len, lay, c, big, sizeof big, "too many claims or device SIDs");
+    put32(big, 7); /* one claim fewer, consistently: the scalars no longer fit */
+    put32(big + 16, 7);
+    expect_refused(b, len, lay, c, big, sizeof big, "");
+    expect_refused32(b, len, lay, claim0 + 12, 3, "");    /* value_count 2 -> 3 */
+    expect_refused32(b, len, lay, claim0 + 12, 1, "");    /* value_count 2 -> 1 */
+    expect_refused32(b, len, lay, claim0 + 12, 70000, "too many values in a claim");
+    expect_refused32(b, len, lay, claim0 + 4, 4, "unknown claim value type");
+    uint32_t name = b[claim0] | (uint32_t)b[claim0 + 1] << 8 | (uint32_t)b[claim0 + 2] << 16 |
+                    (uint32_t)b[claim0 + 3] << 24;
+    expect_refused32(b, len, lay, claim0, name + 2, "claim data is not where its relative pointer says");
+    expect_refused32(b, len, lay, claim0, 0xFFFFFFFFu, "claim data is not where its relative pointer says");
+    expect_refused32(b, len, lay, claim0, 0, ""); /* no name: the data is left over */
+
+    /* The first claim's name, "smbcim:int64": its NUL made an 'x' runs
+     * the string into the values. */
+    uint8_t u[64];
+    size_t ul = utf16("smbcim:int64", u);
+    size_t at = find(b, len, u, ul);
+    assert_int_equal(at - 4, name); /* the record's blob starts after the 4-byte watch header */
+    expect_refused(b, len, lay, at + ul - 2, "x", 1, "claim");
+    /* An unpaired surrogate in a string value (U+1D11E is D834 DD1E). */
+    static const uint8_t clef[4] = {0x34, 0xd8, 0x1e, 0xdd};
+    at = find(b, len, clef, sizeof clef);
+    expect_refused(b, len, lay, at + 3, "A", 1, "claim string is not valid UTF-16");
+    expect_refused(b, len, lay, at, "\x1e\xdd", 2, "claim string is not valid UTF-16");
+    /* The first octet string {de ad be} (a local claim; a device claim has
+     * another): its length (uint32, unaligned) longer, shorter, past the
+     * record. */
+    static const uint8_t oct[7] = {3, 0, 0, 0, 0xde, 0xad, 0xbe};
+    at = find_in(b, len, oct, sizeof oct, false);
+    expect_refused32(b, len, lay, at, 4, "claim data is not where its relative pointer says");
+    expect_refused32(b, len, lay, at, 2, "claim data is not where its relative pointer says");
+    expect_refused32(b, len, lay, at, 0xFFFFFFF0u, "record ends early");
+    /* evaluate_claims (uint16 after the device SIDs) out of range: the
+     * last device SID is S-1-5-21-...-515 */
+    static const uint8_t dc[6] = {0x03, 0x02, 0, 0, 2, 0};
+    at = find(b, len, dc, sizeof dc);
+    expect_refused(b, len, lay, at + 4, "\x03", 1, "malformed security token");
+    free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -392,7 +548,7 @@ int main(void)
         cmocka_unit_test(test_release_425),  cmocka_unit_test(test_idl_releases),
         cmocka_unit_test(test_layout_names),
         cmocka_unit_test(test_mixed_releases), cmocka_unit_test(test_damage),
-        cmocka_unit_test(test_messages),
+        cmocka_unit_test(test_messages),     cmocka_unit_test(test_claims),
     };
     return cmocka_run_group_tests_name("samba_ndr", tests, NULL, NULL);
 }

@@ -7,6 +7,9 @@
  *
  *   records build OUTDIR         writes OUTDIR/{session,tcon,locking}-<id>.hex
  *                                and prints the expected.txt lines (unsorted)
+ *                                (with IDLR_CLAIMS=1 in the environment:
+ *                                the same records, but every security_token
+ *                                carries claims and device SIDs; 4.20+)
  *   records repush KIND FILE..   pulls each captured record (hex fixture)
  *                                with the release's code, pushes it again and
  *                                compares the bytes: the pipeline pushes what
@@ -74,6 +77,20 @@ static void die(const char *what, enum ndr_err_code e)
 {
     fprintf(stderr, "records: %s failed: NDR error %d\n", what, (int)e);
     exit(1);
+}
+
+/* lib/util/charset/util_unistr.c (not in compat.c): ndr_pull_string needs
+ * it for the UTF-16 strings of claims.  The bytes of a UTF-16 string up to
+ * and including its terminator, at most n. */
+size_t utf16_null_terminated_len_n(const void *src, size_t n)
+{
+    const uint8_t *p = src;
+    size_t len = 0;
+    while (len + 2 <= n && (p[len] | p[len + 1]) != 0)
+        len += 2;
+    if (len + 2 <= n)
+        len += 2;
+    return len;
 }
 
 /* ---- output ---------------------------------------------------------- */
@@ -156,6 +173,157 @@ static const user bob = {
     {0x2d94c6e0, 0x7a15, 0x4b3c, {0x8f, 0x52}, {0xd1, 0x09, 0x6a, 0x3e, 0xb7, 0x48}},
 };
 
+/* IDLR_CLAIMS=1: the claims variant (claims_token below). */
+static bool claims_mode;
+
+#ifdef IDLR_TOKEN_CLAIMS
+/* ---- claims (IDLR_CLAIMS=1) --------------------------------------------
+ * CLAIM_SECURITY_ATTRIBUTE_RELATIVE_V1 has [relative] pointers: the NDR
+ * runtime keys them by address, so every value gets its own allocation
+ * (two values at one address would swap their offsets). */
+
+typedef struct claim_val {
+    int64_t i;          /* INT64, UINT64, BOOLEAN */
+    const char *s;      /* STRING */
+    const uint8_t *b;   /* SID, OCTET_STRING */
+    size_t blen;
+    bool null;          /* a NULL value pointer */
+} claim_val;
+
+typedef struct claim_spec {
+    const char *name;   /* NULL: no name */
+    uint16_t type;
+    uint32_t flags;
+    uint32_t count;
+    claim_val v[3];
+} claim_spec;
+
+static void fill_claim(TALLOC_CTX *mem, struct CLAIM_SECURITY_ATTRIBUTE_RELATIVE_V1 *c,
+                       const claim_spec *cs)
+{
+    c->name = cs->name ? talloc_strdup(mem, cs->name) : NULL;
+    c->value_type = cs->type;
+    c->flags = cs->flags;
+    c->value_count = cs->count;
+    c->values = talloc_zero_array(mem, union claim_values, cs->count ? cs->count : 1);
+    for (uint32_t i = 0; i < cs->count; i++) {
+        const claim_val *v = &cs->v[i];
+        union claim_values *cv = &c->values[i];
+        if (v->null)
+            continue;
+        switch (cs->type) {
+        case CLAIM_SECURITY_ATTRIBUTE_TYPE_INT64:
+            cv->int_value = talloc(mem, int64_t);
+            *cv->int_value = v->i;
+            break;
+        case CLAIM_SECURITY_ATTRIBUTE_TYPE_UINT64:
+        case CLAIM_SECURITY_ATTRIBUTE_TYPE_BOOLEAN:
+            cv->uint_value = talloc(mem, uint64_t);
+            *cv->uint_value = (uint64_t)v->i;
+            break;
+        case CLAIM_SECURITY_ATTRIBUTE_TYPE_STRING:
+            cv->string_value = talloc_strdup(mem, v->s);
+            break;
+        case CLAIM_SECURITY_ATTRIBUTE_TYPE_SID:
+        case CLAIM_SECURITY_ATTRIBUTE_TYPE_OCTET_STRING: {
+            DATA_BLOB *b = talloc(mem, DATA_BLOB);
+            *b = data_blob_talloc(mem, v->b, v->blen);
+            if (cs->type == CLAIM_SECURITY_ATTRIBUTE_TYPE_SID)
+                cv->sid_value = b;
+            else
+                cv->octet_value = b;
+            break;
+        }
+        }
+    }
+}
+
+static struct CLAIM_SECURITY_ATTRIBUTE_RELATIVE_V1 *claims(TALLOC_CTX *mem, const claim_spec *cs,
+                                                           size_t n)
+{
+    struct CLAIM_SECURITY_ATTRIBUTE_RELATIVE_V1 *c =
+        talloc_zero_array(mem, struct CLAIM_SECURITY_ATTRIBUTE_RELATIVE_V1, n ? n : 1);
+    for (size_t i = 0; i < n; i++)
+        fill_claim(mem, &c[i], &cs[i]);
+    return c;
+}
+
+#define CT(x) CLAIM_SECURITY_ATTRIBUTE_TYPE_##x
+#define CASE_SENSITIVE CLAIM_SECURITY_ATTRIBUTE_VALUE_CASE_SENSITIVE
+
+/* S-1-5-21-2847253417-1094365478-3617391264-1104 (alice), binary form */
+static const uint8_t alice_sid_bin[28] = {
+    1, 5, 0, 0, 0, 0, 0, 5, 0x15, 0, 0, 0, 0xa9, 0xa3, 0xb5, 0xa9,
+    0x26, 0xb1, 0x3a, 0x41, 0xa0, 0x02, 0x9d, 0xd7, 0x50, 0x04, 0, 0};
+/* S-1-5-32-544 */
+static const uint8_t admins_sid_bin[16] = {1, 2, 0, 0, 0, 0, 0, 5, 0x20, 0, 0, 0, 0x20, 0x02, 0, 0};
+static const uint8_t odd3[3] = {0xde, 0xad, 0xbe};
+static const uint8_t odd5[5] = {0x01, 0x00, 0xff, 0x7f, 0x80};
+
+/* alice: every value type in every list; odd-length octet strings leave the
+ * next value unaligned (the values are NDR_NOALIGN); a claim without a name,
+ * a NULL value pointer and a claim without values. */
+static const claim_spec alice_local[] = {
+    {"smbcim:int64", CT(INT64), 0, 2, {{.i = -42}, {.i = INT64_MAX}}},
+    {"smbcim:uint64", CT(UINT64), 0, 2, {{.i = -1}, {.i = 3}}},
+    {"smbcim:string", CT(STRING), CASE_SENSITIVE, 2,
+     {{.s = "Finance"}, {.s = "Z\xc3\xbcrich \xe2\x98\x83 \xf0\x9d\x84\x9e"}}},
+    {"smbcim:sid", CT(SID), 0, 1, {{.b = alice_sid_bin, .blen = sizeof alice_sid_bin}}},
+    {"smbcim:bool", CT(BOOLEAN), 0, 2, {{.i = 1}, {.i = 0}}},
+    {"smbcim:octet", CT(OCTET_STRING), 0, 2, {{.b = odd3, .blen = 3}, {.b = odd3, .blen = 0}}},
+    {NULL, CT(INT64), 0, 2, {{.i = 0x0102030405060708}, {.null = true}}},
+    {"smbcim:empty", CT(STRING), 0, 0, {{0}}},
+};
+static const claim_spec alice_user[] = {
+    {"ad://ext/department:88d9b2f3e1a7c1b2", CT(STRING), 0, 1, {{.s = "Finance"}}},
+    {"ad://ext/employeeNumber:88d9b2f3e1a7c1b3", CT(INT64), 0, 1, {{.i = 1104}}},
+    {"ad://ext/clearance:88d9b2f3e1a7c1b4", CT(UINT64), 0, 1, {{.i = 5}}},
+    {"ad://ext/manager:88d9b2f3e1a7c1b5", CT(SID), 0, 1,
+     {{.b = admins_sid_bin, .blen = sizeof admins_sid_bin}}},
+    {"ad://ext/badge:88d9b2f3e1a7c1b6", CT(OCTET_STRING), 0, 1, {{.b = odd5, .blen = 5}}},
+    {"ad://ext/isContractor:88d9b2f3e1a7c1b7", CT(BOOLEAN), 0, 1, {{.i = 0}}},
+};
+static const claim_spec alice_device[] = {
+    {"ad://ext/cert:88d9b2f3e1a7c1c0", CT(OCTET_STRING), 0, 1, {{.b = odd3, .blen = 3}}},
+    {"ad://ext/managed:88d9b2f3e1a7c1c1", CT(BOOLEAN), 0, 1, {{.i = 1}}},
+    {"ad://ext/osBuild:88d9b2f3e1a7c1c2", CT(INT64), 0, 1, {{.i = 26100}}},
+    {"ad://ext/site:88d9b2f3e1a7c1c3", CT(STRING), 0, 2, {{.s = "HQ"}, {.s = "Lyon"}}},
+    {"ad://ext/owner:88d9b2f3e1a7c1c4", CT(SID), 0, 1,
+     {{.b = alice_sid_bin, .blen = sizeof alice_sid_bin}}},
+    {"ad://ext/patchLevel:88d9b2f3e1a7c1c5", CT(UINT64), 0, 1, {{.i = 202605}}},
+};
+/* bob: one user claim and one device SID. */
+static const claim_spec bob_user[] = {
+    {"ad://ext/department:88d9b2f3e1a7c1b2", CT(STRING), 0, 1, {{.s = "Engineering"}}},
+};
+
+#define NCLAIMS(a) (sizeof(a) / sizeof((a)[0]))
+
+static void claims_token(struct security_token *t, const user *u)
+{
+    const uint32_t wks[5] = {DOMAIN_SUBAUTHS, 1201 + (u->uid - 1000)}; /* the workstation */
+    const uint32_t dom_computers[5] = {DOMAIN_SUBAUTHS, 515};
+    if (u == &alice) {
+        t->num_local_claims = NCLAIMS(alice_local);
+        t->local_claims = claims(t, alice_local, NCLAIMS(alice_local));
+        t->num_user_claims = NCLAIMS(alice_user);
+        t->user_claims = claims(t, alice_user, NCLAIMS(alice_user));
+        t->num_device_claims = NCLAIMS(alice_device);
+        t->device_claims = claims(t, alice_device, NCLAIMS(alice_device));
+        t->num_device_sids = 2;
+    } else {
+        t->num_user_claims = NCLAIMS(bob_user);
+        t->user_claims = claims(t, bob_user, NCLAIMS(bob_user));
+        t->num_device_sids = 1;
+    }
+    t->device_sids = talloc_array(t, struct dom_sid, t->num_device_sids);
+    t->device_sids[0] = sid(5, 5, wks);
+    if (t->num_device_sids > 1)
+        t->device_sids[1] = sid(5, 5, dom_computers);
+    t->evaluate_claims = CLAIMS_EVALUATION_ALWAYS;
+}
+#endif
+
 static struct security_token *token(TALLOC_CTX *mem, const user *u)
 {
     struct security_token *t = talloc_zero(mem, struct security_token);
@@ -181,6 +349,8 @@ static struct security_token *token(TALLOC_CTX *mem, const user *u)
     t->rights_mask = 0;
 #ifdef IDLR_TOKEN_CLAIMS
     t->evaluate_claims = CLAIMS_EVALUATION_NEVER;
+    if (claims_mode)
+        claims_token(t, u);
 #endif
     return t;
 }
@@ -618,6 +788,86 @@ static int repush_one(const char *what, const uint8_t *p, size_t n, size_t fixed
     return bad;
 }
 
+#ifdef IDLR_TOKEN_CLAIMS
+/* The claims variant cannot be pulled whole by any release (4.20 to
+ * master): pidl's pull of a [relative] pointer puts the offset back where
+ * it was after reading the data, so once a security_token with claims has
+ * been read, the member after it (the unix token) is read from the start
+ * of the claims' data.  Push writes that data right after the token's
+ * scalars (NDR_BUFFERS), and that is what the records hold.  Instead, each
+ * claims token is found in the blob (pushed at each 8-aligned offset until
+ * the bytes match: the relative pointers are offsets from the start of the
+ * blob), pulled there by the release's own ndr_pull_security_token over the
+ * whole blob, must end exactly where its bytes end, and is pushed again at
+ * the same offset to the same bytes. */
+static bool push_token_at(TALLOC_CTX *mem, const struct security_token *t, uint32_t at,
+                          DATA_BLOB *out)
+{
+    struct ndr_push *ndr = ndr_push_init_ctx(mem);
+    if (!ndr)
+        abort();
+    for (uint32_t i = 0; i < at; i++)
+        if (!NDR_ERR_CODE_IS_SUCCESS(ndr_push_uint8(ndr, NDR_SCALARS, 0)))
+            return false;
+    if (!NDR_ERR_CODE_IS_SUCCESS(ndr_push_security_token(ndr, NDR_SCALARS | NDR_BUFFERS, t)))
+        return false;
+    *out = (DATA_BLOB){.data = ndr->data + at, .length = ndr->offset - at};
+    return true;
+}
+
+static int claims_tokens(const char *what, const uint8_t *p, size_t n)
+{
+    static const user *const users[] = {&alice, &bob};
+    TALLOC_CTX *mem = talloc_new(NULL);
+    DATA_BLOB whole = {.data = (uint8_t *)p, .length = n};
+    int found = 0, bad = 0;
+    for (size_t k = 0; k + 8 <= n; k += 8) {
+        for (size_t ui = 0; ui < 2; ui++) {
+            struct security_token *t = token(mem, users[ui]);
+            DATA_BLOB b;
+            if (!push_token_at(mem, t, (uint32_t)k, &b) || k + b.length > n ||
+                memcmp(b.data, p + k, b.length) != 0)
+                continue;
+            struct ndr_pull *pl = ndr_pull_init_blob(&whole, mem);
+            struct security_token *t2 = talloc_zero(mem, struct security_token);
+            pl->offset = (uint32_t)k;
+            enum ndr_err_code e = ndr_pull_security_token(pl, NDR_SCALARS | NDR_BUFFERS, t2);
+            uint32_t end = pl->offset > pl->relative_highest_offset ? pl->offset
+                                                                    : pl->relative_highest_offset;
+            DATA_BLOB b2;
+            bool ok = NDR_ERR_CODE_IS_SUCCESS(e) && end == k + b.length &&
+                      push_token_at(mem, t2, (uint32_t)k, &b2) && b2.length == b.length &&
+                      memcmp(b2.data, p + k, b.length) == 0;
+            printf("  %s: %s's claims token at byte %zu, %zu bytes: %s\n", what, users[ui]->name, k,
+                   b.length,
+                   ok ? "pulled there (to its last byte) and pushed again: same bytes"
+                      : "the release's pull disagrees");
+            found++;
+            bad |= !ok;
+        }
+    }
+    if (!found)
+        printf("  %s: no claims token found\n", what);
+    else if (!bad)
+        printf("  %s: (a whole-record pull cannot read past a token with claims; see records.c)\n",
+               what);
+    talloc_free(mem);
+    return bad || !found;
+}
+#endif
+
+/* repush_one for a blob that may hold security tokens (claims variant). */
+static int repush_tokens(const char *what, const uint8_t *p, size_t n, ndr_pull_flags_fn_t pull,
+                         ndr_push_flags_fn_t push, size_t size)
+{
+    int bad = repush_one(what, p, n, 0, pull, push, size);
+#ifdef IDLR_TOKEN_CLAIMS
+    if (bad && claims_mode)
+        bad = claims_tokens(what, p, n);
+#endif
+    return bad;
+}
+
 static int repush(const char *kind, const char *path)
 {
     size_t n;
@@ -628,10 +878,10 @@ static int repush(const char *kind, const char *path)
     if (strcmp(kind, "tcon") != 0)
         off = 4 + 32 * (size_t)(le32(p) & 0x7fffffffu); /* dbwrap_watch */
     if (strcmp(kind, "session") == 0) {
-        bad = repush_one("smbXsrv_session_globalB", p + off, n - off, 0,
-                         (ndr_pull_flags_fn_t)ndr_pull_smbXsrv_session_globalB,
-                         (ndr_push_flags_fn_t)ndr_push_smbXsrv_session_globalB,
-                         sizeof(struct smbXsrv_session_globalB));
+        bad = repush_tokens("smbXsrv_session_globalB", p + off, n - off,
+                            (ndr_pull_flags_fn_t)ndr_pull_smbXsrv_session_globalB,
+                            (ndr_push_flags_fn_t)ndr_push_smbXsrv_session_globalB,
+                            sizeof(struct smbXsrv_session_globalB));
     } else if (strcmp(kind, "tcon") == 0) {
         bad = repush_one("smbXsrv_tcon_globalB", p, n, 0,
                          (ndr_pull_flags_fn_t)ndr_pull_smbXsrv_tcon_globalB,
@@ -644,15 +894,15 @@ static int repush(const char *kind, const char *path)
         uint32_t sl = le32(p + off);
         off += 4;
 #ifdef IDLR_SHARE_MODE_DATAB
-        bad |= repush_one("share_mode_dataB", p + off, sl, 0,
-                          (ndr_pull_flags_fn_t)ndr_pull_share_mode_dataB,
-                          (ndr_push_flags_fn_t)ndr_push_share_mode_dataB,
-                          sizeof(struct share_mode_dataB));
+        bad |= repush_tokens("share_mode_dataB", p + off, sl,
+                             (ndr_pull_flags_fn_t)ndr_pull_share_mode_dataB,
+                             (ndr_push_flags_fn_t)ndr_push_share_mode_dataB,
+                             sizeof(struct share_mode_dataB));
 #else
-        bad |= repush_one("share_mode_data", p + off, sl, 0,
-                          (ndr_pull_flags_fn_t)ndr_pull_share_mode_data,
-                          (ndr_push_flags_fn_t)ndr_push_share_mode_data,
-                          sizeof(struct share_mode_data));
+        bad |= repush_tokens("share_mode_data", p + off, sl,
+                             (ndr_pull_flags_fn_t)ndr_pull_share_mode_data,
+                             (ndr_push_flags_fn_t)ndr_push_share_mode_data,
+                             sizeof(struct share_mode_data));
 #endif
         off += sl;
         if ((n - off) % IDLR_ENTRY_SIZE != 0) {
@@ -672,6 +922,14 @@ static int repush(const char *kind, const char *path)
 
 int main(int argc, char **argv)
 {
+    const char *cm = getenv("IDLR_CLAIMS");
+    claims_mode = cm && *cm && strcmp(cm, "0") != 0;
+#ifndef IDLR_TOKEN_CLAIMS
+    if (claims_mode) {
+        fprintf(stderr, "records: IDLR_CLAIMS: this release's security_token has no claims\n");
+        return 1;
+    }
+#endif
     if (argc == 3 && strcmp(argv[1], "build") == 0) {
         for (size_t i = 0; i < sizeof sessions / sizeof sessions[0]; i++)
             build_session(argv[2], &sessions[i]);
