@@ -59,7 +59,6 @@ import argparse
 import json
 import os
 import resource
-import select
 import shutil
 import signal
 import socket
@@ -73,6 +72,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SMBCIM = os.environ.get("SMBCIM", os.path.join(ROOT, "build", "smbcim"))
 HOLDER = os.path.join(ROOT, "tests", "e2e", "smb_holder.py")
 CHROOT_SH = os.path.join(ROOT, "scripts", "chroot.sh")
+sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+from procs import free_port, read_line  # noqa: E402
 PY = os.environ.get("SMBCIM_DEMO_PYTHON", "/usr/bin/python3")   # has python3-impacket
 USER = "smbcim_bench"
 USER2 = "smbcim_bench2"
@@ -112,31 +113,8 @@ class Env:
         return subprocess.run(argv, preexec_fn=self._enter, **kw)
 
 
-def read_line(proc, timeout, what):
-    deadline = time.monotonic() + timeout
-    buf = b""
-    fd = proc.stdout.fileno()
-    while time.monotonic() < deadline:
-        r, _, _ = select.select([fd], [], [], 0.2)
-        if r:
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                break
-            buf += chunk
-            if b"\n" in buf:
-                return buf.split(b"\n", 1)[0].decode()
-        elif proc.poll() is not None:
-            break
-    raise RuntimeError("%s: no answer within %d s (exit %s) %s"
-                       % (what, timeout, proc.poll(), buf.decode(errors="replace")[-500:]))
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def port_open(port):

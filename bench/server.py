@@ -20,7 +20,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,8 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+from procs import free_port  # noqa: E402
 BUILD = os.environ.get("SMBCIM_BUILD", os.path.join(ROOT, "build"))
 USER, PW = "smbcim_bench", "Bench-pass-1"
 
@@ -43,12 +44,6 @@ REQUEST = ('<?xml version="1.0" encoding="utf-8" ?>\n<CIM CIMVERSION="2.0" DTDVE
            '</IMETHODCALL></SIMPLEREQ>\n</MESSAGE></CIM>')
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def snapshot(path, clients=50):

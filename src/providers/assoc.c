@@ -90,20 +90,20 @@ static smbcim_status sessconn_references(sc_provctx *pc, const cim_class *cls,
                                          const char *role, const cim_instance *target,
                                          sc_vec *out, smbcim_error *err)
 {
-    sc_model *m0;
-    smbcim_status st = sc_model_at(pc, SC_MODEL_COUNTS, false, &m0, err);
+    sc_model *m;
+    smbcim_status st = sc_model_at(pc, SC_MODEL_COUNTS, false, &m, err);
     if (st != WBEM_S_NO_ERROR)
         return st;
     if (sc_streqi(role, "Antecedent") && cim_class_is_a(target->cls, "Win32_ServerSession")) {
-        sc_msess *s = sc_model_find_sess(m0, sc_value_str(target, "ComputerName"),
+        sc_msess *s = sc_model_find_sess(m, sc_value_str(target, "ComputerName"),
                                          sc_value_str(target, "UserName"));
-        for (sc_mconn *m = s ? s->first_conn : NULL; m; m = m->next_in_sess)
-            sc_vec_push(out, sess_link(pc, cls, m));
+        for (sc_mconn *c = s ? s->first_conn : NULL; c; c = c->next_in_sess)
+            sc_vec_push(out, sess_link(pc, cls, c));
     } else if (sc_streqi(role, "Dependent") &&
                cim_class_is_a(target->cls, "Win32_ServerConnection")) {
-        sc_mconn *m = conn_of(m0, target);
-        if (m)
-            sc_vec_push(out, sess_link(pc, cls, m));
+        sc_mconn *c = conn_of(m, target);
+        if (c)
+            sc_vec_push(out, sess_link(pc, cls, c));
     }
     return WBEM_S_NO_ERROR;
 }

@@ -649,8 +649,8 @@ static smbcim_status live_fill(sc_state *st, unsigned parts, void *priv, smbcim_
             if (!(parts & SC_PART_CONNS))
                 opens_take_unique_ids(st, &l.opens);
         }
-    } else if (rc == WBEM_S_NO_ERROR && (!src->info || strcmp(src->info->route, "config") == 0)) {
-        set_route(src, "tdb");
+    } else if (rc == WBEM_S_NO_ERROR && src->info && strcmp(src->info->route, "config") == 0) {
+        set_route(src, "tdb"); /* not over "smbstatus": an earlier part came that way */
     }
     if (rc != WBEM_S_NO_ERROR) {
         st->sessions_status = rc;

@@ -38,7 +38,6 @@ clients run on the host (smbd listens on 127.0.0.1).
 import json
 import os
 import re
-import select
 import shutil
 import subprocess
 import sys
@@ -46,6 +45,8 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+from procs import read_line  # noqa: E402
 SMBCIM = os.environ.get("SMBCIM", os.path.join(ROOT, "build", "smbcim"))
 LIB = os.path.join(ROOT, "demo", "lib.sh")
 HOLDER = os.path.join(ROOT, "tests", "e2e", "smb_holder.py")
@@ -147,30 +148,6 @@ def install_smbcim(server):
           p.returncode == 0, p.stdout + p.stderr + run_in(["ldd", SMBCIM_RUN]).stdout)
 
 
-def read_line(proc, timeout, what):
-    """First line of proc.stdout within timeout seconds."""
-    deadline = time.monotonic() + timeout
-    buf = b""
-    fd = proc.stdout.fileno()
-    while time.monotonic() < deadline:
-        r, _, _ = select.select([fd], [], [], 0.2)
-        if r:
-            chunk = os.read(fd, 4096)
-            if not chunk:
-                break
-            buf += chunk
-            if b"\n" in buf:
-                return buf.split(b"\n", 1)[0].decode()
-        elif proc.poll() is not None:
-            break
-    err = ""
-    if proc.stderr:
-        try:
-            err = proc.stderr.read().decode(errors="replace")[-1500:]
-        except Exception:
-            pass
-    raise SetupError("%s: no answer within %d s (exit %s) %s %s"
-                     % (what, timeout, proc.poll(), buf.decode(errors="replace"), err))
 
 
 # ------------------------------------------------------------------ set-up --
@@ -194,7 +171,7 @@ class Server:
     def __init__(self):
         self.proc = subprocess.Popen(["bash", "-c", SERVER_SCRIPT, "e2e-server", LIB],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        line = read_line(self.proc, 240, "smbd set-up (demo/lib.sh)")
+        line = read_line(self.proc, 240, "smbd set-up (demo/lib.sh)", SetupError)
         if not line.startswith("READY "):
             raise SetupError("smbd set-up said: %s" % line)
         # dir and conf: as smbd sees them; hostdir: dir from the host.
@@ -224,7 +201,7 @@ class Holder:
             json.dump(plan, f)
         self.proc = subprocess.Popen([PY, HOLDER, self.plan_path], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        line = read_line(self.proc, timeout, "SMB clients (%s)" % tag)
+        line = read_line(self.proc, timeout, "SMB clients (%s)" % tag, SetupError)
         rep = json.loads(line)
         if not rep.get("ready"):
             raise SetupError("SMB clients (%s): %s" % (tag, rep.get("error")))

@@ -1,0 +1,43 @@
+"""Process and port helpers shared by the end-to-end tests (tests/e2e/) and
+the benchmarks (bench/): importable from both (they put tests/e2e on
+sys.path)."""
+import os
+import select
+import socket
+import time
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def read_line(proc, timeout, what, error=RuntimeError):
+    """First line of proc.stdout within timeout seconds; else raises error
+    naming `what`, the exit status, what was read and the end of stderr."""
+    deadline = time.monotonic() + timeout
+    buf = b""
+    fd = proc.stdout.fileno()
+    while time.monotonic() < deadline:
+        r, _, _ = select.select([fd], [], [], 0.2)
+        if r:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            buf += chunk
+            if b"\n" in buf:
+                return buf.split(b"\n", 1)[0].decode()
+        elif proc.poll() is not None:
+            break
+    err = ""
+    if proc.stderr:
+        try:
+            err = proc.stderr.read().decode(errors="replace")[-1500:]
+        except Exception:  # noqa: BLE001 - only for the message
+            pass
+    raise error("%s: no answer within %d s (exit %s) %s %s"
+                % (what, timeout, proc.poll(), buf.decode(errors="replace")[-500:], err))
