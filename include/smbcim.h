@@ -49,6 +49,7 @@ typedef uint32_t smbcim_status;
 #define WBEM_E_INVALID_PROPERTY         0x80041031u
 #define WBEM_E_INVALID_OBJECT_PATH      0x8004103Au
 #define WBEM_E_INVALID_QUALIFIER        0x8004100Du
+#define WBEM_E_QUOTA_VIOLATION          0x8004106Cu
 
 /* Symbolic name ("WBEM_E_NOT_FOUND") of a status; "WBEM_E_UNKNOWN" if none. */
 const char *smbcim_status_name(smbcim_status st);

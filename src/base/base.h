@@ -85,6 +85,14 @@ bool sc_streqi(const char *a, const char *b);
 uint64_t sc_hash_i(const char *s);
 /* Appends the folded form of s to b. */
 void sc_buf_fold(sc_buf *b, const char *s);
+/* Appends s[0..len) so that it can neither move a terminal's cursor nor
+ * start a new line: C0 controls (tab, CR and LF included), DEL and bytes
+ * that are not UTF-8 become \xNN; C1 controls and the bidirectional
+ * controls (U+061C, U+200E/F, U+202A..E, U+2066..9) become \uNNNN.  Other
+ * text, backslashes included, is copied as it is. */
+void sc_buf_put_visible(sc_buf *b, const char *s, size_t len);
+/* True if sc_buf_put_visible would change s[0..len). */
+bool sc_needs_visible(const char *s, size_t len);
 
 /* ---- hash map: string key (case-insensitive) -> void* ------------------- */
 /* Keys are not copied: they must outlive the map (arena strings). */

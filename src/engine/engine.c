@@ -554,9 +554,10 @@ static smbcim_status check_where(const cim_schema *schema, const wql_expr *e,
     switch (e->op) {
     case WQL_OP_AND:
     case WQL_OP_OR:
-        if (check_where(schema, e->left, cls, err) != WBEM_S_NO_ERROR)
-            return err->code;
-        return check_where(schema, e->right, cls, err);
+        for (size_t i = 0; i < e->nkids; i++)
+            if (check_where(schema, e->kids[i], cls, err) != WBEM_S_NO_ERROR)
+                return err->code;
+        return WBEM_S_NO_ERROR;
     case WQL_OP_NOT:
         return check_where(schema, e->left, cls, err);
     default:

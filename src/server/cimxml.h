@@ -67,6 +67,7 @@
 #define CIMXML_MAX_ELEMENTS 20000    /* elements in one request */
 #define CIMXML_MAX_REF_DEPTH 4       /* reference keys inside reference keys */
 #define CIMXML_MAX_PATH 65536        /* bytes of one object path built */
+#define CIMXML_MAX_PARAMS 64         /* (I)PARAMVALUEs of one method call */
 
 /* ------------------------------------------------------------------------
  * Request parsing

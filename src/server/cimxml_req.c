@@ -1054,6 +1054,15 @@ static bool parse_imethodcall(walker *w, const xnode *n)
     else if (r->op == CIMXML_OP_UNSUPPORTED)
         cim_fail(w, n, CIM_ERR_NOT_SUPPORTED, "operation %s is not supported", r->method);
     size_t np = nchildren(n) - 1;
+    /* No operation has more than PN_COUNT parameters, so a longer list has
+     * duplicates or strangers; the cap keeps the duplicate check below
+     * (quadratic in the list) at a few thousand comparisons. */
+    if (np > CIMXML_MAX_PARAMS) {
+        cim_fail(w, n, CIM_ERR_INVALID_PARAMETER,
+                 "%zu parameters in <IMETHODCALL>; at most %d are accepted", np,
+                 CIMXML_MAX_PARAMS);
+        return true;
+    }
     r->params = sc_alloc_array(w->a, np ? np : 1, sizeof(cimxml_param));
     bool supported = r->op != CIMXML_OP_UNKNOWN && r->op != CIMXML_OP_UNSUPPORTED;
     size_t oi = op_index(r->op);
@@ -1138,6 +1147,12 @@ static bool parse_methodcall(walker *w, const xnode *n)
         if (!parse_classname_el(w, obj, &r->target))
             return false;
         r->target_is_class = true;
+    }
+    if (nchildren(n) - 1 > CIMXML_MAX_PARAMS) {
+        cim_fail(w, n, CIM_ERR_INVALID_PARAMETER,
+                 "%zu parameters in <METHODCALL>; at most %d are accepted", nchildren(n) - 1,
+                 CIMXML_MAX_PARAMS);
+        return true;
     }
     for (c = c->next; c; c = c->next) {
         if (!is(c, "PARAMVALUE"))

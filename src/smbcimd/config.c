@@ -31,20 +31,28 @@ void srv_log_to_syslog(void)
     use_syslog = true;
 }
 
+/* Every line is made visible (sc_buf_put_visible) after formatting: user
+ * names, headers and query text come from the network, and a newline or
+ * an escape sequence in them must not forge a line or reach a terminal. */
 void srv_log(int prio, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
+    char line[2048];
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    size_t len = n < 0 ? 0 : (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
+    sc_buf b;
+    sc_buf_init(&b);
+    sc_buf_put_visible(&b, line, len);
     if (use_syslog) {
-        vsyslog(prio, fmt, ap);
+        syslog(prio, "%s", b.data ? b.data : "");
     } else {
         /* systemd reads the "<N>" prefix as the priority (sd-daemon(3)). */
-        char line[2048];
-        vsnprintf(line, sizeof line, fmt, ap);
-        fprintf(stderr, "<%d>smbcimd: %s\n", prio, line);
+        fprintf(stderr, "<%d>smbcimd: %s\n", prio, b.data ? b.data : "");
         fflush(stderr);
     }
-    va_end(ap);
+    sc_buf_free(&b);
 }
 
 double srv_now(void)

@@ -12,7 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Limits (docs/wql.md): nesting of parentheses and NOT, the length of a
+ * query, the comparisons in a WHERE and the names in a SELECT list.  Over
+ * the last three WMI's own answer is WBEM_E_QUOTA_VIOLATION ("there are
+ * limits to the number of AND and OR keywords"). */
 #define WQL_MAX_DEPTH 200
+#define WQL_MAX_LENGTH 65536
+#define WQL_MAX_CONDITIONS 1000
+#define WQL_MAX_PROPS 1000
 
 typedef enum tk {
     TK_EOF, TK_IDENT, TK_STRING, TK_INT, TK_REAL, TK_OP, TK_LPAREN, TK_RPAREN,
@@ -36,14 +43,26 @@ typedef struct wparser {
     smbcim_error *err;
     bool failed;
     int depth;
+    size_t nconds;       /* comparisons so far (WQL_MAX_CONDITIONS) */
+    const char *col_p;   /* col_of's last answer: col_n is the column of col_p */
+    size_t col_n;
 } wparser;
 
-static size_t col_of(const wparser *w, const char *p)
+/* Column (in characters) of p.  The parser asks in increasing order, so
+ * counting goes on from the last answer: linear over the whole query. */
+static size_t col_of(wparser *w, const char *p)
 {
-    size_t n = 1;
-    for (const char *q = w->text; q < p; q++)
+    const char *q = w->col_p;
+    size_t n = w->col_n;
+    if (!q || p < q) {
+        q = w->text;
+        n = 1;
+    }
+    for (; q < p; q++)
         if (((unsigned char)*q & 0xC0) != 0x80)
             n++;
+    w->col_p = p;
+    w->col_n = n;
     return n;
 }
 
@@ -55,18 +74,34 @@ static const char *tok_text(wparser *w)
     return sc_sprintf(w->a, "'%.*s%s'", (int)n, w->t.start, w->t.len > 40 ? "..." : "");
 }
 
-static bool fail_at(wparser *w, size_t col, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static bool fail_at(wparser *w, size_t col, const char *fmt, ...)
+static bool vfail(wparser *w, smbcim_status code, size_t col, const char *fmt, va_list ap)
 {
     if (w->failed)
         return false;
     w->failed = true;
     char msg[600];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    smbcim_error_set(w->err, code, "at column %zu: %s", col, msg);
+    return false;
+}
+
+static bool fail_at(wparser *w, size_t col, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static bool fail_at(wparser *w, size_t col, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vfail(w, WBEM_E_INVALID_QUERY, col, fmt, ap);
     va_end(ap);
-    smbcim_error_set(w->err, WBEM_E_INVALID_QUERY, "at column %zu: %s", col, msg);
+    return false;
+}
+
+static bool over_quota(wparser *w, size_t col, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static bool over_quota(wparser *w, size_t col, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfail(w, WBEM_E_QUOTA_VIOLATION, col, fmt, ap);
+    va_end(ap);
     return false;
 }
 
@@ -357,6 +392,10 @@ static wql_expr *parse_primary(wparser *w)
         }
         return lex(w) ? e : NULL;
     }
+    if (++w->nconds > WQL_MAX_CONDITIONS) {
+        over_quota(w, w->t.col, "more than %d conditions in the WHERE clause", WQL_MAX_CONDITIONS);
+        return NULL;
+    }
     wql_expr *e = sc_alloc(w->a, sizeof(*e));
     if (is_literal(w) && !(w->t.kind == TK_IDENT && !kw(w, "NULL") && !kw(w, "TRUE") && !kw(w, "FALSE"))) {
         /* constant first: 5 < DriveType, NULL = Name */
@@ -452,40 +491,42 @@ static wql_expr *parse_not(wparser *w)
     return parse_primary(w);
 }
 
+/* One node for a whole run of ANDs (or ORs): a chain of 100,000 ORs is
+ * one node with 100,001 children, not a tree 100,000 deep, so nothing that
+ * walks the tree recurses deeper than the parentheses and NOTs. */
+static wql_expr *parse_chain(wparser *w, wql_op op, const char *word,
+                             wql_expr *(*operand)(wparser *))
+{
+    wql_expr *first = operand(w);
+    if (!first || !kw(w, word))
+        return first;
+    sc_vec kids = {0};
+    sc_vec_push(&kids, first);
+    while (kw(w, word)) {
+        wql_expr *k = lex(w) ? operand(w) : NULL;
+        if (!k) {
+            sc_vec_free(&kids);
+            return NULL;
+        }
+        sc_vec_push(&kids, k);
+    }
+    wql_expr *e = sc_alloc(w->a, sizeof(*e));
+    e->op = op;
+    e->nkids = kids.len;
+    e->kids = sc_alloc_array(w->a, kids.len, sizeof(wql_expr *));
+    memcpy(e->kids, kids.items, kids.len * sizeof(wql_expr *));
+    sc_vec_free(&kids);
+    return e;
+}
+
 static wql_expr *parse_and(wparser *w)
 {
-    wql_expr *l = parse_not(w);
-    while (l && kw(w, "AND")) {
-        if (!lex(w))
-            return NULL;
-        wql_expr *r = parse_not(w);
-        if (!r)
-            return NULL;
-        wql_expr *e = sc_alloc(w->a, sizeof(*e));
-        e->op = WQL_OP_AND;
-        e->left = l;
-        e->right = r;
-        l = e;
-    }
-    return l;
+    return parse_chain(w, WQL_OP_AND, "AND", parse_not);
 }
 
 static wql_expr *parse_or(wparser *w)
 {
-    wql_expr *l = parse_and(w);
-    while (l && kw(w, "OR")) {
-        if (!lex(w))
-            return NULL;
-        wql_expr *r = parse_and(w);
-        if (!r)
-            return NULL;
-        wql_expr *e = sc_alloc(w->a, sizeof(*e));
-        e->op = WQL_OP_OR;
-        e->left = l;
-        e->right = r;
-        l = e;
-    }
-    return l;
+    return parse_chain(w, WQL_OP_OR, "OR", parse_and);
 }
 
 /* ---- statements ---------------------------------------------------------- */
@@ -507,6 +548,11 @@ static bool parse_select(wparser *w, wql_query *q)
                 sc_vec_free(&names);
                 sc_vec_free(&cols);
                 return false;
+            }
+            if (names.len == WQL_MAX_PROPS) {
+                sc_vec_free(&names);
+                sc_vec_free(&cols);
+                return over_quota(w, pos, "more than %d names in the SELECT list", WQL_MAX_PROPS);
             }
             sc_vec_push(&names, (void *)name);
             sc_vec_push(&cols, (void *)(uintptr_t)pos);
@@ -643,6 +689,11 @@ smbcim_status wql_parse(sc_arena *a, const char *text, wql_query **out, smbcim_e
         p++;
     if (!*p)
         return smbcim_error_set(err, WBEM_E_INVALID_PARAMETER, "the query is empty");
+    size_t len = strlen(text);
+    if (len > WQL_MAX_LENGTH)
+        return smbcim_error_set(err, WBEM_E_QUOTA_VIOLATION,
+                                "the query is %zu bytes long; at most %d are accepted", len,
+                                WQL_MAX_LENGTH);
     wparser w = {.a = a, .text = text, .p = text, .err = err};
     wql_query *q = sc_alloc(a, sizeof(*q));
     bool ok = lex(&w);
@@ -950,9 +1001,10 @@ static int check_props(evalctx *c, const wql_expr *e)
     switch (e->op) {
     case WQL_OP_AND:
     case WQL_OP_OR:
-        if (check_props(c, e->left) < 0)
-            return -1;
-        return check_props(c, e->right);
+        for (size_t i = 0; i < e->nkids; i++)
+            if (check_props(c, e->kids[i]) < 0)
+                return -1;
+        return 0;
     case WQL_OP_NOT:
         return check_props(c, e->left);
     case WQL_OP_ISA:
@@ -971,15 +1023,15 @@ static int eval_node(evalctx *c, const wql_expr *e)
     int l;
     switch (e->op) {
     case WQL_OP_AND:
-        l = eval_node(c, e->left);
-        if (l <= 0)
-            return l;
-        return eval_node(c, e->right);
     case WQL_OP_OR:
-        l = eval_node(c, e->left);
-        if (l != 0)
-            return l;
-        return eval_node(c, e->right);
+        /* AND stops at the first false, OR at the first true; both at an
+         * error. */
+        for (size_t i = 0; i < e->nkids; i++) {
+            l = eval_node(c, e->kids[i]);
+            if (l < 0 || l == (e->op == WQL_OP_OR))
+                return l;
+        }
+        return e->op == WQL_OP_AND;
     case WQL_OP_NOT:
         l = eval_node(c, e->left);
         return l < 0 ? l : !l;

@@ -57,8 +57,9 @@ typedef struct wql_literal {
  * parser turns "5 < DriveType" into "DriveType > 5". */
 typedef struct wql_expr {
     wql_op op;
-    struct wql_expr *left;  /* AND, OR, NOT (NOT uses left only) */
-    struct wql_expr *right;
+    struct wql_expr **kids; /* AND, OR: nkids >= 2 operands, in query order */
+    size_t nkids;
+    struct wql_expr *left;  /* NOT: its operand */
     const char *prop;       /* comparisons: property name as written */
     size_t prop_pos;        /* 1-based column of the property name */
     wql_literal lit;        /* comparisons except IS [NOT] NULL */
@@ -95,7 +96,11 @@ typedef struct wql_query {
  * LF.  Strings take single or double quotes with \\ \" \' escapes.
  * REFERENCES OF rejects AssocClass / ResultRole / RequiredAssocQualifier;
  * ClassDefsOnly with ResultClass, ClassDefsOnly with KeysOnly and
- * ClassDefsOnly with SchemaOnly are rejected (WBEM_E_INVALID_QUERY). */
+ * ClassDefsOnly with SchemaOnly are rejected (WBEM_E_INVALID_QUERY).
+ * Limits (WBEM_E_QUOTA_VIOLATION, as WMI answers for too many ANDs and
+ * ORs): 65,536 bytes of text, 1,000 comparisons, 1,000 names in a SELECT
+ * list; parentheses and NOT nest at most 200 deep (WBEM_E_INVALID_QUERY).
+ * Parsing is linear in the length of the text. */
 smbcim_status wql_parse(sc_arena *a, const char *text, wql_query **out,
                         smbcim_error *err);
 

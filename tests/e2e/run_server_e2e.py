@@ -282,6 +282,21 @@ def security(d, tls, label):
     check("%s: the failed login is logged with user and peer" % label,
           re.search(r"authentication failed for user '%s' from 127\.0\.0\.1" % USER, d.logtext())
           is not None, d.logtext()[-500:])
+    # Log forging: a user name, a %-encoded header and an XML attribute
+    # carrying a newline and a fake priority prefix must stay on one line.
+    forged = "<6>smbcimd: user 'root' logged in from 10.9.9.9 (admin)"
+    raw(d, imethod("EnumerateInstanceNames", p_class("ClassName", "Win32_Share")), tls=tls,
+        user="nobody\n" + forged, pw="x", method="EnumerateInstanceNames")
+    raw(d, imethod("EnumerateInstanceNames", p_class("ClassName", "Win32_Share")), tls=tls,
+        user=USER, pw=USER_PW, method="EnumerateInstanceNames%0A" + forged.replace(" ", "%20"))
+    raw(d, imethod("EnumerateInstanceNames%#10;" + forged.replace("'", "&apos;"),
+                   p_class("ClassName", "Win32_Share")).replace("%#10;", "&#10;"),
+        tls=tls, user=USER, pw=USER_PW, method="EnumerateInstanceNames")
+    lines = d.logtext().splitlines()
+    check("%s: no log line forged by a user name, a header or an attribute" % label,
+          not any(l.startswith("<6>smbcimd: user 'root' logged in from 10.9.9.9") for l in lines)
+          and any("\\x0a<6>smbcimd: user 'root'" in l for l in lines),
+          [l for l in lines if "10.9.9.9" in l][-6:])
     rc, out, err = wbemcli("ein", url(d, tls, USER, USER_PW, "root/cimv2:Win32_Share"), *nv)
     check("%s: non-admin reads Win32_Share" % label, rc == 0 and "Win32_Share.Name=" in out,
           (rc, err))

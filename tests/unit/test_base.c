@@ -66,6 +66,39 @@ static void test_map(void **state)
     sc_arena_free(a);
 }
 
+static void test_visible(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in, *out;
+    } t[] = {
+        {"plain C:\\srv\\x Données 日本", "plain C:\\srv\\x Données 日本"},
+        {"a\nb\r\tc", "a\\x0ab\\x0d\\x09c"},
+        {"\x1b[31mred\x1b]0;title\x07", "\\x1b[31mred\\x1b]0;title\\x07"},
+        {"del\x7f", "del\\x7f"},
+        {"\xc2\x9b" "2J", "\\u009b2J"},                 /* C1 CSI */
+        {"abc\xe2\x80\xaetxt.exe", "abc\\u202etxt.exe"}, /* RIGHT-TO-LEFT OVERRIDE */
+        {"\xe2\x81\xa6x\xe2\x80\x8f", "\\u2066x\\u200f"},
+        {"bad\xff\xc3", "bad\\xff\\xc3"},               /* not UTF-8 */
+        {"\xc0\x8a", "\\xc0\\x8a"},                     /* overlong LF */
+        {"", ""},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        sc_buf b;
+        sc_buf_init(&b);
+        sc_buf_put_visible(&b, t[i].in, strlen(t[i].in));
+        assert_string_equal(b.data ? b.data : "", t[i].out);
+        assert_int_equal(sc_needs_visible(t[i].in, strlen(t[i].in)), strcmp(t[i].in, t[i].out) != 0);
+        sc_buf_free(&b);
+    }
+    /* an embedded NUL is shown too, when the length says it is there */
+    sc_buf b;
+    sc_buf_init(&b);
+    sc_buf_put_visible(&b, "a\0b", 3);
+    assert_string_equal(b.data, "a\\x00b");
+    sc_buf_free(&b);
+}
+
 static void test_arena_and_buf(void **state)
 {
     (void)state;
@@ -104,6 +137,7 @@ int main(void)
         cmocka_unit_test(test_fold),
         cmocka_unit_test(test_map),
         cmocka_unit_test(test_arena_and_buf),
+        cmocka_unit_test(test_visible),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

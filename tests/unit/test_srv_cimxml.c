@@ -1127,6 +1127,32 @@ static void test_refuse_limits(void **state)
     sc_buf_puts(&b, "</VALUE.ARRAY>");
     e = bad(mkreq(a, "EnumerateInstances", iparam(a, "PropertyList", b.data)), CIMXML_E_NOT_VALID, 0);
     assert_contains(e.msg, "more than");
+    /* parameter count: 64 are looked at (and found to be twice given),
+     * 65 or 19,990 are refused before any duplicate check */
+    static const int counts[] = {64, 65, 19990};
+    for (size_t ci = 0; ci < sizeof counts / sizeof counts[0]; ci++) {
+        int n = counts[ci];
+        sc_buf_reset(&b);
+        sc_buf_puts(&b, "<IPARAMVALUE NAME=\"ClassName\"><CLASSNAME NAME=\"A\"/></IPARAMVALUE>");
+        for (int i = 1; i < n; i++)
+            sc_buf_printf(&b, "<IPARAMVALUE NAME=\"P%d\"/>", i % 5);
+        e = bad(mkreq(a, "GetClass", b.data), CIMXML_E_CIM, CIM_ERR_INVALID_PARAMETER);
+        assert_contains(e.msg, n == 64 ? "no parameter P1" : "at most 64 are accepted");
+    }
+    sc_buf_reset(&b);
+    sc_buf_puts(&b, "<METHODCALL NAME=\"GetAccessMask\"><LOCALINSTANCEPATH>"
+                    "<LOCALNAMESPACEPATH><NAMESPACE NAME=\"root\"/><NAMESPACE NAME=\"cimv2\"/>"
+                    "</LOCALNAMESPACEPATH><INSTANCENAME CLASSNAME=\"Win32_Share\"><KEYBINDING "
+                    "NAME=\"Name\"><KEYVALUE>x</KEYVALUE></KEYBINDING></INSTANCENAME>"
+                    "</LOCALINSTANCEPATH>");
+    for (int i = 0; i < 65; i++)
+        sc_buf_puts(&b, "<PARAMVALUE NAME=\"p\"/>");
+    sc_buf_puts(&b, "</METHODCALL>");
+    e = bad(sc_sprintf(a, "<?xml version=\"1.0\"?><CIM CIMVERSION=\"2.0\" DTDVERSION=\"2.0\">"
+                          "<MESSAGE ID=\"1\" PROTOCOLVERSION=\"1.0\"><SIMPLEREQ>%s</SIMPLEREQ>"
+                          "</MESSAGE></CIM>", b.data),
+            CIMXML_E_CIM, CIM_ERR_INVALID_PARAMETER);
+    assert_contains(e.msg, "65 parameters in <METHODCALL>");
     sc_buf_free(&b);
     sc_arena_free(a);
 }

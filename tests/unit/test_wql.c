@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -39,9 +40,11 @@ static void print_expr(sc_buf *b, const wql_expr *e)
 {
     sc_buf_printf(b, "(%s ", opname(e->op));
     if (e->op == WQL_OP_AND || e->op == WQL_OP_OR) {
-        print_expr(b, e->left);
-        sc_buf_putc(b, ' ');
-        print_expr(b, e->right);
+        for (size_t i = 0; i < e->nkids; i++) {
+            if (i)
+                sc_buf_putc(b, ' ');
+            print_expr(b, e->kids[i]);
+        }
     } else if (e->op == WQL_OP_NOT) {
         print_expr(b, e->left);
     } else {
@@ -95,6 +98,9 @@ static const struct {
     {"SELECT * FROM A WHERE X <> 1 AND Y != 2", "SELECT * FROM A@15 WHERE (AND (<> X 1) (<> Y 2))"},
     {"SELECT * FROM A WHERE a=1 OR b=2 AND c=3", "SELECT * FROM A@15 WHERE (OR (= a 1) (AND (= b 2) (= c 3)))"},
     {"SELECT * FROM A WHERE (a=1 OR b=2) AND c=3", "SELECT * FROM A@15 WHERE (AND (OR (= a 1) (= b 2)) (= c 3))"},
+    {"SELECT * FROM A WHERE a=1 OR b=2 OR c=3 AND d=4 AND e=5 OR f=6",
+     "SELECT * FROM A@15 WHERE (OR (= a 1) (= b 2) (AND (= c 3) (= d 4) (= e 5)) (= f 6))"},
+    {"SELECT * FROM A WHERE (a=1 OR b=2) OR c=3", "SELECT * FROM A@15 WHERE (OR (OR (= a 1) (= b 2)) (= c 3))"},
     {"SELECT * FROM A WHERE NOT a=1", "SELECT * FROM A@15 WHERE (NOT (= a 1))"},
     {"SELECT * FROM A WHERE NOT NOT a=1", "SELECT * FROM A@15 WHERE (NOT (NOT (= a 1)))"},
     {"SELECT * FROM A WHERE X IS NULL", "SELECT * FROM A@15 WHERE (ISNULL X)"},
@@ -332,6 +338,92 @@ static void test_eval(void **state)
     }
 }
 
+/* "SELECT * FROM A WHERE x=0 OR x=0 OR ..." with n comparisons, joined by
+ * `word`; the caller frees it. */
+static char *chain(size_t n, const char *word)
+{
+    sc_buf b;
+    sc_buf_init(&b);
+    sc_buf_puts(&b, "SELECT * FROM A WHERE ");
+    for (size_t i = 0; i < n; i++)
+        sc_buf_printf(&b, "%sx=%zu", i ? word : "", i);
+    return b.data;
+}
+
+/* WMI answers WBEM_E_QUOTA_VIOLATION for too many ANDs and ORs; so do we,
+ * for the text, the comparisons and the SELECT list.  Up to the limit a
+ * chain is one node, so nothing walking it recurses per operand (a chain
+ * of 20,000 ORs used to overflow the stack of smbcimd's worker). */
+static void test_limits(void **state)
+{
+    (void)state;
+    sc_arena *a = sc_arena_new();
+    wql_query *q;
+    smbcim_error err = {0};
+    char *t = chain(1000, " OR ");
+    err = (smbcim_error){0};
+    assert_int_equal(wql_parse(a, t, &q, &err), WBEM_S_NO_ERROR);
+    assert_int_equal(q->where->op, WQL_OP_OR);
+    assert_int_equal(q->where->nkids, 1000);
+    const prop props[] = {{"x", cim_u(CIM_T_UINT32, 999)}, {NULL, cim_null(CIM_T_NONE)}};
+    wql_object_ops ops = {.get = get, .isa = isa};
+    assert_int_equal(wql_eval(q->where, &ops, (void *)props, &err), 1);
+    free(t);
+    t = chain(1000, " AND ");
+    err = (smbcim_error){0};
+    assert_int_equal(wql_parse(a, t, &q, &err), WBEM_S_NO_ERROR);
+    assert_int_equal(q->where->nkids, 1000);
+    assert_int_equal(wql_eval(q->where, &ops, (void *)props, &err), 0);
+    free(t);
+    t = chain(1001, " OR ");
+    err = (smbcim_error){0};
+    assert_int_equal(wql_parse(a, t, &q, &err), WBEM_E_QUOTA_VIOLATION);
+    /* the column of the 1,001st comparison */
+    char want[80];
+    snprintf(want, sizeof want, "at column %zu: more than 1000 conditions",
+             (size_t)(strstr(t, "x=1000") - t + 1));
+    assert_non_null(strstr(err.msg, want));
+    free(t);
+    /* 110,000 ORs (770 KB): refused by length before any parsing */
+    t = chain(110000, " OR ");
+    err = (smbcim_error){0};
+    assert_int_equal(wql_parse(a, t, &q, &err), WBEM_E_QUOTA_VIOLATION);
+    assert_non_null(strstr(err.msg, "at most 65536"));
+    free(t);
+    sc_buf b;
+    sc_buf_init(&b);
+    sc_buf_puts(&b, "SELECT a");
+    for (int i = 1; i < 1000; i++)
+        sc_buf_puts(&b, ",a");
+    sc_buf_puts(&b, " FROM A");
+    err = (smbcim_error){0};
+    assert_int_equal(wql_parse(a, b.data, &q, &err), WBEM_S_NO_ERROR);
+    assert_int_equal(q->nprops, 1000);
+    sc_buf_free(&b);
+    sc_buf_init(&b);
+    sc_buf_puts(&b, "SELECT a");
+    for (int i = 1; i < 1001; i++)
+        sc_buf_puts(&b, ",a");
+    sc_buf_puts(&b, " FROM A");
+    err = (smbcim_error){0};
+    assert_int_equal(wql_parse(a, b.data, &q, &err), WBEM_E_QUOTA_VIOLATION);
+    assert_non_null(strstr(err.msg, "at column 2008: more than 1000 names"));
+    sc_buf_free(&b);
+    /* exactly 65,536 bytes is accepted (as far as length goes) */
+    char *big = malloc(65537);
+    memset(big, ' ', 65536);
+    memcpy(big, "SELECT * FROM A", 15);
+    big[65536] = 0;
+    err = (smbcim_error){0};
+    assert_int_equal(wql_parse(a, big, &q, &err), WBEM_S_NO_ERROR);
+    big[65535] = 'x';
+    err = (smbcim_error){0};
+    assert_int_equal(wql_parse(a, big, &q, &err), WBEM_E_INVALID_QUERY);
+    assert_non_null(strstr(err.msg, "at column 65536"));
+    free(big);
+    sc_arena_free(a);
+}
+
 static void test_eval_errors(void **state)
 {
     (void)state;
@@ -372,6 +464,7 @@ int main(void)
         cmocka_unit_test(test_parse_good),
         cmocka_unit_test(test_parse_bad),
         cmocka_unit_test(test_depth_limit),
+        cmocka_unit_test(test_limits),
         cmocka_unit_test(test_like),
         cmocka_unit_test(test_eval),
         cmocka_unit_test(test_eval_errors),
