@@ -245,6 +245,31 @@ const char *smbcim_live_route(const smbcim_ctx *ctx, const char **why);
 char *smbcim_snapshot_text(smbcim_ctx *ctx, smbcim_error *err);
 void smbcim_close(smbcim_ctx *ctx);
 
+/* Access control, for a server answering several users from one context.
+ * may_read(cls, data) says whether the caller may see instances of cls;
+ * the library asks it for every class a request names or would return,
+ * and applies one rule to every request (GetObject, enumerations, SELECT,
+ * ASSOCIATORS OF, REFERENCES OF, by query or through the API):
+ *  - naming an unreadable class fails with WBEM_E_ACCESS_DENIED, whether or
+ *    not the instance exists: the class of a GetObject path or of the
+ *    source instance of an association, the class enumerated or selected
+ *    from, AssocClass, ResultClass;
+ *  - an association request that could go through an unreadable
+ *    association class fails the same way, decided from the schema alone
+ *    (never from whether such links exist), and so does one that would
+ *    return an instance of an unreadable class;
+ *  - enumerating or selecting from a readable superclass leaves the
+ *    unreadable subclasses out, and a path naming a readable superclass
+ *    never finds an instance of an unreadable one (WBEM_E_NOT_FOUND, as if
+ *    there were none);
+ *  - class declarations (GetClass, ClassDefsOnly, class paths) are never
+ *    filtered.
+ * NULL may_read (the default) lets everything through.  The setting stays
+ * until changed; a server sharing a context between users sets it for each
+ * request while it holds the context. */
+typedef bool (*smbcim_may_read)(const cim_class *cls, void *data);
+void smbcim_set_access(smbcim_ctx *ctx, smbcim_may_read may_read, void *data);
+
 /* Server name used in __SERVER / __PATH (upper case). */
 const char *smbcim_server_name(const smbcim_ctx *ctx);
 /* The namespace: "root\\cimv2". */

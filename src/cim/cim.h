@@ -75,7 +75,9 @@ typedef struct cim_objpath {
  * namespace part, single or double quotes around values, \\ and \" (and
  * \') escapes inside them.  On failure returns WBEM_E_INVALID_OBJECT_PATH
  * with err->msg naming the 1-based character position and what was
- * expected there. */
+ * expected there.  At most CIM_PATH_MAX_KEYS keys (the duplicate check
+ * scans the keys before). */
+#define CIM_PATH_MAX_KEYS 256
 smbcim_status cim_path_parse(sc_arena *a, const char *text, cim_objpath *out,
                              smbcim_error *err);
 

@@ -253,6 +253,12 @@ smbcim_status cim_path_parse(sc_arena *a, const char *text, cim_objpath *out,
         pp.p++;
         for (;;) {
             const char *kstart = pp.p;
+            if (keys.len == CIM_PATH_MAX_KEYS) {
+                st = smbcim_error_set(err, WBEM_E_INVALID_OBJECT_PATH,
+                                      "invalid object path at position %zu: more than %d keys",
+                                      char_pos(text, kstart), CIM_PATH_MAX_KEYS);
+                break;
+            }
             const char *name = parse_ident(&pp);
             if (!name) {
                 st = perr(&pp, "a key property name");

@@ -71,6 +71,8 @@ static smbcim_status check_class_kw(smbcim_ctx *ctx, const char *name, size_t po
     if (!*out)
         return smbcim_error_set(err, WBEM_E_INVALID_CLASS,
                                 "at column %zu: class '%s' does not exist", pos, name);
+    if (!sc_readable(ctx, *out))
+        return sc_denied(err, *out);
     return WBEM_S_NO_ERROR;
 }
 
@@ -114,6 +116,8 @@ static smbcim_status resolve_source(sc_request *r, const wql_query *q, source *s
         return st;
     if (s->path.is_class)
         return WBEM_S_NO_ERROR;
+    if (!sc_readable(ctx, s->cls))
+        return sc_denied(err, s->cls);
     if (q->schema_only)
         return smbcim_error_set(err, WBEM_E_INVALID_QUERY,
                                 "at column %zu: SchemaOnly needs a class path, not an instance path",
@@ -145,6 +149,10 @@ static smbcim_status walk(sc_request *r, const wql_query *q, const source *s,
             const cim_property *rp = &ac->props[p];
             if (!source_role(rp, s->inst->cls, q->role))
                 continue;
+            /* From the schema, before any link is looked at: whether such
+             * links exist is itself what an unreadable class hides. */
+            if (!sc_readable(ctx, ac))
+                return sc_denied(err, ac);
             smbcim_status st;
             sc_vec own = {0};
             sc_vec *hits;
@@ -206,6 +214,8 @@ static smbcim_status add_endpoint(sc_request *r, const wql_query *q, class_entry
             return st;
         if (!target)
             continue; /* a dangling reference: providers never make one */
+        if (!sc_readable(ctx, target->cls))
+            return sc_denied(err, target->cls);
         /* instances are built once per context: the object is its identity */
         const char *key = sc_sprintf(r->arena, "%p", (void *)target);
         if (sc_map_get(&as->seen, key))

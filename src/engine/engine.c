@@ -274,15 +274,31 @@ smbcim_status sc_lookup(smbcim_ctx *ctx, sc_arena *a, const cim_objpath *p,
     return key ? find_by_key(ctx, cls, key, out, err) : WBEM_S_NO_ERROR;
 }
 
+smbcim_status sc_denied(smbcim_error *err, const cim_class *cls)
+{
+    return smbcim_error_set(err, WBEM_E_ACCESS_DENIED,
+                            "%s is not readable by this caller", cls->name);
+}
+
+void smbcim_set_access(smbcim_ctx *ctx, smbcim_may_read may_read, void *data)
+{
+    ctx->may_read = may_read;
+    ctx->may_read_data = data;
+}
+
 smbcim_status sc_get_instance(smbcim_ctx *ctx, sc_arena *a, const cim_objpath *p,
                               const cim_class *cls, cim_instance **out,
                               smbcim_error *err)
 {
     *out = NULL;
-    /* The instance may be of cls or of any subclass with the same keys. */
+    if (!sc_readable(ctx, cls))
+        return sc_denied(err, cls);
+    /* The instance may be of cls or of any readable subclass with the same
+     * keys; an unreadable one is not looked in, so its answer cannot
+     * differ from "none". */
     for (size_t i = 0; i < ctx->schema.nclasses; i++) {
         const cim_class *sub = ctx->schema.classes[i];
-        if (sub->abstract || !cim_class_is_a(sub, cls->name))
+        if (sub->abstract || !cim_class_is_a(sub, cls->name) || !sc_readable(ctx, sub))
             continue;
         cim_objpath q = *p;
         q.class_name = sub->name;
@@ -598,9 +614,11 @@ static smbcim_status exec_select(sc_request *r, const wql_query *q, smbcim_error
     r->pub.query_class = cls;
     if (check_where(&ctx->schema, q->where, cls, err) != WBEM_S_NO_ERROR)
         return err->code;
+    if (!sc_readable(ctx, cls))
+        return sc_denied(err, cls);
     for (size_t c = 0; c < ctx->schema.nclasses; c++) {
         class_entry *e = &ctx->entries[c];
-        if (!e->prov || !cim_class_is_a(e->cls, cls->name))
+        if (!e->prov || !cim_class_is_a(e->cls, cls->name) || !sc_readable(ctx, e->cls))
             continue;
         smbcim_status st = sc_load(ctx, e, err);
         if (st != WBEM_S_NO_ERROR)

@@ -43,7 +43,18 @@ struct smbcim_ctx {
     /* Ignore the providers' get/references hooks and use the generic
      * indexes (tests compare the two; never set in production). */
     bool generic_only;
+    smbcim_may_read may_read;    /* smbcim_set_access; NULL: all readable */
+    void *may_read_data;
 };
+
+/* Whether the caller may see instances of cls (smbcim_set_access). */
+static inline bool sc_readable(const smbcim_ctx *ctx, const cim_class *cls)
+{
+    return !ctx->may_read || ctx->may_read(cls, ctx->may_read_data);
+}
+
+/* WBEM_E_ACCESS_DENIED for cls: the one message of every refusal. */
+smbcim_status sc_denied(smbcim_error *err, const cim_class *cls);
 
 /* One request: its arena and the result under construction. */
 typedef struct sc_request {

@@ -54,6 +54,11 @@ static bool perr_at(parser *ps, unsigned line, unsigned col, smbcim_status code,
     return false;
 }
 
+/* Limits that keep the duplicate checks (linear scans) cheap on hostile
+ * text: DSP0004 sets none, and CIM's largest classes have a few hundred
+ * properties and a dozen qualifiers per element. */
+#define MOF_MAX_QUALIFIERS 256
+#define MOF_MAX_PROPERTIES 4096
 #define PERR(ps, ...) perr_at((ps), (ps)->t.line, (ps)->t.col, WBEM_E_INVALID_SYNTAX, __VA_ARGS__)
 
 /* ---- lexer --------------------------------------------------------------- */
@@ -380,6 +385,10 @@ static bool parse_qualifiers(parser *ps, cim_qualifier **out, size_t *n)
             sc_vec_free(&v);
             return PERR(ps, "expected a qualifier name, found %s", tok_desc(ps));
         }
+        if (v.len == MOF_MAX_QUALIFIERS) {
+            sc_vec_free(&v);
+            return PERR(ps, "more than %d qualifiers in one list", MOF_MAX_QUALIFIERS);
+        }
         cim_qualifier *q = sc_alloc(ps->a, sizeof(*q));
         q->name = ps->t.text;
         q->value = cim_bool(true);
@@ -644,6 +653,10 @@ static bool parse_class(parser *ps, cim_qualifier *quals, size_t nquals, unsigne
         if (ps->t.kind == T_EOF) {
             sc_vec_free(&props);
             return PERR(ps, "unexpected end of file in class %s", cls->name);
+        }
+        if (props.len >= MOF_MAX_PROPERTIES) {
+            sc_vec_free(&props);
+            return PERR(ps, "more than %d properties in class %s", MOF_MAX_PROPERTIES, cls->name);
         }
         if (!parse_property(ps, &props, cls->super)) {
             sc_vec_free(&props);

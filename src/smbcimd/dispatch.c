@@ -9,12 +9,13 @@
  * smbcim_references with the request's filters; no query text is built.
  *
  * Authorization (docs/smbcimd.md): the classes named by admin_classes
- * (and their subclasses) are for members of the admin group only.  Anyone
- * else gets CIM_ERR_ACCESS_DENIED when a request names such a class (the
- * class enumerated or got, AssocClass, ResultClass, the object an
- * association starts from) or when an association or query would return
- * one of their instances; enumerating a superclass leaves their instances
- * out.  Class declarations are readable by every authenticated user.
+ * (and their subclasses) are for members of the admin group only.  The
+ * rule is applied by the library, the same way for every operation and
+ * for ExecQuery (smbcim_set_access, set in run() for each caller): naming
+ * such a class, or an association that could reach one, is
+ * CIM_ERR_ACCESS_DENIED whether or not the object exists; enumerating a
+ * superclass leaves their instances out.  Class declarations are readable
+ * by every authenticated user.
  *
  * Response cache: the answer to a stateless request (everything but the
  * pulled enumerations) is kept, keyed by the exact request body, the admin
@@ -232,73 +233,23 @@ static void cim_error(call *c, int code, const char *fmt, ...)
 
 static void engine_error(call *c, const smbcim_error *err)
 {
+    if (err->code == WBEM_E_ACCESS_DENIED) {
+        srv_log(LOG_NOTICE, "user '%s' denied %s: %s", c->who->user, c->req->method, err->msg);
+        cim_error(c, CIM_ERR_ACCESS_DENIED,
+                  "WBEM_E_ACCESS_DENIED: %s (admin classes are readable only by members of "
+                  "the group '%s')", err->msg, c->s->cfg->admin_group);
+        return;
+    }
     cim_error(c, smbcim_status_cim(err->code), "%s: %s", smbcim_status_name(err->code),
               err->msg);
 }
 
-static void denied(call *c, const char *what)
+/* The one authorization rule (docs/smbcimd.md), applied by the library to
+ * every route (smbcim_set_access): a non-admin may not see instances of
+ * the admin classes or their subclasses. */
+static bool may_read(const cim_class *cls, void *data)
 {
-    srv_log(LOG_NOTICE, "user '%s' denied %s: %s", c->who->user, c->req->method, what);
-    cim_error(c, CIM_ERR_ACCESS_DENIED, "%s is readable only by members of the group '%s'",
-              what, c->s->cfg->admin_group);
-}
-
-/* The class a WMI path names, or NULL. */
-static const cim_class *class_of_path(const smbcim_ctx *ctx, const char *path)
-{
-    if (!path)
-        return NULL;
-    const char *p = path;
-    if (p[0] == '\\' && p[1] == '\\') { /* \\SERVER\ns:Class.keys */
-        const char *colon = strchr(p, ':');
-        if (!colon)
-            return NULL;
-        p = colon + 1;
-    } else {
-        const char *colon = strchr(p, ':');
-        const char *dot = strpbrk(p, ".=");
-        if (colon && (!dot || colon < dot))
-            p = colon + 1;
-    }
-    size_t n = strcspn(p, ".=");
-    char name[256];
-    if (n == 0 || n >= sizeof name)
-        return NULL;
-    memcpy(name, p, n);
-    name[n] = '\0';
-    return smbcim_class_find(ctx, name);
-}
-
-/* Removes (filter) or refuses (deny) instances of admin classes for a
- * non-admin; returns false after answering ACCESS_DENIED. */
-static bool authorize_result(call *c, smbcim_result *res, bool deny)
-{
-    if (c->who->admin || !res || res->is_classes)
-        return true;
-    size_t k = 0;
-    for (size_t i = 0; i < res->count; i++) {
-        const cim_instance *inst = res->instances[i];
-        if (is_protected(c->s, inst->cls)) {
-            if (deny) {
-                char what[300];
-                snprintf(what, sizeof what, "%s", inst->cls->name);
-                denied(c, what);
-                return false;
-            }
-            continue;
-        }
-        res->instances[k++] = inst;
-    }
-    res->count = k;
-    return true;
-}
-
-static bool authorize_class(call *c, const cim_class *cls)
-{
-    if (c->who->admin || !cls || !is_protected(c->s, cls))
-        return true;
-    denied(c, cls->name);
-    return false;
+    return !is_protected(data, cls);
 }
 
 /* ---- the writer around a result ---------------------------------------------- */
@@ -452,7 +403,9 @@ static smbcim_status run(call *c, srv_state *st, engine_fn fn, smbcim_result **r
                          smbcim_error *err)
 {
     pthread_mutex_lock(&st->lock);
+    smbcim_set_access(st->ctx, c->who->admin ? NULL : may_read, c->s);
     smbcim_status rc = fn(c, st->ctx, res, err);
+    smbcim_set_access(st->ctx, NULL, NULL);
     srv_state_note_route(st);
     pthread_mutex_unlock(&st->lock);
     return rc;
@@ -499,7 +452,7 @@ static bool precheck(call *c, smbcim_ctx *ctx, cimxml_op op)
             cim_error(c, CIM_ERR_INVALID_PARAMETER, "%s needs InstanceName", r->method);
             return false;
         }
-        return authorize_class(c, class_of_path(ctx, r->instance_name));
+        return true;
     case CIMXML_OP_ENUMERATE_INSTANCES:
     case CIMXML_OP_ENUMERATE_INSTANCE_NAMES:
     case CIMXML_OP_OPEN_ENUMERATE_INSTANCES:
@@ -513,7 +466,7 @@ static bool precheck(call *c, smbcim_ctx *ctx, cimxml_op op)
             cim_error(c, CIM_ERR_INVALID_CLASS, "class '%s' does not exist", r->class_name);
             return false;
         }
-        return authorize_class(c, k);
+        return true;
     }
     case CIMXML_OP_ASSOCIATORS:
     case CIMXML_OP_ASSOCIATOR_NAMES:
@@ -534,15 +487,19 @@ static bool precheck(call *c, smbcim_ctx *ctx, cimxml_op op)
                       op >= CIMXML_OP_OPEN_ENUMERATE_INSTANCES ? "InstanceName" : "ObjectName");
             return false;
         }
+        /* DSP0200 lists CIM_ERR_INVALID_PARAMETER, not INVALID_CLASS, for
+         * an AssocClass or ResultClass that does not exist (the CLI keeps
+         * WMI's WBEM_E_INVALID_CLASS). */
         const char *names[] = {r->assoc_class, r->result_class};
+        const char *what[] = {"AssocClass", "ResultClass"};
         for (size_t i = 0; i < 2; i++) {
-            if (!names[i])
-                continue;
-            const cim_class *k = smbcim_class_find(ctx, names[i]);
-            if (k && !authorize_class(c, k))
+            if (names[i] && !smbcim_class_find(ctx, names[i])) {
+                cim_error(c, CIM_ERR_INVALID_PARAMETER, "%s: class '%s' does not exist",
+                          what[i], names[i]);
                 return false;
+            }
         }
-        return authorize_class(c, class_of_path(ctx, r->instance_name));
+        return true;
     }
     default:
         return true;
@@ -587,29 +544,6 @@ static engine_fn engine_for(cimxml_op op)
     case CIMXML_OP_OPEN_REFERENCE_INSTANCES:
     case CIMXML_OP_OPEN_REFERENCE_INSTANCE_PATHS: return e_refs;
     default: return e_query;
-    }
-}
-
-/* Whether an operation's results are refused (true) or filtered (false)
- * when they include admin classes for a non-admin. */
-static bool deny_on_result(const cimxml_request *r)
-{
-    switch (r->op) {
-    case CIMXML_OP_ENUMERATE_INSTANCES:
-    case CIMXML_OP_ENUMERATE_INSTANCE_NAMES:
-    case CIMXML_OP_OPEN_ENUMERATE_INSTANCES:
-    case CIMXML_OP_OPEN_ENUMERATE_INSTANCE_PATHS:
-        return false; /* a superclass: leave them out */
-    case CIMXML_OP_EXEC_QUERY:
-    case CIMXML_OP_OPEN_QUERY_INSTANCES: {
-        /* SELECT from a superclass filters; associations refuse. */
-        const char *q = r->query ? r->query : r->filter_query;
-        while (q && isspace((unsigned char)*q))
-            q++;
-        return !(q && strncasecmp(q, "select", 6) == 0);
-    }
-    default:
-        return true;
     }
 }
 
@@ -860,11 +794,6 @@ static void op_instances(call *c)
     if (res->is_classes) {
         cim_error(c, CIM_ERR_NOT_SUPPORTED,
                   "the query returns class declarations, which %s does not carry", r->method);
-        smbcim_result_free(res);
-        srv_state_release(c->s->cache, st);
-        return;
-    }
-    if (!authorize_result(c, res, deny_on_result(r))) {
         smbcim_result_free(res);
         srv_state_release(c->s->cache, st);
         return;

@@ -265,6 +265,88 @@ static void test_associations_both_ways(void **state)
     smbcim_close(ctx);
 }
 
+/* smbcim_set_access: hides the connections, and sees every route apply
+ * the same rule. */
+static bool no_connections(const cim_class *cls, void *data)
+{
+    (*(int *)data)++;
+    return !cim_class_is_a(cls, "Win32_ServerConnection");
+}
+
+static smbcim_status status_of(smbcim_ctx *ctx, const char *wql)
+{
+    smbcim_result *res = NULL;
+    smbcim_error err;
+    smbcim_status st = smbcim_exec_query(ctx, wql, &res, &err);
+    smbcim_result_free(res);
+    return st;
+}
+
+static void test_access(void **state)
+{
+    (void)state;
+    smbcim_ctx *ctx = open_state(
+        SHARE("A", "/srv/a", 0) "," SHARE("B", "/srv/b", 0),
+        SESSION("1", "100", 1000, "alice", "10.0.0.5"),
+        TCON("11", "1", "100", "A", "10.0.0.5", "2026-11-24T11:00:00.000000+00:00"),
+        "");
+    int asked = 0;
+    smbcim_set_access(ctx, no_connections, &asked);
+    static const char *const denied[] = {
+        "SELECT * FROM Win32_ServerConnection",
+        "SELECT Name FROM Win32_ServerConnection WHERE UserName = 'nobody'",
+        /* connections are what these could reach, whether or not any exist */
+        "ASSOCIATORS OF {Win32_Share.Name=\"A\"} WHERE ResultClass = Win32_ServerConnection",
+        "ASSOCIATORS OF {Win32_Share.Name=\"B\"} WHERE ResultClass = Win32_ServerConnection",
+        "ASSOCIATORS OF {Win32_ServerConnection.ComputerName=\"10.0.0.5\",ShareName=\"A\",UserName=\"alice\"}",
+        "ASSOCIATORS OF {Win32_ServerConnection.ComputerName=\"10.9.9.9\",ShareName=\"A\",UserName=\"eve\"}",
+        "REFERENCES OF {Win32_ServerConnection.ComputerName=\"10.0.0.5\",ShareName=\"A\",UserName=\"alice\"}",
+        /* the session's links lead to a connection: refused, not left out */
+        "ASSOCIATORS OF {Win32_ServerSession.ComputerName=\"10.0.0.5\",UserName=\"alice\"}",
+    };
+    for (size_t i = 0; i < sizeof denied / sizeof denied[0]; i++)
+        if (status_of(ctx, denied[i]) != WBEM_E_ACCESS_DENIED)
+            fail_msg("not denied: %s", denied[i]);
+    smbcim_result *res;
+    smbcim_error err;
+    assert_int_equal(smbcim_get_object(ctx, "Win32_ServerConnection.ComputerName=\"10.0.0.5\","
+                                            "ShareName=\"A\",UserName=\"alice\"", &res, &err),
+                     WBEM_E_ACCESS_DENIED);
+    assert_non_null(strstr(err.msg, "Win32_ServerConnection is not readable"));
+    assert_int_equal(smbcim_get_object(ctx, "Win32_ServerConnection.ComputerName=\"1.2.3.4\","
+                                            "ShareName=\"A\",UserName=\"x\"", &res, &err),
+                     WBEM_E_ACCESS_DENIED);
+    assert_int_equal(smbcim_enum_instances(ctx, "Win32_ServerConnection", &res, &err),
+                     WBEM_E_ACCESS_DENIED);
+    smbcim_assoc_filter f = {.result_class = "Win32_ServerConnection"};
+    assert_int_equal(smbcim_associators(ctx, "Win32_Share.Name=\"B\"", &f, &res, &err),
+                     WBEM_E_ACCESS_DENIED);
+    /* a superclass leaves them out; the other classes answer as before */
+    assert_int_equal(smbcim_enum_instances(ctx, "CIM_LogicalElement", &res, &err), 0);
+    for (size_t i = 0; i < res->count; i++)
+        assert_false(cim_class_is_a(res->instances[i]->cls, "Win32_ServerConnection"));
+    size_t n_without = res->count;
+    smbcim_result_free(res);
+    res = query(ctx, "SELECT * FROM Win32_ServerSession");
+    assert_int_equal(res->count, 1);
+    smbcim_result_free(res);
+    res = query(ctx, "ASSOCIATORS OF {Win32_ServerSession} WHERE ClassDefsOnly");
+    assert_true(res->is_classes); /* declarations are never filtered */
+    smbcim_result_free(res);
+    assert_true(asked > 0);
+    /* cleared: everything again */
+    smbcim_set_access(ctx, NULL, NULL);
+    assert_int_equal(smbcim_enum_instances(ctx, "CIM_LogicalElement", &res, &err), 0);
+    assert_int_equal(res->count, n_without + 1);
+    smbcim_result_free(res);
+    for (size_t i = 0; i < sizeof denied / sizeof denied[0]; i++) {
+        smbcim_status st = status_of(ctx, denied[i]);
+        if (st != 0 && st != WBEM_E_NOT_FOUND)
+            fail_msg("%s: 0x%x", denied[i], st);
+    }
+    smbcim_close(ctx);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -622,6 +704,7 @@ int main(void)
         cmocka_unit_test(test_synthesized_shares),
         cmocka_unit_test(test_associations_both_ways),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_access),
         cmocka_unit_test(test_projection_paths),
         cmocka_unit_test(test_hooks_match_generic),
         cmocka_unit_test(test_assoc_api_matches_wql),

@@ -276,6 +276,46 @@ static void test_errors(void **state)
     }
 }
 
+/* Limits: the property and qualifier counts (each duplicate check scans
+ * the list so far; 60,000 properties used to take minutes). */
+static void test_limits(void **state)
+{
+    (void)state;
+    for (int round = 0; round < 4; round++) {
+        bool quals = round >= 2;
+        int n = (quals ? 256 : 4096) + (round % 2);
+        sc_buf b;
+        sc_buf_init(&b);
+        if (quals) {
+            sc_buf_puts(&b, "[");
+            for (int i = 0; i < n; i++)
+                sc_buf_printf(&b, "%sQ%d", i ? "," : "", i);
+            sc_buf_puts(&b, "] class Q { };\n");
+        } else {
+            sc_buf_puts(&b, "class Big {\n");
+            for (int i = 0; i < n; i++)
+                sc_buf_printf(&b, "  string P%d;\n", i);
+            sc_buf_puts(&b, "};\n");
+        }
+        sc_arena *a = sc_arena_new();
+        cim_schema s;
+        cim_schema_init(&s, a);
+        smbcim_error err = {0};
+        smbcim_status st = mof_parse(&s, b.data, b.len, "t.mof", &err);
+        if (round % 2 == 0) {
+            if (st != WBEM_S_NO_ERROR)
+                fail_msg("%d: %s", n, err.msg);
+        } else {
+            assert_int_equal(st, WBEM_E_INVALID_SYNTAX);
+            assert_non_null(strstr(err.msg, quals ? "t.mof:1:" : "t.mof:4098:3: more than 4096"));
+            assert_non_null(strstr(err.msg, quals ? "more than 256 qualifiers" : "in class Big"));
+        }
+        cim_schema_free(&s);
+        sc_arena_free(a);
+        sc_buf_free(&b);
+    }
+}
+
 static void test_print_instance(void **state)
 {
     (void)state;
@@ -307,6 +347,7 @@ int main(void)
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_syntax),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_limits),
         cmocka_unit_test(test_print_instance),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -123,6 +123,28 @@ static void test_errors(void **state)
                      bad[i].msg);
         sc_arena_free(a);
     }
+    /* 256 keys parse; the 257th is refused where it starts */
+    for (int n = 256; n <= 257; n++) {
+        sc_buf b;
+        sc_buf_init(&b);
+        sc_buf_puts(&b, "A.");
+        for (int i = 0; i < n; i++)
+            sc_buf_printf(&b, "%sk%03d=1", i ? "," : "", i);
+        sc_arena *a = sc_arena_new();
+        cim_objpath p;
+        smbcim_error err = {0};
+        smbcim_status st = cim_path_parse(a, b.data, &p, &err);
+        if (n == 256) {
+            assert_int_equal(st, WBEM_S_NO_ERROR);
+            assert_int_equal(p.nkeys, 256);
+        } else {
+            assert_int_equal(st, WBEM_E_INVALID_OBJECT_PATH);
+            /* "A." then 256 keys of "k000=1," (7 characters) */
+            assert_string_equal(err.msg, "invalid object path at position 1795: more than 256 keys");
+        }
+        sc_arena_free(a);
+        sc_buf_free(&b);
+    }
 }
 
 /* A class with the given keys (name, type), built by hand. */

@@ -261,6 +261,87 @@ static void test_authorization(void **state)
     free(x);
 }
 
+/* One rule for every route (issue 11 #4): a non-admin naming an admin
+ * object gets ACCESS_DENIED whether or not it exists, by ExecQuery and
+ * OpenQueryInstances as by the association operations.  Each request is made for an object that
+ * exists and for one that does not: the answers must be the same. */
+#define Q(text) VALUE("QueryLanguage", "WQL") VALUE("Query", text)
+#define OQ(text) VALUE("FilterQueryLanguage", "WQL") VALUE("FilterQuery", text)
+#define SESSION_NAME(param, cn, un)                                                          \
+    "<IPARAMVALUE NAME=\"" param "\"><INSTANCENAME CLASSNAME=\"Win32_ServerSession\">"         \
+    "<KEYBINDING NAME=\"ComputerName\"><KEYVALUE>" cn "</KEYVALUE></KEYBINDING>"               \
+    "<KEYBINDING NAME=\"UserName\"><KEYVALUE>" un "</KEYVALUE></KEYBINDING></INSTANCENAME>"    \
+    "</IPARAMVALUE>"
+static void test_no_oracle(void **state)
+{
+    fx *f = *state;
+    static const struct {
+        const char *method, *live, *gone;
+        int code; /* for both */
+    } t[] = {
+        {"ExecQuery",
+         Q("ASSOCIATORS OF {Win32_ServerSession.ComputerName=&quot;10.0.0.5&quot;,UserName=&quot;alice&quot;} WHERE ResultClass=Win32_Share"),
+         Q("ASSOCIATORS OF {Win32_ServerSession.ComputerName=&quot;10.9.9.9&quot;,UserName=&quot;mallory&quot;} WHERE ResultClass=Win32_Share"), 2},
+        {"ExecQuery",
+         Q("REFERENCES OF {Win32_ServerConnection.ComputerName=&quot;10.0.0.5&quot;,ShareName=&quot;Projects&quot;,UserName=&quot;alice&quot;}"),
+         Q("REFERENCES OF {Win32_ServerConnection.ComputerName=&quot;10.0.0.5&quot;,ShareName=&quot;Nope&quot;,UserName=&quot;alice&quot;}"), 2},
+        {"ExecQuery", Q("SELECT * FROM Win32_ServerSession WHERE UserName = 'alice'"),
+         Q("SELECT * FROM Win32_ServerSession WHERE UserName = 'mallory'"), 2},
+        {"ExecQuery", Q("SELECT * FROM Win32_ConnectionShare"), Q("SELECT Dependent FROM Win32_ConnectionShare"), 2},
+        {"OpenQueryInstances", OQ("SELECT * FROM Win32_ServerSession"),
+         OQ("SELECT * FROM Win32_SessionConnection WHERE Antecedent = 'x'"), 2},
+        {"OpenQueryInstances", OQ("ASSOCIATORS OF {Win32_Share.Name=&quot;Projects&quot;}"),
+         OQ("ASSOCIATORS OF {Win32_Share.Name=&quot;old&quot;}"), 2},
+        /* a share with users and one without: no difference either */
+        {"ExecQuery", Q("ASSOCIATORS OF {Win32_Share.Name=&quot;Projects&quot;}"),
+         Q("ASSOCIATORS OF {Win32_Share.Name=&quot;print1&quot;}"), 2},
+        {"Associators", SESSION_NAME("ObjectName", "10.0.0.5", "alice"),
+         SESSION_NAME("ObjectName", "10.9.9.9", "mallory"), 2},
+        {"GetInstance", SESSION_NAME("InstanceName", "10.0.0.5", "alice"),
+         SESSION_NAME("InstanceName", "10.9.9.9", "mallory"), 2},
+        /* the association classes as filters */
+        {"ExecQuery", Q("ASSOCIATORS OF {Win32_Share.Name=&quot;Projects&quot;} WHERE AssocClass=Win32_ConnectionShare"),
+         Q("ASSOCIATORS OF {Win32_Share.Name=&quot;print1&quot;} WHERE AssocClass=Win32_ConnectionShare"), 2},
+        {"ExecQuery", Q("ASSOCIATORS OF {Win32_Share.Name=&quot;Projects&quot;} WHERE ResultClass=Win32_ServerConnection"),
+         Q("ASSOCIATORS OF {Win32_Share.Name=&quot;nope&quot;} WHERE ResultClass=Win32_ServerConnection"), 2},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        int st;
+        char *x = call(f, &user, t[i].method, t[i].live, &st, NULL);
+        char *y = call(f, &user, t[i].method, t[i].gone, &st, NULL);
+        if (code_of(x) != t[i].code || code_of(y) != t[i].code)
+            fail_msg("case %zu (%s): codes %d and %d, want %d\n%s\n%s", i, t[i].method,
+                     code_of(x), code_of(y), t[i].code, x, y);
+        free(x);
+        free(y);
+        /* an admin gets through */
+        x = call(f, &admin, t[i].method, t[i].live, &st, NULL);
+        if (code_of(x) == 2)
+            fail_msg("case %zu: admin denied: %s", i, x);
+        free(x);
+    }
+    /* the refusal names the class and the group */
+    int st;
+    char *x = call(f, &user, "ExecQuery", Q("SELECT * FROM Win32_ServerSession"), &st, NULL);
+    assert_non_null(strstr(x, "Win32_ServerSession is not readable by this caller"));
+    assert_non_null(strstr(x, "smbcim-admins"));
+    free(x);
+    /* ClassDefsOnly and class paths stay readable */
+    x = call(f, &user, "ExecQuery", Q("ASSOCIATORS OF {Win32_ServerSession}"), &st, NULL);
+    assert_int_equal(code_of(x), 7); /* class declarations: not carried by ExecQuery */
+    free(x);
+    /* DSP0200: an unknown AssocClass or ResultClass is INVALID_PARAMETER */
+    x = call(f, &admin, "Associators", SHARE_NAME("ObjectName", "Projects")
+             "<IPARAMVALUE NAME=\"ResultClass\"><CLASSNAME NAME=\"Nope\"/></IPARAMVALUE>", &st, NULL);
+    assert_int_equal(code_of(x), 4);
+    assert_non_null(strstr(x, "ResultClass: class 'Nope' does not exist"));
+    free(x);
+    x = call(f, &user, "References", SHARE_NAME("ObjectName", "Projects")
+             "<IPARAMVALUE NAME=\"ResultClass\"><CLASSNAME NAME=\"Nope\"/></IPARAMVALUE>", &st, NULL);
+    assert_int_equal(code_of(x), 4);
+    free(x);
+}
+
 static void test_headers(void **state)
 {
     fx *f = *state;
@@ -457,6 +538,7 @@ int main(void)
         cmocka_unit_test(test_config),
         cmocka_unit_test_setup_teardown(test_operations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_authorization, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_oracle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_headers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pull, setup, teardown),
         cmocka_unit_test(test_cache),
