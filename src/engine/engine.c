@@ -261,6 +261,16 @@ static smbcim_status find_by_key(smbcim_ctx *ctx, const cim_class *cls, const ch
     return WBEM_S_NO_ERROR;
 }
 
+/* Whether the caller may see inst, an instance of a readable class: not
+ * when it gives away an unreadable one (the provider's reveals hook). */
+static bool sc_visible(smbcim_ctx *ctx, const class_entry *e, const cim_instance *inst)
+{
+    if (!ctx->may_read || !e->prov->reveals)
+        return true;
+    const cim_class *c = e->prov->reveals(&ctx->pc, inst);
+    return !c || sc_readable(ctx, c);
+}
+
 smbcim_status sc_lookup(smbcim_ctx *ctx, sc_arena *a, const cim_objpath *p,
                         const cim_class *cls, cim_instance **out, smbcim_error *err)
 {
@@ -268,10 +278,16 @@ smbcim_status sc_lookup(smbcim_ctx *ctx, sc_arena *a, const cim_objpath *p,
     class_entry *e = sc_entry(ctx, cls);
     if (!e || !e->prov || !ctx->state)
         return WBEM_S_NO_ERROR;
-    if (e->prov->get && !ctx->generic_only)
-        return e->prov->get(&ctx->pc, cls, p, out, err);
-    const char *key = cim_objpath_normkey(a, p);
-    return key ? find_by_key(ctx, cls, key, out, err) : WBEM_S_NO_ERROR;
+    smbcim_status st;
+    if (e->prov->get && !ctx->generic_only) {
+        st = e->prov->get(&ctx->pc, cls, p, out, err);
+    } else {
+        const char *key = cim_objpath_normkey(a, p);
+        st = key ? find_by_key(ctx, cls, key, out, err) : WBEM_S_NO_ERROR;
+    }
+    if (st == WBEM_S_NO_ERROR && *out && !sc_visible(ctx, e, *out))
+        *out = NULL; /* as if there were none */
+    return st;
 }
 
 smbcim_status sc_denied(smbcim_error *err, const cim_class *cls)
@@ -634,6 +650,8 @@ static smbcim_status exec_select(sc_request *r, const wql_query *q, smbcim_error
         }
         for (size_t i = 0; i < e->nitems; i++) {
             cim_instance *inst = e->items[i];
+            if (!sc_visible(ctx, e, inst))
+                continue;
             if (q->where) {
                 eval_obj o = {ctx, inst};
                 int m = wql_eval(q->where, &eval_ops, &o, err);

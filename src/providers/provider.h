@@ -48,6 +48,11 @@ typedef struct sc_provider {
      * indexes the enumeration by each REF property. */
     smbcim_status (*references)(sc_provctx *pc, const cim_class *cls, const char *role,
                                 const cim_instance *target, sc_vec *out, smbcim_error *err);
+    /* Optional: the class an instance gives away by existing (a share
+     * known only from a tree connect — a [homes] share, one removed since —
+     * shows that someone is connected), or NULL.  A caller that may not
+     * read that class (smbcim_set_access) does not see the instance. */
+    const cim_class *(*reveals)(sc_provctx *pc, const cim_instance *inst);
 } sc_provider;
 
 /* The provider of a concrete class, or NULL (abstract classes have none). */

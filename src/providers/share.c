@@ -93,8 +93,18 @@ static smbcim_status share_get(sc_provctx *pc, const cim_class *cls, const cim_o
     return st;
 }
 
+/* A synthesized share exists only because a tree connect names it. */
+static const cim_class *share_reveals(sc_provctx *pc, const cim_instance *inst)
+{
+    sc_model *m = pc->model;
+    const char *name = sc_value_str(inst, "Name");
+    sc_mshare *s = m && name ? sc_map_get(&m->share_by_name, name) : NULL;
+    return s && !s->rec ? cim_schema_find(pc->schema, "Win32_ServerConnection") : NULL;
+}
+
 const sc_provider sc_share_provider = {
     .class_name = "Win32_Share",
     .enumerate = share_enumerate,
     .get = share_get,
+    .reveals = share_reveals,
 };

@@ -79,6 +79,8 @@ static void defaults(srv_config *c)
     c->max_connections = 256;
     c->max_per_ip = 64;
     c->max_enumerations = 256;
+    c->max_enumerations_per_user = 32;
+    c->enumeration_lifetime = 900;
     c->default_operation_timeout = 60;
     c->max_operation_timeout = 600;
     c->auth_cache_seconds = 60;
@@ -110,6 +112,8 @@ static const struct opt {
     {"max-connections", K_UINT, offsetof(srv_config, max_connections), false},
     {"max-per-ip", K_UINT, offsetof(srv_config, max_per_ip), false},
     {"max-enumerations", K_UINT, offsetof(srv_config, max_enumerations), false},
+    {"max-enumerations-per-user", K_UINT, offsetof(srv_config, max_enumerations_per_user), false},
+    {"enumeration-lifetime", K_UINT, offsetof(srv_config, enumeration_lifetime), false},
     {"operation-timeout", K_UINT, offsetof(srv_config, default_operation_timeout), false},
     {"max-operation-timeout", K_UINT, offsetof(srv_config, max_operation_timeout), false},
     {"auth-cache-seconds", K_UINT, offsetof(srv_config, auth_cache_seconds), false},
@@ -241,7 +245,8 @@ static void usage(FILE *out)
             "               [--cert FILE --key FILE] [--admin-group GROUP] [--allow-plain-http]\n"
             "               [--cache-seconds N] [--max-body BYTES] [--timeout S]\n"
             "               [--request-seconds S] [--max-connections N] [--max-per-ip N]\n"
-            "               [--max-enumerations N] [--operation-timeout S]\n"
+            "               [--max-enumerations N] [--max-enumerations-per-user N]\n"
+            "               [--enumeration-lifetime S] [--operation-timeout S]\n"
             "               [--max-operation-timeout S] [--auth-cache-seconds S]\n"
             "               [--pam-service NAME] [--admin-classes \"CLASS ...\"]\n"
             "\n"

@@ -65,7 +65,8 @@ typedef struct enum_ctx {
     sc_arena *arena;           /* the copied options */
     cimxml_objopts opts;
     unsigned timeout;
-    double expires;
+    double expires;            /* OperationTimeout after the last use */
+    double dies;               /* enumeration-lifetime after the Open: no pull extends it */
     bool busy;
     struct enum_ctx *next;
 } enum_ctx;
@@ -153,7 +154,7 @@ void srv_expire(srv *s)
     pthread_mutex_lock(&s->enum_lock);
     for (enum_ctx **pp = &s->enums; *pp;) {
         enum_ctx *e = *pp;
-        if (!e->busy && e->expires < now) {
+        if (!e->busy && (e->expires < now || e->dies < now)) {
             *pp = e->next;
             e->next = gone;
             gone = e;
@@ -625,6 +626,8 @@ static cimxml_objopts copy_opts(sc_arena *a, cimxml_objopts o)
     return o;
 }
 
+static void drop_enum(call *c, enum_ctx *e);
+
 /* Answers an Open with the first MaxObjectCount items.  When items are
  * left, an enumeration context takes res and the caller's reference on st
  * (returns true); otherwise res is freed here and st stays the caller's. */
@@ -638,41 +641,63 @@ static bool open_enum(call *c, srv_state *st, smbcim_result *res, cimxml_objopts
     enum_ctx *e = NULL;
     if (!eos) {
         srv_expire(c->s);
-        pthread_mutex_lock(&c->s->enum_lock);
-        bool full = c->s->nenums >= c->s->cfg->max_enumerations;
-        pthread_mutex_unlock(&c->s->enum_lock);
-        if (full) {
-            smbcim_result_free(res);
-            cim_error(c, CIM_ERR_SERVER_LIMITS_EXCEEDED,
-                      "too many open enumerations (%u); close some", c->s->cfg->max_enumerations);
-            return false;
-        }
         e = sc_xcalloc(1, sizeof *e);
         random_id(e->id);
         snprintf(e->owner, sizeof e->owner, "%s", c->who->user);
+        /* The slot is taken here, under the lock, so that concurrent Opens
+         * cannot overshoot either limit; it is given back below if the
+         * answer cannot be written. */
+        const srv_config *cfg = c->s->cfg;
+        pthread_mutex_lock(&c->s->enum_lock);
+        unsigned mine = 0;
+        for (enum_ctx *o2 = c->s->enums; o2; o2 = o2->next)
+            mine += strcmp(o2->owner, e->owner) == 0;
+        bool full = c->s->nenums >= cfg->max_enumerations;
+        bool quota = mine >= cfg->max_enumerations_per_user;
+        if (!full && !quota) {
+            e->busy = true;
+            e->expires = e->dies = srv_now() + cfg->enumeration_lifetime;
+            e->next = c->s->enums;
+            c->s->enums = e;
+            c->s->nenums++;
+        }
+        pthread_mutex_unlock(&c->s->enum_lock);
+        if (full || quota) {
+            free(e);
+            smbcim_result_free(res);
+            if (quota)
+                cim_error(c, CIM_ERR_SERVER_LIMITS_EXCEEDED,
+                          "user '%s' has %u open enumerations, the most one user may have; "
+                          "close some", c->who->user, mine);
+            else
+                cim_error(c, CIM_ERR_SERVER_LIMITS_EXCEEDED,
+                          "too many open enumerations (%u); close some", cfg->max_enumerations);
+            return false;
+        }
         e->kind = enum_kind_for(r->op);
         e->arena = sc_arena_new();
         e->opts = copy_opts(e->arena, o);
         e->res = res;
         e->pos = n;
         e->timeout = timeout;
-        e->expires = srv_now() + timeout;
         e->state = st;
     }
     bool ok = write_items(c, st->ctx, res, 0, n, items_for(r->op), &o, true, e ? e->id : NULL,
                           eos);
     if (!e || !ok) {
         if (e) {
-            sc_arena_free(e->arena);
-            free(e);
+            e->res = NULL; /* freed below; the state stays the caller's */
+            e->state = NULL;
+            drop_enum(c, e);
         }
         smbcim_result_free(res);
         return false;
     }
     pthread_mutex_lock(&c->s->enum_lock);
-    e->next = c->s->enums;
-    c->s->enums = e;
-    c->s->nenums++;
+    e->busy = false;
+    e->expires = srv_now() + timeout;
+    if (e->expires > e->dies)
+        e->expires = e->dies;
     pthread_mutex_unlock(&c->s->enum_lock);
     return true;
 }
@@ -683,7 +708,7 @@ static enum_ctx *take_enum(call *c, const char *id)
     pthread_mutex_lock(&c->s->enum_lock);
     for (enum_ctx *e = c->s->enums; e; e = e->next)
         if (strcmp(e->id, id) == 0 && strcmp(e->owner, c->who->user) == 0 && !e->busy &&
-            e->expires >= srv_now()) {
+            e->expires >= srv_now() && e->dies >= srv_now()) {
             e->busy = true;
             found = e;
             break;
@@ -851,7 +876,10 @@ static bool rc_lookup(srv *s, uint64_t h, unsigned long gen, bool admin, const c
 static void rc_store(srv *s, uint64_t h, unsigned long gen, bool admin, const char *body,
                      size_t len, const sc_buf *resp)
 {
-    if (resp->len > RCACHE_BYTES / 4)
+    /* Everything an entry holds counts: the request it answers (the key
+     * compared byte for byte) as much as the response. */
+    size_t need = len + resp->len;
+    if (need > RCACHE_BYTES / 4)
         return;
     pthread_mutex_lock(&s->rc_lock);
     /* A slot: a free one, one of an older state, else the least recently
@@ -866,11 +894,11 @@ static void rc_store(srv *s, uint64_t h, unsigned long gen, bool admin, const ch
     if (!v)
         v = &s->rc[0];
     for (;;) {
-        s->rc_bytes -= v->resplen;
+        s->rc_bytes -= v->reqlen + v->resplen;
         free(v->req);
         free(v->resp);
         memset(v, 0, sizeof *v);
-        if (s->rc_bytes + resp->len <= RCACHE_BYTES)
+        if (s->rc_bytes + need <= RCACHE_BYTES)
             break;
         rcache_ent *old = NULL;
         for (size_t i = 0; i < RCACHE_SLOTS; i++)
@@ -890,8 +918,16 @@ static void rc_store(srv *s, uint64_t h, unsigned long gen, bool admin, const ch
     memcpy(v->resp, resp->data, resp->len);
     v->resplen = resp->len;
     v->used = srv_now();
-    s->rc_bytes += resp->len;
+    s->rc_bytes += need;
     pthread_mutex_unlock(&s->rc_lock);
+}
+
+size_t srv_response_cache_bytes(srv *s)
+{
+    pthread_mutex_lock(&s->rc_lock);
+    size_t n = s->rc_bytes;
+    pthread_mutex_unlock(&s->rc_lock);
+    return n;
 }
 
 static bool cacheable(cimxml_op op)

@@ -52,6 +52,8 @@ typedef struct srv_config {
     unsigned max_connections;
     unsigned max_per_ip;
     unsigned max_enumerations; /* open enumeration contexts, in all */
+    unsigned max_enumerations_per_user; /* ... of one user */
+    unsigned enumeration_lifetime; /* seconds from Open; pulls do not extend it */
     unsigned default_operation_timeout; /* seconds, for Open* without one */
     unsigned max_operation_timeout;
     unsigned auth_cache_seconds;
@@ -140,6 +142,9 @@ void srv_handle(srv *s, const srv_identity *who, const char *cim_method,
 /* Drops expired enumeration contexts (called now and then). */
 void srv_expire(srv *s);
 /* Number of open enumeration contexts (tests, logs). */
+/* Bytes held by the response cache: requests and responses (at most
+ * 64 MiB). */
+size_t srv_response_cache_bytes(srv *s);
 size_t srv_open_enumerations(srv *s);
 
 /* ---- HTTP (http.c) ------------------------------------------------------- */
