@@ -15,13 +15,26 @@
  * to Samba.  Choices and limits: docs/live-source.md.
  *
  * Errors carry the file and line: "smb.conf:12: missing ']' in section
- * header".  Only an unreadable main file, a syntax error or an include loop
- * fails the load; a missing include file is skipped (as smbd does).
+ * header".  Only an unreadable main file, a syntax error, an include loop
+ * or an include that cannot be read safely (a FIFO, too large) fails the
+ * load; a missing include file is skipped (as smbd does).
+ *
+ * What it opens, it opens without blocking and reads with a size cap
+ * (docs/live-source.md, "Files read, and their limits"): smb.conf, its
+ * includes and the printcap must be regular files (symlinks followed) of
+ * at most SC_SMBCONF_MAX_FILE bytes; a usershare file, which any member
+ * of `sambashare` may write, is checked as smbd's process_usershare_file
+ * checks it: lstat, a regular file that is not a symlink and not writable
+ * by anyone, opened O_NOFOLLOW and fstat'ed to be the same file, at most
+ * SC_USERSHARE_MAX_FILE bytes.  Anything else is skipped with a warning
+ * (sc_smbconf.warnings), so a FIFO or a link to /dev/zero can neither
+ * hang nor exhaust the reader.
  */
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +55,7 @@
 
 #define MAX_INCLUDE_DEPTH 16
 #define MAX_LINE (64 * 1024)
-#define SC_SMBCONF_MAX_FILE (16 * 1024 * 1024)
+#define MAX_WARNINGS 16     /* kept in detail; more are counted */
 
 typedef struct param {
     const char *key;   /* canonical name */
@@ -64,7 +77,146 @@ typedef struct conf {
     int depth;
     bool registry_included;
     bool sandbox;      /* text only: no includes, registry, usershares, printcap */
+    sc_vec warnings;   /* char* (arena): what was skipped, and why */
+    size_t more_warnings; /* beyond MAX_WARNINGS */
 } conf;
+
+static void warn(conf *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warn(conf *c, const char *fmt, ...)
+{
+    if (c->warnings.len >= MAX_WARNINGS) {
+        c->more_warnings++;
+        return;
+    }
+    sc_buf b;
+    sc_buf_init(&b);
+    va_list ap;
+    va_start(ap, fmt);
+    sc_buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    sc_vec_push(&c->warnings, sc_strdup(c->a, b.data ? b.data : ""));
+    sc_buf_free(&b);
+}
+
+/* ---- reading files without blocking -------------------------------------- */
+
+/* What a file that is not a regular one is, for messages. */
+static const char *file_kind(mode_t m)
+{
+    if (S_ISDIR(m))
+        return "a directory";
+    if (S_ISFIFO(m))
+        return "a FIFO (named pipe)";
+    if (S_ISCHR(m))
+        return "a character device";
+    if (S_ISBLK(m))
+        return "a block device";
+    if (S_ISSOCK(m))
+        return "a socket";
+    if (S_ISLNK(m))
+        return "a symbolic link";
+    return "not a regular file";
+}
+
+/* Appends all of fd to b, at most max bytes; false with errno set on
+ * failure (EFBIG: longer than max).  fd is a regular file, in blocking
+ * mode. */
+static bool read_fd_max(int fd, size_t max, sc_buf *b)
+{
+    char chunk[16384];
+    size_t total = 0;
+    for (;;) {
+        ssize_t n = read(fd, chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return false;
+        if (n == 0)
+            return true;
+        if ((size_t)n > max - total) {
+            errno = EFBIG;
+            return false;
+        }
+        total += (size_t)n;
+        sc_buf_add(b, chunk, (size_t)n);
+    }
+}
+
+typedef enum conf_read {
+    CONF_OK,
+    CONF_ABSENT,      /* does not exist (ENOENT, ENOTDIR) */
+    CONF_UNREADABLE,  /* exists, but cannot be opened or read */
+    CONF_NOT_FILE,    /* a FIFO, a device, a directory, a socket */
+    CONF_TOO_LARGE,   /* more than SC_SMBCONF_MAX_FILE bytes */
+} conf_read;
+
+/* CONF_OK when sb is a regular file of at most SC_SMBCONF_MAX_FILE bytes. */
+static conf_read conf_stat_ok(sc_arena *a, const struct stat *sb, const char **why, mode_t *mode)
+{
+    *mode = sb->st_mode;
+    if (!S_ISREG(sb->st_mode)) {
+        *why = sc_sprintf(a, "%s, not a regular file", file_kind(sb->st_mode));
+        return CONF_NOT_FILE;
+    }
+    if (sb->st_size > SC_SMBCONF_MAX_FILE) {
+        *why = sc_sprintf(a, "%lld bytes, more than the %d (16 MiB) smbcim reads",
+                          (long long)sb->st_size, SC_SMBCONF_MAX_FILE);
+        return CONF_TOO_LARGE;
+    }
+    return CONF_OK;
+}
+
+/* Reads a configuration file (smb.conf, an include, the printcap) into b:
+ * symlinks are followed (admins link smb.conf), but only a regular file of
+ * at most SC_SMBCONF_MAX_FILE bytes is read.  It is checked before it is
+ * opened (a device is never opened), opened with O_NONBLOCK (opening a
+ * FIFO does not wait for a writer) and checked again on the descriptor
+ * (the name may have been replaced since), which is then read in blocking
+ * mode.  Other than CONF_OK: *why says why (in the arena), *mode is the
+ * file's type when known (else 0). */
+static conf_read read_conf_file(sc_arena *a, const char *path, sc_buf *b, const char **why,
+                                mode_t *mode)
+{
+    struct stat sb;
+    *mode = 0;
+    if (stat(path, &sb) != 0) {
+        *why = sc_strdup(a, strerror(errno));
+        return errno == ENOENT || errno == ENOTDIR ? CONF_ABSENT : CONF_UNREADABLE;
+    }
+    conf_read r = conf_stat_ok(a, &sb, why, mode);
+    if (r != CONF_OK)
+        return r;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        *why = sc_strdup(a, strerror(errno));
+        return errno == ENOENT || errno == ENOTDIR ? CONF_ABSENT : CONF_UNREADABLE;
+    }
+    if (fstat(fd, &sb) != 0) {
+        *why = sc_strdup(a, strerror(errno));
+        close(fd);
+        return CONF_UNREADABLE;
+    }
+    r = conf_stat_ok(a, &sb, why, mode);
+    if (r != CONF_OK) {
+        close(fd);
+        return r;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    bool ok = fl >= 0 && fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == 0 &&
+              read_fd_max(fd, SC_SMBCONF_MAX_FILE, b);
+    int e = errno;
+    close(fd);
+    if (!ok) {
+        if (e == EFBIG) { /* it grew since the fstat */
+            *why = sc_sprintf(a, "more than the %d bytes (16 MiB) smbcim reads",
+                              SC_SMBCONF_MAX_FILE);
+            return CONF_TOO_LARGE;
+        }
+        *why = sc_strdup(a, strerror(e));
+        return CONF_UNREADABLE;
+    }
+    return CONF_OK;
+}
 
 /* Parameter names: compared without case, spaces and underscores; the
  * synonyms we read map to one canonical name. */
@@ -221,24 +373,44 @@ static char *substitute(conf *c, const char *s, bool *client_macro)
 static smbcim_status parse_text(conf *c, const char *text, size_t len, const char *origin,
                                 section **cur);
 
+/* Reads and parses one file: the main one (line 0: errors say "cannot read
+ * the Samba configuration FILE: WHY") or an include at origin:line.  As
+ * smbd's loadparm does, a missing include is skipped, and so are includes
+ * that are directories or devices (Samba's file_exist() calls them
+ * missing); an include smbd would open but smbcim will not read (a FIFO,
+ * on which smbd itself would wait for a writer, or a file over the size
+ * cap) fails the load, as an include smbd cannot read fails smbd's.  An
+ * include that exists but cannot be opened (permissions) is skipped:
+ * smbcim may run without the rights smbd has. */
 static smbcim_status include_file(conf *c, const char *path, const char *origin, size_t line,
                                   section **cur)
 {
+    bool is_main = line == 0;
     if (c->depth >= MAX_INCLUDE_DEPTH)
         return smbcim_error_set(c->err, WBEM_E_INVALID_PARAMETER,
                                 "%s:%zu: includes nested deeper than %d (an include loop?)",
                                 origin, line, MAX_INCLUDE_DEPTH);
-    struct stat sb;
-    if (c->sandbox || stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
-        return WBEM_S_NO_ERROR; /* smbd skips a missing include; no devices or FIFOs */
-    if (sb.st_size > SC_SMBCONF_MAX_FILE)
-        return smbcim_error_set(c->err, WBEM_E_INVALID_PARAMETER,
-                                "%s: larger than %d bytes", path, SC_SMBCONF_MAX_FILE);
+    if (c->sandbox)
+        return WBEM_S_NO_ERROR;
     sc_buf b;
     sc_buf_init(&b);
-    if (!sc_read_file(path, SC_SMBCONF_MAX_FILE, &b)) {
+    const char *why = "";
+    mode_t mode = 0;
+    conf_read r = read_conf_file(c->a, path, &b, &why, &mode);
+    if (r != CONF_OK) {
         sc_buf_free(&b);
-        return WBEM_S_NO_ERROR; /* went away or unreadable: skipped, as smbd does */
+        if (is_main)
+            return smbcim_error_set(c->err, WBEM_E_NOT_AVAILABLE,
+                                    "cannot read the Samba configuration %s: %s", path, why);
+        if (r == CONF_ABSENT || r == CONF_UNREADABLE)
+            return WBEM_S_NO_ERROR; /* skipped, as smbd skips a missing include */
+        if (r == CONF_NOT_FILE && !S_ISFIFO(mode)) {
+            warn(c, "%s:%zu: include file %s skipped: %s", origin, line, path, why);
+            return WBEM_S_NO_ERROR;
+        }
+        return smbcim_error_set(c->err, WBEM_E_NOT_AVAILABLE,
+                                "%s:%zu: cannot read the included file %s: %s", origin, line,
+                                path, why);
     }
     c->depth++;
     smbcim_status st = parse_text(c, b.data ? b.data : "", b.len, sc_strdup(c->a, path), cur);
@@ -443,63 +615,149 @@ static uint32_t parse_max(const char *v)
     return n > 0xFFFFFFFFll ? 0xFFFFFFFFu : (uint32_t)n;
 }
 
-/* Usershares: one file per share in `usershare path`, "#VERSION 2". */
+/* Why smbd would refuse a usershare file with this lstat or fstat (NULL:
+ * it would not), as smbd's check_usershare_stat: a regular file (not a
+ * symlink, FIFO, device ...), not writable by anyone, at most
+ * SC_USERSHARE_MAX_FILE bytes. */
+static const char *usershare_refusal(sc_arena *a, const struct stat *sb)
+{
+    if (!S_ISREG(sb->st_mode))
+        return sc_sprintf(a, "%s, not a regular file", file_kind(sb->st_mode));
+    if (sb->st_mode & S_IWOTH)
+        return "writable by anyone";
+    if (sb->st_size > SC_USERSHARE_MAX_FILE)
+        return sc_sprintf(a, "%lld bytes, more than the %d smbd accepts",
+                          (long long)sb->st_size, SC_USERSHARE_MAX_FILE);
+    return NULL;
+}
+
+/* Reads one usershare file into b, as smbd's process_usershare_file does:
+ * lstat, refused unless a plain regular file (usershare_refusal); opened
+ * with O_NOFOLLOW (and O_NONBLOCK, should a FIFO be swapped in after the
+ * lstat); fstat'ed, and refused unless it is the file lstat saw and still
+ * passes; at most SC_USERSHARE_MAX_FILE bytes read.  NULL when read; else
+ * why not (in the arena), or "" when the file went away (no warning). */
+static const char *read_usershare(sc_arena *a, const char *file, sc_buf *b, unsigned *uid)
+{
+    struct stat lsb, sb;
+    if (lstat(file, &lsb) != 0)
+        return errno == ENOENT ? "" : sc_sprintf(a, "lstat: %s", strerror(errno));
+    *uid = (unsigned)lsb.st_uid;
+    const char *why = usershare_refusal(a, &lsb);
+    if (why)
+        return why;
+    int fd = open(file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? "" : sc_sprintf(a, "cannot open it: %s", strerror(errno));
+    if (fstat(fd, &sb) != 0) {
+        why = sc_sprintf(a, "fstat: %s", strerror(errno));
+    } else if (sb.st_dev != lsb.st_dev || sb.st_ino != lsb.st_ino) {
+        why = "replaced between lstat and open (symlink spoofing?)";
+    } else if ((why = usershare_refusal(a, &sb)) == NULL) {
+        int fl = fcntl(fd, F_GETFL);
+        if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0 ||
+            !read_fd_max(fd, SC_USERSHARE_MAX_FILE, b))
+            why = errno == EFBIG
+                      ? sc_sprintf(a, "more than the %d bytes smbd accepts",
+                                   SC_USERSHARE_MAX_FILE)
+                      : sc_sprintf(a, "cannot read it: %s", strerror(errno));
+    }
+    close(fd);
+    return why;
+}
+
+/* Usershares: one file per share in `usershare path`, "#VERSION 2".  A
+ * file smbd would refuse is skipped with a warning; like smbd's
+ * load_usershare_shares, the scan stops after more bad entries than 20%
+ * of `usershare max shares`, or more entries than that maximum and 20%. */
 static void load_usershares(conf *c, sc_vec *out, const char *dir, size_t max)
 {
     DIR *d = opendir(dir);
     if (!d)
         return;
     struct dirent *de;
-    size_t count = 0;
+    size_t count = 0, entries = 0, bad = 0, allowed_bad = 2 * max / 10;
+    sc_buf b;
+    sc_buf_init(&b);
     while ((de = readdir(d)) != NULL && count < max) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (++entries > max + allowed_bad) {
+            warn(c, "usershare directory %s: more than %zu entries; the rest not read "
+                 "(smbd stops there too)", dir, max + allowed_bad);
+            break;
+        }
         if (de->d_name[0] == '.' || strchr(de->d_name, ':'))
             continue; /* lock and temporary files */
         char *file = sc_sprintf(c->a, "%s/%s", dir, de->d_name);
-        FILE *f = fopen(file, "r");
-        if (!f)
-            continue;
-        char line[4096];
+        sc_buf_reset(&b);
+        unsigned uid = 0;
+        const char *why = read_usershare(c->a, file, &b, &uid);
         const char *path = NULL, *comment = "", *sname = de->d_name;
         bool v2 = false;
-        while (fgets(line, sizeof line, f)) {
-            line[strcspn(line, "\r\n")] = '\0';
+        const char *text = b.data ? b.data : "";
+        for (const char *p = text, *end = text + b.len; !why && p < end;) {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            size_t n = (size_t)((nl ? nl : end) - p);
+            char *line = sc_strndup(c->a, p, n);
+            line[strcspn(line, "\r")] = '\0';
+            p = nl ? nl + 1 : end;
             if (strcmp(line, "#VERSION 2") == 0)
                 v2 = true;
             else if (strncmp(line, "path=", 5) == 0)
-                path = sc_strdup(c->a, line + 5);
+                path = line + 5;
             else if (strncmp(line, "comment=", 8) == 0)
-                comment = sc_strdup(c->a, line + 8);
+                comment = line + 8;
             else if (strncmp(line, "sharename=", 10) == 0)
-                sname = sc_strdup(c->a, line + 10);
+                sname = line + 10;
         }
-        fclose(f);
-        if (!v2 || !path)
+        if (why && !*why)
+            continue; /* went away since readdir: not a bad entry */
+        if (why)
+            warn(c, "usershare %s (owner uid %u) skipped: %s", file, uid, why);
+        if (why || !v2 || !path) {
+            if (++bad > allowed_bad) {
+                warn(c, "usershare directory %s: more than %zu bad entries; the rest not read "
+                     "(smbd stops there too)", dir, allowed_bad);
+                break;
+            }
             continue;
+        }
         add_share(c->a, out, sname, SC_SHARE_DISK, false, path, comment, 0);
         count++;
     }
+    sc_buf_free(&b);
     closedir(d);
 }
 
 /* Printers of a BSD-style printcap file: "name|alias:...". */
 static void load_printcap(conf *c, sc_vec *out, const section *printers, const char *file)
 {
-    FILE *f = fopen(file, "r");
-    if (!f)
-        return;
-    char line[4096];
-    while (fgets(line, sizeof line, f)) {
-        if (line[0] == '#' || isspace((unsigned char)line[0]) || line[0] == ':')
+    sc_buf b;
+    sc_buf_init(&b);
+    const char *why = "";
+    mode_t mode;
+    conf_read r = read_conf_file(c->a, file, &b, &why, &mode);
+    if (r == CONF_NOT_FILE || r == CONF_TOO_LARGE)
+        warn(c, "printcap file %s not read: %s", file, why);
+    const char *text = b.data ? b.data : "";
+    for (const char *p = text, *end = text + b.len; r == CONF_OK && p < end;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t len = (size_t)((nl ? nl : end) - p);
+        const char *line = p;
+        p = nl ? nl + 1 : end;
+        if (len == 0 || line[0] == '#' || isspace((unsigned char)line[0]) || line[0] == ':')
             continue;
-        size_t n = strcspn(line, "|:\r\n");
+        size_t n = 0;
+        while (n < len && !strchr("|:\r", line[n]) && line[n] != '\0')
+            n++;
         if (n == 0)
             continue;
-        line[n] = '\0';
-        add_share(c->a, out, line, SC_SHARE_PRINTER, false, share_get(c, printers, "path"),
-                  share_get(c, printers, "comment"),
+        add_share(c->a, out, sc_strndup(c->a, line, n), SC_SHARE_PRINTER, false,
+                  share_get(c, printers, "path"), share_get(c, printers, "comment"),
                   parse_max(share_get(c, printers, "maxconnections")));
     }
-    fclose(f);
+    sc_buf_free(&b);
 }
 
 static smbcim_status build(conf *cp, const char *path, sc_smbconf **out);
@@ -509,22 +767,14 @@ smbcim_status sc_smbconf_load(sc_arena *a, const char *path, sc_smbconf **out,
 {
     conf c = {.a = a, .err = err};
     sc_map_init(&c.by_name);
-    smbcim_status st = WBEM_S_NO_ERROR;
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        st = smbcim_error_set(err, WBEM_E_NOT_AVAILABLE,
-                              "cannot read the Samba configuration %s: %s", path,
-                              strerror(errno));
-    } else {
-        fclose(f);
-        section *cur = NULL;
-        st = include_file(&c, path, path, 0, &cur);
-    }
+    section *cur = NULL;
+    smbcim_status st = include_file(&c, path, path, 0, &cur);
     if (st == WBEM_S_NO_ERROR)
         st = build(&c, path, out);
     for (size_t i = 0; i < c.sections.len; i++)
         sc_vec_free(&((section *)c.sections.items[i])->params);
     sc_vec_free(&c.sections);
+    sc_vec_free(&c.warnings);
     sc_map_free(&c.by_name);
     return st;
 }
@@ -541,6 +791,7 @@ smbcim_status sc_smbconf_parse_text(sc_arena *a, const char *text, size_t len,
     for (size_t i = 0; i < c.sections.len; i++)
         sc_vec_free(&((section *)c.sections.items[i])->params);
     sc_vec_free(&c.sections);
+    sc_vec_free(&c.warnings);
     sc_map_free(&c.by_name);
     return st;
 }
@@ -640,6 +891,12 @@ static smbcim_status build(conf *cp, const char *path, sc_smbconf **out)
         sc->shares[i] = *(sc_share *)shares.items[i];
     sc->nshares = shares.len;
     sc_vec_free(&shares);
+    if (c.more_warnings)
+        sc_vec_push(&c.warnings, sc_sprintf(a, "... and %zu more warnings", c.more_warnings));
+    sc->nwarnings = c.warnings.len;
+    sc->warnings = sc_alloc_array(a, c.warnings.len ? c.warnings.len : 1, sizeof(char *));
+    for (size_t i = 0; i < c.warnings.len; i++)
+        sc->warnings[i] = c.warnings.items[i];
     *out = sc;
     *cp = c;
     return st;

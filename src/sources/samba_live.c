@@ -739,9 +739,26 @@ smbcim_status sc_live_load(sc_arena *a, const char *smb_conf, sc_state **out,
     live l = {.a = a, .err = err, .lock_dir = conf->lock_dir};
     char why[512];
     bool denied = false;
+    /* What the configuration reader skipped (usershare files smbd would
+     * refuse, ...) goes out as the context's warning (smbcim_live_warning):
+     * the CLI prints it, smbcimd logs it. */
+    const char *conf_warning = NULL;
+    if (conf->nwarnings) {
+        sc_buf wb;
+        sc_buf_init(&wb);
+        for (size_t i = 0; i < conf->nwarnings; i++)
+            sc_buf_printf(&wb, "%s%s", i ? "; " : "", conf->warnings[i]);
+        conf_warning = sc_strdup(a, wb.data);
+        sc_buf_free(&wb);
+    }
+    s->sessions_note = conf_warning;
     if (!smbd_running(&l, conf, why, sizeof why, &denied)) {
         s->sessions_status = denied ? WBEM_E_ACCESS_DENIED : WBEM_S_NO_ERROR;
-        s->sessions_note = sc_sprintf(a, "%s (configuration %s)", why, path);
+        /* (denied: the note is the error of the requests that need the
+         * state, which the configuration's warnings would only blur) */
+        s->sessions_note = sc_sprintf(a, "%s (configuration %s)%s%s", why, path,
+                                      conf_warning && !denied ? "; " : "",
+                                      conf_warning && !denied ? conf_warning : "");
         s->have = SC_PARTS_ALL;
         if (info)
             info->route = "none";

@@ -772,8 +772,43 @@ smbcim_status sc_snapshot_parse(sc_arena *a, const char *buf, size_t len, const 
     return WBEM_S_NO_ERROR;
 }
 
-/* Reads all of fd into a heap buffer (pipes, empty or special files). */
-static bool read_all(int fd, sc_buf *b)
+/* ---- opening a snapshot file ----------------------------------------------
+ * A snapshot is a regular file (mapped), or a pipe or socket (read, so
+ * that `--snapshot <(cat x)` and `--snapshot -` from a pipe work); a
+ * terminal is read on standard input only.  Anything else (a device such
+ * as /dev/zero, a directory) is refused unopened.  Either way at most
+ * SC_SNAPSHOT_MAX_FILE bytes: a larger regular file is refused by its
+ * size, a pipe stops with an error when it has given more. */
+
+/* What a file that is not a regular one is, for messages. */
+static const char *file_kind(mode_t m)
+{
+    if (S_ISDIR(m))
+        return "a directory";
+    if (S_ISFIFO(m))
+        return "a pipe";
+    if (S_ISCHR(m))
+        return "a character device";
+    if (S_ISBLK(m))
+        return "a block device";
+    if (S_ISSOCK(m))
+        return "a socket";
+    return "not a regular file";
+}
+
+/* "536870912 bytes (512 MiB)" */
+static void limit_text(size_t max, char *buf, size_t len)
+{
+    if (max >= 1024 * 1024 && max % (1024 * 1024) == 0)
+        snprintf(buf, len, "%zu bytes (%zu MiB)", max, max / (1024 * 1024));
+    else
+        snprintf(buf, len, "%zu bytes", max);
+}
+
+/* Reads all of fd (a pipe, a socket, a terminal, an empty-looking regular
+ * file) into a heap buffer, at most max bytes: false with errno set on
+ * failure, EFBIG when there is more. */
+static bool read_all(int fd, size_t max, sc_buf *b)
 {
     char chunk[1 << 16];
     for (;;) {
@@ -784,49 +819,107 @@ static bool read_all(int fd, sc_buf *b)
             return false;
         if (n == 0)
             return true;
+        if ((size_t)n > max - b->len) {
+            errno = EFBIG;
+            return false;
+        }
         sc_buf_add(b, chunk, (size_t)n);
     }
 }
 
-smbcim_status sc_snapshot_load(sc_arena *a, const char *path, sc_state **out,
-                               smbcim_error *err)
+smbcim_status sc_snapshot_load_limit(sc_arena *a, const char *path, size_t max,
+                                     sc_state **out, smbcim_error *err)
 {
     *out = NULL;
     bool is_stdin = strcmp(path, "-") == 0;
-    int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return smbcim_error_set(err, WBEM_E_INVALID_PARAMETER, "cannot open snapshot %s: %s",
-                                path, strerror(errno));
-    if (is_stdin)
+    char lim[64];
+    limit_text(max, lim, sizeof lim);
+    struct stat sb;
+    int fd = STDIN_FILENO;
+    if (!is_stdin) {
+        /* Looked at before it is opened: a device is not opened at all; a
+         * regular file is opened with O_NONBLOCK (in case a FIFO took its
+         * place since), a FIFO without it (it waits for its writer, as
+         * `cat` would). */
+        if (stat(path, &sb) != 0)
+            return smbcim_error_set(err, WBEM_E_INVALID_PARAMETER,
+                                    "cannot open snapshot %s: %s", path, strerror(errno));
+        if (!S_ISREG(sb.st_mode) && !S_ISFIFO(sb.st_mode) && !S_ISSOCK(sb.st_mode))
+            return smbcim_error_set(err, WBEM_E_INVALID_PARAMETER,
+                                    "cannot read snapshot %s: it is %s, not a regular file or "
+                                    "a pipe", path, file_kind(sb.st_mode));
+        if (S_ISREG(sb.st_mode) && (uint64_t)sb.st_size > max)
+            return smbcim_error_set(err, WBEM_E_INVALID_PARAMETER,
+                                    "cannot read snapshot %s: %lld bytes, more than the limit "
+                                    "of %s", path, (long long)sb.st_size, lim);
+        fd = open(path, O_RDONLY | O_CLOEXEC | (S_ISREG(sb.st_mode) ? O_NONBLOCK : 0));
+        if (fd < 0)
+            return smbcim_error_set(err, WBEM_E_INVALID_PARAMETER,
+                                    "cannot open snapshot %s: %s", path, strerror(errno));
+    } else {
         path = "<stdin>";
+    }
+    smbcim_status st = WBEM_S_NO_ERROR;
+    if (fstat(fd, &sb) != 0) {
+        st = smbcim_error_set(err, WBEM_E_INVALID_PARAMETER, "cannot read snapshot %s: %s",
+                              path, strerror(errno));
+    } else if (!S_ISREG(sb.st_mode) && !S_ISFIFO(sb.st_mode) && !S_ISSOCK(sb.st_mode) &&
+               !(is_stdin && isatty(fd))) {
+        st = smbcim_error_set(err, WBEM_E_INVALID_PARAMETER,
+                              "cannot read snapshot %s: it is %s, not a regular file or a pipe",
+                              path, file_kind(sb.st_mode));
+    } else if (S_ISREG(sb.st_mode) && (uint64_t)sb.st_size > max) {
+        st = smbcim_error_set(err, WBEM_E_INVALID_PARAMETER,
+                              "cannot read snapshot %s: %lld bytes, more than the limit of %s",
+                              path, (long long)sb.st_size, lim);
+    } else if (!is_stdin) {
+        int fl = fcntl(fd, F_GETFL);
+        if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0)
+            st = smbcim_error_set(err, WBEM_E_INVALID_PARAMETER,
+                                  "cannot read snapshot %s: %s", path, strerror(errno));
+    }
+    if (st != WBEM_S_NO_ERROR) {
+        if (!is_stdin)
+            close(fd);
+        return st;
+    }
     /* A regular file is mapped, not copied: the reader only looks at each
      * byte once, and the pages cost no heap. */
-    struct stat sb;
-    if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0) {
+    if (S_ISREG(sb.st_mode) && sb.st_size > 0) {
         void *map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
         if (map != MAP_FAILED) {
             if (!is_stdin)
                 close(fd);
             (void)madvise(map, (size_t)sb.st_size, MADV_SEQUENTIAL);
-            smbcim_status st = sc_snapshot_parse(a, map, (size_t)sb.st_size, path, out, err);
+            st = sc_snapshot_parse(a, map, (size_t)sb.st_size, path, out, err);
             munmap(map, (size_t)sb.st_size);
             return st;
         }
     }
     sc_buf b;
     sc_buf_init(&b);
-    bool ok = read_all(fd, &b);
+    bool ok = read_all(fd, max, &b);
     int e = errno;
     if (!is_stdin)
         close(fd);
     if (!ok) {
         sc_buf_free(&b);
+        if (e == EFBIG)
+            return smbcim_error_set(err, WBEM_E_INVALID_PARAMETER,
+                                    "cannot read snapshot %s: more than the limit of %s; "
+                                    "stopped reading", path, lim);
         return smbcim_error_set(err, WBEM_E_INVALID_PARAMETER, "cannot read snapshot %s: %s",
                                 path, strerror(e));
     }
-    smbcim_status st = sc_snapshot_parse(a, b.data ? b.data : "", b.len, path, out, err);
+    st = sc_snapshot_parse(a, b.data ? b.data : "", b.len, path, out, err);
     sc_buf_free(&b);
     return st;
+}
+
+smbcim_status sc_snapshot_load(sc_arena *a, const char *path, sc_state **out,
+                               smbcim_error *err)
+{
+    return sc_snapshot_load_limit(a, path, SC_SNAPSHOT_MAX_FILE, out, err);
 }
 
 /* ---- writer ---------------------------------------------------------------

@@ -104,7 +104,10 @@ typedef struct sc_state {
     size_t nopens;
     /* Live source only: the sessions, tree connects and opens could not be
      * read.  WBEM_S_NO_ERROR with a note: smbd is not running (there are
-     * none); an error status: requests that need them fail with it. */
+     * none), or the note carries the configuration's warnings
+     * (sc_smbconf.warnings, joined with "; "; also after "smbd is not
+     * running ..."); an error status: requests that need them fail with
+     * it. */
     smbcim_status sessions_status;
     const char *sessions_note;
     unsigned have;            /* SC_PART_* present (read, or known empty) */
@@ -133,9 +136,23 @@ smbcim_status sc_snapshot_parse(sc_arena *a, const char *buf, size_t len,
                                 const char *origin, sc_state **out,
                                 smbcim_error *err);
 /* Same, reading the file at path ("-": standard input); errors name the
- * file. */
+ * file.  A regular file, a pipe or a socket (or, on standard input, a
+ * terminal); anything else (a device, a directory) is refused unopened
+ * with "cannot read snapshot FILE: it is a character device, not a regular
+ * file or a pipe".  At most SC_SNAPSHOT_MAX_FILE bytes: a larger regular
+ * file is refused by its size ("... 600000000 bytes, more than the limit
+ * of 536870912 bytes (512 MiB)"); a pipe is read until it gives more, then
+ * refused.  Every refusal is WBEM_E_INVALID_PARAMETER, as a bad document. */
 smbcim_status sc_snapshot_load(sc_arena *a, const char *path, sc_state **out,
                                smbcim_error *err);
+/* The size cap of a snapshot: 512 MiB, twice the largest snapshot of the
+ * benchmark (bench/: 10,000 shares, 50,000 sessions, 100,000 tree
+ * connects, 200,000 opens: 257 MB), whose reading needs about 2x the file
+ * in memory. */
+#define SC_SNAPSHOT_MAX_FILE ((size_t)512 * 1024 * 1024)
+/* sc_snapshot_load with another cap (tests). */
+smbcim_status sc_snapshot_load_limit(sc_arena *a, const char *path, size_t max,
+                                     sc_state **out, smbcim_error *err);
 
 /* Appends st as a version-1 snapshot document (docs/snapshot-format.md). */
 void sc_snapshot_write(const sc_state *st, sc_buf *out);
@@ -156,6 +173,15 @@ void sc_snapshot_write(const sc_state *st, sc_buf *out);
 #define SC_SAMBA_CONFIGFILE "/etc/samba/smb.conf"
 #endif
 
+/* Limits on what the configuration reader reads (docs/live-source.md,
+ * "Files read, and their limits"): smb.conf, each include and the printcap
+ * are regular files (symlinks followed) of at most SC_SMBCONF_MAX_FILE
+ * bytes, 16 MiB (a large smb.conf is a few hundred KiB); a usershare file
+ * is a regular file, not a symlink, of at most SC_USERSHARE_MAX_FILE bytes:
+ * smbd's own MAX_USERSHARE_FILE_SIZE (source3/param/loadparm.c). */
+#define SC_SMBCONF_MAX_FILE (16 * 1024 * 1024)
+#define SC_USERSHARE_MAX_FILE (10 * 1024)
+
 typedef struct sc_smbconf {
     const char *config_file;
     const char *netbios_name;   /* upper case; the host name by default */
@@ -167,12 +193,22 @@ typedef struct sc_smbconf {
     const char *homes_path;     /* its path, % macros unexpanded (may be NULL) */
     const char *homes_comment;
     uint32_t homes_max;
+    /* What was skipped, and why: usershare files smbd would refuse (a
+     * FIFO, a symlink, too large ...), includes that are directories or
+     * devices, a printcap that is not a regular file.  At most 16, then
+     * "... and N more warnings". */
+    const char **warnings;
+    size_t nwarnings;
 } sc_smbconf;
 
 /* Loads the configuration at path.  Errors: WBEM_E_NOT_AVAILABLE when the
- * file cannot be read, WBEM_E_INVALID_PARAMETER with "file:line: ..." for
- * a syntax error or an include loop, WBEM_E_FAILED when a registry
- * configuration cannot be read. */
+ * file cannot be read (missing, unreadable, not a regular file, larger
+ * than SC_SMBCONF_MAX_FILE: "cannot read the Samba configuration FILE:
+ * WHY"), or when an include smbd would read is a FIFO or too large
+ * ("FILE:LINE: cannot read the included file INC: WHY");
+ * WBEM_E_INVALID_PARAMETER with "file:line: ..." for a syntax error or an
+ * include loop; WBEM_E_FAILED when a registry configuration cannot be
+ * read. */
 smbcim_status sc_smbconf_load(sc_arena *a, const char *path, sc_smbconf **out,
                               smbcim_error *err);
 /* The same over text, following nothing outside it (no includes, registry,

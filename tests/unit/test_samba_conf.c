@@ -195,12 +195,145 @@ static void test_files(void **state)
     free(u1), free(u2), free(inc), free(mainp), free(loop);
 }
 
+/* Whether one of c's warnings holds both a and b. */
+static bool warned(const sc_smbconf *c, const char *a, const char *b)
+{
+    for (size_t i = 0; i < c->nwarnings; i++)
+        if (strstr(c->warnings[i], a) && strstr(c->warnings[i], b))
+            return true;
+    return false;
+}
+
+/* What a member of `sambashare` can put in the usershare directory, and
+ * what anyone who can name a file can give as smb.conf or an include: a
+ * FIFO, a symlink to /dev/zero, a symlink to a valid file, a file over
+ * smbd's size limit, a world-writable file.  Nothing may block (alarm()
+ * turns a hang into a failure); smbd refuses each of them, and so does
+ * smbcim, with a warning naming the file. */
+static void test_hostile_files(void **state)
+{
+    (void)state;
+    alarm(20);
+    char dir[] = "/tmp/smbcim-conf-hostile.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char us[300], p[400], q[1024];
+    snprintf(us, sizeof us, "%s/usershares", dir);
+    assert_int_equal(mkdir(us, 0755), 0);
+    free(write_file(us, "pub", "#VERSION 2\npath=/srv/pub\ncomment=Public\n"
+                               "usershare_acl=S-1-1-0:R\nguest_ok=n\nsharename=Pub\n"));
+    snprintf(p, sizeof p, "%s/fifo", us);
+    assert_int_equal(mkfifo(p, 0644), 0);
+    snprintf(p, sizeof p, "%s/zero", us);
+    assert_int_equal(symlink("/dev/zero", p), 0);
+    free(write_file(dir, "elsewhere", "#VERSION 2\npath=/srv/linked\ncomment=\n"
+                                      "usershare_acl=S-1-1-0:R\nguest_ok=n\nsharename=Linked\n"));
+    snprintf(p, sizeof p, "%s/linked", us);
+    snprintf(q, sizeof q, "%s/elsewhere", dir);
+    assert_int_equal(symlink(q, p), 0);
+    char big[SC_USERSHARE_MAX_FILE + 2];
+    memset(big, '#', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    memcpy(big, "#VERSION 2\npath=/srv/big\nsharename=Big\n", 39);
+    free(write_file(us, "big", big));
+    char *open_file = write_file(us, "open", "#VERSION 2\npath=/srv/open\nsharename=Open\n");
+    assert_int_equal(chmod(open_file, 0666), 0);
+    free(open_file);
+
+    char text[2048];
+    snprintf(text, sizeof text,
+             "[global]\n  usershare path = %s\n  usershare max shares = 100\n"
+             "  include = %s\n[Local]\n  path = /srv/local\n", us, us);
+    char *conf = write_file(dir, "smb.conf", text);
+    sc_arena *a = sc_arena_new();
+    smbcim_error err = {0};
+    sc_smbconf *c = NULL;
+    if (sc_smbconf_load(a, conf, &c, &err) != WBEM_S_NO_ERROR)
+        fail_msg("%s", err.msg);
+    assert_non_null(find(c, "Pub"));
+    assert_non_null(find(c, "Local"));
+    assert_null(find(c, "Linked"));
+    assert_null(find(c, "Big"));
+    assert_null(find(c, "Open"));
+    assert_int_equal(c->nshares, 3); /* Local, Pub, IPC$ */
+    snprintf(p, sizeof p, "%s/fifo ", us);
+    assert_true(warned(c, p, "skipped: a FIFO (named pipe), not a regular file"));
+    snprintf(p, sizeof p, "%s/zero ", us);
+    assert_true(warned(c, p, "skipped: a symbolic link, not a regular file"));
+    snprintf(p, sizeof p, "%s/linked ", us);
+    assert_true(warned(c, p, "skipped: a symbolic link, not a regular file"));
+    snprintf(p, sizeof p, "%s/big ", us);
+    assert_true(warned(c, p, "skipped: 10241 bytes, more than the 10240 smbd accepts"));
+    snprintf(p, sizeof p, "%s/open ", us);
+    assert_true(warned(c, p, "skipped: writable by anyone"));
+    /* the include of a directory: skipped, as smbd skips it */
+    assert_true(warned(c, "smb.conf:4: include file", "skipped: a directory, not a regular file"));
+    assert_int_equal(c->nwarnings, 6);
+
+    /* More bad entries than 20% of `usershare max shares`: the scan stops,
+     * as smbd's does. */
+    snprintf(text, sizeof text, "[global]\n  usershare path = %s\n  usershare max shares = 10\n", us);
+    char *conf10 = write_file(dir, "smb10.conf", text);
+    assert_int_equal(sc_smbconf_load(a, conf10, &c, &err), WBEM_S_NO_ERROR);
+    assert_true(warned(c, "usershare directory", "more than 2 bad entries; the rest not read"));
+
+    /* smb.conf itself as a FIFO, as /dev/zero, too large: refused, named. */
+    snprintf(p, sizeof p, "%s/fifo.conf", dir);
+    assert_int_equal(mkfifo(p, 0644), 0);
+    smbcim_error_clear(&err);
+    assert_int_equal(sc_smbconf_load(a, p, &c, &err), WBEM_E_NOT_AVAILABLE);
+    snprintf(q, sizeof q, "cannot read the Samba configuration %s: a FIFO (named pipe), not a "
+                          "regular file", p);
+    assert_string_equal(err.msg, q);
+    smbcim_error_clear(&err);
+    assert_int_equal(sc_smbconf_load(a, "/dev/zero", &c, &err), WBEM_E_NOT_AVAILABLE);
+    assert_string_equal(err.msg, "cannot read the Samba configuration /dev/zero: a character "
+                                 "device, not a regular file");
+    char *huge = write_file(dir, "huge.conf", ""); /* sparse: costs no disk */
+    assert_int_equal(truncate(huge, (off_t)SC_SMBCONF_MAX_FILE + 1), 0);
+    smbcim_error_clear(&err);
+    assert_int_equal(sc_smbconf_load(a, huge, &c, &err), WBEM_E_NOT_AVAILABLE);
+    assert_non_null(strstr(err.msg, "huge.conf: 16777217 bytes, more than the 16777216"));
+
+    /* A symlink to a regular smb.conf keeps working (admins do that). */
+    snprintf(p, sizeof p, "%s/link.conf", dir);
+    assert_int_equal(symlink(conf, p), 0);
+    smbcim_error_clear(&err);
+    assert_int_equal(sc_smbconf_load(a, p, &c, &err), WBEM_S_NO_ERROR);
+    assert_non_null(find(c, "Local"));
+
+    /* An include of a FIFO: smbd would open it (Samba's file_exist() takes
+     * a FIFO for a file) and wait for a writer; smbcim fails the load
+     * naming the include, as smbd fails on an include it cannot read. */
+    snprintf(text, sizeof text, "[global]\n  include = %s/fifo.conf\n", dir);
+    char *incf = write_file(dir, "inc-fifo.conf", text);
+    smbcim_error_clear(&err);
+    assert_int_equal(sc_smbconf_load(a, incf, &c, &err), WBEM_E_NOT_AVAILABLE);
+    snprintf(q, sizeof q, "%s:2: cannot read the included file %s/fifo.conf: a FIFO (named "
+                          "pipe), not a regular file", incf, dir);
+    assert_string_equal(err.msg, q);
+    sc_arena_free(a);
+    alarm(0);
+
+    const char *names[] = {"usershares/pub", "usershares/fifo", "usershares/zero",
+                           "usershares/linked", "usershares/big", "usershares/open",
+                           "elsewhere", "smb.conf", "smb10.conf", "fifo.conf", "huge.conf",
+                           "link.conf", "inc-fifo.conf"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        snprintf(p, sizeof p, "%s/%s", dir, names[i]);
+        unlink(p);
+    }
+    rmdir(us);
+    rmdir(dir);
+    free(conf), free(conf10), free(incf), free(huge);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_syntax),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_files),
+        cmocka_unit_test(test_hostile_files),
     };
     return cmocka_run_group_tests_name("samba_conf", tests, NULL, NULL);
 }

@@ -9,6 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "sources/sources.h"
@@ -188,6 +192,86 @@ static void test_inline(void **state)
     }
 }
 
+/* Starts a process that writes len bytes of text (repeated) into the FIFO
+ * at path, then exits. */
+static pid_t fifo_writer(const char *path, const char *text, size_t len)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int fd = open(path, O_WRONLY);
+        size_t n = strlen(text);
+        for (size_t done = 0; fd >= 0 && done < len;) {
+            ssize_t w = write(fd, text, len - done < n ? len - done : n);
+            if (w <= 0)
+                break;
+            done += (size_t)w;
+        }
+        _exit(0);
+    }
+    return pid;
+}
+
+/* What is not a snapshot file must not hang or exhaust the reader:
+ * /dev/zero is refused unopened, a regular file over the cap by its size
+ * (a sparse one: it costs nothing), a pipe once it has given more than
+ * the cap; a pipe within the cap still works (`--snapshot <(cat x)`).
+ * alarm() turns a hang into a failure. */
+static void test_unsafe_files(void **state)
+{
+    (void)state;
+    alarm(20);
+    sc_arena *a = sc_arena_new();
+    sc_state *st;
+    smbcim_error err = {0};
+    assert_int_equal(sc_snapshot_load(a, "/dev/zero", &st, &err), WBEM_E_INVALID_PARAMETER);
+    assert_string_equal(err.msg, "cannot read snapshot /dev/zero: it is a character device, "
+                                 "not a regular file or a pipe");
+    assert_null(st);
+
+    char dir[] = "/tmp/smbcim-snap-unsafe.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    smbcim_error_clear(&err);
+    assert_int_equal(sc_snapshot_load(a, dir, &st, &err), WBEM_E_INVALID_PARAMETER);
+    assert_non_null(strstr(err.msg, "it is a directory, not a regular file or a pipe"));
+
+    char big[300], fifo[300], want[600];
+    snprintf(big, sizeof big, "%s/big.json", dir);
+    int fd = open(big, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, (off_t)SC_SNAPSHOT_MAX_FILE + 1), 0);
+    close(fd);
+    smbcim_error_clear(&err);
+    assert_int_equal(sc_snapshot_load(a, big, &st, &err), WBEM_E_INVALID_PARAMETER);
+    snprintf(want, sizeof want, "cannot read snapshot %s: 536870913 bytes, more than the limit "
+                                "of 536870912 bytes (512 MiB)", big);
+    assert_string_equal(err.msg, want);
+
+    /* A FIFO within the cap: read as before. */
+    snprintf(fifo, sizeof fifo, "%s/snap.fifo", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    const char *doc = "{\"smbcim_snapshot\": 1, \"server\": {\"name\": \"p\", \"taken_at\": "
+                      "\"2026-11-24T12:00:00Z\"}, \"shares\": [], \"smbstatus\": {}}";
+    pid_t pid = fifo_writer(fifo, doc, strlen(doc));
+    smbcim_error_clear(&err);
+    if (sc_snapshot_load(a, fifo, &st, &err) != WBEM_S_NO_ERROR)
+        fail_msg("%s", err.msg);
+    assert_string_equal(st->server_name, "p");
+    waitpid(pid, NULL, 0);
+
+    /* A FIFO that gives more than the cap: stopped, with an error. */
+    pid = fifo_writer(fifo, "                ", 4096);
+    smbcim_error_clear(&err);
+    assert_int_equal(sc_snapshot_load_limit(a, fifo, 1000, &st, &err), WBEM_E_INVALID_PARAMETER);
+    snprintf(want, sizeof want, "cannot read snapshot %s: more than the limit of 1000 bytes; "
+                                "stopped reading", fifo);
+    assert_string_equal(err.msg, want);
+    waitpid(pid, NULL, 0);
+    alarm(0);
+    sc_arena_free(a);
+    unlink(big), unlink(fifo), rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -195,6 +279,7 @@ int main(void)
         cmocka_unit_test(test_fs01),
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_inline),
+        cmocka_unit_test(test_unsafe_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
