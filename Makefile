@@ -5,7 +5,21 @@
 # Sources are found by wildcard: a new module needs no Makefile edit.
 
 CC      ?= cc
+# Installation paths.  Every path compiled into a program (the PAM helper's
+# directory, the configuration file) or written into smbcim.pc comes from
+# these, through $(BUILD)/gen/paths.h, which is rewritten only when one of
+# them changes: `make` then `make install PREFIX=/usr` rebuilds what it must.
 PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+LIBDIR  ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+LIBEXECDIR ?= $(PREFIX)/libexec/smbcim
+DATADIR ?= $(PREFIX)/share
+MANDIR  ?= $(DATADIR)/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 SAN     ?=
 ifeq ($(SAN),1)
 BUILD   ?= build-san
@@ -17,11 +31,21 @@ SANFLAGS =
 OPT      = -O2
 endif
 
-VERSION  = 0.1.0
+# The version lives in include/smbcim.h (SMBCIM_VERSION_*), nowhere else.
+VERSION_PART = $(shell sed -n 's/^\#define SMBCIM_VERSION_$(1) *\([0-9]*\).*/\1/p' include/smbcim.h)
+MAJOR    = $(call VERSION_PART,MAJOR)
+VERSION  = $(MAJOR).$(call VERSION_PART,MINOR).$(call VERSION_PART,PATCH)
 CSTD     = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
-WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+# -Werror is for the project's own builds (CI, make check); packagers build
+# with `make WERROR=` so that a newer compiler's new warning does not fail
+# a distribution build.  CPPFLAGS, CFLAGS and LDFLAGS from the environment
+# (dpkg-buildflags: _FORTIFY_SOURCE, -fstack-protector-strong, relro/now)
+# are honoured by every compile and link, the PAM helper's included.
+WERROR  ?= -Werror
+WARN     = -Wall -Wextra $(WERROR) -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS  ?= $(OPT) -g
-ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) $(SANFLAGS) -fPIC -Iinclude -Isrc -I$(BUILD)/gen
+ALL_CFLAGS = $(CSTD) $(WARN) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -fPIC -fvisibility=hidden \
+             -Iinclude -Isrc -I$(BUILD)/gen
 CMOCKA_LIBS  = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 LIBS     = -ltdb -lm
 
@@ -37,7 +61,6 @@ SRV_LIBS = -lexpat
 SRVD_SRCS = $(filter-out src/smbcimd/main.c,$(wildcard src/smbcimd/*.c))
 SRVD_OBJS = $(patsubst %.c,$(BUILD)/obj/%.o,$(SRVD_SRCS))
 SRVD_LIBS = $(SRV_LIBS) -lmicrohttpd -lgnutls -lpthread
-LIBEXECDIR = $(PREFIX)/libexec/smbcim
 MOF      = $(sort $(wildcard schema/*.mof))
 GEN_SRCS = $(BUILD)/gen/schema_data.c
 LIB_OBJS = $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS)) $(BUILD)/obj/gen/schema_data.o
@@ -46,8 +69,19 @@ UNIT_SRCS = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 FUZZ_SRCS = $(wildcard tests/fuzz/fuzz_*.c)
 
-.PHONY: all check unit install uninstall clean fuzz bench
+SONAME   = libsmbcim.so.$(MAJOR)
+
+.PHONY: all check unit install uninstall clean fuzz bench FORCE
 all: $(BUILD)/smbcim $(BUILD)/smbcimd $(BUILD)/smbcimd-auth $(BUILD)/libsmbcim.a $(BUILD)/libsmbcim.so $(BUILD)/smbcim.pc
+
+# The installation paths as C strings; touched only when they change.
+$(BUILD)/gen/paths.h: FORCE
+	@mkdir -p $(dir $@)
+	@printf '#define SMBCIM_LIBEXECDIR "%s"\n#define SMBCIM_SYSCONFDIR "%s"\n#define SMBCIM_PATHS_KEY "%s"\n' \
+	  '$(LIBEXECDIR)' '$(SYSCONFDIR)' '$(PREFIX)|$(LIBDIR)|$(INCLUDEDIR)|$(VERSION)' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+FORCE:
+$(BUILD)/obj/src/smbcimd/auth.o $(BUILD)/obj/src/smbcimd/config.o: $(BUILD)/gen/paths.h
 
 $(BUILD)/tools/embed: tools/embed.c
 	@mkdir -p $(dir $@)
@@ -71,14 +105,23 @@ $(BUILD)/libsmbcim.a: $(LIB_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/libsmbcim.so: $(LIB_OBJS)
-	$(CC) $(CFLAGS) $(SANFLAGS) -shared -Wl,-soname,libsmbcim.so.0 -o $@ $^ $(LIBS)
+# Only what smbcim.h declares is exported: the objects are built with
+# -fvisibility=hidden (the header pushes default visibility) and the
+# version script names the public prefixes (tests/abi checks both).
+$(BUILD)/libsmbcim.so.$(VERSION): $(LIB_OBJS) src/libsmbcim.map
+	$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -shared -Wl,-soname,$(SONAME) \
+	  -Wl,--version-script=src/libsmbcim.map -o $@ $(LIB_OBJS) $(LIBS)
+
+$(BUILD)/libsmbcim.so: $(BUILD)/libsmbcim.so.$(VERSION)
+	ln -sf libsmbcim.so.$(VERSION) $(BUILD)/$(SONAME)
+	ln -sf $(SONAME) $@
 
 $(BUILD)/smbcim: $(CLI_OBJS) $(BUILD)/libsmbcim.a
-	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libsmbcim.a $(LIBS)
+	$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libsmbcim.a $(LIBS)
 
-$(BUILD)/smbcim.pc: smbcim.pc.in
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
+$(BUILD)/smbcim.pc: smbcim.pc.in $(BUILD)/gen/paths.h
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
 
 $(BUILD)/libsmbcimsrv.a: $(SRV_OBJS)
 	rm -f $@
@@ -92,12 +135,10 @@ $(BUILD)/libsmbcimd.a: $(SRVD_OBJS)
 # RTLD_DEEPBIND, which the sanitizer runtimes cannot handle.
 $(BUILD)/smbcimd-auth: src/smbcimd-auth/main.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CSTD) $(WARN) -O2 -g -o $@ $< -lpam
-
-$(BUILD)/obj/src/smbcimd/auth.o: ALL_CFLAGS += -DSMBCIMD_LIBEXEC='"$(LIBEXECDIR)"'
+	$(CC) $(CSTD) $(WARN) $(CPPFLAGS) $(filter-out -fsanitize%,$(CFLAGS)) $(LDFLAGS) -o $@ $< -lpam
 
 $(BUILD)/smbcimd: $(BUILD)/obj/src/smbcimd/main.o $(BUILD)/libsmbcimd.a $(BUILD)/libsmbcimsrv.a $(BUILD)/libsmbcim.a
-	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(SRVD_LIBS) $(LIBS)
+	$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@ $^ $(SRVD_LIBS) $(LIBS)
 
 # Unit tests of the daemon (test_srvd_*.c) link its archives.
 $(BUILD)/tests/test_srvd_%: tests/unit/test_srvd_%.c $(BUILD)/libsmbcimd.a $(BUILD)/libsmbcimsrv.a $(BUILD)/libsmbcim.a
@@ -131,36 +172,42 @@ fuzz:
 bench: all
 	bench/run.sh
 
+# DESTDIR for staged installs (packages).  ldconfig runs after installing
+# the shared library into a system directory, unless staged.
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
-	  $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/share/smbcim/schema \
-	  $(DESTDIR)$(PREFIX)/share/man/man1
-	install -m 755 $(BUILD)/smbcim $(DESTDIR)$(PREFIX)/bin/smbcim
-	install -m 644 $(BUILD)/libsmbcim.a $(DESTDIR)$(PREFIX)/lib/libsmbcim.a
-	install -m 755 $(BUILD)/libsmbcim.so $(DESTDIR)$(PREFIX)/lib/libsmbcim.so.0
-	ln -sf libsmbcim.so.0 $(DESTDIR)$(PREFIX)/lib/libsmbcim.so
-	install -m 644 include/smbcim.h $(DESTDIR)$(PREFIX)/include/smbcim.h
-	install -m 644 $(BUILD)/smbcim.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/smbcim.pc
-	install -m 644 $(MOF) $(DESTDIR)$(PREFIX)/share/smbcim/schema/
-	install -m 644 man/smbcim.1 $(DESTDIR)$(PREFIX)/share/man/man1/smbcim.1
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8 \
-	  $(DESTDIR)/etc/smbcim $(DESTDIR)/etc/pam.d $(DESTDIR)/lib/systemd/system
-	install -m 755 $(BUILD)/smbcimd $(DESTDIR)$(PREFIX)/sbin/smbcimd
-	install -d $(DESTDIR)$(LIBEXECDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBDIR) \
+	  $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(DATADIR)/smbcim/schema \
+	  $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(LIBEXECDIR) \
+	  $(DESTDIR)$(SYSCONFDIR)/smbcim $(DESTDIR)$(SYSCONFDIR)/pam.d $(DESTDIR)$(UNITDIR) \
+	  $(DESTDIR)$(DATADIR)/doc/smbcim
+	install -m 755 $(BUILD)/smbcim $(DESTDIR)$(BINDIR)/smbcim
+	install -m 644 $(BUILD)/libsmbcim.a $(DESTDIR)$(LIBDIR)/libsmbcim.a
+	install -m 755 $(BUILD)/libsmbcim.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libsmbcim.so.$(VERSION)
+	ln -sf libsmbcim.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libsmbcim.so
+	install -m 644 include/smbcim.h $(DESTDIR)$(INCLUDEDIR)/smbcim.h
+	install -m 644 $(BUILD)/smbcim.pc $(DESTDIR)$(PKGCONFIGDIR)/smbcim.pc
+	install -m 644 $(MOF) $(DESTDIR)$(DATADIR)/smbcim/schema/
+	install -m 644 man/smbcim.1 $(DESTDIR)$(MANDIR)/man1/smbcim.1
+	install -m 755 $(BUILD)/smbcimd $(DESTDIR)$(SBINDIR)/smbcimd
 	install -m 755 $(BUILD)/smbcimd-auth $(DESTDIR)$(LIBEXECDIR)/smbcimd-auth
-	install -m 755 dist/smbcimd-mkcert $(DESTDIR)$(PREFIX)/sbin/smbcimd-mkcert
-	install -m 644 man/smbcimd.8 $(DESTDIR)$(PREFIX)/share/man/man8/smbcimd.8
-	[ -e $(DESTDIR)/etc/smbcim/smbcimd.conf ] || install -m 644 dist/smbcimd.conf $(DESTDIR)/etc/smbcim/smbcimd.conf
-	[ -e $(DESTDIR)/etc/pam.d/smbcimd ] || install -m 644 dist/pam.d/smbcimd $(DESTDIR)/etc/pam.d/smbcimd
-	sed 's|/usr/local|$(PREFIX)|g' dist/systemd/smbcimd.service > $(DESTDIR)/lib/systemd/system/smbcimd.service
+	install -m 755 dist/smbcimd-mkcert $(DESTDIR)$(SBINDIR)/smbcimd-mkcert
+	install -m 644 man/smbcimd.8 $(DESTDIR)$(MANDIR)/man8/smbcimd.8
+	install -m 644 LICENSE README.md $(DESTDIR)$(DATADIR)/doc/smbcim/
+	install -m 644 docs/*.md $(DESTDIR)$(DATADIR)/doc/smbcim/
+	[ -e $(DESTDIR)$(SYSCONFDIR)/smbcim/smbcimd.conf ] || install -m 644 dist/smbcimd.conf $(DESTDIR)$(SYSCONFDIR)/smbcim/smbcimd.conf
+	[ -e $(DESTDIR)$(SYSCONFDIR)/pam.d/smbcimd ] || install -m 644 dist/pam.d/smbcimd $(DESTDIR)$(SYSCONFDIR)/pam.d/smbcimd
+	sed -e 's|/usr/local/sbin|$(SBINDIR)|g' -e 's|/etc/smbcim|$(SYSCONFDIR)/smbcim|g' \
+	  dist/systemd/smbcimd.service > $(DESTDIR)$(UNITDIR)/smbcimd.service
+	if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null; then ldconfig; fi
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/smbcim $(DESTDIR)$(PREFIX)/lib/libsmbcim.* \
-	  $(DESTDIR)$(PREFIX)/include/smbcim.h $(DESTDIR)$(PREFIX)/lib/pkgconfig/smbcim.pc \
-	  $(DESTDIR)$(PREFIX)/share/man/man1/smbcim.1 $(DESTDIR)$(PREFIX)/sbin/smbcimd \
-	  $(DESTDIR)$(PREFIX)/sbin/smbcimd-mkcert $(DESTDIR)$(PREFIX)/share/man/man8/smbcimd.8 \
-	  $(DESTDIR)/lib/systemd/system/smbcimd.service
-	rm -rf $(DESTDIR)$(PREFIX)/share/smbcim $(DESTDIR)$(LIBEXECDIR)
+	rm -f $(DESTDIR)$(BINDIR)/smbcim $(DESTDIR)$(LIBDIR)/libsmbcim.* \
+	  $(DESTDIR)$(INCLUDEDIR)/smbcim.h $(DESTDIR)$(PKGCONFIGDIR)/smbcim.pc \
+	  $(DESTDIR)$(MANDIR)/man1/smbcim.1 $(DESTDIR)$(SBINDIR)/smbcimd \
+	  $(DESTDIR)$(SBINDIR)/smbcimd-mkcert $(DESTDIR)$(MANDIR)/man8/smbcimd.8 \
+	  $(DESTDIR)$(UNITDIR)/smbcimd.service
+	rm -rf $(DESTDIR)$(DATADIR)/smbcim $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR)/doc/smbcim
 
 clean:
 	rm -rf build build-san build-fuzz build-clang

@@ -7,11 +7,34 @@
  * a third-party program) needs is declared here: CIM types and values, class
  * declarations, instances, status codes and the session/request API.
  *
- * Memory: every object handed out by a request (smbcim_result, the
- * instances, classes and strings reachable from it) lives in that request's
- * arena and is freed by smbcim_result_free().  Class declarations belong to
- * the smbcim_ctx and live until smbcim_close().  Nothing returned by this API
- * is ever freed with free().
+ * Memory (who frees what):
+ *  - A result (smbcim_result) is freed with smbcim_result_free().  It
+ *    borrows from its context: the instances it lists are built once per
+ *    context and shared by its requests, and class declarations belong to
+ *    the context.  So a result, and every instance, class, value and string
+ *    reachable from it, is valid until smbcim_result_free() *or*
+ *    smbcim_close() of its context, whichever comes first: close the
+ *    context last.
+ *  - The strings of smbcim_class_mof(), smbcim_instance_mof(),
+ *    smbcim_value_text() and smbcim_snapshot_text() are malloc()ed and the
+ *    caller free()s them.
+ *  - Every other string returned (status names, the route, the server
+ *    name, the namespace, the live warning) is owned by the library or the
+ *    context: do not free it; it lives as long as the context (or, for
+ *    names of constants, for ever).
+ *
+ * Threads: a context is not thread-safe.  Different contexts may be used
+ * by different threads at once; a context shared between threads needs
+ * the caller's own lock around every call that takes it, results
+ * included (smbcimd holds one mutex per context).
+ *
+ * Errors: every function taking an smbcim_error clears it first, so an
+ * uninitialised or reused one is never read.
+ *
+ * Versions: the library's file name is libsmbcim.so.MAJOR.MINOR.PATCH with
+ * SONAME libsmbcim.so.MAJOR; SMBCIM_VERSION_* give the version this header
+ * describes and smbcim_version() the one running.  Only the functions
+ * declared here are exported.
  */
 #ifndef SMBCIM_H
 #define SMBCIM_H
@@ -20,9 +43,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define SMBCIM_VERSION_MAJOR 0
+#define SMBCIM_VERSION_MINOR 1
+#define SMBCIM_VERSION_PATCH 0
+
+/* Everything declared in this header, and nothing else, is exported from
+ * the shared library (the rest is built with -fvisibility=hidden). */
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC visibility push(default)
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* "MAJOR.MINOR.PATCH" of the library in use (which may be newer than the
+ * header a program was built with, within the same MAJOR). */
+const char *smbcim_version(void);
 
 /* ------------------------------------------------------------------------
  * Status codes.  These are Windows' WBEM HRESULTs (wbemcli.h), used end to
@@ -188,6 +225,12 @@ typedef struct cim_instance {
     const char *path;
 } cim_instance;
 
+/* The value of property `name` (case-insensitive) of inst, or NULL when
+ * the class has no such property or a SELECT list left it out.  Prefer it
+ * to indexing values[]: the index of a property may change between
+ * versions of the schema. */
+const cim_value *smbcim_instance_get(const cim_instance *inst, const char *name);
+
 /* The WMI system properties of an object, in the order Windows lists them
  * (__GENUS, __CLASS, __SUPERCLASS, __DYNASTY, __RELPATH, __PROPERTY_COUNT,
  * __DERIVATION, __SERVER, __NAMESPACE, __PATH). */
@@ -202,7 +245,9 @@ typedef struct smbcim_sysprop {
  */
 typedef struct smbcim_ctx smbcim_ctx;
 
-/* Opens a context over a snapshot file (format: docs/snapshot-format.md).
+/* Opens a context over a snapshot file (format: docs/snapshot-format.md;
+ * "-" = standard input): a regular file, a pipe or a socket of at most
+ * 512 MiB; a device or a larger file is refused (WBEM_E_INVALID_PARAMETER).
  * Returns NULL with err set on failure. */
 smbcim_ctx *smbcim_open_snapshot(const char *path, smbcim_error *err);
 /* Same, from a snapshot held in memory (len bytes, need not be NUL-ended);
@@ -219,7 +264,8 @@ smbcim_ctx *smbcim_open_schema_only(smbcim_error *err);
  * request first needs them, each once per context (a GetObject of a
  * configured share reads none; Win32_Share reads the sessions and tree
  * connects, not the open files).  Errors of the open: WBEM_E_NOT_AVAILABLE
- * (configuration unreadable), WBEM_E_INVALID_PARAMETER (a syntax error,
+ * (configuration unreadable, not a regular file or over 16 MiB, or an
+ * include that is a FIFO), WBEM_E_INVALID_PARAMETER (a syntax error,
  * with file and line).  Errors of a request that needs smbd's state:
  * WBEM_E_ACCESS_DENIED (not root; Win32_Share then answers from the
  * configuration alone), WBEM_E_FAILED (a database or the smbstatus
@@ -229,7 +275,10 @@ smbcim_ctx *smbcim_open_live(const char *smb_conf, smbcim_error *err);
 /* Why a live context has no sessions, tree connects or open files although
  * it opened: "smbd is not running (...)"; NULL when the state was read
  * (and when it could not be read: then the requests that need it fail
- * with the reason), and for other contexts. */
+ * with the reason), and for other contexts.  It also carries what reading
+ * the configuration skipped, joined with "; ": "usershare FILE (owner uid
+ * N) skipped: a FIFO (named pipe), not a regular file" (usershare files
+ * smbd would refuse: docs/live-source.md). */
 const char *smbcim_live_warning(const smbcim_ctx *ctx);
 /* How the live state was read so far: "config" (no request has needed
  * smbd's databases yet), "tdb" (smbd's databases decoded in process),
@@ -353,5 +402,9 @@ char *smbcim_value_text(const cim_value *v);
 
 #ifdef __cplusplus
 }
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC visibility pop
 #endif
 #endif

@@ -62,6 +62,10 @@ else
     tail -40 "$log/san-build"; total_f=$((total_f + 1))
 fi
 
+echo "== packaging: distribution flags, install paths (tests/abi/install_test.sh)"
+bash tests/abi/install_test.sh 2>&1 | tee "$log/install"
+add "$log/install"
+
 echo "== valgrind (unit tests and a CLI run)"
 vp=0; vf=0
 for t in build/tests/test_*; do

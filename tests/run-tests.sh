@@ -3,6 +3,7 @@
 #   1. unit tests (cmocka programs in $BUILD/tests/)
 #   2. table-driven query tests over the snapshot fixtures (tests/query/)
 #   3. black-box tests of the smbcim CLI (tests/blackbox/)
+#   4. the library as a program links it (tests/abi/: exports, SONAME)
 # and ends with one summary line: "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
@@ -32,7 +33,7 @@ for t in "$BUILD"/tests/test_*; do
     echo "unit $name: $p passed, $f failed"
 done
 
-for runner in tests/query/run_query_tests.py tests/blackbox/run_cli_tests.py; do
+for runner in tests/query/run_query_tests.py tests/blackbox/run_cli_tests.py tests/abi/run_abi_tests.py; do
     [ -f "$runner" ] || continue
     out=$(python3 "$runner" 2>&1)
     rc=$?

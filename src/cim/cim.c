@@ -381,3 +381,13 @@ const cim_value *cim_instance_get(const cim_instance *inst, const char *name)
     int i = cim_class_prop_index(inst->cls, name);
     return i < 0 ? NULL : &inst->values[i];
 }
+
+const cim_value *smbcim_instance_get(const cim_instance *inst, const char *name)
+{
+    if (!inst || !name)
+        return NULL;
+    int i = cim_class_prop_index(inst->cls, name);
+    if (i < 0 || (inst->present && !inst->present[i]))
+        return NULL;
+    return &inst->values[i];
+}

@@ -11,13 +11,13 @@
 #include <string.h>
 
 /* Schema text, generated from the schema directory by tools/embed. */
-struct smbcim_schema_file {
+struct sc_schema_file {
     const char *name;
     const char *text;
     size_t len;
 };
-extern const struct smbcim_schema_file smbcim_schema_files[];
-extern const size_t smbcim_schema_nfiles;
+extern const struct sc_schema_file sc_schema_files[];
+extern const size_t sc_schema_nfiles;
 
 const char *smbcim_namespace(void)
 {
@@ -31,8 +31,8 @@ static smbcim_ctx *ctx_new(smbcim_error *err)
     ctx->arena = sc_arena_new();
     ctx->server = "LOCALHOST";
     cim_schema_init(&ctx->schema, ctx->arena);
-    for (size_t i = 0; i < smbcim_schema_nfiles; i++) {
-        const struct smbcim_schema_file *f = &smbcim_schema_files[i];
+    for (size_t i = 0; i < sc_schema_nfiles; i++) {
+        const struct sc_schema_file *f = &sc_schema_files[i];
         if (mof_parse(&ctx->schema, f->text, f->len, f->name, err) != WBEM_S_NO_ERROR) {
             smbcim_close(ctx);
             return NULL;
@@ -294,6 +294,14 @@ smbcim_status sc_denied(smbcim_error *err, const cim_class *cls)
 {
     return smbcim_error_set(err, WBEM_E_ACCESS_DENIED,
                             "%s is not readable by this caller", cls->name);
+}
+
+const char *smbcim_version(void)
+{
+#define SC_STR2(x) #x
+#define SC_STR(x) SC_STR2(x)
+    return SC_STR(SMBCIM_VERSION_MAJOR) "." SC_STR(SMBCIM_VERSION_MINOR) "." SC_STR(
+        SMBCIM_VERSION_PATCH);
 }
 
 void smbcim_set_access(smbcim_ctx *ctx, smbcim_may_read may_read, void *data)

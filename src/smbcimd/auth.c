@@ -181,9 +181,7 @@ bool srv_user_in_group(const char *user, const char *group)
 
 /* ---- the PAM helper (smbcimd-auth) -------------------------------------- */
 
-#ifndef SMBCIMD_LIBEXEC
-#define SMBCIMD_LIBEXEC "/usr/local/libexec/smbcim"
-#endif
+#include "paths.h" /* SMBCIM_LIBEXECDIR, from the Makefile's LIBEXECDIR */
 
 /* The helper next to this executable (a build tree), else the installed one. */
 static void helper_path(char *out, size_t len)
@@ -200,7 +198,7 @@ static void helper_path(char *out, size_t len)
                 return;
         }
     }
-    snprintf(out, len, "%s/smbcimd-auth", SMBCIMD_LIBEXEC);
+    snprintf(out, len, "%s/smbcimd-auth", SMBCIM_LIBEXECDIR);
 }
 
 static void helper_stop(srv_auth *a)

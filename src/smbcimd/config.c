@@ -21,7 +21,9 @@
 
 #include "smbcimd/smbcimd.h"
 
-#define DEFAULT_CONFIG "/etc/smbcim/smbcimd.conf"
+#include "paths.h" /* SMBCIM_SYSCONFDIR, from the Makefile's SYSCONFDIR */
+
+#define DEFAULT_CONFIG SMBCIM_SYSCONFDIR "/smbcim/smbcimd.conf"
 
 static bool use_syslog;
 
