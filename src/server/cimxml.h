@@ -160,6 +160,11 @@ typedef struct cimxml_request {
     const char *class_name;       /* ClassName */
     const char *instance_name;    /* InstanceName, or ObjectName naming an
                                    * instance */
+    const char **string_keys;     /* its keys given as a string <KEYVALUE>
+                                   * (not <VALUE.REFERENCE>): a server that
+                                   * knows the class refuses them for REF
+                                   * keys (DSP0201) */
+    size_t nstring_keys;
     const char *object_class;     /* ObjectName naming a class (CLASSNAME) */
     const char *assoc_class;      /* AssocClass */
     const char *result_class;     /* ResultClass */

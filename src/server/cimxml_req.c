@@ -655,6 +655,11 @@ static bool parse_instancename(walker *w, const xnode *n, int refdepth, sc_buf *
             return false;
         if (!is_ident(kn))
             cim_fail(w, c, CIM_ERR_INVALID_PARAMETER, "\"%s\" is not a valid key name", kn);
+        if (k == CIM_PATH_MAX_KEYS) {
+            cim_fail(w, c, CIM_ERR_INVALID_PARAMETER, "more than %d keys in %s",
+                     CIM_PATH_MAX_KEYS, cls);
+            return true;
+        }
         for (const xnode *p = n->child; p != c; p = p->next) {
             const char *pn = attr(p, "NAME");
             if (pn && sc_streqi(pn, kn)) {
@@ -669,6 +674,15 @@ static bool parse_instancename(walker *w, const xnode *n, int refdepth, sc_buf *
         if (is(v, "KEYVALUE")) {
             if (!parse_keyvalue(w, v, out))
                 return false;
+            const char *vt = attr(v, "VALUETYPE");
+            if (refdepth == 0 && (!vt || strcmp(vt, "string") == 0)) {
+                cimxml_request *r = w->req;
+                const char **nk = sc_alloc_array(w->a, r->nstring_keys + 1, sizeof(char *));
+                if (r->nstring_keys)
+                    memcpy(nk, r->string_keys, r->nstring_keys * sizeof(char *));
+                nk[r->nstring_keys++] = kn;
+                r->string_keys = nk;
+            }
         } else if (is(v, "VALUE.REFERENCE")) {
             if (!put_ref_key(w, v, refdepth, out))
                 return false;
@@ -915,11 +929,9 @@ static void assign_param(walker *w, const xnode *n, int pn, const cimxml_param *
         const char *name = NULL;
         if (p->kind == CIMXML_P_CLASSNAME || p->kind == CIMXML_P_CLASSPATH) {
             name = p->text;
-        } else if (p->kind == CIMXML_P_VALUE) {
-            name = trim(w->a, p->text);
-            if (!check_classname(w, n, name))
-                return;
         } else {
+            /* DSP0201: a class name parameter is a <CLASSNAME>, never a
+             * <VALUE> holding the name */
             want = "a CLASSNAME";
             break;
         }

@@ -444,9 +444,37 @@ static smbcim_status e_query(call *c, smbcim_ctx *ctx, smbcim_result **res, smbc
 }
 
 /* The checks every instance operation shares before the engine runs. */
+/* DSP0201: a reference key is a <VALUE.REFERENCE>; the same path sent as
+ * a string <KEYVALUE> is refused, not guessed at. */
+static bool ref_keys_as_refs(call *c, smbcim_ctx *ctx)
+{
+    const cimxml_request *r = c->req;
+    if (!r->nstring_keys || !r->instance_name)
+        return true;
+    char name[256];
+    size_t n = strcspn(r->instance_name, ".=");
+    if (n >= sizeof name)
+        return true;
+    memcpy(name, r->instance_name, n);
+    name[n] = '\0';
+    const cim_class *cls = smbcim_class_find(ctx, name);
+    for (size_t i = 0; cls && i < r->nstring_keys; i++) {
+        int k = cim_class_prop_index(cls, r->string_keys[i]);
+        if (k >= 0 && cls->props[k].type == CIM_T_REFERENCE) {
+            cim_error(c, CIM_ERR_INVALID_PARAMETER,
+                      "key %s of %s is a reference: give it as <VALUE.REFERENCE>, not as a "
+                      "string <KEYVALUE>", r->string_keys[i], cls->name);
+            return false;
+        }
+    }
+    return true;
+}
+
 static bool precheck(call *c, smbcim_ctx *ctx, cimxml_op op)
 {
     const cimxml_request *r = c->req;
+    if (!ref_keys_as_refs(c, ctx))
+        return false;
     switch (op) {
     case CIMXML_OP_GET_INSTANCE:
         if (!r->instance_name) {

@@ -898,10 +898,21 @@ static void test_path_forms(void **state)
                                               "NAME=\"Win32_Share\"/></LOCALCLASSPATH></VALUE.REFERENCE>",
                                            lns))));
     assert_string_equal(r->object_class, "Win32_Share");
-    /* AssocClass given as a VALUE (lenient) */
-    r = parse_ok(a, mkreq(a, "AssociatorNames", sc_sprintf(a, "%s%s",
-        iparam(a, "ObjectName", share), iparam(a, "AssocClass", "<VALUE> Win32_ConnectionShare </VALUE>"))));
-    assert_string_equal(r->assoc_class, "Win32_ConnectionShare");
+    /* AssocClass given as a VALUE: DSP0201 says CLASSNAME (issue 12 #10) */
+    const char *body = mkreq(a, "AssociatorNames", sc_sprintf(a, "%s%s",
+        iparam(a, "ObjectName", share), iparam(a, "AssocClass", "<VALUE> Win32_ConnectionShare </VALUE>")));
+    cimxml_error e = parse_bad(a, body, strlen(body), CIMXML_E_CIM, CIM_ERR_INVALID_PARAMETER, &r);
+    assert_non_null(strstr(e.msg, "AssocClass of AssociatorNames must be a CLASSNAME, not a VALUE"));
+    /* the keys given as string KEYVALUEs are listed, for the server to
+     * refuse them where the class says REF */
+    r = parse_ok(a, mkreq(a, "GetInstance", iparam(a, "InstanceName",
+        "<INSTANCENAME CLASSNAME=\"Win32_ConnectionShare\"><KEYBINDING NAME=\"Antecedent\">"
+        "<KEYVALUE>Win32_Share.Name=&quot;x&quot;</KEYVALUE></KEYBINDING><KEYBINDING "
+        "NAME=\"Dependent\"><VALUE.REFERENCE><INSTANCENAME CLASSNAME=\"Win32_ServerConnection\">"
+        "<KEYBINDING NAME=\"UserName\"><KEYVALUE>u</KEYVALUE></KEYBINDING></INSTANCENAME>"
+        "</VALUE.REFERENCE></KEYBINDING></INSTANCENAME>")));
+    assert_int_equal(r->nstring_keys, 1);
+    assert_string_equal(r->string_keys[0], "Antecedent");
     sc_arena_free(a);
 }
 
@@ -1176,7 +1187,8 @@ static void test_refuse_parameters(void **state)
         {"GetClass", 2, "", "needs the parameter ClassName"},
         {"GetClass", 2, "<IPARAMVALUE NAME=\"ClassName\"/>", "must not be NULL"},
         {"GetClass", 2, "<IPARAMVALUE NAME=\"ClassName\"><CLASSNAME NAME=\"1abc\"/></IPARAMVALUE>", "class name"},
-        {"GetClass", 2, "<IPARAMVALUE NAME=\"ClassName\"><VALUE>a.b</VALUE></IPARAMVALUE>", "class name"},
+        {"GetClass", 2, "<IPARAMVALUE NAME=\"ClassName\"><VALUE>Win32_Share</VALUE></IPARAMVALUE>",
+         "must be a CLASSNAME, not a VALUE"},
         {"GetClass", 0, "<IPARAMVALUE NAME=\"PropertyList\"><VALUE>Name</VALUE></IPARAMVALUE>", "VALUE.ARRAY"},
         {"GetClass", 0, "<IPARAMVALUE NAME=\"PropertyList\"><VALUE.ARRAY><VALUE.NULL/></VALUE.ARRAY>"
                         "</IPARAMVALUE>", "NULL entry"},

@@ -366,6 +366,17 @@ static void test_no_oracle(void **state)
     x = call(f, &user, "ExecQuery", Q("ASSOCIATORS OF {Win32_ServerSession}"), &st, NULL);
     assert_int_equal(code_of(x), 7); /* class declarations: not carried by ExecQuery */
     free(x);
+    /* DSP0201: a reference key sent as a string KEYVALUE is refused */
+    x = call(f, &admin, "GetInstance",
+             "<IPARAMVALUE NAME=\"InstanceName\"><INSTANCENAME CLASSNAME=\"Win32_ConnectionShare\">"
+             "<KEYBINDING NAME=\"Antecedent\"><KEYVALUE>Win32_Share.Name=&quot;Projects&quot;"
+             "</KEYVALUE></KEYBINDING><KEYBINDING NAME=\"Dependent\"><KEYVALUE>"
+             "Win32_ServerConnection.ComputerName=&quot;10.0.0.5&quot;,ShareName=&quot;Projects"
+             "&quot;,UserName=&quot;alice&quot;</KEYVALUE></KEYBINDING></INSTANCENAME>"
+             "</IPARAMVALUE>", &st, NULL);
+    assert_int_equal(code_of(x), 4);
+    assert_non_null(strstr(x, "key Antecedent of Win32_ConnectionShare is a reference"));
+    free(x);
     /* DSP0200: an unknown AssocClass or ResultClass is INVALID_PARAMETER */
     x = call(f, &admin, "Associators", SHARE_NAME("ObjectName", "Projects")
              "<IPARAMVALUE NAME=\"ResultClass\"><CLASSNAME NAME=\"Nope\"/></IPARAMVALUE>", &st, NULL);
