@@ -88,6 +88,20 @@ typedef uint32_t smbcim_status;
 #define WBEM_E_INVALID_QUALIFIER        0x8004100Du
 #define WBEM_E_QUOTA_VIOLATION          0x8004106Cu
 
+/* Text made safe to show (docs/decisions.md, "Control characters in
+ * output"): nothing in the result can steer a terminal, start a line or
+ * reorder what is seen, and it decodes back to the original.  VISIBLE for
+ * plain text (C0/DEL/bad bytes as \xNN, C1, bidi and U+2028/9 as \uNNNN,
+ * a backslash before x or u as \x5c); CSV the same but keeping TAB, CR and
+ * LF (for quoted cells); MOF for DSP0004 string literals.  A malloc()ed
+ * string the caller free()s; NULL is taken as "". */
+typedef enum smbcim_text_mode {
+    SMBCIM_TEXT_VISIBLE,
+    SMBCIM_TEXT_CSV,
+    SMBCIM_TEXT_MOF,
+} smbcim_text_mode;
+char *smbcim_escape_text(const char *s, smbcim_text_mode mode);
+
 /* Symbolic name ("WBEM_E_NOT_FOUND") of a status; "WBEM_E_UNKNOWN" if none. */
 const char *smbcim_status_name(smbcim_status st);
 /* DSP0200 CIM status code (CIM_ERR_NOT_FOUND = 6, ...) for a status. */

@@ -412,57 +412,6 @@ bad:
     return p[0];
 }
 
-/* What sc_buf_put_visible does with the character at p (its length in
- * *n): 0 copy, 'x' each byte as \xNN, 'u' the code point as \uNNNN. */
-static char visible_kind(const char *p, const char *end, size_t *n, uint32_t *cp)
-{
-    const char *q = p;
-    uint32_t c = sc_utf8_next(&q, end);
-    *n = (size_t)(q - p);
-    *cp = c;
-    if (c < 0x20 || c == 0x7F)
-        return 'x';
-    if (c >= 0x80 && *n == 1)
-        return 'x'; /* not UTF-8 */
-    if ((c >= 0x80 && c <= 0x9F) || c == 0x061C || c == 0x200E || c == 0x200F ||
-        (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069))
-        return 'u';
-    return 0;
-}
-
-bool sc_needs_visible(const char *s, size_t len)
-{
-    const char *end = s + len;
-    for (const char *p = s; p < end;) {
-        size_t n;
-        uint32_t c;
-        if (visible_kind(p, end, &n, &c))
-            return true;
-        p += n;
-    }
-    return false;
-}
-
-void sc_buf_put_visible(sc_buf *b, const char *s, size_t len)
-{
-    const char *end = s + len, *run = s;
-    for (const char *p = s; p < end;) {
-        size_t n;
-        uint32_t c;
-        char k = visible_kind(p, end, &n, &c);
-        if (k) {
-            sc_buf_add(b, run, (size_t)(p - run));
-            if (k == 'x')
-                sc_buf_printf(b, "\\x%02x", (unsigned char)*p);
-            else
-                sc_buf_printf(b, "\\u%04x", (unsigned)c);
-            run = p + n;
-        }
-        p += n;
-    }
-    sc_buf_add(b, run, (size_t)(end - run));
-}
-
 uint32_t sc_fold(uint32_t c)
 {
     if (c < 0x80)

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "smbcim.h" /* smbcim_text_mode */
 
 void *sc_xmalloc(size_t n);
 void *sc_xcalloc(size_t n, size_t size);
@@ -85,14 +86,10 @@ bool sc_streqi(const char *a, const char *b);
 uint64_t sc_hash_i(const char *s);
 /* Appends the folded form of s to b. */
 void sc_buf_fold(sc_buf *b, const char *s);
-/* Appends s[0..len) so that it can neither move a terminal's cursor nor
- * start a new line: C0 controls (tab, CR and LF included), DEL and bytes
- * that are not UTF-8 become \xNN; C1 controls and the bidirectional
- * controls (U+061C, U+200E/F, U+202A..E, U+2066..9) become \uNNNN.  Other
- * text, backslashes included, is copied as it is. */
-void sc_buf_put_visible(sc_buf *b, const char *s, size_t len);
-/* True if sc_buf_put_visible would change s[0..len). */
-bool sc_needs_visible(const char *s, size_t len);
+/* Appends s[0..len) escaped for mode (escape.c, docs/decisions.md):
+ * nothing in it can move a terminal's cursor, start a line or reorder
+ * text.  smbcim_escape_text() is the same for NUL-terminated text. */
+void sc_buf_put_escaped(sc_buf *b, const char *s, size_t len, smbcim_text_mode mode);
 
 /* ---- hash map: string key (case-insensitive) -> void* ------------------- */
 /* Keys are not copied: they must outlive the map (arena strings). */

@@ -1,7 +1,9 @@
 /*
  * format.c - table (PowerShell Format-Table), list (wmic /format:list),
  * json, csv (RFC 4180, with wmic's Node column) and mof (GetObjectText).
- * NULL prints as nothing (null in JSON).  docs/cli.md shows each format.
+ * NULL prints as nothing (null in JSON).  man/smbcim.1 describes each
+ * format; docs/decisions.md ("Output") the choices, and the escaping rules
+ * ("Control characters in output") that escape_text() below implements.
  */
 #include "cli/format.h"
 
@@ -31,6 +33,36 @@ static char *value_text(const cim_value *v)
 {
     char *t = smbcim_value_text(v);
     return t ? t : cli_alloc(1, 1);
+}
+
+/* Text from the data (share names, comments, paths, user names) or from
+ * the user (an error message) goes through smbcim_escape_text() with the
+ * rules of its format (docs/decisions.md, "Control characters in
+ * output"): SMBCIM_TEXT_VISIBLE for table, list, names and messages,
+ * SMBCIM_TEXT_CSV inside CSV quotes, SMBCIM_TEXT_MOF in MOF string
+ * literals.  JSON's own escaping keeps the data exact. */
+static char *escape_text(const char *s, smbcim_text_mode mode)
+{
+    char *e = smbcim_escape_text(s, mode);
+    if (!e) {
+        fputs("smbcim: out of memory\n", stderr);
+        exit(1);
+    }
+    return e;
+}
+
+char *cli_visible(const char *s)
+{
+    return escape_text(s ? s : "", SMBCIM_TEXT_VISIBLE);
+}
+
+/* A value as the table, list and names show it: visible, NULL -> "". */
+static char *visible_value(const cim_value *v)
+{
+    char *t = value_text(v);
+    char *e = escape_text(t, SMBCIM_TEXT_VISIBLE);
+    free(t);
+    return e;
 }
 
 static int cmp_names(const void *a, const void *b)
@@ -175,8 +207,8 @@ static void table_group(FILE *out, const smbcim_result *res, size_t from, size_t
         width[j] = width_of(c->props[idx[j]].name);
     for (size_t r = 0; r < rows; r++) {
         for (size_t j = 0; j < n; j++) {
-            char *t = value_text(&res->instances[from + r]->values[idx[j]]);
-            cells[r * n + j] = t;
+            char *t = visible_value(&res->instances[from + r]->values[idx[j]]);
+            cells[r * n + j] = t; /* measured escaped: as it is printed */
             if (width_of(t) > width[j])
                 width[j] = width_of(t);
         }
@@ -274,7 +306,8 @@ static void print_list(FILE *out, const smbcim_ctx *ctx, const smbcim_result *re
         size_t idx[inst->cls->nprops ? inst->cls->nprops : 1];
         size_t n = shown_props(res, inst, true, idx);
         for (size_t j = 0; j < n; j++) {
-            char *t = value_text(&inst->values[idx[j]]);
+            /* escaped: a line feed in a value cannot forge a Name= line */
+            char *t = visible_value(&inst->values[idx[j]]);
             fprintf(out, "%s=%s\n", inst->cls->props[idx[j]].name, t);
             free(t);
         }
@@ -284,17 +317,26 @@ static void print_list(FILE *out, const smbcim_ctx *ctx, const smbcim_result *re
 }
 
 /* ---- csv ----------------------------------------------------------------- */
-static void csv_field(FILE *out, const char *s)
+/* One field, escaped (SMBCIM_TEXT_CSV).  A text field (a string-like value, a
+ * name) that starts with = + - @ TAB or CR, which a spreadsheet would take
+ * for a formula, gets a ' before it and quotes (OWASP's advice on CSV
+ * injection); numbers keep their sign (-5 stays -5). */
+static void csv_field(FILE *out, const char *s, bool text)
 {
-    bool quote = strpbrk(s, ",\"\r\n") != NULL || (s[0] == ' ') ||
-                 (s[0] && s[strlen(s) - 1] == ' ');
+    char *e = escape_text(s, SMBCIM_TEXT_CSV);
+    bool formula = text && e[0] && strchr("=+-@\t\r", e[0]);
+    bool quote = formula || strpbrk(e, ",\"\r\n") != NULL || (e[0] == ' ') ||
+                 (e[0] && e[strlen(e) - 1] == ' ');
     if (!quote) {
-        fputs(s, out);
+        fputs(e, out);
+        free(e);
         return;
     }
     /* runs up to each quote written whole, the quote doubled */
     fputc('"', out);
-    for (const char *p = s, *q; *p; p = q + 1) {
+    if (formula)
+        fputc('\'', out);
+    for (const char *p = e, *q; *p; p = q + 1) {
         q = strchr(p, '"');
         if (!q) {
             fputs(p, out);
@@ -304,6 +346,7 @@ static void csv_field(FILE *out, const char *s)
         fputc('"', out);
     }
     fputc('"', out);
+    free(e);
 }
 
 static void csv_header(FILE *out, const cim_class *c, const size_t *idx, size_t n)
@@ -311,7 +354,7 @@ static void csv_header(FILE *out, const cim_class *c, const size_t *idx, size_t 
     fputs("Node", out);
     for (size_t j = 0; j < n; j++) {
         fputc(',', out);
-        csv_field(out, c->props[idx[j]].name);
+        csv_field(out, c->props[idx[j]].name, true);
     }
     fputs("\r\n", out);
 }
@@ -321,9 +364,9 @@ static void print_csv(FILE *out, const smbcim_ctx *ctx, const smbcim_result *res
     if (res->is_classes) {
         fputs("Name,Superclass\r\n", out);
         for (size_t i = 0; i < res->count; i++) {
-            csv_field(out, res->classes[i]->name);
+            csv_field(out, res->classes[i]->name, true);
             fputc(',', out);
-            csv_field(out, res->classes[i]->super_name ? res->classes[i]->super_name : "");
+            csv_field(out, res->classes[i]->super_name ? res->classes[i]->super_name : "", true);
             fputs("\r\n", out);
         }
         return;
@@ -348,11 +391,11 @@ static void print_csv(FILE *out, const smbcim_ctx *ctx, const smbcim_result *res
             csv_header(out, inst->cls, idx, n);
             hdr = inst->cls;
         }
-        csv_field(out, smbcim_server_name(ctx));
+        csv_field(out, smbcim_server_name(ctx), true);
         for (size_t j = 0; j < n; j++) {
             char *t = value_text(&inst->values[idx[j]]);
             fputc(',', out);
-            csv_field(out, t);
+            csv_field(out, t, cim_type_is_stringlike(inst->cls->props[idx[j]].type));
             free(t);
         }
         fputs("\r\n", out);
@@ -430,14 +473,60 @@ static void print_json(FILE *out, const smbcim_ctx *ctx, const smbcim_result *re
 }
 
 /* ---- mof ----------------------------------------------------------------- */
+static void mof_scalar(FILE *out, const cim_value *v)
+{
+    if (v->null) {
+        fputs("NULL", out);
+    } else if (cim_type_is_stringlike(v->type)) {
+        char *e = escape_text(v->v.s ? v->v.s : "", SMBCIM_TEXT_MOF);
+        fprintf(out, "\"%s\"", e);
+        free(e);
+    } else {
+        char *t = value_text(v);
+        fputs(t, out);
+        free(t);
+    }
+}
+
+/* An instance as GetObjectText prints it (smbcim_instance_mof's layout:
+ * class order, NULL and unselected properties left out), with every
+ * string literal escaped as DSP0004 says: a value cannot end its literal
+ * or its line. */
+static void mof_instance(FILE *out, const cim_instance *inst)
+{
+    fprintf(out, "instance of %s\n{\n", inst->cls->name);
+    for (size_t i = 0; i < inst->cls->nprops; i++) {
+        const cim_value *v = &inst->values[i];
+        if (!prop_shown(inst, i) || v->null)
+            continue;
+        fprintf(out, "\t%s = ", inst->cls->props[i].name);
+        if (v->array) {
+            fputc('{', out);
+            for (uint32_t k = 0; k < v->count; k++) {
+                if (k)
+                    fputs(", ", out);
+                mof_scalar(out, &v->v.elems[k]);
+            }
+            fputc('}', out);
+        } else {
+            mof_scalar(out, v);
+        }
+        fputs(";\n", out);
+    }
+    fputs("};\n", out);
+}
+
 static void print_mof(FILE *out, const smbcim_ctx *ctx, const smbcim_result *res)
 {
     (void)ctx;
     for (size_t i = 0; i < res->count; i++) {
-        char *t = res->is_classes ? smbcim_class_mof(res->classes[i])
-                                  : smbcim_instance_mof(res->instances[i]);
         if (i)
             fputc('\n', out);
+        if (!res->is_classes) {
+            mof_instance(out, res->instances[i]);
+            continue;
+        }
+        char *t = smbcim_class_mof(res->classes[i]); /* the schema's own text */
         fputs(t, out);
         free(t);
     }
@@ -471,7 +560,9 @@ void cli_print_names(FILE *out, const smbcim_result *res, bool json)
             fputs(i ? ",\n" : "\n", out);
             json_string(out, p);
         } else {
-            fprintf(out, "%s\n", p);
+            char *e = escape_text(p, SMBCIM_TEXT_VISIBLE);
+            fprintf(out, "%s\n", e);
+            free(e);
         }
     }
     if (json)

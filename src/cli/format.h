@@ -14,6 +14,11 @@ typedef struct cli_formatter {
     void (*print)(FILE *out, const smbcim_ctx *ctx, const smbcim_result *res);
 } cli_formatter;
 
+/* s with every character that could steer a terminal or start a line
+ * made visible, as the table, list and names formats print data: for
+ * messages on stderr, which may quote a query or data.  NULL -> "".  The
+ * caller frees the result. */
+char *cli_visible(const char *s);
 /* "table", "list", "json", "csv", "mof"; NULL if unknown. */
 const cli_formatter *cli_formatter_find(const char *name);
 /* Paths only (the `names` command): one per line, or a JSON array. */

@@ -5,7 +5,9 @@
  *
  * Exit status: 0 success (an empty result included), 1 a WBEM error
  * (printed as "smbcim: WBEM_E_<NAME> (0x8004....): <what and where>"),
- * 2 a usage error.
+ * 2 a usage error.  Messages quote queries, paths, arguments and data:
+ * each goes out through cli_visible (no control character reaches the
+ * terminal as it is).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -36,9 +38,19 @@ typedef struct cli_command {
 
 static int wbem_fail(const smbcim_error *err)
 {
+    char *msg = cli_visible(err->msg);
     fprintf(stderr, "smbcim: %s (0x%08X): %s\n", smbcim_status_name(err->code),
-            (unsigned)err->code, err->msg);
+            (unsigned)err->code, msg);
+    free(msg);
     return EXIT_WBEM;
+}
+
+/* "smbcim: <what><text>" on stderr, text made visible. */
+static void note(const char *what, const char *text)
+{
+    char *t = cli_visible(text);
+    fprintf(stderr, "smbcim: %s%s\n", what, t);
+    free(t);
 }
 
 static smbcim_ctx *open_ctx(const cli_opts *o, bool needs_state, smbcim_error *err)
@@ -59,12 +71,12 @@ static void report_live(const smbcim_ctx *ctx)
     if (!route)
         return;
     if (getenv("SMBCIM_TIMING"))
-        fprintf(stderr, "smbcim: live source: %s\n", route);
+        note("live source: ", route);
     if (*why)
-        fprintf(stderr, "smbcim: warning: read the state through smbstatus: %s\n", why);
+        note("warning: read the state through smbstatus: ", why);
     const char *warn = smbcim_live_warning(ctx);
     if (warn)
-        fprintf(stderr, "smbcim: warning: %s\n", warn);
+        note("warning: ", warn);
 }
 
 static const cli_formatter *pick_format(const cli_opts *o, const char *dflt)
@@ -244,11 +256,14 @@ static void usage(FILE *out)
             "Exit status: 0 success, 1 WBEM error, 2 usage error.  See smbcim(1).\n");
 }
 
+/* fmt has one %s, for what: an argument, made visible. */
 static int usage_error(const char *fmt, const char *what)
 {
+    char *w = cli_visible(what);
     fprintf(stderr, "smbcim: ");
-    fprintf(stderr, fmt, what);
+    fprintf(stderr, fmt, w);
     fprintf(stderr, "\nTry 'smbcim --help'.\n");
+    free(w);
     return EXIT_USAGE;
 }
 
@@ -264,8 +279,13 @@ int main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     int c;
-    /* '+': options stop at the command, so a query may start with '-'. */
-    while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+    /* '+': options stop at the command, so a query may start with '-';
+     * ':' and opterr 0: getopt's messages, which would print a bad option
+     * as it is, are ours (below), with the option made visible. */
+    opterr = 0;
+    /* at, before each call: the argument getopt works on (for messages) */
+    for (int at = optind; (c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1;
+         at = optind) {
         switch (c) {
         case 's':
             o.snapshot = optarg;
@@ -284,8 +304,16 @@ int main(int argc, char **argv)
         case 'V':
             printf("smbcim 0.1.0\n");
             return 0;
-        default:
-            return usage_error("%s", "invalid option");
+        case ':':
+            return usage_error("option '%s' needs an argument", argv[at]);
+        default: {
+            /* a long option unknown, ambiguous or given an argument it
+             * does not take; or an unknown short one (perhaps in a cluster) */
+            if (strncmp(argv[at], "--", 2) == 0)
+                return usage_error("invalid option '%s'", argv[at]);
+            char opt[3] = {'-', (char)optopt, '\0'};
+            return usage_error("invalid option '%s'", opt);
+        }
         }
     }
     if (optind >= argc)

@@ -33,7 +33,7 @@ void srv_log_to_syslog(void)
     use_syslog = true;
 }
 
-/* Every line is made visible (sc_buf_put_visible) after formatting: user
+/* Every line is made visible (SMBCIM_TEXT_VISIBLE) after formatting: user
  * names, headers and query text come from the network, and a newline or
  * an escape sequence in them must not forge a line or reach a terminal. */
 void srv_log(int prio, const char *fmt, ...)
@@ -46,7 +46,7 @@ void srv_log(int prio, const char *fmt, ...)
     size_t len = n < 0 ? 0 : (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
     sc_buf b;
     sc_buf_init(&b);
-    sc_buf_put_visible(&b, line, len);
+    sc_buf_put_escaped(&b, line, len, SMBCIM_TEXT_VISIBLE);
     if (use_syslog) {
         syslog(prio, "%s", b.data ? b.data : "");
     } else {

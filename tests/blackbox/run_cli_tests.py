@@ -147,6 +147,32 @@ def test_stdin():
           b"<stdin>: line 1, column 2" in p.stderr, p.stderr)
 
 
+def test_unsafe_inputs():
+    """A FIFO as smb.conf and /dev/zero as a snapshot: refused at once with
+    the file named (a hang or a read until memory runs out fails here by the
+    10 s timeout)."""
+    import tempfile
+    with tempfile.TemporaryDirectory(prefix="smbcim-cli-unsafe.") as d:
+        fifo = os.path.join(d, "smb.conf")
+        os.mkfifo(fifo)
+        try:
+            p = subprocess.run([SMBCIM, "--smb-conf", fifo, "enum", "Win32_Share"],
+                               capture_output=True, text=True, timeout=10)
+            check("--smb-conf FIFO: refused, named, exit 1", p.returncode == 1 and
+                  f"WBEM_E_NOT_AVAILABLE (0x80041009): cannot read the Samba configuration {fifo}: "
+                  "a FIFO (named pipe), not a regular file" in p.stderr, p.stderr)
+        except subprocess.TimeoutExpired:
+            check("--smb-conf FIFO: refused, named, exit 1", False, "hung (10 s timeout)")
+    try:
+        p = subprocess.run([SMBCIM, "--snapshot", "/dev/zero", "enum", "Win32_Share"],
+                           capture_output=True, text=True, timeout=10)
+        check("--snapshot /dev/zero: refused, named, exit 1", p.returncode == 1 and
+              "WBEM_E_INVALID_PARAMETER (0x80041008): cannot read snapshot /dev/zero: it is a "
+              "character device, not a regular file or a pipe" in p.stderr, p.stderr)
+    except subprocess.TimeoutExpired:
+        check("--snapshot /dev/zero: refused, named, exit 1", False, "hung (10 s timeout)")
+
+
 def test_commands():
     p = smbcim("classes")
     check("classes without a snapshot", p.returncode == 0 and "Win32_ConnectionShare" in p.stdout and
@@ -190,8 +216,181 @@ def test_commands():
         check(f"{fixture}: every association REF and __PATH resolves with get", not bad, bad[:3])
 
 
+def test_hostile_data():
+    """tests/fixtures/hostile.json (escape and OSC sequences, BEL, CR, a line
+    feed forging a Name= line, C1 and bidi controls, CSV formulas,
+    backslashes) and an smb.conf with bytes that are not UTF-8, through every
+    format and in error messages: no control character reaches the terminal
+    as it is, each escape decodes back to the data (docs/decisions.md,
+    "Control characters in output"), JSON keeps the data exact."""
+    import re
+    import tempfile
+    hostile = os.path.join(ROOT, "tests", "fixtures", "hostile.json")
+    with open(hostile, encoding="utf-8") as f:
+        doc = json.load(f)
+    comments = {s["name"]: s["comment"] for s in doc["shares"]}
+    user = next(iter(doc["smbstatus"]["sessions"].values()))["username"]
+    controls = "\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+
+    def run(*args, snapshot=hostile):
+        pre = ["--snapshot", snapshot] if snapshot else []
+        return subprocess.run([os.fsencode(SMBCIM)] + [os.fsencode(a) if isinstance(a, str) else a
+                                                       for a in pre + list(args)],
+                              capture_output=True, timeout=60)
+
+    def raw(b, allowed="\n"):
+        """The raw control characters in b (bytes), those in allowed aside;
+        None if b is not UTF-8."""
+        try:
+            t = b.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        return re.findall("[%s]" % controls, re.sub("[%s]" % allowed, "", t))
+
+    def unvisible(s):
+        """The text (table, list, names, messages) decoded: \\xNN one byte,
+        \\uNNNN one code point, any other backslash itself."""
+        b = s.encode("utf-8") if isinstance(s, str) else s
+        return re.sub(rb"\\x([0-9a-f]{2})|\\u([0-9a-f]{4})",
+                      lambda m: bytes([int(m[1], 16)]) if m[1] else chr(int(m[2], 16)).encode(), b)
+
+    def unmof(lit):
+        named = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f", '"': '"', "\\": "\\", "'": "'"}
+        return re.sub(r'\\(?:x([0-9A-Fa-f]{1,4})|(.))',
+                      lambda m: chr(int(m[1], 16)) if m[1] else named[m[2]], lit)
+
+    classes = ("Win32_Share", "Win32_ServerSession", "Win32_ServerConnection",
+               "Win32_ConnectionShare", "Win32_SessionConnection")
+    allowed = {"table": "\n", "list": "\n", "csv": "\t\r\n", "mof": "\t\n"}
+    leaks = []
+    for fmt, ok in allowed.items():
+        for cls in classes:
+            p = run("--format", fmt, "enum", cls)
+            bad = raw(p.stdout, ok)
+            if p.returncode != 0 or bad is None or bad or raw(p.stderr) != []:
+                leaks.append((fmt, cls, p.returncode, bad, p.stderr[:200]))
+    for cls in ("Win32_Share", "Win32_ConnectionShare"):
+        p = run("names", cls)
+        if p.returncode != 0 or raw(p.stdout) != []:
+            leaks.append(("names", cls, p.stdout[:200]))
+    check("hostile: no raw control or bidi character in table, list, csv, mof, names", not leaks,
+          leaks[:3])
+
+    q = "SELECT Name, Description, Type FROM Win32_Share"
+    p = run("query", q)
+    lines = p.stdout.decode("utf-8", "replace").split("\n")[:-1]
+    check("hostile table: one line per share plus two, every line as wide as the header "
+          "(widths measured on the escaped text)",
+          p.returncode == 0 and len(lines) == len(comments) + 2
+          and len({len(l) for l in lines}) == 1, lines)
+    got = {}
+    at = lines[0].index("Description") if lines else 0
+    for l in lines[2:]:  # Type, right-aligned, is the last 4 characters
+        got[unvisible(l[:at].rstrip(" "))] = unvisible(l[at:-5].rstrip(" "))
+    check("hostile table: each cell decodes back to the data",
+          got == {n.encode(): c.encode() for n, c in comments.items()}, got)
+
+    p = run("--format", "list", "query", "SELECT Name, Description FROM Win32_Share")
+    lines = [l for l in p.stdout.split(b"\n") if l]
+    pairs = [l.split(b"=", 1) for l in lines]
+    check("hostile list: exactly one Name=value line per property (a line feed in a value "
+          "forges none)", p.returncode == 0 and len(lines) == 2 * len(comments)
+          and sorted(k for k, _ in pairs) == sorted([b"Description", b"Name"] * len(comments)),
+          lines)
+    names = [unvisible(v) for k, v in pairs if k == b"Name"]
+    descs = [unvisible(v) for k, v in pairs if k == b"Description"]
+    check("hostile list: values decode back to the data (the backslash rule is unambiguous)",
+          dict(zip(names, descs)) == {n.encode(): c.encode() for n, c in comments.items()},
+          list(zip(names, descs))[:4])
+    p = run("--format", "list", "enum", "Win32_ServerSession")
+    lines = [l for l in p.stdout.split(b"\n") if l]
+    users = [l[len(b"UserName="):] for l in lines if l.startswith(b"UserName=")]
+    check("hostile list: a user name with OSC and a line feed stays on its line",
+          p.returncode == 0 and all(re.match(rb"^[A-Za-z]+=", l) for l in lines)
+          and users == [b"evil\\x1b]0;owned\\x07\\x0aName=x"]
+          and unvisible(users[0]) == user.encode(), lines)
+
+    p = run("--format", "csv", "query", q)
+    rows = list(csv.reader(io.StringIO(p.stdout.decode("utf-8"), newline=""))) if p.returncode == 0 else []
+
+    def shows(cell, orig):
+        """cell holds orig as the CSV rules say: a ' before a formula, escapes."""
+        if orig[:1] in ("=", "+", "-", "@", "\t", "\r"):
+            return cell[:1] == "'" and unvisible(cell[1:]) == orig.encode()
+        return unvisible(cell) == orig.encode()
+    unmatched = [r for r in rows[1:] if len(r) != 4 or r[3] != "0"
+                 or not any(shows(r[2], n) and shows(r[1], c) for n, c in comments.items())]
+    guarded = [c for r in rows[1:] for c in r[1:3] if c[:1] == "'"]
+    check("hostile csv: parses, CRLF rows, every row the header's width",
+          p.returncode == 0 and rows and rows[0] == ["Node", "Description", "Name", "Type"]
+          and len(rows) == len(comments) + 1 and all(len(r) == 4 for r in rows)
+          and p.stdout.endswith(b"\r\n"), rows[:3])
+    check("hostile csv: the 6 cells starting with = + - @ TAB CR get a '; numbers keep their "
+          "sign; every cell decodes back to the data",
+          rows and not unmatched and len(guarded) == 6, (unmatched[:3], guarded))
+    check("hostile csv: a formula cell is quoted", b'"\'=cmd|\' /C calc\'!A0"' in p.stdout
+          and b'"\'-2+3"' in p.stdout, p.stdout[:300])
+
+    p = run("--format", "mof", "query", "SELECT Name, Description FROM Win32_Share")
+    text = p.stdout.decode("utf-8", "replace")
+    lit = r'"((?:[^"\\\x00-\x1f\x7f]|\\[nrtbf"\\]|\\x[0-9A-F]{4})*)"'
+    stmt = re.compile(r"instance of \w+|\{|\};|\t(\w+) = %s;|" % lit)
+    bad = [l for l in text.split("\n") if not stmt.fullmatch(l)]
+    found = {}
+    for block in re.findall(r"\tDescription = %s;\n\tName = %s;" % (lit, lit), text):
+        found[unmof(block[1])] = unmof(block[0])
+    check("hostile mof: one statement per line, string literals escaped as DSP0004 says",
+          p.returncode == 0 and not bad and text.count("instance of") == len(comments), bad[:3])
+    check("hostile mof: literals decode back to the data", found == comments, found)
+
+    p = run("--format", "json", "enum", "Win32_Share")
+    data = json.loads(p.stdout) if p.returncode == 0 else []
+    check("hostile json: names and comments round-trip exactly",
+          {o["Name"]: o["Description"] for o in data} == comments, data[:1])
+    p = run("--format", "json", "enum", "Win32_ServerSession")
+    check("hostile json: the user name round-trips exactly",
+          p.returncode == 0 and [o["UserName"] for o in json.loads(p.stdout)] == [user], p.stdout[:200])
+
+    # messages: a query's path, a class name, an argument, an option
+    errs = [
+        (run("get", 'Win32_Share.Name="\x1b[2J\n"'), 1, b'Name="\\x1b[2J\\x0a"'),
+        (run("class", b"Win\x1b]0;x\x07\xff", snapshot=None), 1, b"class 'Win\\x1b]0;x\\x07\\xff'"),
+        (run("fro\x1bb", snapshot=None), 2, b"unknown command 'fro\\x1bb'"),
+        (run("--format", "x\x9b2J", "classes", snapshot=None), 2, b"unknown format 'x\\u009b2J'"),
+        (run("--\x1b]0;t\x07", "classes", snapshot=None), 2, b"invalid option '--\\x1b]0;t\\x07'"),
+    ]
+    bad = [(e.returncode, e.stderr) for e, rc, want in errs
+           if e.returncode != rc or want not in e.stderr or raw(e.stderr) != []]
+    check("hostile: error messages show controls, bidi and bad bytes escaped", not bad, bad)
+
+    # bytes that are not UTF-8 (a Latin-1 smb.conf): the live source, smbd not running
+    with tempfile.TemporaryDirectory(prefix="smbcim-cli-hostile.") as d:
+        for sub in ("pid", "lock", "state", "cache"):
+            os.mkdir(os.path.join(d, sub))
+        conf = os.path.join(d, "smb.conf")
+        with open(conf, "wb") as f:
+            f.write(("[global]\n netbios name = LIVE\n pid directory = {0}/pid\n lock directory = {0}/lock\n"
+                     " state directory = {0}/state\n cache directory = {0}/cache\n"
+                     "[bad]\n path = /srv/bad\n comment = ".format(d)).encode()
+                    + b"Donn\xe9es \xff\x1b[31m end\n")
+        outs = {}
+        for fmt in ("table", "list", "csv", "mof"):
+            p = subprocess.run([SMBCIM, "--smb-conf", conf, "--format", fmt, "query",
+                                "SELECT Name, Description FROM Win32_Share WHERE Name = 'bad'"],
+                               capture_output=True, timeout=60)
+            outs[fmt] = (p.returncode, raw(p.stdout, allowed[fmt]), raw(p.stderr), p.stdout)
+        check("hostile smb.conf: bytes that are not UTF-8 shown as \\xNN (\\xFFFD in MOF), "
+              "the output UTF-8 with no raw control",
+              all(o[0] == 0 and o[1] == [] and o[2] == [] for o in outs.values())
+              and b"Donn\\xe9es \\xff\\x1b[31m end" in outs["table"][3]
+              and b"Description=Donn\\xe9es \\xff\\x1b[31m end\n" in outs["list"][3]
+              and b"Donn\\xe9es \\xff\\x1b[31m end" in outs["csv"][3]
+              and b'"Donn\\xFFFDes \\xFFFD\\x001B[31m end"' in outs["mof"][3], outs)
+
+
 def main():
-    for t in (test_help_and_usage, test_errors, test_formats, test_stdin, test_commands):
+    for t in (test_help_and_usage, test_errors, test_formats, test_stdin, test_unsafe_inputs,
+              test_commands, test_hostile_data):
         try:
             t()
         except Exception as e:  # a crash of the harness is a failure, not a skip

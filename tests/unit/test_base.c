@@ -70,33 +70,39 @@ static void test_visible(void **state)
 {
     (void)state;
     static const struct {
+        smbcim_text_mode mode;
         const char *in, *out;
     } t[] = {
-        {"plain C:\\srv\\x Données 日本", "plain C:\\srv\\x Données 日本"},
-        {"a\nb\r\tc", "a\\x0ab\\x0d\\x09c"},
-        {"\x1b[31mred\x1b]0;title\x07", "\\x1b[31mred\\x1b]0;title\\x07"},
-        {"del\x7f", "del\\x7f"},
-        {"\xc2\x9b" "2J", "\\u009b2J"},                 /* C1 CSI */
-        {"abc\xe2\x80\xaetxt.exe", "abc\\u202etxt.exe"}, /* RIGHT-TO-LEFT OVERRIDE */
-        {"\xe2\x81\xa6x\xe2\x80\x8f", "\\u2066x\\u200f"},
-        {"bad\xff\xc3", "bad\\xff\\xc3"},               /* not UTF-8 */
-        {"\xc0\x8a", "\\xc0\\x8a"},                     /* overlong LF */
-        {"", ""},
+        {SMBCIM_TEXT_VISIBLE, "plain C:\\srv\\a Données 日本", "plain C:\\srv\\a Données 日本"},
+        /* a backslash that could pass for an escape */
+        {SMBCIM_TEXT_VISIBLE, "C:\\x1b \\u202e", "C:\\x5cx1b \\x5cu202e"},
+        {SMBCIM_TEXT_VISIBLE, "a\nb\r\tc", "a\\x0ab\\x0d\\x09c"},
+        {SMBCIM_TEXT_VISIBLE, "\x1b[31mred\x1b]0;title\x07", "\\x1b[31mred\\x1b]0;title\\x07"},
+        {SMBCIM_TEXT_VISIBLE, "del\x7f", "del\\x7f"},
+        {SMBCIM_TEXT_VISIBLE, "\xc2\x9b" "2J", "\\u009b2J"},                 /* C1 CSI */
+        {SMBCIM_TEXT_VISIBLE, "abc\xe2\x80\xaetxt.exe", "abc\\u202etxt.exe"}, /* RLO */
+        {SMBCIM_TEXT_VISIBLE, "\xe2\x81\xa6x\xe2\x80\x8f\xe2\x80\xa8", "\\u2066x\\u200f\\u2028"},
+        {SMBCIM_TEXT_VISIBLE, "bad\xff\xc3", "bad\\xff\\xc3"},               /* not UTF-8 */
+        {SMBCIM_TEXT_VISIBLE, "\xc0\x8a\xed\xa0\x80", "\\xc0\\x8a\\xed\\xa0\\x80"}, /* overlong, surrogate */
+        {SMBCIM_TEXT_VISIBLE, "", ""},
+        {SMBCIM_TEXT_CSV, "a\r\nb\tc\x1b", "a\r\nb\tc\\x1b"},
+        {SMBCIM_TEXT_MOF, "say \"hi\"\n\\ \x1b\xe2\x80\xae\xff", "say \\\"hi\\\"\\n\\\\ \\x001B\\x202E\\xFFFD"},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
-        sc_buf b;
-        sc_buf_init(&b);
-        sc_buf_put_visible(&b, t[i].in, strlen(t[i].in));
-        assert_string_equal(b.data ? b.data : "", t[i].out);
-        assert_int_equal(sc_needs_visible(t[i].in, strlen(t[i].in)), strcmp(t[i].in, t[i].out) != 0);
-        sc_buf_free(&b);
+        char *e = smbcim_escape_text(t[i].in, t[i].mode);
+        if (strcmp(e, t[i].out) != 0)
+            fail_msg("%zu: got '%s', want '%s'", i, e, t[i].out);
+        free(e);
     }
     /* an embedded NUL is shown too, when the length says it is there */
     sc_buf b;
     sc_buf_init(&b);
-    sc_buf_put_visible(&b, "a\0b", 3);
+    sc_buf_put_escaped(&b, "a\0b", 3, SMBCIM_TEXT_VISIBLE);
     assert_string_equal(b.data, "a\\x00b");
     sc_buf_free(&b);
+    char *e = smbcim_escape_text(NULL, SMBCIM_TEXT_VISIBLE);
+    assert_string_equal(e, "");
+    free(e);
 }
 
 static void test_arena_and_buf(void **state)
