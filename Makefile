@@ -193,6 +193,7 @@ install: all
 	install -m 755 $(BUILD)/smbcimd-auth $(DESTDIR)$(LIBEXECDIR)/smbcimd-auth
 	install -m 755 dist/smbcimd-mkcert $(DESTDIR)$(SBINDIR)/smbcimd-mkcert
 	install -m 644 man/smbcimd.8 $(DESTDIR)$(MANDIR)/man8/smbcimd.8
+	install -m 644 man/smbcimd-mkcert.8 $(DESTDIR)$(MANDIR)/man8/smbcimd-mkcert.8
 	install -m 644 LICENSE README.md $(DESTDIR)$(DATADIR)/doc/smbcim/
 	install -m 644 docs/*.md $(DESTDIR)$(DATADIR)/doc/smbcim/
 	[ -e $(DESTDIR)$(SYSCONFDIR)/smbcim/smbcimd.conf ] || install -m 644 dist/smbcimd.conf $(DESTDIR)$(SYSCONFDIR)/smbcim/smbcimd.conf
@@ -206,6 +207,7 @@ uninstall:
 	  $(DESTDIR)$(INCLUDEDIR)/smbcim.h $(DESTDIR)$(PKGCONFIGDIR)/smbcim.pc \
 	  $(DESTDIR)$(MANDIR)/man1/smbcim.1 $(DESTDIR)$(SBINDIR)/smbcimd \
 	  $(DESTDIR)$(SBINDIR)/smbcimd-mkcert $(DESTDIR)$(MANDIR)/man8/smbcimd.8 \
+	  $(DESTDIR)$(MANDIR)/man8/smbcimd-mkcert.8 \
 	  $(DESTDIR)$(UNITDIR)/smbcimd.service
 	rm -rf $(DESTDIR)$(DATADIR)/smbcim $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR)/doc/smbcim
 

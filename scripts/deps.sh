@@ -7,7 +7,8 @@
 set -eu
 PKGS="build-essential pkg-config libcmocka-dev clang llvm python3 valgrind \
       libtdb-dev samba-dev samba smbclient tdb-tools python3-tdb python3-impacket \
-      libexpat1-dev libmicrohttpd-dev libpam0g-dev libgnutls28-dev sblim-wbemcli openssl"
+      libexpat1-dev libmicrohttpd-dev libpam0g-dev libgnutls28-dev sblim-wbemcli openssl \
+      dpkg-dev debhelper fakeroot lintian"
 
 osrel() { # osrel KEY: its value in os-release, unquoted
     local f=/etc/os-release
@@ -24,11 +25,12 @@ if [ -z "$release" ] && [ "$(osrel ID)" = debian ]; then
     */) release=sid ;;
     esac
 fi
-# The sanitizer and libFuzzer runtimes of the release's default clang.
+# The sanitizer and libFuzzer runtimes of the release's default clang, and
+# systemd.pc for debian/rules (in systemd up to bookworm, systemd-dev after).
 case "$release" in
-bookworm) PKGS="$PKGS libclang-rt-14-dev" ;;   # clang 14
-trixie) PKGS="$PKGS libclang-rt-19-dev" ;;     # clang 19
-sid) PKGS="$PKGS libclang-rt-dev" ;;           # follows clang's version there
+bookworm) PKGS="$PKGS libclang-rt-14-dev systemd" ;;     # clang 14
+trixie) PKGS="$PKGS libclang-rt-19-dev systemd-dev" ;;   # clang 19
+sid) PKGS="$PKGS libclang-rt-dev systemd-dev" ;;         # follows clang's version there
 *)
     echo "smbcim: deps.sh knows Debian 12 (bookworm), 13 (trixie) and sid, not" \
         "'$(osrel PRETTY_NAME)'; set SMBCIM_DEBIAN to the nearest of them" >&2

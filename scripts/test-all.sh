@@ -10,7 +10,10 @@
 #      by scripts/chroot.sh (about 2 minutes each the first time, in the
 #      background while the builds run), and a build with `make check`
 #      inside each chroot; smbcimd with wbemcli, both builds
-#   6. a short libFuzzer run of every fuzz target    (tests/fuzz/run.sh)
+#   6. the Debian packages (as root): built from a copy of the tree,
+#      lintian, installed, used, end to end again with the installed
+#      programs, purged                              (scripts/debs.sh)
+#   7. a short libFuzzer run of every fuzz target    (tests/fuzz/run.sh)
 # Ends with one line "N passed, N failed" over all of them.
 set -u
 cd "$(dirname "$0")/.."
@@ -113,6 +116,16 @@ if [ "$(id -u)" -eq 0 ]; then
     add "$log/srv-san"
 else
     echo "e2e: skipped (needs root to run smbd and create users)"
+fi
+
+echo "== Debian packages: build, lintian, install, use, purge (scripts/debs.sh)"
+if [ "$(id -u)" -eq 0 ]; then
+    debs_t0=$SECONDS
+    bash scripts/debs.sh 2>&1 | tee "$log/debs"
+    echo "Debian packages: $((SECONDS - debs_t0)) s"
+    add "$log/debs"
+else
+    echo "debs: skipped (needs root to install the packages)"
 fi
 
 echo "== fuzz (short runs)"
