@@ -176,12 +176,53 @@ typedef struct cim_value {
 
 /* ------------------------------------------------------------------------
  * Class declarations, built from the MOF under schema/ (the single source of
- * truth) when a context opens.  Read-only for users of the API.
+ * truth) when a context opens.  Read-only for users of the API.  Every
+ * array and string reachable from a cim_class belongs to its context
+ * (like the class itself): nothing here is freed by the caller, and
+ * nothing outlives smbcim_close().
  */
+
+/* Scopes of a qualifier type (DSP0004): the kinds of element it may
+ * qualify.  An association is not a "class" for this purpose. */
+#define CIM_SCOPE_CLASS       0x01u
+#define CIM_SCOPE_ASSOCIATION 0x02u
+#define CIM_SCOPE_INDICATION  0x04u
+#define CIM_SCOPE_PROPERTY    0x08u
+#define CIM_SCOPE_REFERENCE   0x10u
+#define CIM_SCOPE_METHOD      0x20u
+#define CIM_SCOPE_PARAMETER   0x40u
+#define CIM_SCOPE_ANY         0x7Fu
+
+/* A qualifier type declaration (DSP0004 "Qualifier Name : type [= value],
+ * Scope(...), Flavor(...);"), read from schema/00_qualifiers.mof: the
+ * type every use of the qualifier is converted to, where it may be used
+ * and the flavors a use gets unless it gives its own. */
+typedef struct cim_qualifier_decl {
+    const char *name;
+    cim_type type;           /* never CIM_T_REFERENCE or CIM_T_NONE */
+    bool array;
+    cim_value defval;        /* the default; null if none */
+    unsigned scope;          /* CIM_SCOPE_* bits */
+    bool tosubclass;         /* ToSubclass (true) or Restricted */
+    bool overridable;        /* EnableOverride (true) or DisableOverride */
+    bool translatable;       /* Translatable */
+    const char *mof_file;
+    unsigned mof_line;
+} cim_qualifier_decl;
+
 typedef struct cim_qualifier {
     const char *name;  /* as spelled in the MOF */
-    cim_value value;   /* boolean qualifiers without a value are TRUE */
-    bool tosubclass;   /* propagates to subclasses (DSP0004 flavor) */
+    /* Of the declared type (an array for an array type; a bare qualifier
+     * is TRUE for a boolean, the declaration's default otherwise).  In a
+     * schema without qualifier declarations, the type follows the value
+     * as written (an integer is sint64/uint64) and a bare one is TRUE. */
+    cim_value value;
+    /* DSP0004 flavors: the declaration's unless the use gives its own
+     * (": Restricted", ": DisableOverride", ...). */
+    bool tosubclass;   /* propagates to subclasses */
+    bool overridable;  /* a subclass may give another value */
+    bool translatable; /* the value may be localized */
+    const cim_qualifier_decl *decl; /* NULL when the schema declares none */
 } cim_qualifier;
 
 typedef struct cim_property {
@@ -197,6 +238,31 @@ typedef struct cim_property {
     cim_value defval;        /* default value; null if none */
 } cim_property;
 
+/* A method parameter.  An embedded object is a string parameter with the
+ * EmbeddedInstance("Class") (or EmbeddedObject) qualifier, as DSP0004
+ * writes what Windows' MOF declares as `Class Name`. */
+typedef struct cim_parameter {
+    const char *name;
+    cim_type type;           /* CIM_T_REFERENCE for `Class REF Name` */
+    bool array;
+    const char *ref_class;   /* class a REF parameter points to, else NULL */
+    const cim_qualifier *quals;
+    size_t nquals;
+} cim_parameter;
+
+/* A method declaration.  The schema only describes methods: calling one
+ * is not supported (smbcimd answers CIM_ERR_NOT_SUPPORTED). */
+typedef struct cim_method_decl {
+    const char *name;
+    cim_type type;           /* return type; CIM_T_NONE for void */
+    const cim_parameter *params; /* in declaration order */
+    size_t nparams;
+    const cim_qualifier *quals;  /* qualifiers given on this declaration */
+    size_t nquals;
+    const char *origin;      /* class that first declared the method */
+    bool local;              /* declared or overridden in this class */
+} cim_method_decl;
+
 typedef struct cim_class {
     const char *name;
     const char *super_name;       /* NULL for a root class */
@@ -210,10 +276,14 @@ typedef struct cim_class {
     bool association;             /* Association qualifier, here or inherited */
     const char *mof_file;         /* schema file it came from */
     unsigned mof_line;
+    const cim_method_decl *methods; /* all methods, inherited first, in MOF order */
+    size_t nmethods;
 } cim_class;
 
 /* Index of property `name` (case-insensitive) in cls->props, or -1. */
 int cim_class_prop_index(const cim_class *cls, const char *name);
+/* Index of method `name` (case-insensitive) in cls->methods, or -1. */
+int cim_class_method_index(const cim_class *cls, const char *name);
 /* true when cls is `ancestor` or derives from it (case-insensitive). */
 bool cim_class_is_a(const cim_class *cls, const char *ancestor);
 /* Qualifier `name` on the class (searching superclasses for propagated
@@ -223,6 +293,10 @@ const cim_qualifier *cim_class_qualifier(const cim_class *cls, const char *name)
  * declarations in superclasses), or NULL. */
 const cim_qualifier *cim_property_qualifier(const cim_class *cls, size_t prop,
                                             const char *name);
+/* Qualifier on a method declaration (searching the overridden
+ * declarations in superclasses), or NULL. */
+const cim_qualifier *cim_method_qualifier(const cim_class *cls, size_t method,
+                                          const char *name);
 
 /* ------------------------------------------------------------------------
  * Instances.  values[i] belongs to cls->props[i].  A property left out by a

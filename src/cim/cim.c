@@ -253,14 +253,34 @@ void cim_schema_init(cim_schema *s, sc_arena *arena)
     memset(s, 0, sizeof(*s));
     s->arena = arena;
     sc_map_init(&s->by_name);
+    sc_map_init(&s->qual_by_name);
 }
 
 void cim_schema_free(cim_schema *s)
 {
     free(s->classes);
+    free(s->qualdecls);
     sc_map_free(&s->by_name);
+    sc_map_free(&s->qual_by_name);
     s->classes = NULL;
     s->nclasses = s->cap = 0;
+    s->qualdecls = NULL;
+    s->nqualdecls = s->qualcap = 0;
+}
+
+const cim_qualifier_decl *cim_schema_find_qualdecl(const cim_schema *s, const char *name)
+{
+    return name ? sc_map_get(&s->qual_by_name, name) : NULL;
+}
+
+void cim_schema_add_qualdecl(cim_schema *s, cim_qualifier_decl *q)
+{
+    if (s->nqualdecls == s->qualcap) {
+        s->qualcap = s->qualcap ? s->qualcap * 2 : 32;
+        s->qualdecls = sc_xrealloc(s->qualdecls, s->qualcap * sizeof(*s->qualdecls));
+    }
+    s->qualdecls[s->nqualdecls++] = q;
+    sc_map_put(&s->qual_by_name, q->name, q);
 }
 
 const cim_class *cim_schema_find(const cim_schema *s, const char *name)
@@ -301,6 +321,14 @@ int cim_class_prop_index(const cim_class *cls, const char *name)
             return (int)i;
     for (size_t i = 0; i < cls->nprops; i++)
         if (sc_streqi(cls->props[i].name, name))
+            return (int)i;
+    return -1;
+}
+
+int cim_class_method_index(const cim_class *cls, const char *name)
+{
+    for (size_t i = 0; i < cls->nmethods; i++)
+        if (sc_streqi(cls->methods[i].name, name))
             return (int)i;
     return -1;
 }
@@ -347,6 +375,25 @@ const cim_qualifier *cim_property_qualifier(const cim_class *cls, size_t prop,
         if (!p->local)
             continue;
         const cim_qualifier *q = find_qual(p->quals, p->nquals, name);
+        if (q)
+            return (own || q->tosubclass) ? q : NULL;
+    }
+    return NULL;
+}
+
+const cim_qualifier *cim_method_qualifier(const cim_class *cls, size_t method,
+                                          const char *name)
+{
+    const char *mname = cls->methods[method].name;
+    bool own = true;
+    for (const cim_class *c = cls; c; c = c->super, own = false) {
+        int i = cim_class_method_index(c, mname);
+        if (i < 0)
+            break;
+        const cim_method_decl *m = &c->methods[i];
+        if (!m->local)
+            continue;
+        const cim_qualifier *q = find_qual(m->quals, m->nquals, name);
         if (q)
             return (own || q->tosubclass) ? q : NULL;
     }

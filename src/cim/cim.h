@@ -16,18 +16,29 @@
 
 /* ---- schema: the classes of one namespace ------------------------------- */
 typedef struct cim_schema {
-    sc_arena *arena;        /* owns the classes */
+    sc_arena *arena;        /* owns the classes and qualifier declarations */
     cim_class **classes;    /* in declaration order */
     size_t nclasses;
     size_t cap;
     sc_map by_name;         /* name -> cim_class* */
+    /* Qualifier type declarations, in declaration order.  A schema with
+     * at least one is strict (DSP0004): every qualifier used afterwards
+     * must be declared (docs/schema.md, "Qualifier declarations"). */
+    cim_qualifier_decl **qualdecls;
+    size_t nqualdecls;
+    size_t qualcap;
+    sc_map qual_by_name;    /* name -> cim_qualifier_decl* */
 } cim_schema;
 
 void cim_schema_init(cim_schema *s, sc_arena *arena);
-void cim_schema_free(cim_schema *s); /* frees the map, not the arena */
+void cim_schema_free(cim_schema *s); /* frees the maps, not the arena */
 const cim_class *cim_schema_find(const cim_schema *s, const char *name);
 /* Adds a finished class (the MOF parser calls this). */
 void cim_schema_add(cim_schema *s, cim_class *cls);
+/* Qualifier declarations: look-up (case-insensitive) and adding one (the
+ * MOF parser does, after checking the name is new). */
+const cim_qualifier_decl *cim_schema_find_qualdecl(const cim_schema *s, const char *name);
+void cim_schema_add_qualdecl(cim_schema *s, cim_qualifier_decl *q);
 /* Subclasses of `cls` including itself, depth first in schema order. */
 size_t cim_schema_subclasses(const cim_schema *s, const cim_class *cls,
                              const cim_class **out, size_t max);

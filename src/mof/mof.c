@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,11 +55,17 @@ static bool perr_at(parser *ps, unsigned line, unsigned col, smbcim_status code,
     return false;
 }
 
-/* Limits that keep the duplicate checks (linear scans) cheap on hostile
- * text: DSP0004 sets none, and CIM's largest classes have a few hundred
- * properties and a dozen qualifiers per element. */
+/* Limits that keep the duplicate checks (linear scans) and the walks up
+ * the superclasses cheap on hostile text: DSP0004 sets none, and CIM's
+ * largest classes have a few hundred properties, a few dozen methods of a
+ * dozen parameters, a dozen qualifiers per element and a dozen
+ * superclasses.  Qualifier declarations are looked up in a hash map and
+ * need no limit. */
 #define MOF_MAX_QUALIFIERS 256
 #define MOF_MAX_PROPERTIES 4096
+#define MOF_MAX_METHODS 1024
+#define MOF_MAX_PARAMETERS 256
+#define MOF_MAX_DEPTH 256 /* classes in one inheritance chain */
 #define PERR(ps, ...) perr_at((ps), (ps)->t.line, (ps)->t.col, WBEM_E_INVALID_SYNTAX, __VA_ARGS__)
 
 /* ---- lexer --------------------------------------------------------------- */
@@ -318,6 +325,8 @@ static bool parse_scalar(parser *ps, cim_value *v)
         double d = strtod(ps->t.text, &end);
         if (*end)
             return PERR(ps, "malformed number '%s'", ps->t.text);
+        if (isinf(d))
+            return PERR(ps, "real '%s' out of range", ps->t.text);
         v->type = CIM_T_REAL64;
         v->v.r = d;
     } else if (is_word(ps, "true") || is_word(ps, "false")) {
@@ -352,6 +361,10 @@ static bool parse_init(parser *ps, cim_value *v, bool brace_array)
                 return PERR(ps, "expected ',' or '}', found %s", tok_desc(ps));
             }
         }
+        if (ps->failed) {
+            sc_vec_free(&items);
+            return false;
+        }
         cim_value *el = sc_alloc_array(ps->a, items.len ? items.len : 1, sizeof(cim_value));
         cim_type t = CIM_T_STRING;
         for (size_t i = 0; i < items.len; i++) {
@@ -368,99 +381,6 @@ static bool parse_init(parser *ps, cim_value *v, bool brace_array)
         return next(ps);
     }
     return parse_scalar(ps, v);
-}
-
-/* ---- qualifiers ---------------------------------------------------------- */
-static bool parse_qualifiers(parser *ps, cim_qualifier **out, size_t *n)
-{
-    *out = NULL;
-    *n = 0;
-    if (!is_punct(ps, '['))
-        return true;
-    if (!next(ps))
-        return false;
-    sc_vec v = {0};
-    for (;;) {
-        if (ps->t.kind != T_IDENT) {
-            sc_vec_free(&v);
-            return PERR(ps, "expected a qualifier name, found %s", tok_desc(ps));
-        }
-        if (v.len == MOF_MAX_QUALIFIERS) {
-            sc_vec_free(&v);
-            return PERR(ps, "more than %d qualifiers in one list", MOF_MAX_QUALIFIERS);
-        }
-        cim_qualifier *q = sc_alloc(ps->a, sizeof(*q));
-        q->name = ps->t.text;
-        q->value = cim_bool(true);
-        q->tosubclass = !sc_streqi(q->name, "Abstract");
-        for (size_t i = 0; i < v.len; i++)
-            if (sc_streqi(((cim_qualifier *)v.items[i])->name, q->name)) {
-                sc_vec_free(&v);
-                return PERR(ps, "qualifier %s given twice", q->name);
-            }
-        if (!next(ps))
-            break;
-        if (is_punct(ps, '(')) {
-            if (!next(ps) || !parse_scalar(ps, &q->value) || !expect_punct(ps, ')'))
-                break;
-        } else if (is_punct(ps, '{')) {
-            if (!parse_init(ps, &q->value, true))
-                break;
-        }
-        if (is_punct(ps, ':')) {
-            if (!next(ps))
-                break;
-            while (ps->t.kind == T_IDENT) {
-                if (sc_streqi(ps->t.text, "Restricted"))
-                    q->tosubclass = false;
-                else if (sc_streqi(ps->t.text, "ToSubclass"))
-                    q->tosubclass = true;
-                else if (!is_word(ps, "Amended") && !is_word(ps, "DisableOverride") &&
-                         !is_word(ps, "EnableOverride") && !is_word(ps, "Translatable") &&
-                         !is_word(ps, "ToInstance"))
-                    break;
-                if (!next(ps))
-                    break;
-            }
-        }
-        sc_vec_push(&v, q);
-        if (ps->failed)
-            break;
-        if (is_punct(ps, ',')) {
-            if (!next(ps))
-                break;
-            continue;
-        }
-        if (is_punct(ps, ']'))
-            break;
-        sc_vec_free(&v);
-        return PERR(ps, "expected ',' or ']' in a qualifier list, found %s", tok_desc(ps));
-    }
-    if (ps->failed) {
-        sc_vec_free(&v);
-        return false;
-    }
-    cim_qualifier *arr = sc_alloc_array(ps->a, v.len ? v.len : 1, sizeof(cim_qualifier));
-    for (size_t i = 0; i < v.len; i++)
-        arr[i] = *(cim_qualifier *)v.items[i];
-    *out = arr;
-    *n = v.len;
-    sc_vec_free(&v);
-    return next(ps); /* past ']' */
-}
-
-static const cim_qualifier *qual_find(const cim_qualifier *q, size_t n, const char *name)
-{
-    for (size_t i = 0; i < n; i++)
-        if (sc_streqi(q[i].name, name))
-            return &q[i];
-    return NULL;
-}
-
-static bool qual_true(const cim_qualifier *q, size_t n, const char *name)
-{
-    const cim_qualifier *x = qual_find(q, n, name);
-    return x && x->value.type == CIM_T_BOOLEAN && !x->value.null && x->value.v.b;
 }
 
 /* ---- types --------------------------------------------------------------- */
@@ -483,65 +403,620 @@ static cim_type intrinsic_type(const char *name)
     return CIM_T_NONE;
 }
 
-/* Converts a parsed default value to the property's type. */
-static bool coerce_default(parser *ps, cim_property *p, cim_value *v, unsigned l, unsigned c)
+/* Whether e (a parsed integer: sint64 or uint64) fits integer type t;
+ * converts its representation to t's (v.u or v.i) when it does. */
+static bool int_fits(cim_type t, cim_value *e)
 {
-    if (v->null)
+    bool neg = e->type == CIM_T_SINT64 && e->v.i < 0;
+    uint64_t mag = neg                         ? (uint64_t)(-(e->v.i + 1)) + 1
+                   : e->type == CIM_T_SINT64 ? (uint64_t)e->v.i
+                                             : e->v.u;
+    uint64_t max;
+    switch (t) {
+    case CIM_T_UINT8: max = UINT8_MAX; break;
+    case CIM_T_UINT16: max = UINT16_MAX; break;
+    case CIM_T_UINT32: max = UINT32_MAX; break;
+    case CIM_T_UINT64: max = UINT64_MAX; break;
+    case CIM_T_SINT8: max = INT8_MAX; break;
+    case CIM_T_SINT16: max = INT16_MAX; break;
+    case CIM_T_SINT32: max = INT32_MAX; break;
+    default: max = INT64_MAX; break;
+    }
+    if (cim_type_is_unsigned(t)) {
+        if (neg || mag > max)
+            return false;
+        e->v.u = mag;
         return true;
-    if (v->array != p->array)
-        return perr_at(ps, l, c, WBEM_E_INVALID_SYNTAX, "default value of %s: %s", p->name,
-                       p->array ? "expected an array" : "an array given for a scalar");
+    }
+    if (neg ? mag > max + 1 : mag > max)
+        return false;
+    e->v.i = neg ? -(int64_t)(mag - 1) - 1 : (int64_t)mag;
+    return true;
+}
+
+/* Converts a value as parsed (integers as sint64/uint64, reals as real64,
+ * strings, booleans, NULL) to type t, an array of t when `array`: a scalar
+ * becomes a one-element array when `wrap`.  `what` names the value in the
+ * error, reported at l:c with `code`. */
+static bool coerce(parser *ps, cim_type t, bool array, bool wrap, cim_value *v,
+                   const char *what, unsigned l, unsigned c, smbcim_status code)
+{
+    if (v->null) {
+        v->type = t;
+        v->array = array;
+        return true;
+    }
+    if (array && wrap && !v->array) {
+        cim_value *one = sc_alloc(ps->a, sizeof(*one));
+        *one = *v;
+        memset(v, 0, sizeof(*v));
+        v->type = one->type;
+        v->array = true;
+        v->count = 1;
+        v->v.elems = one;
+    }
+    if (v->array != array)
+        return perr_at(ps, l, c, code, "%s: %s", what,
+                       array ? "expected an array" : "an array given for a scalar");
     uint32_t n = v->array ? v->count : 1;
     cim_value *el = v->array ? (cim_value *)v->v.elems : v;
     for (uint32_t i = 0; i < n; i++) {
         cim_value *e = &el[i];
+        if (e->null) {
+            e->type = t;
+            continue;
+        }
         bool ok;
-        if (cim_type_is_integer(p->type)) {
-            ok = e->type == CIM_T_SINT64 || e->type == CIM_T_UINT64;
-            if (ok && cim_type_is_unsigned(p->type) && e->type == CIM_T_SINT64)
-                ok = false;
-            if (ok && cim_type_is_signed(p->type) && e->type == CIM_T_UINT64 &&
-                e->v.u > INT64_MAX)
-                ok = false;
-            if (ok && cim_type_is_signed(p->type) && e->type == CIM_T_UINT64)
-                e->v.i = (int64_t)e->v.u;
-        } else if (p->type == CIM_T_REAL32 || p->type == CIM_T_REAL64) {
+        if (cim_type_is_integer(t)) {
+            ok = (e->type == CIM_T_SINT64 || e->type == CIM_T_UINT64) && int_fits(t, e);
+        } else if (t == CIM_T_REAL32 || t == CIM_T_REAL64) {
             ok = e->type == CIM_T_REAL64 || e->type == CIM_T_UINT64 || e->type == CIM_T_SINT64;
             if (e->type == CIM_T_UINT64)
                 e->v.r = (double)e->v.u;
             else if (e->type == CIM_T_SINT64)
                 e->v.r = (double)e->v.i;
-        } else if (p->type == CIM_T_BOOLEAN) {
+        } else if (t == CIM_T_BOOLEAN) {
             ok = e->type == CIM_T_BOOLEAN;
         } else {
             ok = e->type == CIM_T_STRING;
         }
         if (!ok)
-            return perr_at(ps, l, c, WBEM_E_INVALID_SYNTAX,
-                           "default value of %s does not fit its type %s", p->name,
-                           cim_type_name(p->type));
-        e->type = p->type;
+            return perr_at(ps, l, c, code, "%s does not fit its type %s", what, cim_type_name(t));
+        e->type = t;
     }
-    v->type = p->type;
+    v->type = t;
+    return true;
+}
+
+static bool scalar_equal(const cim_value *a, const cim_value *b)
+{
+    if (a->null || b->null)
+        return a->null == b->null;
+    if (a->type != b->type)
+        return false;
+    if (cim_type_is_stringlike(a->type))
+        return strcmp(a->v.s, b->v.s) == 0;
+    if (a->type == CIM_T_BOOLEAN)
+        return a->v.b == b->v.b;
+    if (a->type == CIM_T_REAL32 || a->type == CIM_T_REAL64)
+        return a->v.r == b->v.r;
+    return a->v.u == b->v.u;
+}
+
+static bool value_equal(const cim_value *a, const cim_value *b)
+{
+    if (a->null || b->null || !a->array || !b->array)
+        return a->array == b->array && scalar_equal(a, b);
+    if (a->count != b->count)
+        return false;
+    for (uint32_t i = 0; i < a->count; i++)
+        if (!scalar_equal(&a->v.elems[i], &b->v.elems[i]))
+            return false;
+    return true;
+}
+
+/* ---- qualifiers ---------------------------------------------------------- */
+/* Qualifiers as parsed, with where each was written (for the checks that
+ * can only be made once the qualified element is known). */
+typedef struct qlist {
+    cim_qualifier *q;
+    unsigned *line, *col;
+    size_t n;
+} qlist;
+
+static const char *const scope_words[] = {
+    "class", "association", "indication", "property", "reference", "method", "parameter",
+};
+#define NSCOPES (sizeof(scope_words) / sizeof(scope_words[0]))
+
+static const char *scope_text(parser *ps, unsigned scope)
+{
+    if ((scope & CIM_SCOPE_ANY) == CIM_SCOPE_ANY)
+        return "any";
+    sc_buf b;
+    sc_buf_init(&b);
+    for (size_t i = 0; i < NSCOPES; i++)
+        if (scope & (1u << i))
+            sc_buf_printf(&b, "%s%s", b.len ? ", " : "", scope_words[i]);
+    char *s = sc_strdup(ps->a, b.data ? b.data : "");
+    sc_buf_free(&b);
+    return s;
+}
+
+/* Gives a parsed qualifier its type, value and flavors: those of its
+ * declaration in a schema that declares qualifiers (where an undeclared
+ * one is an error), else as written.  tosub/over/trans are the flavors the
+ * use gave (-1: not given). */
+static bool resolve_qualifier(parser *ps, cim_qualifier *q, bool has_value, unsigned ql,
+                              unsigned qc, unsigned vl, unsigned vc, int tosub, int over,
+                              int trans)
+{
+    const cim_qualifier_decl *d = cim_schema_find_qualdecl(ps->schema, q->name);
+    if (!d && ps->schema->nqualdecls)
+        return perr_at(ps, ql, qc, WBEM_E_INVALID_QUALIFIER, "qualifier %s is not declared",
+                       q->name);
+    q->decl = d;
+    if (d) {
+        if (!has_value) {
+            q->value = d->type == CIM_T_BOOLEAN && !d->array ? cim_bool(true) : d->defval;
+        } else if (!coerce(ps, d->type, d->array, true, &q->value,
+                           sc_sprintf(ps->a, "the value of qualifier %s", q->name), vl, vc,
+                           WBEM_E_INVALID_QUALIFIER)) {
+            return false;
+        }
+        q->tosubclass = d->tosubclass;
+        q->overridable = d->overridable;
+        q->translatable = d->translatable;
+    } else {
+        if (!has_value)
+            q->value = cim_bool(true);
+        q->tosubclass = !sc_streqi(q->name, "Abstract");
+        q->overridable = true;
+        q->translatable = false;
+    }
+    if (tosub >= 0)
+        q->tosubclass = tosub;
+    if (over >= 0)
+        q->overridable = over;
+    if (trans >= 0)
+        q->translatable = trans;
+    return true;
+}
+
+static bool parse_qualifiers(parser *ps, qlist *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!is_punct(ps, '['))
+        return true;
+    if (!next(ps))
+        return false;
+    typedef struct pq {
+        cim_qualifier q;
+        unsigned line, col;
+    } pq;
+    sc_vec v = {0};
+    for (;;) {
+        if (ps->t.kind != T_IDENT) {
+            PERR(ps, "expected a qualifier name, found %s", tok_desc(ps));
+            goto fail;
+        }
+        if (v.len == MOF_MAX_QUALIFIERS) {
+            PERR(ps, "more than %d qualifiers in one list", MOF_MAX_QUALIFIERS);
+            goto fail;
+        }
+        pq *x = sc_alloc(ps->a, sizeof(*x));
+        x->q.name = ps->t.text;
+        x->line = ps->t.line;
+        x->col = ps->t.col;
+        for (size_t i = 0; i < v.len; i++)
+            if (sc_streqi(((pq *)v.items[i])->q.name, x->q.name)) {
+                PERR(ps, "qualifier %s given twice", x->q.name);
+                goto fail;
+            }
+        if (!next(ps))
+            goto fail;
+        bool has_value = false;
+        unsigned vl = ps->t.line, vc = ps->t.col;
+        if (is_punct(ps, '(')) {
+            if (!next(ps))
+                goto fail;
+            vl = ps->t.line;
+            vc = ps->t.col;
+            if (!parse_scalar(ps, &x->q.value) || !expect_punct(ps, ')'))
+                goto fail;
+            has_value = true;
+        } else if (is_punct(ps, '{')) {
+            if (!parse_init(ps, &x->q.value, true))
+                goto fail;
+            has_value = true;
+        }
+        int tosub = -1, over = -1, trans = -1;
+        if (is_punct(ps, ':')) {
+            if (!next(ps))
+                goto fail;
+            while (ps->t.kind == T_IDENT) {
+                if (is_word(ps, "Restricted") || is_word(ps, "NotToSubclass"))
+                    tosub = 0;
+                else if (is_word(ps, "ToSubclass"))
+                    tosub = 1;
+                else if (is_word(ps, "DisableOverride"))
+                    over = 0;
+                else if (is_word(ps, "EnableOverride"))
+                    over = 1;
+                else if (is_word(ps, "Translatable"))
+                    trans = 1;
+                else if (!is_word(ps, "Amended") && !is_word(ps, "ToInstance") &&
+                         !is_word(ps, "NotToInstance"))
+                    break;
+                if (!next(ps))
+                    goto fail;
+            }
+        }
+        if (!resolve_qualifier(ps, &x->q, has_value, x->line, x->col, vl, vc, tosub, over,
+                               trans))
+            goto fail;
+        sc_vec_push(&v, x);
+        if (is_punct(ps, ',')) {
+            if (!next(ps))
+                goto fail;
+            continue;
+        }
+        if (is_punct(ps, ']'))
+            break;
+        PERR(ps, "expected ',' or ']' in a qualifier list, found %s", tok_desc(ps));
+        goto fail;
+    }
+    size_t n = v.len ? v.len : 1;
+    out->q = sc_alloc_array(ps->a, n, sizeof(cim_qualifier));
+    out->line = sc_alloc_array(ps->a, n, sizeof(unsigned));
+    out->col = sc_alloc_array(ps->a, n, sizeof(unsigned));
+    for (size_t i = 0; i < v.len; i++) {
+        const pq *x = v.items[i];
+        out->q[i] = x->q;
+        out->line[i] = x->line;
+        out->col[i] = x->col;
+    }
+    out->n = v.len;
+    sc_vec_free(&v);
+    return next(ps); /* past ']' */
+fail:
+    sc_vec_free(&v);
+    return false;
+}
+
+static const cim_qualifier *qual_find(const cim_qualifier *q, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (sc_streqi(q[i].name, name))
+            return &q[i];
+    return NULL;
+}
+
+static bool qual_true(const cim_qualifier *q, size_t n, const char *name)
+{
+    const cim_qualifier *x = qual_find(q, n, name);
+    return x && x->value.type == CIM_T_BOOLEAN && !x->value.null && !x->value.array &&
+           x->value.v.b;
+}
+
+/* The checks a declared qualifier's use gets once the element is known:
+ * its scope, and EmbeddedInstance / EmbeddedObject only on strings
+ * (DSP0004).  type is the element's (CIM_T_NONE for a class). */
+static bool check_quals(parser *ps, const qlist *ql, unsigned scope, const char *kind,
+                        cim_type type)
+{
+    for (size_t i = 0; i < ql->n; i++) {
+        const cim_qualifier *q = &ql->q[i];
+        if (!q->decl)
+            continue;
+        if (!(q->decl->scope & scope))
+            return perr_at(ps, ql->line[i], ql->col[i], WBEM_E_INVALID_QUALIFIER,
+                           "qualifier %s may not qualify a %s (its scope is %s)", q->name, kind,
+                           scope_text(ps, q->decl->scope));
+        bool embedded = sc_streqi(q->name, "EmbeddedInstance") ||
+                        sc_streqi(q->name, "EmbeddedObject");
+        bool set = !q->value.null && !(q->value.type == CIM_T_BOOLEAN && !q->value.array &&
+                                       !q->value.v.b);
+        if (embedded && set && type != CIM_T_STRING &&
+            (scope & (CIM_SCOPE_PROPERTY | CIM_SCOPE_METHOD | CIM_SCOPE_PARAMETER)))
+            return perr_at(ps, ql->line[i], ql->col[i], WBEM_E_INVALID_QUALIFIER,
+                           "qualifier %s needs a string %s, not %s", q->name, kind,
+                           cim_type_name(type));
+    }
+    return true;
+}
+
+/* A qualifier q, given at l:c on an element that overrides one which
+ * propagates iq: DisableOverride forbids another value. */
+static bool may_override(parser *ps, const cim_qualifier *q, const cim_qualifier *iq,
+                         unsigned l, unsigned c, const char *where)
+{
+    if (!iq || !iq->tosubclass || iq->overridable || value_equal(&q->value, &iq->value))
+        return true;
+    return perr_at(ps, l, c, WBEM_E_INVALID_QUALIFIER,
+                   "qualifier %s of %s cannot be given another value: it is DisableOverride",
+                   q->name, where);
+}
+
+/* ---- qualifier declarations ---------------------------------------------- */
+/* Qualifier Name : type [[]] [= value], Scope(...) [, Flavor(...)] ; */
+static bool parse_qualifier_decl(parser *ps)
+{
+    unsigned l = ps->t.line;
+    if (!next(ps)) /* past 'qualifier' */
+        return false;
+    if (ps->t.kind != T_IDENT)
+        return PERR(ps, "expected a qualifier name, found %s", tok_desc(ps));
+    cim_qualifier_decl *d = sc_alloc(ps->a, sizeof(*d));
+    d->name = ps->t.text;
+    d->mof_file = ps->file;
+    d->mof_line = l;
+    d->tosubclass = true;
+    d->overridable = true;
+    if (cim_schema_find_qualdecl(ps->schema, d->name))
+        return PERR(ps, "qualifier %s is already declared", d->name);
+    if (!next(ps) || !expect_punct(ps, ':'))
+        return false;
+    if (ps->t.kind != T_IDENT)
+        return PERR(ps, "expected the type of qualifier %s, found %s", d->name, tok_desc(ps));
+    d->type = intrinsic_type(ps->t.text);
+    if (d->type == CIM_T_NONE)
+        return PERR(ps, "qualifier %s: '%s' is not a CIM type (a declaration gives the type: "
+                        "Qualifier Name : type, Scope(...))", d->name, ps->t.text);
+    if (!next(ps))
+        return false;
+    if (is_punct(ps, '[')) {
+        if (!next(ps))
+            return false;
+        if (ps->t.kind == T_INT && !next(ps))
+            return false;
+        if (!expect_punct(ps, ']'))
+            return false;
+        d->array = true;
+    }
+    d->defval = cim_null(d->type);
+    d->defval.array = d->array;
+    if (is_punct(ps, '=')) {
+        if (!next(ps))
+            return false;
+        unsigned vl = ps->t.line, vc = ps->t.col;
+        if (!parse_init(ps, &d->defval, true) ||
+            !coerce(ps, d->type, d->array, false, &d->defval,
+                    sc_sprintf(ps->a, "the default value of qualifier %s", d->name), vl, vc,
+                    WBEM_E_INVALID_SYNTAX))
+            return false;
+    }
+    if (!expect_punct(ps, ','))
+        return false;
+    if (!is_word(ps, "scope"))
+        return PERR(ps, "expected Scope(...) in the declaration of qualifier %s, found %s",
+                    d->name, tok_desc(ps));
+    if (!next(ps) || !expect_punct(ps, '('))
+        return false;
+    for (;;) {
+        if (ps->t.kind != T_IDENT)
+            return PERR(ps, "expected a scope, found %s", tok_desc(ps));
+        if (is_word(ps, "any")) {
+            d->scope |= CIM_SCOPE_ANY;
+        } else if (!is_word(ps, "qualifier")) { /* DSP0221 lists it; nothing to qualify here */
+            size_t i = 0;
+            while (i < NSCOPES && !is_word(ps, scope_words[i]))
+                i++;
+            if (i == NSCOPES)
+                return PERR(ps, "unknown scope '%s'", ps->t.text);
+            d->scope |= 1u << i;
+        }
+        if (!next(ps))
+            return false;
+        if (is_punct(ps, ')'))
+            break;
+        if (!expect_punct(ps, ','))
+            return false;
+    }
+    if (!next(ps))
+        return false;
+    if (is_punct(ps, ',')) {
+        if (!next(ps))
+            return false;
+        if (!is_word(ps, "flavor"))
+            return PERR(ps, "expected Flavor(...), found %s", tok_desc(ps));
+        if (!next(ps) || !expect_punct(ps, '('))
+            return false;
+        for (;;) {
+            if (is_word(ps, "EnableOverride"))
+                d->overridable = true;
+            else if (is_word(ps, "DisableOverride"))
+                d->overridable = false;
+            else if (is_word(ps, "ToSubclass"))
+                d->tosubclass = true;
+            else if (is_word(ps, "Restricted"))
+                d->tosubclass = false;
+            else if (is_word(ps, "Translatable"))
+                d->translatable = true;
+            else if (!is_word(ps, "ToInstance")) /* DSP0004 2.x, deprecated: no effect */
+                return PERR(ps, "unknown flavor %s", tok_desc(ps));
+            if (!next(ps))
+                return false;
+            if (is_punct(ps, ')'))
+                break;
+            if (!expect_punct(ps, ','))
+                return false;
+        }
+        if (!next(ps))
+            return false;
+    }
+    if (!expect_punct(ps, ';'))
+        return false;
+    cim_schema_add_qualdecl(ps->schema, d);
     return true;
 }
 
 /* ---- class declarations -------------------------------------------------- */
-static bool parse_property(parser *ps, sc_vec *props, const cim_class *super)
+static const char *scope_kind(unsigned scope)
+{
+    for (size_t i = 0; i < NSCOPES; i++)
+        if (scope == 1u << i)
+            return scope_words[i];
+    return "element";
+}
+
+static bool read_array_suffix(parser *ps, bool *array)
+{
+    *array = false;
+    if (!is_punct(ps, '['))
+        return true;
+    if (!next(ps))
+        return false;
+    if (ps->t.kind == T_INT && !next(ps))
+        return false;
+    if (!expect_punct(ps, ']'))
+        return false;
+    *array = true;
+    return true;
+}
+
+/* type Name(params);  after '(' was seen.  l:c is where the declaration
+ * (its qualifier list) starts. */
+static bool parse_method(parser *ps, cim_class *cls, sc_vec *methods, const qlist *ql,
+                         cim_type rtype, const char *name, unsigned l, unsigned c)
+{
+    if (!next(ps)) /* past '(' */
+        return false;
+    cim_method_decl *m = sc_alloc(ps->a, sizeof(*m));
+    m->name = name;
+    m->type = rtype;
+    m->quals = ql->q;
+    m->nquals = ql->n;
+    m->local = true;
+    sc_vec params = {0};
+    while (!is_punct(ps, ')')) {
+        if (params.len == MOF_MAX_PARAMETERS) {
+            PERR(ps, "more than %d parameters in method %s", MOF_MAX_PARAMETERS, name);
+            goto fail;
+        }
+        unsigned pl = ps->t.line, pc = ps->t.col;
+        qlist pq;
+        if (!parse_qualifiers(ps, &pq))
+            goto fail;
+        if (ps->t.kind != T_IDENT) {
+            PERR(ps, "expected a parameter type, found %s", tok_desc(ps));
+            goto fail;
+        }
+        cim_parameter *pa = sc_alloc(ps->a, sizeof(*pa));
+        const char *tname = ps->t.text;
+        unsigned tl = ps->t.line, tc = ps->t.col;
+        if (!next(ps))
+            goto fail;
+        if (is_word(ps, "ref")) {
+            pa->type = CIM_T_REFERENCE;
+            pa->ref_class = tname;
+            if (!next(ps))
+                goto fail;
+        } else {
+            pa->type = intrinsic_type(tname);
+            if (pa->type == CIM_T_NONE) {
+                perr_at(ps, tl, tc, WBEM_E_INVALID_SYNTAX,
+                        "unknown type '%s' (an embedded object is declared "
+                        "[EmbeddedInstance(\"%s\")] string Name)", tname, tname);
+                goto fail;
+            }
+        }
+        if (ps->t.kind != T_IDENT) {
+            PERR(ps, "expected a parameter name, found %s", tok_desc(ps));
+            goto fail;
+        }
+        pa->name = ps->t.text;
+        if (!next(ps) || !read_array_suffix(ps, &pa->array))
+            goto fail;
+        if (is_punct(ps, '=')) {
+            PERR(ps, "parameter %s: default values of parameters are not supported", pa->name);
+            goto fail;
+        }
+        for (size_t i = 0; i < params.len; i++)
+            if (sc_streqi(((cim_parameter *)params.items[i])->name, pa->name)) {
+                perr_at(ps, pl, pc, WBEM_E_INVALID_SYNTAX, "parameter %s of %s declared twice",
+                        pa->name, name);
+                goto fail;
+            }
+        pa->quals = pq.q;
+        pa->nquals = pq.n;
+        if (!check_quals(ps, &pq, CIM_SCOPE_PARAMETER, "parameter", pa->type))
+            goto fail;
+        sc_vec_push(&params, pa);
+        if (is_punct(ps, ',')) {
+            if (!next(ps))
+                goto fail;
+            if (is_punct(ps, ')')) {
+                PERR(ps, "expected a parameter after ',', found ')'");
+                goto fail;
+            }
+        } else if (!is_punct(ps, ')')) {
+            PERR(ps, "expected ',' or ')' in the parameters of %s, found %s", name, tok_desc(ps));
+            goto fail;
+        }
+    }
+    if (ps->failed || !next(ps) || !expect_punct(ps, ';'))
+        goto fail;
+    cim_parameter *arr = sc_alloc_array(ps->a, params.len ? params.len : 1, sizeof(*arr));
+    for (size_t i = 0; i < params.len; i++)
+        arr[i] = *(cim_parameter *)params.items[i];
+    m->params = arr;
+    m->nparams = params.len;
+    sc_vec_free(&params);
+    if (!check_quals(ps, ql, CIM_SCOPE_METHOD, "method", rtype))
+        return false;
+    for (size_t i = 0; i < methods->len; i++) {
+        cim_method_decl *o = methods->items[i];
+        if (o->local && sc_streqi(o->name, m->name))
+            return perr_at(ps, l, c, WBEM_E_INVALID_SYNTAX, "method %s declared twice", m->name);
+    }
+    /* a redeclared inherited method replaces it in place */
+    for (size_t i = 0; i < methods->len; i++) {
+        cim_method_decl *o = methods->items[i];
+        if (!sc_streqi(o->name, m->name))
+            continue;
+        m->origin = o->origin;
+        int si = cim_class_method_index(cls->super, m->name);
+        for (size_t k = 0; si >= 0 && k < ql->n; k++)
+            if (!may_override(ps, &ql->q[k],
+                              cim_method_qualifier(cls->super, (size_t)si, ql->q[k].name),
+                              ql->line[k], ql->col[k],
+                              sc_sprintf(ps->a, "%s.%s", cls->name, m->name)))
+                return false;
+        methods->items[i] = m;
+        return true;
+    }
+    if (qual_find(ql->q, ql->n, "Override"))
+        return perr_at(ps, l, c, WBEM_E_INVALID_SYNTAX, "%s has Override but %s", m->name,
+                       cls->super ? sc_sprintf(ps->a, "%s has no such method", cls->super->name)
+                                  : "the class has no superclass");
+    if (methods->len >= MOF_MAX_METHODS)
+        return perr_at(ps, l, c, WBEM_E_INVALID_SYNTAX, "more than %d methods in class %s",
+                       MOF_MAX_METHODS, cls->name);
+    sc_vec_push(methods, m);
+    return true;
+fail:
+    sc_vec_free(&params);
+    return false;
+}
+
+/* A property or a method declaration. */
+static bool parse_feature(parser *ps, cim_class *cls, sc_vec *props, sc_vec *methods)
 {
     unsigned l = ps->t.line, c = ps->t.col;
-    cim_qualifier *quals;
-    size_t nquals;
-    if (!parse_qualifiers(ps, &quals, &nquals))
+    const cim_class *super = cls->super;
+    qlist ql;
+    if (!parse_qualifiers(ps, &ql))
         return false;
     if (ps->t.kind != T_IDENT)
         return PERR(ps, "expected a property type, found %s", tok_desc(ps));
     cim_property *p = sc_alloc(ps->a, sizeof(*p));
-    p->quals = quals;
-    p->nquals = nquals;
+    p->quals = ql.q;
+    p->nquals = ql.n;
     p->local = true;
     const char *tname = ps->t.text;
     unsigned tl = ps->t.line, tc = ps->t.col;
+    bool is_void = sc_streqi(tname, "void");
     if (!next(ps))
         return false;
     if (is_word(ps, "ref")) {
@@ -551,7 +1026,7 @@ static bool parse_property(parser *ps, sc_vec *props, const cim_class *super)
             return false;
     } else {
         p->type = intrinsic_type(tname);
-        if (p->type == CIM_T_NONE)
+        if (p->type == CIM_T_NONE && !is_void)
             return perr_at(ps, tl, tc, WBEM_E_INVALID_SYNTAX, "unknown type '%s'", tname);
     }
     if (ps->t.kind != T_IDENT)
@@ -559,26 +1034,38 @@ static bool parse_property(parser *ps, sc_vec *props, const cim_class *super)
     p->name = ps->t.text;
     if (!next(ps))
         return false;
-    if (is_punct(ps, '('))
-        return PERR(ps, "method declarations are not supported (%s)", p->name);
-    if (is_punct(ps, '[')) {
-        if (!next(ps))
-            return false;
-        if (ps->t.kind == T_INT && !next(ps))
-            return false;
-        if (!expect_punct(ps, ']'))
-            return false;
-        p->array = true;
+    if (is_punct(ps, '(')) {
+        if (p->type == CIM_T_REFERENCE)
+            return perr_at(ps, tl, tc, WBEM_E_INVALID_SYNTAX,
+                           "method %s cannot return a reference", p->name);
+        return parse_method(ps, cls, methods, &ql, p->type, p->name, l, c);
     }
+    if (is_void)
+        return perr_at(ps, tl, tc, WBEM_E_INVALID_SYNTAX,
+                       "unknown type 'void' (only a method returns void)");
+    if (!read_array_suffix(ps, &p->array))
+        return false;
     p->defval = cim_null(p->type);
     if (is_punct(ps, '=')) {
         unsigned dl = ps->t.line, dc = ps->t.col;
         if (!next(ps) || !parse_init(ps, &p->defval, true) ||
-            !coerce_default(ps, p, &p->defval, dl, dc))
+            !coerce(ps, p->type == CIM_T_REFERENCE ? CIM_T_STRING : p->type, p->array, false,
+                    &p->defval, sc_sprintf(ps->a, "default value of %s", p->name), dl, dc,
+                    WBEM_E_INVALID_SYNTAX))
             return false;
+        p->defval.type = p->type;
     }
     if (!expect_punct(ps, ';'))
         return false;
+    bool ref = p->type == CIM_T_REFERENCE;
+    if (!check_quals(ps, &ql, ref ? CIM_SCOPE_REFERENCE : CIM_SCOPE_PROPERTY,
+                     ref ? "reference" : "property", p->type))
+        return false;
+    if (ref && ps->schema->nqualdecls && !qual_true(cls->quals, cls->nquals, "Association"))
+        return perr_at(ps, tl, tc, WBEM_E_INVALID_QUALIFIER,
+                       "%s.%s is a reference but %s does not declare the Association "
+                       "qualifier (DSP0004: only an association holds references)",
+                       cls->name, p->name, cls->name);
     for (size_t i = 0; i < props->len; i++) {
         cim_property *o = props->items[i];
         if (o->local && sc_streqi(o->name, p->name))
@@ -590,26 +1077,33 @@ static bool parse_property(parser *ps, sc_vec *props, const cim_class *super)
         cim_property *o = props->items[i];
         if (sc_streqi(o->name, p->name)) {
             p->origin = o->origin;
-            p->key = o->key || qual_true(quals, nquals, "Key");
+            p->key = o->key || qual_true(ql.q, ql.n, "Key");
             if (p->type == CIM_T_REFERENCE && o->type != CIM_T_REFERENCE)
                 return perr_at(ps, l, c, WBEM_E_INVALID_SYNTAX,
                                "%s overrides a non-reference property with a reference", p->name);
+            int si = cim_class_prop_index(super, p->name);
+            for (size_t k = 0; si >= 0 && k < ql.n; k++)
+                if (!may_override(ps, &ql.q[k],
+                                  cim_property_qualifier(super, (size_t)si, ql.q[k].name),
+                                  ql.line[k], ql.col[k],
+                                  sc_sprintf(ps->a, "%s.%s", cls->name, p->name)))
+                    return false;
             props->items[i] = p;
             return true;
         }
     }
-    const cim_qualifier *ov = qual_find(quals, nquals, "Override");
+    const cim_qualifier *ov = qual_find(ql.q, ql.n, "Override");
     if (ov)
         return perr_at(ps, l, c, WBEM_E_INVALID_SYNTAX,
                        "%s has Override but %s", p->name,
                        super ? sc_sprintf(ps->a, "%s has no such property", super->name)
                              : "the class has no superclass");
-    p->key = qual_true(quals, nquals, "Key");
+    p->key = qual_true(ql.q, ql.n, "Key");
     sc_vec_push(props, p);
     return true;
 }
 
-static bool parse_class(parser *ps, cim_qualifier *quals, size_t nquals, unsigned l)
+static bool parse_class(parser *ps, const qlist *ql, unsigned l)
 {
     if (!next(ps)) /* past 'class' */
         return false;
@@ -617,8 +1111,8 @@ static bool parse_class(parser *ps, cim_qualifier *quals, size_t nquals, unsigne
         return PERR(ps, "expected a class name, found %s", tok_desc(ps));
     cim_class *cls = sc_alloc(ps->a, sizeof(*cls));
     cls->name = ps->t.text;
-    cls->quals = quals;
-    cls->nquals = nquals;
+    cls->quals = ql->q;
+    cls->nquals = ql->n;
     cls->mof_file = ps->file;
     cls->mof_line = l;
     if (cim_schema_find(ps->schema, cls->name))
@@ -635,12 +1129,30 @@ static bool parse_class(parser *ps, cim_qualifier *quals, size_t nquals, unsigne
             return perr_at(ps, ps->t.line, ps->t.col, WBEM_E_INVALID_CLASS,
                            "superclass %s is not declared", ps->t.text);
         cls->super_name = cls->super->name;
+        size_t depth = 1; /* classes in the chain, this one included */
+        for (const cim_class *c = cls->super; c; c = c->super)
+            depth++;
+        if (depth > MOF_MAX_DEPTH)
+            return PERR(ps, "class %s: an inheritance chain of more than %d classes", cls->name,
+                        MOF_MAX_DEPTH);
         if (!next(ps))
             return false;
     }
+    cls->abstract = qual_true(ql->q, ql->n, "Abstract");
+    cls->association = qual_true(ql->q, ql->n, "Association") ||
+                       (cls->super && cls->super->association);
+    unsigned scope = cls->association ? CIM_SCOPE_ASSOCIATION
+                     : qual_true(ql->q, ql->n, "Indication") ? CIM_SCOPE_INDICATION
+                                                              : CIM_SCOPE_CLASS;
+    if (!check_quals(ps, ql, scope, scope_kind(scope), CIM_T_NONE))
+        return false;
+    for (size_t k = 0; cls->super && k < ql->n; k++)
+        if (!may_override(ps, &ql->q[k], cim_class_qualifier(cls->super, ql->q[k].name),
+                          ql->line[k], ql->col[k], cls->name))
+            return false;
     if (!expect_punct(ps, '{'))
         return false;
-    sc_vec props = {0};
+    sc_vec props = {0}, methods = {0};
     if (cls->super) {
         for (size_t i = 0; i < cls->super->nprops; i++) {
             cim_property *p = sc_alloc(ps->a, sizeof(*p));
@@ -648,25 +1160,27 @@ static bool parse_class(parser *ps, cim_qualifier *quals, size_t nquals, unsigne
             p->local = false;
             sc_vec_push(&props, p);
         }
+        for (size_t i = 0; i < cls->super->nmethods; i++) {
+            cim_method_decl *m = sc_alloc(ps->a, sizeof(*m));
+            *m = cls->super->methods[i];
+            m->local = false;
+            sc_vec_push(&methods, m);
+        }
     }
     while (!is_punct(ps, '}')) {
         if (ps->t.kind == T_EOF) {
-            sc_vec_free(&props);
-            return PERR(ps, "unexpected end of file in class %s", cls->name);
+            PERR(ps, "unexpected end of file in class %s", cls->name);
+            goto fail;
         }
         if (props.len >= MOF_MAX_PROPERTIES) {
-            sc_vec_free(&props);
-            return PERR(ps, "more than %d properties in class %s", MOF_MAX_PROPERTIES, cls->name);
+            PERR(ps, "more than %d properties in class %s", MOF_MAX_PROPERTIES, cls->name);
+            goto fail;
         }
-        if (!parse_property(ps, &props, cls->super)) {
-            sc_vec_free(&props);
-            return false;
-        }
+        if (!parse_feature(ps, cls, &props, &methods))
+            goto fail;
     }
-    if (!next(ps) || !expect_punct(ps, ';')) {
-        sc_vec_free(&props);
-        return false;
-    }
+    if (!next(ps) || !expect_punct(ps, ';'))
+        goto fail;
     cim_property *arr = sc_alloc_array(ps->a, props.len ? props.len : 1, sizeof(cim_property));
     for (size_t i = 0; i < props.len; i++) {
         arr[i] = *(cim_property *)props.items[i];
@@ -677,13 +1191,24 @@ static bool parse_class(parser *ps, cim_qualifier *quals, size_t nquals, unsigne
     }
     cls->props = arr;
     cls->nprops = props.len;
+    cim_method_decl *marr =
+        sc_alloc_array(ps->a, methods.len ? methods.len : 1, sizeof(cim_method_decl));
+    for (size_t i = 0; i < methods.len; i++) {
+        marr[i] = *(cim_method_decl *)methods.items[i];
+        if (!marr[i].origin)
+            marr[i].origin = cls->name;
+    }
+    cls->methods = marr;
+    cls->nmethods = methods.len;
     sc_vec_free(&props);
-    cls->abstract = qual_true(quals, nquals, "Abstract");
-    cls->association = qual_true(quals, nquals, "Association") ||
-                       (cls->super && cls->super->association);
+    sc_vec_free(&methods);
     cim_schema_add(ps->schema, cls);
     sc_vec_push(&ps->added, cls);
     return true;
+fail:
+    sc_vec_free(&props);
+    sc_vec_free(&methods);
+    return false;
 }
 
 static bool parse_pragma(parser *ps)
@@ -717,21 +1242,16 @@ static bool parse_pragma(parser *ps)
     return true;
 }
 
-/* qualifier Name : type [= value], scope(...), flavor(...); -- skipped */
-static bool skip_qualifier_decl(parser *ps)
+/* DSP0004: EmbeddedInstance names a class of the namespace.  Checked for
+ * declared qualifiers only (mofcomp's MOF does not know the rule). */
+static void embedded_class_declared(parser *ps, const cim_class *cls, const cim_qualifier *q,
+                                    size_t n, const char *what)
 {
-    int depth = 0;
-    while (!(depth == 0 && is_punct(ps, ';'))) {
-        if (ps->t.kind == T_EOF)
-            return PERR(ps, "unterminated qualifier declaration");
-        if (is_punct(ps, '(') || is_punct(ps, '{') || is_punct(ps, '['))
-            depth++;
-        if (is_punct(ps, ')') || is_punct(ps, '}') || is_punct(ps, ']'))
-            depth--;
-        if (!next(ps))
-            return false;
-    }
-    return next(ps);
+    const cim_qualifier *e = qual_find(q, n, "EmbeddedInstance");
+    if (e && e->decl && !e->value.null && !e->value.array &&
+        cim_type_is_stringlike(e->value.type) && !cim_schema_find(ps->schema, e->value.v.s))
+        perr_at(ps, cls->mof_line, 1, WBEM_E_INVALID_CLASS,
+                "%s: EmbeddedInstance names undeclared class %s", what, e->value.v.s);
 }
 
 smbcim_status mof_parse(cim_schema *schema, const char *text, size_t len,
@@ -754,15 +1274,14 @@ smbcim_status mof_parse(cim_schema *schema, const char *text, size_t len,
             continue;
         }
         if (is_word(&ps, "qualifier")) {
-            skip_qualifier_decl(&ps);
+            parse_qualifier_decl(&ps);
             continue;
         }
-        cim_qualifier *quals;
-        size_t nquals;
-        if (!parse_qualifiers(&ps, &quals, &nquals))
+        qlist ql;
+        if (!parse_qualifiers(&ps, &ql))
             break;
         if (is_word(&ps, "class")) {
-            parse_class(&ps, quals, nquals, l);
+            parse_class(&ps, &ql, l);
         } else if (is_word(&ps, "instance")) {
             perr_at(&ps, ps.t.line, ps.t.col, WBEM_E_NOT_SUPPORTED,
                     "instance declarations are not supported");
@@ -770,15 +1289,37 @@ smbcim_status mof_parse(cim_schema *schema, const char *text, size_t len,
             PERR(&ps, "expected a class declaration, found %s", tok_desc(&ps));
         }
     }
-    /* REF properties must name declared classes (forward use is fine). */
+    /* REF properties and parameters, and (declared) EmbeddedInstance
+     * qualifiers, must name declared classes (forward use is fine). */
     for (size_t i = 0; !ps.failed && i < ps.added.len; i++) {
         cim_class *cls = ps.added.items[i];
-        for (size_t p = 0; p < cls->nprops; p++) {
+        for (size_t p = 0; !ps.failed && p < cls->nprops; p++) {
             const cim_property *pr = &cls->props[p];
-            if (pr->local && pr->ref_class && !cim_schema_find(schema, pr->ref_class))
+            if (!pr->local)
+                continue;
+            if (pr->ref_class && !cim_schema_find(schema, pr->ref_class))
                 perr_at(&ps, cls->mof_line, 1, WBEM_E_INVALID_CLASS,
                         "%s.%s refers to undeclared class %s", cls->name, pr->name,
                         pr->ref_class);
+            embedded_class_declared(&ps, cls, pr->quals, pr->nquals,
+                                    sc_sprintf(ps.a, "%s.%s", cls->name, pr->name));
+        }
+        for (size_t m = 0; !ps.failed && m < cls->nmethods; m++) {
+            const cim_method_decl *me = &cls->methods[m];
+            if (!me->local)
+                continue;
+            embedded_class_declared(&ps, cls, me->quals, me->nquals,
+                                    sc_sprintf(ps.a, "%s.%s", cls->name, me->name));
+            for (size_t k = 0; !ps.failed && k < me->nparams; k++) {
+                const cim_parameter *pa = &me->params[k];
+                if (pa->ref_class && !cim_schema_find(schema, pa->ref_class))
+                    perr_at(&ps, cls->mof_line, 1, WBEM_E_INVALID_CLASS,
+                            "parameter %s of %s.%s refers to undeclared class %s",
+                            pa->name, cls->name, me->name, pa->ref_class);
+                embedded_class_declared(&ps, cls, pa->quals, pa->nquals,
+                                        sc_sprintf(ps.a, "parameter %s of %s.%s", pa->name,
+                                                   cls->name, me->name));
+            }
         }
     }
     sc_vec_free(&ps.added);
@@ -786,31 +1327,92 @@ smbcim_status mof_parse(cim_schema *schema, const char *text, size_t len,
 }
 
 /* ---- printing ------------------------------------------------------------ */
-static void print_scalar(sc_buf *b, const cim_value *v)
+/* A string as a MOF literal that reads back as the same string: \ and "
+ * escaped, control characters as C escapes or \xHH. */
+static void print_string(sc_buf *b, const char *s)
+{
+    sc_buf_putc(b, '"');
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '\\': sc_buf_puts(b, "\\\\"); break;
+        case '"': sc_buf_puts(b, "\\\""); break;
+        case '\n': sc_buf_puts(b, "\\n"); break;
+        case '\t': sc_buf_puts(b, "\\t"); break;
+        case '\r': sc_buf_puts(b, "\\r"); break;
+        case '\b': sc_buf_puts(b, "\\b"); break;
+        case '\f': sc_buf_puts(b, "\\f"); break;
+        default:
+            if (*p < 0x20 || *p == 0x7F)
+                sc_buf_printf(b, "\\x%04X", *p); /* 4 digits: a hex digit may follow */
+            else
+                sc_buf_putc(b, (char)*p);
+        }
+    }
+    sc_buf_putc(b, '"');
+}
+
+/* exact: text that reads back as the same value (class declarations);
+ * otherwise strings and numbers as GetObjectText shows them (instances). */
+static void print_scalar(sc_buf *b, const cim_value *v, bool exact)
 {
     if (v->null) {
         sc_buf_puts(b, "NULL");
         return;
     }
-    if (cim_type_is_stringlike(v->type))
-        cim_append_quoted(b, v->v.s);
-    else
+    if (!exact) {
+        if (cim_type_is_stringlike(v->type))
+            cim_append_quoted(b, v->v.s);
+        else
+            cim_value_append_text(b, v);
+        return;
+    }
+    if (cim_type_is_stringlike(v->type)) {
+        print_string(b, v->v.s);
+    } else if (v->type == CIM_T_REAL32 || v->type == CIM_T_REAL64) {
+        /* always with a '.' or an exponent, so that it reads back as a real */
+        char t[64];
+        snprintf(t, sizeof t, "%.17g", v->v.r);
+        sc_buf_puts(b, t);
+        if (!strpbrk(t, ".eEn"))
+            sc_buf_puts(b, ".0");
+    } else {
         cim_value_append_text(b, v);
+    }
 }
 
-static void print_value(sc_buf *b, const cim_value *v)
+static void print_value_as(sc_buf *b, const cim_value *v, bool exact)
 {
     if (!v->null && v->array) {
         sc_buf_putc(b, '{');
         for (uint32_t i = 0; i < v->count; i++) {
             if (i)
                 sc_buf_puts(b, ", ");
-            print_scalar(b, &v->v.elems[i]);
+            print_scalar(b, &v->v.elems[i], exact);
         }
         sc_buf_putc(b, '}');
         return;
     }
-    print_scalar(b, v);
+    print_scalar(b, v, exact);
+}
+
+static void print_value(sc_buf *b, const cim_value *v)
+{
+    print_value_as(b, v, true);
+}
+
+/* The flavors a qualifier gets when its use gives none: its declaration's,
+ * or (undeclared) DSP0004's defaults with Abstract restricted. */
+static void default_flavors(const cim_qualifier *q, bool *tosub, bool *over, bool *trans)
+{
+    if (q->decl) {
+        *tosub = q->decl->tosubclass;
+        *over = q->decl->overridable;
+        *trans = q->decl->translatable;
+    } else {
+        *tosub = !sc_streqi(q->name, "Abstract");
+        *over = true;
+        *trans = false;
+    }
 }
 
 static void print_quals(sc_buf *b, const cim_qualifier *q, size_t n)
@@ -832,10 +1434,36 @@ static void print_quals(sc_buf *b, const cim_qualifier *q, size_t n)
             print_value(b, v);
             sc_buf_putc(b, ')');
         }
-        if (!q[i].tosubclass && !sc_streqi(q[i].name, "Abstract"))
-            sc_buf_puts(b, " : Restricted");
+        /* the flavors that differ from those the declaration gives */
+        bool tosub, over, trans;
+        default_flavors(&q[i], &tosub, &over, &trans);
+        const char *sep = " : ";
+        if (q[i].tosubclass != tosub) {
+            sc_buf_printf(b, "%s%s", sep, q[i].tosubclass ? "ToSubclass" : "Restricted");
+            sep = " ";
+        }
+        if (q[i].overridable != over) {
+            sc_buf_printf(b, "%s%s", sep, q[i].overridable ? "EnableOverride" : "DisableOverride");
+            sep = " ";
+        }
+        if (q[i].translatable && !trans)
+            sc_buf_printf(b, "%sTranslatable", sep);
     }
     sc_buf_putc(b, ']');
+}
+
+static void print_param(sc_buf *b, const cim_parameter *p)
+{
+    if (p->nquals) {
+        print_quals(b, p->quals, p->nquals);
+        sc_buf_putc(b, ' ');
+    }
+    if (p->type == CIM_T_REFERENCE)
+        sc_buf_printf(b, "%s Ref %s", p->ref_class, p->name);
+    else
+        sc_buf_printf(b, "%s %s", cim_type_name(p->type), p->name);
+    if (p->array)
+        sc_buf_puts(b, "[]");
 }
 
 void mof_print_class(sc_buf *b, const cim_class *cls)
@@ -869,7 +1497,49 @@ void mof_print_class(sc_buf *b, const cim_class *cls)
         }
         sc_buf_puts(b, ";\n");
     }
+    for (size_t i = 0; i < cls->nmethods; i++) {
+        const cim_method_decl *m = &cls->methods[i];
+        if (!m->local)
+            continue;
+        sc_buf_putc(b, '\t');
+        if (m->nquals) {
+            print_quals(b, m->quals, m->nquals);
+            sc_buf_putc(b, ' ');
+        }
+        sc_buf_printf(b, "%s %s(", m->type == CIM_T_NONE ? "void" : cim_type_name(m->type),
+                      m->name);
+        for (size_t k = 0; k < m->nparams; k++) {
+            sc_buf_puts(b, k ? ",\n\t\t" : "\n\t\t");
+            print_param(b, &m->params[k]);
+        }
+        sc_buf_puts(b, ");\n");
+    }
     sc_buf_puts(b, "};\n");
+}
+
+void mof_print_qualifier_decl(sc_buf *b, const cim_qualifier_decl *d)
+{
+    sc_buf_printf(b, "Qualifier %s : %s%s", d->name, cim_type_name(d->type),
+                  d->array ? "[]" : "");
+    if (!d->defval.null) {
+        sc_buf_puts(b, " = ");
+        print_value(b, &d->defval);
+    }
+    sc_buf_puts(b, ",\n    Scope(");
+    if ((d->scope & CIM_SCOPE_ANY) == CIM_SCOPE_ANY) {
+        sc_buf_puts(b, "any");
+    } else {
+        const char *sep = "";
+        for (size_t i = 0; i < NSCOPES; i++)
+            if (d->scope & (1u << i)) {
+                sc_buf_printf(b, "%s%s", sep, scope_words[i]);
+                sep = ", ";
+            }
+    }
+    sc_buf_printf(b, "),\n    Flavor(%s, %s%s);\n",
+                  d->overridable ? "EnableOverride" : "DisableOverride",
+                  d->tosubclass ? "ToSubclass" : "Restricted",
+                  d->translatable ? ", Translatable" : "");
 }
 
 void mof_print_instance(sc_buf *b, const cim_instance *inst)
@@ -880,7 +1550,7 @@ void mof_print_instance(sc_buf *b, const cim_instance *inst)
         if ((inst->present && !inst->present[i]) || v->null)
             continue;
         sc_buf_printf(b, "\t%s = ", inst->cls->props[i].name);
-        print_value(b, v);
+        print_value_as(b, v, false);
         sc_buf_puts(b, ";\n");
     }
     sc_buf_puts(b, "};\n");

@@ -243,10 +243,13 @@ static inline bool cimxml_flag(cimxml_tri t, bool dflt)
 
 /* What to put in a CLASS or INSTANCE. */
 typedef struct cimxml_objopts {
-    bool local_only;            /* CLASS: only local properties/qualifiers */
-    bool include_qualifiers;    /* QUALIFIER elements (class and property) */
+    bool local_only;            /* CLASS: only local properties, methods and
+                                 * qualifiers */
+    bool include_qualifiers;    /* QUALIFIER elements (class, property,
+                                 * method, parameter) */
     bool include_class_origin;  /* CLASSORIGIN attributes */
-    const char *const *property_list; /* names to keep (case-insensitive) */
+    const char *const *property_list; /* names to keep (case-insensitive);
+                                       * methods are never filtered */
     size_t nproperty_list;
     bool has_property_list;     /* false: all properties */
 } cimxml_objopts;
@@ -299,6 +302,10 @@ void cimxml_write_void(sc_buf *out, const char *id, const char *method);
 
 /* IRETURNVALUE items. */
 void cimxml_put_classname(cimxml_writer *w, const char *name);
+/* CLASS: qualifiers, properties, then METHODs with their PARAMETER /
+ * PARAMETER.REFERENCE / PARAMETER.ARRAY / PARAMETER.REFARRAY (DSP0201);
+ * a QUALIFIER states OVERRIDABLE / TOSUBCLASS / TRANSLATABLE only where
+ * they differ from the DTD's defaults. */
 void cimxml_put_class(cimxml_writer *w, const cim_class *cls, const cimxml_objopts *o);
 void cimxml_put_instance(cimxml_writer *w, const cim_instance *inst, const cimxml_objopts *o);
 /* INSTANCENAME of an instance, from its key values (keys in __RELPATH

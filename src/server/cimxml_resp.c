@@ -586,6 +586,9 @@ static bool in_plist(const cimxml_objopts *o, const char *name)
     return false;
 }
 
+/* QUALIFIER: its flavors as attributes only where they differ from
+ * DSP0201's defaults (OVERRIDABLE true, TOSUBCLASS true, TRANSLATABLE
+ * false). */
 static void put_qualifier(cimxml_writer *w, const cim_qualifier *q, bool propagated)
 {
     sc_buf *b = w->out;
@@ -595,8 +598,12 @@ static void put_qualifier(cimxml_writer *w, const cim_qualifier *q, bool propaga
     attr_kv(b, "TYPE", cim_type_name(t));
     if (propagated)
         sc_buf_puts(b, " PROPAGATED=\"true\"");
+    if (!q->overridable)
+        sc_buf_puts(b, " OVERRIDABLE=\"false\"");
     if (!q->tosubclass)
         sc_buf_puts(b, " TOSUBCLASS=\"false\"");
+    if (q->translatable)
+        sc_buf_puts(b, " TRANSLATABLE=\"true\"");
     sc_buf_putc(b, '>');
     if (q->value.type != CIM_T_NONE && q->value.type != CIM_T_REFERENCE)
         put_value_depth(w, &q->value);
@@ -665,6 +672,86 @@ static void put_prop_quals(cimxml_writer *w, const cim_class *cls, size_t prop, 
     }
 }
 
+/* Qualifiers of method `m` of cls, as put_prop_quals does for properties. */
+static void put_method_quals(cimxml_writer *w, const cim_class *cls, size_t m, bool local_only)
+{
+    const char *mname = cls->methods[m].name;
+    const cim_method_decl *decls[16];
+    size_t nd = 0;
+    for (const cim_class *c = cls; c && nd < 16; c = c->super) {
+        int i = cim_class_method_index(c, mname);
+        if (i < 0)
+            break;
+        if (c->methods[i].local) {
+            if (local_only && c != cls)
+                break;
+            decls[nd++] = &c->methods[i];
+        }
+    }
+    for (size_t d = 0; d < nd; d++) {
+        bool own = decls[d] == &cls->methods[m];
+        for (size_t i = 0; i < decls[d]->nquals; i++) {
+            const cim_qualifier *q = &decls[d]->quals[i];
+            if (!own && !q->tosubclass)
+                continue;
+            bool nearer = false;
+            for (size_t e = 0; e < d && !nearer; e++)
+                nearer = qual_in(decls[e]->quals, decls[e]->nquals, q->name);
+            if (!nearer)
+                put_qualifier(w, q, !own);
+        }
+    }
+}
+
+/* One PARAMETER / PARAMETER.REFERENCE / PARAMETER.ARRAY /
+ * PARAMETER.REFARRAY (DSP0201 3.2.4.x) with its qualifiers. */
+static void put_parameter(cimxml_writer *w, const cim_parameter *p, bool quals, bool propagated)
+{
+    sc_buf *b = w->out;
+    bool ref = p->type == CIM_T_REFERENCE;
+    const char *el = ref ? (p->array ? "PARAMETER.REFARRAY" : "PARAMETER.REFERENCE")
+                         : (p->array ? "PARAMETER.ARRAY" : "PARAMETER");
+    sc_buf_putc(b, '<');
+    sc_buf_puts(b, el);
+    attr_kv(b, "NAME", p->name);
+    if (ref) {
+        if (p->ref_class)
+            attr_kv(b, "REFERENCECLASS", p->ref_class);
+    } else {
+        attr_kv(b, "TYPE", cim_type_name(p->type));
+    }
+    sc_buf_putc(b, '>');
+    for (size_t i = 0; quals && i < p->nquals; i++)
+        put_qualifier(w, &p->quals[i], propagated);
+    sc_buf_puts(b, "</");
+    sc_buf_puts(b, el);
+    sc_buf_putc(b, '>');
+}
+
+/* One METHOD of a CLASS: TYPE unless void, CLASSORIGIN when asked,
+ * PROPAGATED for an inherited one; qualifiers (and those of the
+ * parameters) only with IncludeQualifiers (DSP0200 GetClass). */
+static void put_method(cimxml_writer *w, const cim_class *cls, size_t i, const cimxml_objopts *o)
+{
+    sc_buf *b = w->out;
+    const cim_method_decl *m = &cls->methods[i];
+    sc_buf_puts(b, "<METHOD");
+    attr_kv(b, "NAME", m->name);
+    if (m->type != CIM_T_NONE)
+        attr_kv(b, "TYPE", cim_type_name(m->type));
+    if (o && o->include_class_origin && m->origin)
+        attr_kv(b, "CLASSORIGIN", m->origin);
+    if (!m->local)
+        sc_buf_puts(b, " PROPAGATED=\"true\"");
+    sc_buf_putc(b, '>');
+    bool quals = o && o->include_qualifiers;
+    if (quals)
+        put_method_quals(w, cls, i, o->local_only);
+    for (size_t k = 0; k < m->nparams; k++)
+        put_parameter(w, &m->params[k], quals, !m->local);
+    sc_buf_puts(b, "</METHOD>");
+}
+
 /* One PROPERTY / PROPERTY.ARRAY / PROPERTY.REFERENCE: a declaration (in a
  * CLASS, value = default) or a value (in an INSTANCE). */
 static void put_property(cimxml_writer *w, const cim_class *cls, size_t i, const cim_value *v,
@@ -730,6 +817,13 @@ void cimxml_put_class(cimxml_writer *w, const cim_class *cls, const cimxml_objop
         if (!in_plist(o, cls->props[i].name))
             continue;
         put_property(w, cls, i, &cls->props[i].defval, o, true);
+    }
+    /* methods: LocalOnly leaves out the inherited ones; a PropertyList
+     * filters properties only (DSP0200) */
+    for (size_t i = 0; i < cls->nmethods; i++) {
+        if (local_only && !cls->methods[i].local)
+            continue;
+        put_method(w, cls, i, o);
     }
     sc_buf_puts(b, "</CLASS>");
     scratch_trim(w);

@@ -6,7 +6,11 @@
  * started on the first login and asked one question at a time over a pipe:
  * PAM modules are not all thread-safe, they then never run inside the
  * multi-threaded server, and a module that crashes takes only the helper
- * down (it is started again).
+ * down (it is started again).  It starts with no signal blocked or ignored
+ * (the server blocks SIGTERM, SIGINT and SIGHUP in all its threads for
+ * sigwait, and ignores SIGPIPE), and an answer that does not come within
+ * auth_timeout seconds fails that login and the helper is killed (it is
+ * started again for the next one).
  *
  * Successful logins are remembered for auth_cache_seconds under a SHA-256
  * of "user:password" (never the password itself), so that a client polling
@@ -21,6 +25,7 @@
 #include <gnutls/crypto.h>
 #include <pwd.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <stdio.h>
@@ -201,7 +206,9 @@ static void helper_path(char *out, size_t len)
     snprintf(out, len, "%s/smbcimd-auth", SMBCIM_LIBEXECDIR);
 }
 
-static void helper_stop(srv_auth *a)
+/* Closes the pipes and ends the helper: SIGTERM (SIGKILL at once when
+ * `now`), then SIGKILL if it is still there after a second. */
+static void helper_end(srv_auth *a, bool now)
 {
     if (a->to_helper >= 0)
         close(a->to_helper);
@@ -209,11 +216,25 @@ static void helper_stop(srv_auth *a)
         close(a->from_helper);
     a->to_helper = a->from_helper = -1;
     if (a->helper > 0) {
-        kill(a->helper, SIGTERM);
+        kill(a->helper, now ? SIGKILL : SIGTERM);
+        for (int i = 0; i < 100; i++) {
+            pid_t r = waitpid(a->helper, NULL, WNOHANG);
+            if (r == a->helper || (r < 0 && errno != EINTR))
+                goto gone;
+            struct timespec ts = {0, 10 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+        kill(a->helper, SIGKILL);
         while (waitpid(a->helper, NULL, 0) < 0 && errno == EINTR) {
         }
     }
+gone:
     a->helper = 0;
+}
+
+static void helper_stop(srv_auth *a)
+{
+    helper_end(a, false);
 }
 
 static bool helper_start(srv_auth *a, char *why, size_t whylen)
@@ -233,6 +254,12 @@ static bool helper_start(srv_auth *a, char *why, size_t whylen)
     fcntl(out[0], F_SETFD, FD_CLOEXEC);
     char *argv[] = {"smbcimd-auth", NULL};
     char *envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
+    sigset_t none;
+    sigemptyset(&none);
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
     pid_t pid = fork();
     if (pid < 0) {
         close(in[0]), close(in[1]), close(out[0]), close(out[1]);
@@ -243,11 +270,20 @@ static bool helper_start(srv_auth *a, char *why, size_t whylen)
         dup2(out[1], 1);
         for (int fd = 3; fd < 1024; fd++)
             close(fd); /* listening sockets, client connections */
+        /* The server's signal mask (SIGTERM, SIGINT, SIGHUP blocked for
+         * sigwait) and ignored SIGPIPE would survive exec: the helper
+         * starts with the defaults, so that SIGTERM ends it. */
+        for (int sig = 1; sig < NSIG; sig++)
+            sigaction(sig, &dfl, NULL); /* fails harmlessly for KILL, STOP */
+        sigprocmask(SIG_SETMASK, &none, NULL);
         execve(path, argv, envp);
         _exit(127);
     }
     close(in[0]);
     close(out[1]);
+    /* Ours are non-blocking: helper_ask waits with poll and a deadline. */
+    fcntl(in[1], F_SETFL, fcntl(in[1], F_GETFL) | O_NONBLOCK);
+    fcntl(out[0], F_SETFL, fcntl(out[0], F_GETFL) | O_NONBLOCK);
     a->helper = pid;
     a->to_helper = in[1];
     a->from_helper = out[0];
@@ -257,41 +293,64 @@ fail:
     return false;
 }
 
-static bool io_full(int fd, void *buf, size_t n, bool wr)
+typedef enum { ASK_OK, ASK_FAILED, ASK_TIMEOUT } ask_result;
+
+/* Reads (wr false) or writes exactly n bytes on a non-blocking pipe before
+ * the monotonic time `deadline`. */
+static ask_result io_full(int fd, void *buf, size_t n, bool wr, double deadline)
 {
     char *p = buf;
     while (n) {
         ssize_t r = wr ? write(fd, p, n) : read(fd, p, n);
-        if (r < 0 && errno == EINTR)
+        if (r > 0) {
+            p += r;
+            n -= (size_t)r;
             continue;
-        if (r <= 0)
-            return false;
-        p += r;
-        n -= (size_t)r;
+        }
+        if (r == 0 || (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK))
+            return ASK_FAILED;
+        if (errno == EINTR)
+            continue;
+        double left = deadline - srv_now();
+        if (left <= 0)
+            return ASK_TIMEOUT;
+        struct pollfd pfd = {fd, wr ? POLLOUT : POLLIN, 0};
+        int ms = (int)(left * 1000) + 1;
+        if (poll(&pfd, 1, ms) < 0 && errno != EINTR)
+            return ASK_FAILED;
     }
-    return true;
+    return ASK_OK;
 }
 
-/* One question to the helper; false when it could not be asked. */
-static bool helper_ask(srv_auth *a, const char *req, size_t len, char *ans, size_t anslen)
+/* One question to the helper, answered within auth_timeout seconds. */
+static ask_result helper_ask(srv_auth *a, const char *req, size_t len, char *ans,
+                             size_t anslen)
 {
+    double deadline = srv_now() + a->cfg->auth_timeout;
     unsigned char lb[4] = {(unsigned char)len, (unsigned char)(len >> 8),
                            (unsigned char)(len >> 16), (unsigned char)(len >> 24)};
-    if (!io_full(a->to_helper, lb, 4, true) || !io_full(a->to_helper, (void *)req, len, true))
-        return false;
-    if (!io_full(a->from_helper, lb, 4, false))
-        return false;
+    ask_result r = io_full(a->to_helper, lb, 4, true, deadline);
+    if (r == ASK_OK)
+        r = io_full(a->to_helper, (void *)req, len, true, deadline);
+    if (r == ASK_OK)
+        r = io_full(a->from_helper, lb, 4, false, deadline);
+    if (r != ASK_OK)
+        return r;
     size_t n = (size_t)lb[0] | (size_t)lb[1] << 8 | (size_t)lb[2] << 16 | (size_t)lb[3] << 24;
     if (n == 0 || n >= anslen)
-        return false;
-    if (!io_full(a->from_helper, ans, n, false))
-        return false;
+        return ASK_FAILED;
+    r = io_full(a->from_helper, ans, n, false, deadline);
+    if (r != ASK_OK)
+        return r;
     ans[n] = '\0';
-    return true;
+    return ASK_OK;
 }
 
-static bool pam_check(srv_auth *a, const char *user, const char *pass, const char *peer,
-                      char *why, size_t whylen)
+/* PAM's verdict through the helper: SRV_AUTH_OK, SRV_AUTH_FAILED (PAM said
+ * no), or SRV_AUTH_UNAVAILABLE (the helper could not be started, died
+ * twice, or did not answer in time), with why set for the last two. */
+static srv_auth_result pam_check(srv_auth *a, const char *user, const char *pass,
+                                 const char *peer, char *why, size_t whylen)
 {
     const char *parts[] = {a->cfg->pam_service, user, pass, peer};
     char req[4096];
@@ -300,7 +359,7 @@ static bool pam_check(srv_auth *a, const char *user, const char *pass, const cha
         size_t l = strlen(parts[i]) + 1;
         if (len + l > sizeof req) {
             snprintf(why, whylen, "credentials too long");
-            return false;
+            return SRV_AUTH_FAILED;
         }
         memcpy(req + len, parts[i], l);
         len += l;
@@ -311,20 +370,30 @@ static bool pam_check(srv_auth *a, const char *user, const char *pass, const cha
     for (int attempt = 0; attempt < 2 && !asked; attempt++) {
         if (a->helper <= 0 && !helper_start(a, why, whylen))
             break;
-        asked = helper_ask(a, req, len, ans, sizeof ans);
+        ask_result r = helper_ask(a, req, len, ans, sizeof ans);
+        asked = r == ASK_OK;
+        if (r == ASK_TIMEOUT) { /* hung (in a PAM module?): no second try */
+            srv_log(LOG_ERR, "the PAM helper smbcimd-auth did not answer within %u s "
+                    "(auth-timeout); killed it, it is started again for the next login",
+                    a->cfg->auth_timeout);
+            helper_end(a, true);
+            snprintf(why, whylen, "the PAM helper did not answer within %u s",
+                     a->cfg->auth_timeout);
+            break;
+        }
         if (!asked) { /* it died (or was killed): start a new one once */
             srv_log(LOG_WARNING, "the PAM helper stopped answering; starting it again");
-            helper_stop(a);
+            helper_end(a, true);
             snprintf(why, whylen, "the PAM helper smbcimd-auth failed");
         }
     }
     pthread_mutex_unlock(&a->pam_lock);
     explicit_bzero(req, sizeof req);
     if (!asked)
-        return false;
+        return SRV_AUTH_UNAVAILABLE;
     if (ans[0] != '0')
         snprintf(why, whylen, "%.200s", ans + 1);
-    return ans[0] == '0';
+    return ans[0] == '0' ? SRV_AUTH_OK : SRV_AUTH_FAILED;
 }
 
 static void digest_of(const char *user, const char *pass, unsigned char out[32])
@@ -402,9 +471,14 @@ srv_auth_result srv_auth_check(srv_auth *a, const char *authorization, const cha
     }
     pthread_mutex_unlock(&a->lock);
     char why[256] = "";
-    bool ok = pam_check(a, user, pass, peer, why, sizeof why);
+    srv_auth_result pr = pam_check(a, user, pass, peer, why, sizeof why);
     explicit_bzero(pass, sizeof pass);
-    if (!ok) {
+    if (pr == SRV_AUTH_UNAVAILABLE) {
+        /* Nothing was checked: no failure delay, no guess counted. */
+        srv_log(LOG_ERR, "login of user '%s' from %s not checked: %s", user, peer, why);
+        return SRV_AUTH_UNAVAILABLE;
+    }
+    if (pr != SRV_AUTH_OK) {
         srv_log(LOG_WARNING, "authentication failed for user '%s' from %s: %s", user, peer, why);
         failure_delay(a, peer);
         return SRV_AUTH_FAILED;

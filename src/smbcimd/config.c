@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <gnutls/gnutls.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -78,6 +79,9 @@ static void defaults(srv_config *c)
     c->max_body = 1024 * 1024;
     c->timeout = 30;
     c->request_seconds = 30;
+    c->header_seconds = 10;
+    c->tls_priority = SRV_TLS_PRIORITY_DEFAULT;
+    c->auth_timeout = 10;
     c->max_connections = 256;
     c->max_per_ip = 64;
     c->max_enumerations = 256;
@@ -111,6 +115,9 @@ static const struct opt {
     {"max-body", K_SIZE, offsetof(srv_config, max_body), false},
     {"timeout", K_UINT, offsetof(srv_config, timeout), false},
     {"request-seconds", K_UINT, offsetof(srv_config, request_seconds), false},
+    {"header-seconds", K_UINT, offsetof(srv_config, header_seconds), false},
+    {"tls-priority", K_STR, offsetof(srv_config, tls_priority), false},
+    {"auth-timeout", K_UINT, offsetof(srv_config, auth_timeout), false},
     {"max-connections", K_UINT, offsetof(srv_config, max_connections), false},
     {"max-per-ip", K_UINT, offsetof(srv_config, max_per_ip), false},
     {"max-enumerations", K_UINT, offsetof(srv_config, max_enumerations), false},
@@ -246,7 +253,9 @@ static void usage(FILE *out)
             "               [--http ADDR:PORT|none] [--https ADDR:PORT|none]\n"
             "               [--cert FILE --key FILE] [--admin-group GROUP] [--allow-plain-http]\n"
             "               [--cache-seconds N] [--max-body BYTES] [--timeout S]\n"
-            "               [--request-seconds S] [--max-connections N] [--max-per-ip N]\n"
+            "               [--request-seconds S] [--header-seconds S]\n"
+            "               [--max-connections N] [--max-per-ip N] [--tls-priority STRING]\n"
+            "               [--auth-timeout S]\n"
             "               [--max-enumerations N] [--max-enumerations-per-user N]\n"
             "               [--enumeration-lifetime S] [--operation-timeout S]\n"
             "               [--max-operation-timeout S] [--auth-cache-seconds S]\n"
@@ -327,6 +336,20 @@ int srv_config_load(srv_config *c, int argc, char **argv)
     }
     if (c->max_body < 1024)
         c->max_body = 1024;
+    if (c->header_seconds < 1)
+        c->header_seconds = 1;
+    if (c->auth_timeout < 1)
+        c->auth_timeout = 1;
+    if (c->https[0]) {
+        gnutls_priority_t prio;
+        const char *at = NULL;
+        if (gnutls_priority_init(&prio, c->tls_priority, &at) < 0) {
+            fprintf(stderr, "smbcimd: tls-priority: not a GnuTLS priority string (at '%s')\n",
+                    at ? at : c->tls_priority);
+            return 2;
+        }
+        gnutls_priority_deinit(prio);
+    }
     return 0;
 }
 

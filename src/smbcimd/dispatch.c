@@ -181,20 +181,31 @@ static bool is_protected(const srv *s, const cim_class *c)
     return false;
 }
 
-/* %-decodes a header value into out. */
-static void pct_decode(const char *in, char *out, size_t outlen)
+/* %-decodes a header value into out; false when it holds %00 (which would
+ * cut the comparison short) or does not fit. */
+static bool pct_decode(const char *in, char *out, size_t outlen)
 {
     size_t n = 0;
-    for (const char *p = in; *p && n + 1 < outlen; p++) {
+    for (const char *p = in; *p; p++) {
+        if (n + 1 >= outlen) {
+            out[n] = '\0';
+            return false;
+        }
         if (*p == '%' && isxdigit((unsigned char)p[1]) && isxdigit((unsigned char)p[2])) {
             char hx[3] = {p[1], p[2], 0};
-            out[n++] = (char)strtol(hx, NULL, 16);
+            char ch = (char)strtol(hx, NULL, 16);
             p += 2;
+            if (ch == '\0') {
+                out[n] = '\0';
+                return false;
+            }
+            out[n++] = ch;
         } else {
             out[n++] = *p;
         }
     }
     out[n] = '\0';
+    return true;
 }
 
 static bool ns_equal(const char *a, const char *b)
@@ -1010,13 +1021,11 @@ void srv_handle(srv *s, const srv_identity *who, const char *cim_method, const c
     call c = {.s = s, .who = who, .req = req, .resp = resp, .a = a};
     /* The CIMMethod and CIMObject headers must agree with the body. */
     char hm[256] = "", ho[1024] = "";
-    if (cim_method)
-        pct_decode(cim_method, hm, sizeof hm);
-    if (cim_object)
-        pct_decode(cim_object, ho, sizeof ho);
-    bool mismatch = !cim_method || strcasecmp(hm, req->method ? req->method : "") != 0;
+    bool hm_ok = cim_method && pct_decode(cim_method, hm, sizeof hm);
+    bool ho_ok = cim_object && pct_decode(cim_object, ho, sizeof ho);
+    bool mismatch = !hm_ok || strcasecmp(hm, req->method ? req->method : "") != 0;
     if (!req->extrinsic && !mismatch)
-        mismatch = !cim_object || !ns_equal(ho, req->nspace ? req->nspace : "");
+        mismatch = !ho_ok || !ns_equal(ho, req->nspace ? req->nspace : "");
     if (mismatch) {
         resp->http_status = 400;
         resp->cimerror = "header-mismatch";

@@ -49,8 +49,12 @@ typedef struct srv_config {
     size_t max_body;           /* bytes of a request body */
     unsigned timeout;          /* seconds a connection may stay idle */
     unsigned request_seconds;  /* seconds to receive a whole body */
-    unsigned max_connections;
-    unsigned max_per_ip;
+    unsigned header_seconds;   /* seconds from accept to the end of the headers,
+                                * TLS handshake included (http.c) */
+    unsigned max_connections;  /* per listener */
+    unsigned max_per_ip;       /* one address, both listeners: 503 beyond */
+    const char *tls_priority;  /* GnuTLS priority string for HTTPS */
+    unsigned auth_timeout;     /* seconds to wait for the PAM helper's answer */
     unsigned max_enumerations; /* open enumeration contexts, in all */
     unsigned max_enumerations_per_user; /* ... of one user */
     unsigned enumeration_lifetime; /* seconds from Open; pulls do not extend it */
@@ -59,6 +63,12 @@ typedef struct srv_config {
     unsigned auth_cache_seconds;
     sc_arena *arena;           /* owns the strings above */
 } srv_config;
+
+/* The default tls-priority: TLS 1.3 and 1.2 only, ECDHE key exchange (forward
+ * secrecy) with AEAD ciphers only; no static RSA, no CBC, no TLS 1.0/1.1. */
+#define SRV_TLS_PRIORITY_DEFAULT                                                        \
+    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:"       \
+    "-CIPHER-ALL:+AES-256-GCM:+CHACHA20-POLY1305:+AES-128-GCM:-MAC-ALL:+AEAD"
 
 /* Defaults, then the file (--config FILE, or /etc/smbcim/smbcimd.conf when
  * it exists), then the command line.  Returns 0, or 2 after printing a
@@ -84,6 +94,8 @@ typedef enum srv_auth_result {
     SRV_AUTH_MISSING,     /* no (or not Basic) Authorization header */
     SRV_AUTH_MALFORMED,   /* Basic with bad base64 or no colon */
     SRV_AUTH_FAILED,      /* PAM said no */
+    SRV_AUTH_UNAVAILABLE, /* the PAM helper could not be asked or did not
+                           * answer within auth_timeout: nothing was checked */
 } srv_auth_result;
 
 typedef struct srv_auth srv_auth;

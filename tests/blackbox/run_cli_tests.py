@@ -193,6 +193,24 @@ def test_commands():
     check("class Win32_Share: Type maps to SHARE_INFO_502 shi502_type",
           p.returncode == 0 and "SHARE_INFO_502|shi502_type" in p.stdout
           and "shi1_type" not in p.stdout, p.stdout + p.stderr)
+    # the associations declare Association themselves (pywbem's MOF compiler
+    # refuses references in a class that does not)
+    for assoc in ("Win32_ConnectionShare", "Win32_SessionConnection"):
+        p = smbcim("class", assoc)
+        check(f"class {assoc}: its own [Association] qualifier", p.returncode == 0 and
+              p.stdout.startswith("[Association, ") and
+              f"\nclass {assoc} : CIM_Dependency\n" in p.stdout, p.stdout + p.stderr)
+    # Windows' methods and create/delete qualifiers (learn.microsoft.com Win32_Share)
+    p = smbcim("class", "Win32_Share")
+    check("class Win32_Share: SupportsCreate, CreateBy, SupportsDelete, DeleteBy and the "
+          "four methods with their parameters",
+          p.returncode == 0 and 'SupportsCreate, CreateBy("Create"), SupportsDelete, '
+          'DeleteBy("DeleteInstance")' in p.stdout
+          and "[Static, " in p.stdout and "] uint32 Create(\n\t\t[in, " in p.stdout
+          and "[in, optional, EmbeddedObject, " in p.stdout
+          and "] uint32 Delete();\n" in p.stdout and "] uint32 GetAccessMask();\n" in p.stdout
+          and "] uint32 SetShareInfo(\n" in p.stdout
+          and 'DEPRECATED{"Win32_Share.GetAccessMask"}' in p.stdout, p.stdout + p.stderr)
     p = smbcim("class", "Win32_Nope")
     check("class: unknown class", p.returncode == 1 and "WBEM_E_INVALID_CLASS" in p.stderr, p.stderr)
     p = smbcim("--snapshot", FS01, "names", "Win32_Share")

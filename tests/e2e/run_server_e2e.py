@@ -16,7 +16,11 @@ same state; no credentials, a wrong password (401, logged, slowed down), a
 non-admin user (Win32_Share yes, the session classes CIM_ERR_ACCESS_DENIED),
 plain HTTP refused unless allowed, malformed XML, an entity-expansion attack,
 an oversized body, a slow client, an unknown namespace and class, header
-mismatch, ExecQuery, the pulled enumerations, SIGTERM.
+mismatch, ExecQuery, the pulled enumerations, SIGTERM; request framing
+(Content-Length with Transfer-Encoding), %00 in CIM headers, TLS versions
+and ciphers (openssl s_client), slow headers and TLS handshakes (the
+header-seconds deadline), connections per address (503 + Retry-After, room
+left for other addresses), the PAM helper's signals and a hung helper.
 Prints "ok"/"FAIL" lines and ends with "N passed, N failed".
 """
 import base64
@@ -69,11 +73,11 @@ def sh(*args, **kw):
 
 
 class Daemon:
-    def __init__(self, tmp, extra, name):
+    def __init__(self, tmp, extra, name, binary=None):
         self.http = free_port()
         self.https = free_port()
         self.log = os.path.join(tmp, "smbcimd-%s.log" % name)
-        argv = [SMBCIMD, "--foreground", "--config", os.path.join(tmp, "empty.conf"),
+        argv = [binary or SMBCIMD, "--foreground", "--config", os.path.join(tmp, "empty.conf"),
                 "--http", "127.0.0.1:%d" % self.http, "--https", "127.0.0.1:%d" % self.https,
                 "--cert", os.path.join(tmp, "cert.pem"), "--key", os.path.join(tmp, "key.pem"),
                 "--request-seconds", "3", "--timeout", "5"] + extra
@@ -481,6 +485,328 @@ def protocol(d):
     check("an OperationTimeout over the maximum -> 22", error_code(body) == 22, body[:300])
 
 
+# ---- connections, framing, TLS, the PAM helper (security review) -------------
+
+def tls_client_ctx():
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+def trickle(port, kind, out, i, src="127.0.0.1", every=0.3, limit=8.0):
+    """One slow client: kind "http" sends a request's headers a byte every
+    `every` s, "https" the same after a TLS handshake, "hello" a TLS
+    ClientHello record a byte at a time, "keepalive" the same as "http"
+    after an authenticated request answered on that connection.  out[i] =
+    seconds until the server closed the connection, from its start or
+    from the first answer (None: still open after `limit`)."""
+    t0 = time.time()
+    out[i] = None
+    try:
+        s = socket.socket()
+        s.bind((src, 0))
+        s.settimeout(5)
+        s.connect(("127.0.0.1", port))
+        if kind == "https":
+            s = tls_client_ctx().wrap_socket(s)
+        if kind == "keepalive":
+            body = imethod("EnumerateInstanceNames", p_class("ClassName", "Win32_Share")).encode()
+            auth = base64.b64encode(("%s:%s" % (ADMIN, ADMIN_PW)).encode()).decode()
+            s.sendall(("POST /cimom HTTP/1.1\r\nHost: x\r\nCIMOperation: MethodCall\r\n"
+                       "CIMMethod: EnumerateInstanceNames\r\nCIMObject: root/cimv2\r\n"
+                       "Authorization: Basic %s\r\nContent-Length: %d\r\n\r\n"
+                       % (auth, len(body))).encode() + body)
+            resp = b""
+            while b"\r\n\r\n" not in resp:
+                resp += s.recv(65536)
+            head, rest = resp.split(b"\r\n\r\n", 1)
+            n = int(re.search(rb"Content-Length: (\d+)", head).group(1))
+            while len(rest) < n:
+                rest += s.recv(65536)
+            if not head.startswith(b"HTTP/1.1 200"):
+                return
+            t0 = time.time()
+        if kind == "hello":
+            data = b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\x01" * 500
+        else:
+            data = b"POST /cimom HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 2000
+        for b in data:
+            if time.time() - t0 > limit:
+                s.close()
+                return
+            s.sendall(bytes([b]))
+            s.settimeout(every)
+            try:
+                if s.recv(1000) == b"":
+                    break
+                break            # an answer (a 408, a TLS alert): closed too
+            except socket.timeout:
+                pass
+    except (OSError, ssl.SSLError):
+        pass
+    out[i] = time.time() - t0
+    try:
+        s.close()
+    except OSError:
+        pass
+
+
+def slow_headers(tmp, daemons):
+    """Headers (and the TLS handshake) have a deadline: slow clients sending
+    a byte at a time are closed after header-seconds, whatever their pace,
+    and do not delay anyone else."""
+    d = Daemon(tmp, ["--snapshot", FS01, "--allow-plain-http", "--header-seconds", "2"],
+               "slowheaders")
+    daemons.append(d)
+    import threading
+    kinds = ["http"] * 20 + ["https"] * 10 + ["hello"] * 10 + ["keepalive"] * 2
+    lived = [None] * len(kinds)
+    threads = [threading.Thread(target=trickle, args=(
+        d.http if k in ("http", "keepalive") else d.https, k, lived, i))
+        for i, k in enumerate(kinds)]
+    for t in threads:
+        t.start()
+    time.sleep(0.5)
+    t0 = time.time()
+    st, h, body = raw(d, imethod("EnumerateInstanceNames", p_class("ClassName", "Win32_Share")),
+                      method="EnumerateInstanceNames", timeout=10)
+    dt = time.time() - t0
+    check("slow headers: an authenticated request meanwhile is answered at once (%.2f s)" % dt,
+          st == 200 and dt < 1.5, (st, dt))
+    for t in threads:
+        t.join()
+    got = [lived[i] for i in range(len(kinds)) if kinds[i] == "keepalive"]
+    check("a kept-alive connection's next request trickled: closed max(timeout, "
+          "header-seconds) (5 s) after the previous answer: %s" % got,
+          all(x is not None and 4.7 < x < 7 for x in got), got)
+    for k in ("http", "https", "hello"):
+        got = [lived[i] for i in range(len(kinds)) if kinds[i] == k]
+        check("slow headers (%s, %d clients, a byte every 0.3 s) closed after header-seconds "
+              "(2 s): %s" % (k, len(got), " ".join(
+                  "%.1f" % x if x is not None else "open" for x in
+                  sorted(got, key=lambda v: 1e9 if v is None else v))),
+              all(x is not None and 1.7 < x < 4 for x in got), got)
+    log = d.logtext()
+    check("... and logged", "request headers not complete within 2 s" in log and
+          "TLS handshake and request headers not complete within 2 s" in log, log[-600:])
+    check("smbcimd still running after the slow clients", d.proc.poll() is None, log[-2000:])
+    d.stop()
+    daemons.remove(d)
+
+
+def connection_limits(tmp, daemons):
+    """Per address: max-per-ip over both listeners, 503 + Retry-After beyond;
+    at most half of max-connections, so that one address leaves room."""
+    d = Daemon(tmp, ["--snapshot", FS01, "--allow-plain-http", "--header-seconds", "5",
+                     "--max-connections", "8", "--max-per-ip", "100"], "limits")
+    daemons.append(d)
+    check("max-per-ip over half of max-connections: lowered to 4, and said so",
+          "max-per-ip 100 is more than half of max-connections 8: using 4" in d.logtext(),
+          d.logtext()[-500:])
+    req = imethod("EnumerateInstanceNames", p_class("ClassName", "Win32_Share"))
+    held = [socket.create_connection(("127.0.0.1", d.http), 5) for _ in range(4)]
+    time.sleep(0.3)
+    for tls in (True, False):
+        try:
+            st, h, body = raw(d, req, tls=tls, method="EnumerateInstanceNames", timeout=10)
+        except (OSError, ssl.SSLError, http.client.HTTPException) as e:
+            st, h, body = repr(e), {}, ""
+        check("%s: a 5th connection from one address (4 held on http) -> 503 with Retry-After"
+              % ("https" if tls else "http"),
+              st == 503 and h.get("Retry-After", "").isdigit(), (st, h, body[:200]))
+    for s in held:
+        s.close()
+    time.sleep(0.5)
+    st, h, body = raw(d, req, method="EnumerateInstanceNames")
+    check("... and answered again once they are closed", st == 200, (st, body[:200]))
+    # One address opening many connections (a slowloris from 127.0.0.2)
+    # cannot take the listener: others still get in.
+    attack = []
+    for _ in range(20):
+        s = socket.socket()
+        s.bind(("127.0.0.2", 0))
+        s.settimeout(2)
+        try:
+            s.connect(("127.0.0.1", d.https))
+            attack.append(s)
+        except OSError:
+            s.close()
+    time.sleep(0.5)
+    alive = 0
+    for s in attack:
+        s.settimeout(0.05)
+        try:
+            if s.recv(1) != b"":
+                alive += 1
+        except socket.timeout:
+            alive += 1
+        except OSError:
+            pass
+    t0 = time.time()
+    try:
+        st, h, body = raw(d, req, method="EnumerateInstanceNames", timeout=10)
+    except (OSError, ssl.SSLError, http.client.HTTPException) as e:
+        st, body = repr(e), ""
+    dt = time.time() - t0
+    check("20 connections from 127.0.0.2 (max-connections 8): it holds %d, another address "
+          "is answered (%.2f s)" % (alive, dt), st == 200 and alive <= 6 and dt < 2,
+          (st, alive, body[:200]))
+    for s in attack:
+        s.close()
+    check("smbcimd still running after the connection limits", d.proc.poll() is None,
+          d.logtext()[-2000:])
+    d.stop()
+    daemons.remove(d)
+
+
+def framing(d):
+    """RFC 9112 6.1/6.3: a request with both Content-Length and
+    Transfer-Encoding (or repeated ones, or a coding other than chunked) is
+    refused before it is read; header values %-decoded to a NUL are not
+    compared by their prefix."""
+    auth = base64.b64encode(("%s:%s" % (ADMIN, ADMIN_PW)).encode()).decode()
+    body = imethod("EnumerateInstanceNames", p_class("ClassName", "Win32_Share")).encode()
+    chunked = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+    head = ("POST /cimom HTTP/1.1\r\nHost: x\r\nCIMOperation: MethodCall\r\n"
+            "CIMMethod: EnumerateInstanceNames\r\nCIMObject: root/cimv2\r\n"
+            "Authorization: Basic %s\r\n" % auth)
+    for label, extra, payload, want in (
+            ("Content-Length and Transfer-Encoding: chunked",
+             "Content-Length: %d\r\nTransfer-Encoding: chunked\r\n" % len(body), chunked, 400),
+            ("Transfer-Encoding: chunked and Content-Length",
+             "Transfer-Encoding: chunked\r\nContent-Length: 5\r\n", chunked, 400),
+            ("two Content-Length headers",
+             "Content-Length: %d\r\nContent-Length: %d\r\n" % (len(body), len(body)), body, 400),
+            ("Transfer-Encoding: gzip, chunked", "Transfer-Encoding: gzip, chunked\r\n",
+             chunked, 501),
+            ("Transfer-Encoding: chunked alone (accepted)", "Transfer-Encoding: chunked\r\n",
+             chunked, 200)):
+        for tls in (False, True):
+            s = socket.create_connection(("127.0.0.1", d.https if tls else d.http), 10)
+            if tls:
+                s = tls_client_ctx().wrap_socket(s)
+            resp = b""
+            try:
+                s.sendall((head + extra + "\r\n").encode() + payload)
+                s.settimeout(10)
+                while b"\r\n\r\n" not in resp:
+                    b = s.recv(65536)
+                    if not b:
+                        break
+                    resp += b
+            except OSError:
+                pass
+            s.close()
+            check("%s: %s -> %d" % ("https" if tls else "http", label, want),
+                  resp.startswith(b"HTTP/1.1 %d" % want), resp[:120])
+    for meth, obj in (("EnumerateInstanceNames%00", "root%2Fcimv2"),
+                      ("EnumerateInstanceNames%00GetInstance", "root%2Fcimv2"),
+                      ("EnumerateInstanceNames", "root%2Fcimv2%00%2Fother")):
+        st, h, text = raw(d, body, method=meth, obj=obj)
+        check("CIMMethod/CIMObject %s / %s (%%00) -> 400 header-mismatch" % (meth, obj),
+              st == 400 and h.get("CIMError") == "header-mismatch", (st, h, text[:200]))
+
+
+def s_client(port, *opts):
+    """(protocol, cipher) that openssl s_client negotiated, cipher "(NONE)"
+    when the handshake failed."""
+    p = subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % port] + list(opts),
+                       input="", capture_output=True, text=True, timeout=20)
+    m = re.search(r"New, (\S+), Cipher is (\S+)", p.stdout)
+    # the session's protocol; TLS 1.3 prints none (its ticket comes later),
+    # and then "New, TLSv1.3" is it
+    v = re.search(r"^\s*Protocol\s*:\s*(\S+)", p.stdout, re.M)
+    return (v.group(1) if v else m.group(1) if m else "?", m.group(2) if m else "(NONE)")
+
+
+def tls_versions(d, tmp):
+    """TLS 1.2+ with forward secrecy only (tls-priority's default)."""
+    for label, opts in (("TLS 1.0", ["-tls1", "-cipher", "DEFAULT@SECLEVEL=0"]),
+                        ("TLS 1.1", ["-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"]),
+                        ("TLS 1.2 static RSA (AES256-SHA256)",
+                         ["-tls1_2", "-cipher", "AES256-SHA256"]),
+                        ("TLS 1.2 static RSA (AES128-GCM-SHA256 ... AES256-SHA)",
+                         ["-tls1_2", "-cipher",
+                          "AES128-GCM-SHA256:AES256-GCM-SHA384:AES128-SHA256:AES128-SHA:AES256-SHA"]),
+                        ("TLS 1.2 ECDHE with CBC (ECDHE-RSA-AES256-SHA)",
+                         ["-tls1_2", "-cipher", "ECDHE-RSA-AES256-SHA"])):
+        proto, cipher = s_client(d.https, *opts)
+        check("TLS: %s refused" % label, cipher == "(NONE)", (proto, cipher))
+    for label, opts, want in (("TLS 1.2 ECDHE-RSA-AES256-GCM-SHA384",
+                               ["-tls1_2", "-cipher", "ECDHE-RSA-AES256-GCM-SHA384"], "TLSv1.2"),
+                              ("TLS 1.2 ECDHE-RSA-CHACHA20-POLY1305",
+                               ["-tls1_2", "-cipher", "ECDHE-RSA-CHACHA20-POLY1305"], "TLSv1.2"),
+                              ("TLS 1.3", ["-tls1_3"], "TLSv1.3")):
+        proto, cipher = s_client(d.https, *opts)
+        check("TLS: %s accepted" % label, proto == want and cipher != "(NONE)", (proto, cipher))
+    bad = sh(SMBCIMD, "--foreground", "--config", os.path.join(tmp, "empty.conf"), "--snapshot",
+             FS01, "--https", "127.0.0.1:1", "--cert", "c", "--key", "k",
+             "--tls-priority", "NORMAL:+NONSENSE")
+    check("a bad --tls-priority: refused at start, exit 2",
+          bad.returncode == 2 and "tls-priority" in bad.stderr, bad.stderr)
+
+
+def helper_signals(d):
+    """The PAM helper starts with no signal blocked or ignored (the server
+    blocks SIGTERM for sigwait), so SIGTERM ends it."""
+    helper = sh("pgrep", "-P", str(d.proc.pid), "smbcimd-auth").stdout.split()
+    if not check("the PAM helper is running", len(helper) == 1, helper):
+        return
+    with open("/proc/%s/status" % helper[0]) as f:
+        st = dict(l.split(":", 1) for l in f.read().splitlines() if ":" in l)
+    blk, ign = int(st["SigBlk"].strip(), 16), int(st["SigIgn"].strip(), 16)
+    check("the PAM helper: no signal blocked (SigBlk %s), none ignored (SigIgn %s)"
+          % (st["SigBlk"].strip(), st["SigIgn"].strip()),
+          blk == 0 and ign == 0 and not blk & (1 << (signal.SIGTERM - 1)), st)
+    os.kill(int(helper[0]), signal.SIGTERM)
+    gone = False
+    for _ in range(40):
+        time.sleep(0.05)
+        if not os.path.exists("/proc/%s" % helper[0]) or \
+                "Z" in open("/proc/%s/stat" % helper[0]).read().split()[2]:
+            gone = True
+            break
+    check("... and SIGTERM ends it", gone, helper)
+
+
+def hung_helper(tmp, daemons):
+    """A PAM helper that never answers: the login fails after auth-timeout
+    (503, logged), the helper is killed and started again."""
+    hdir = os.path.join(tmp, "hung")
+    os.mkdir(hdir)
+    binary = os.path.join(hdir, "smbcimd")
+    shutil.copy(SMBCIMD, binary)
+    with open(os.path.join(hdir, "smbcimd-auth"), "w") as f:
+        f.write("#!/bin/sh\nexec sleep 600\n")
+    os.chmod(os.path.join(hdir, "smbcimd-auth"), 0o755)
+    d = Daemon(tmp, ["--snapshot", FS01, "--auth-timeout", "2"], "hung", binary=binary)
+    daemons.append(d)
+    req = imethod("EnumerateInstanceNames", p_class("ClassName", "Win32_Share"))
+    t0 = time.time()
+    try:
+        st, h, body = raw(d, req, method="EnumerateInstanceNames", timeout=20)
+    except (OSError, http.client.HTTPException) as e:
+        st, h = repr(e), {}
+    dt = time.time() - t0
+    check("a PAM helper that never answers: the login fails after auth-timeout (2 s), "
+          "503 (%.1f s)" % dt, st == 503 and 1.8 < dt < 5 and "Retry-After" in h, (st, h, dt))
+    log = d.logtext()
+    check("... logged", "did not answer within 2 s" in log, log[-600:])
+    sleepers = sh("pgrep", "-P", str(d.proc.pid)).stdout.split()
+    check("... and the hung helper was killed", sleepers == [], sleepers)
+    t0 = time.time()
+    try:
+        st, h, body = raw(d, req, method="EnumerateInstanceNames", timeout=20)
+    except (OSError, http.client.HTTPException) as e:
+        st = repr(e)
+    check("... the next login starts a new one (and fails the same way, %.1f s)"
+          % (time.time() - t0), st == 503, st)
+    check("smbcimd still running", d.proc.poll() is None, d.logtext()[-1000:])
+    d.stop()
+    daemons.remove(d)
+
+
 def main():
     if os.geteuid() != 0:
         print("run_server_e2e: must run as root (users, PAM)")
@@ -525,11 +851,17 @@ def main():
                          ("https verbs", lambda: verbs(d, True, "https")),
                          ("http security", lambda: security(d, False, "http")),
                          ("https security", lambda: security(d, True, "https")),
-                         ("protocol faults", lambda: protocol(d))):
+                         ("protocol faults", lambda: protocol(d)),
+                         ("framing and %00 headers", lambda: framing(d)),
+                         ("TLS versions and ciphers", lambda: tls_versions(d, tmp))):
             fn()
             if not check("smbcimd still running after the %s" % step, d.proc.poll() is None,
                          d.logtext()[-4000:]):
                 break
+
+        slow_headers(tmp, daemons)
+        connection_limits(tmp, daemons)
+        hung_helper(tmp, daemons)
 
         d2 = Daemon(tmp, ["--snapshot", FS01, "--auth-cache-seconds", "0"], "noplain")
         daemons.append(d2)
@@ -550,10 +882,14 @@ def main():
                                "-noverify")
         check("a killed PAM helper is started again for the next login", rc == 0 and
               "Win32_Share" in out and d2.proc.poll() is None, (err, d2.logtext()[-500:]))
+        helper_signals(d2)
         rc = d2.stop()
         check("SIGTERM: clean exit (status 0)", rc == 0, rc)
         daemons.remove(d2)
-        bad = sh(SMBCIMD, "--foreground", "--snapshot", FS01, "--https", "127.0.0.1:1")
+        # (an empty --config: an installed /etc/smbcim/smbcimd.conf names a
+        # certificate)
+        bad = sh(SMBCIMD, "--foreground", "--config", os.path.join(tmp, "empty.conf"),
+                 "--snapshot", FS01, "--https", "127.0.0.1:1")
         check("HTTPS without a certificate: refused at start, exit 2",
               bad.returncode == 2 and "--cert" in bad.stderr, bad.stderr)
         conf = os.path.join(tmp, "bad.conf")

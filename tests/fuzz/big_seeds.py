@@ -90,6 +90,15 @@ def seeds():
         "many-props": "class Big { " + "".join("string P%d; " % i for i in range(60000)) + "};\n",
         "qualifiers": "[" + ",".join("Q%d" % i for i in range(100000)) + "] class Q { };\n",
         "deep-braces": "class D " + "{" * 300000 + "\n",
+        "many-methods": "class M { " + "".join("uint32 F%d(); " % i for i in range(40000)) + "};\n",
+        "many-parameters": "class P { uint32 F(" +
+                           ", ".join("[In] string P%d" % i for i in range(40000)) + "); };\n",
+        "many-declarations": "".join("Qualifier Q%d : string, Scope(any);\n" % i
+                                     for i in range(20000)) +
+                             "[" + ",".join("Q%d" % i for i in range(0, 20000, 100)) + "] class Q { };\n",
+        "deep-inheritance": "[Association] class C0 { };\n" +
+                            "".join("class C%d : C%d { };\n" % (i, i - 1) for i in range(1, 250)) +
+                            "".join("[Association] class L%d : C249 { };\n" % i for i in range(25000)),
     }
     s["fuzz_smbconf"] = {
         "sections": "".join("[share%d]\npath = /srv/%d\ncomment = %s\n" % (i, i, "c" * 20)

@@ -19,6 +19,7 @@
 
 #include "smbcim.h"
 #include "cim/cim.h"
+#include "mof/mof.h"
 #include "server/cimxml.h"
 
 /* ---- the captured request bodies (byte for byte, Content-Length) --------- */
@@ -1445,11 +1446,15 @@ static void test_write_class(void **state)
     check_dialect(out.data);
     char *c = xml_canon(out.data, NULL);
     assert_contains(c, "<CLASS NAME=Win32_ConnectionShare SUPERCLASS=CIM_Dependency>");
-    assert_contains(c, "<QUALIFIER NAME=Association TYPE=boolean PROPAGATED=true><VALUE>TRUE</VALUE>");
+    /* Association is the class's own (DisableOverride), not only propagated */
+    assert_contains(c, "<QUALIFIER NAME=Association TYPE=boolean OVERRIDABLE=false><VALUE>TRUE"
+                       "</VALUE>");
+    assert_lacks(c, "<QUALIFIER NAME=Association TYPE=boolean PROPAGATED=true");
     assert_contains(c, "<QUALIFIER NAME=Dynamic TYPE=boolean><VALUE>TRUE</VALUE></QUALIFIER>");
     assert_contains(c, "<PROPERTY.REFERENCE NAME=Antecedent REFERENCECLASS=Win32_Share "
                        "CLASSORIGIN=CIM_Dependency><QUALIFIER NAME=read TYPE=boolean>");
-    assert_contains(c, "<QUALIFIER NAME=Key TYPE=boolean><VALUE>TRUE</VALUE></QUALIFIER>");
+    assert_contains(c, "<QUALIFIER NAME=Key TYPE=boolean OVERRIDABLE=false><VALUE>TRUE</VALUE>"
+                       "</QUALIFIER>");
     assert_lacks(c, "NAME=Abstract"); /* does not propagate */
     free(c);
 
@@ -1507,6 +1512,176 @@ static void test_write_class(void **state)
     cimxml_writer_free(&w);
     sc_buf_free(&out);
     smbcim_close(ctx);
+}
+
+/* GetClass with LocalOnly=true: the associations' own Association
+ * qualifier (what pywbem's MOF compiler needs). */
+static void test_write_class_local_association(void **state)
+{
+    (void)state;
+    smbcim_ctx *ctx = open_fixture("fs01.json");
+    sc_buf out;
+    sc_buf_init(&out);
+    cimxml_writer w;
+    cimxml_writer_init(&w, &out, ctx, NULL);
+    const char *names[] = {"Win32_ConnectionShare", "Win32_SessionConnection"};
+    for (size_t i = 0; i < 2; i++) {
+        sc_buf_reset(&out);
+        cimxml_objopts local = {.local_only = true, .include_qualifiers = true};
+        cimxml_put_class(&w, smbcim_class_find(ctx, names[i]), &local);
+        char *c = xml_canon(out.data, NULL);
+        assert_contains(c, sc_sprintf(w.scratch, "<CLASS NAME=%s SUPERCLASS=CIM_Dependency>"
+                                      "<QUALIFIER NAME=Association TYPE=boolean OVERRIDABLE=false>"
+                                      "<VALUE>TRUE</VALUE></QUALIFIER>", names[i]));
+        assert_lacks(c, "PROPAGATED");
+        free(c);
+    }
+    assert_true(cimxml_writer_ok(&w));
+    cimxml_writer_free(&w);
+    sc_buf_free(&out);
+    smbcim_close(ctx);
+}
+
+/* Qualifier types and flavors (DSP0004 via schema/00_qualifiers.mof) and
+ * Win32_Share's methods in a CLASS (DSP0201 METHOD, PARAMETER,
+ * DSP0200's GetClass flags). */
+static void test_write_class_methods(void **state)
+{
+    (void)state;
+    smbcim_ctx *ctx = open_fixture("fs01.json");
+    sc_buf out;
+    sc_buf_init(&out);
+    cimxml_writer w;
+    cimxml_writer_init(&w, &out, ctx, NULL);
+    const cim_class *sh = smbcim_class_find(ctx, "Win32_Share");
+    cimxml_objopts all = {.include_qualifiers = true, .include_class_origin = true};
+    cimxml_put_class(&w, sh, &all);
+    char *c = xml_canon(out.data, NULL);
+    /* flavors: attributes only where DSP0201's defaults do not hold */
+    assert_contains(c, "<QUALIFIER NAME=MaxLen TYPE=uint32 PROPAGATED=true><VALUE>64</VALUE>");
+    assert_contains(c, "<QUALIFIER NAME=Locale TYPE=sint32><VALUE>1033</VALUE>");
+    assert_contains(c, "<QUALIFIER NAME=Description TYPE=string TRANSLATABLE=true><VALUE>"
+                       "The Win32_Share class");
+    assert_contains(c, "<QUALIFIER NAME=Values TYPE=string TRANSLATABLE=true><VALUE.ARRAY>"
+                       "<VALUE>Disk Drive</VALUE>");
+    assert_contains(c, "<QUALIFIER NAME=DEPRECATED TYPE=string TOSUBCLASS=false><VALUE.ARRAY>"
+                       "<VALUE>Win32_Share.GetAccessMask</VALUE></VALUE.ARRAY></QUALIFIER>");
+    assert_contains(c, "<QUALIFIER NAME=SupportsCreate TYPE=boolean><VALUE>TRUE</VALUE>"
+                       "</QUALIFIER><QUALIFIER NAME=CreateBy TYPE=string><VALUE>Create</VALUE>"
+                       "</QUALIFIER><QUALIFIER NAME=SupportsDelete TYPE=boolean><VALUE>TRUE"
+                       "</VALUE></QUALIFIER><QUALIFIER NAME=DeleteBy TYPE=string><VALUE>"
+                       "DeleteInstance</VALUE></QUALIFIER>");
+    assert_lacks(c, "TOINSTANCE");
+    assert_lacks(c, "TRANSLATABLE=false");
+    assert_lacks(c, "OVERRIDABLE=true");
+    /* the methods, after the properties */
+    assert_int_equal(count(c, "<METHOD "), 4);
+    const char *last_prop = strstr(c, "<PROPERTY NAME=AccessMask");
+    assert_non_null(last_prop);
+    assert_true(strstr(c, "<METHOD ") > last_prop);
+    assert_contains(c, "<METHOD NAME=Create TYPE=uint32 CLASSORIGIN=Win32_Share>"
+                       "<QUALIFIER NAME=Static TYPE=boolean OVERRIDABLE=false><VALUE>TRUE"
+                       "</VALUE></QUALIFIER><QUALIFIER NAME=ValueMap TYPE=string><VALUE.ARRAY>"
+                       "<VALUE>0</VALUE><VALUE>2</VALUE>");
+    assert_contains(c, "<VALUE>Net name not found</VALUE><VALUE>Other</VALUE></VALUE.ARRAY>");
+    assert_contains(c, "<PARAMETER NAME=Path TYPE=string><QUALIFIER NAME=in TYPE=boolean "
+                       "OVERRIDABLE=false><VALUE>TRUE</VALUE></QUALIFIER>");
+    assert_contains(c, "<PARAMETER NAME=Type TYPE=uint32>");
+    assert_contains(c, "<PARAMETER NAME=Access TYPE=string><QUALIFIER NAME=in TYPE=boolean "
+                       "OVERRIDABLE=false><VALUE>TRUE</VALUE></QUALIFIER><QUALIFIER "
+                       "NAME=optional TYPE=boolean><VALUE>TRUE</VALUE></QUALIFIER><QUALIFIER "
+                       "NAME=EmbeddedObject TYPE=boolean OVERRIDABLE=false><VALUE>TRUE</VALUE>"
+                       "</QUALIFIER><QUALIFIER NAME=Description TYPE=string TRANSLATABLE=true>"
+                       "<VALUE>Security descriptor of the share, a Win32_SecurityDescriptor "
+                       "instance; NULL gives Everyone read access.</VALUE></QUALIFIER>"
+                       "</PARAMETER></METHOD>");
+    assert_contains(c, "<METHOD NAME=Delete TYPE=uint32 CLASSORIGIN=Win32_Share><QUALIFIER "
+                       "NAME=ValueMap");
+    assert_contains(c, "<METHOD NAME=GetAccessMask TYPE=uint32 CLASSORIGIN=Win32_Share>"
+                       "<QUALIFIER NAME=Description TYPE=string TRANSLATABLE=true>");
+    assert_contains(c, "</QUALIFIER></METHOD><METHOD NAME=SetShareInfo TYPE=uint32 "
+                       "CLASSORIGIN=Win32_Share>");
+    assert_contains(c, "</PARAMETER></METHOD></CLASS>");
+    free(c);
+    /* without qualifiers or class origin: bare METHODs and PARAMETERs; a
+     * PropertyList filters properties only */
+    sc_buf_reset(&out);
+    const char *const names[] = {"Name"};
+    cimxml_objopts pl = {.has_property_list = true, .property_list = names, .nproperty_list = 1};
+    cimxml_put_class(&w, sh, &pl);
+    c = xml_canon(out.data, NULL);
+    assert_int_equal(count(c, "<PROPERTY "), 1);
+    assert_lacks(c, "<QUALIFIER");
+    assert_contains(c, "<METHOD NAME=Create TYPE=uint32><PARAMETER NAME=Path TYPE=string>"
+                       "</PARAMETER><PARAMETER NAME=Name TYPE=string></PARAMETER>");
+    assert_contains(c, "<METHOD NAME=Delete TYPE=uint32></METHOD><METHOD NAME=GetAccessMask "
+                       "TYPE=uint32></METHOD><METHOD NAME=SetShareInfo TYPE=uint32><PARAMETER "
+                       "NAME=MaximumAllowed TYPE=uint32></PARAMETER>");
+    free(c);
+    /* a class without methods has no METHOD */
+    sc_buf_reset(&out);
+    cimxml_put_class(&w, smbcim_class_find(ctx, "Win32_ServerSession"), &all);
+    assert_lacks(out.data, "<METHOD");
+    assert_true(cimxml_writer_ok(&w));
+    cimxml_writer_free(&w);
+    sc_buf_free(&out);
+    smbcim_close(ctx);
+}
+
+/* Inherited, overridden, void, reference and array methods and
+ * parameters, from a schema of our own. */
+static void test_write_class_method_kinds(void **state)
+{
+    (void)state;
+    sc_arena *a = sc_arena_new();
+    cim_schema s;
+    cim_schema_init(&s, a);
+    const char *mof =
+        "class B { [Description(\"m\")] uint32 M([In] string S); void V(); };\n"
+        "class D : B { [Override(\"M\")] uint32 M([In, Out] string S); "
+        "sint8 R(B Ref One, B Ref Many[], [Out] uint16 Arr[]); };\n";
+    smbcim_error err = {0};
+    if (mof_parse(&s, mof, strlen(mof), "t.mof", &err) != WBEM_S_NO_ERROR)
+        fail_msg("%s", err.msg);
+    const cim_class *d = cim_schema_find(&s, "D");
+    sc_buf out;
+    sc_buf_init(&out);
+    cimxml_writer w;
+    cimxml_writer_init(&w, &out, NULL, NULL);
+    cimxml_objopts all = {.include_qualifiers = true, .include_class_origin = true};
+    cimxml_put_class(&w, d, &all);
+    char *c = xml_canon(out.data, NULL);
+    assert_string_equal(c,
+        "<CLASS NAME=D SUPERCLASS=B>"
+        "<METHOD NAME=M TYPE=uint32 CLASSORIGIN=B>"
+        "<QUALIFIER NAME=Override TYPE=string><VALUE>M</VALUE></QUALIFIER>"
+        "<QUALIFIER NAME=Description TYPE=string PROPAGATED=true><VALUE>m</VALUE></QUALIFIER>"
+        "<PARAMETER NAME=S TYPE=string><QUALIFIER NAME=In TYPE=boolean><VALUE>TRUE</VALUE>"
+        "</QUALIFIER><QUALIFIER NAME=Out TYPE=boolean><VALUE>TRUE</VALUE></QUALIFIER>"
+        "</PARAMETER></METHOD>"
+        "<METHOD NAME=V CLASSORIGIN=B PROPAGATED=true></METHOD>"
+        "<METHOD NAME=R TYPE=sint8 CLASSORIGIN=D>"
+        "<PARAMETER.REFERENCE NAME=One REFERENCECLASS=B></PARAMETER.REFERENCE>"
+        "<PARAMETER.REFARRAY NAME=Many REFERENCECLASS=B></PARAMETER.REFARRAY>"
+        "<PARAMETER.ARRAY NAME=Arr TYPE=uint16><QUALIFIER NAME=Out TYPE=boolean><VALUE>TRUE"
+        "</VALUE></QUALIFIER></PARAMETER.ARRAY></METHOD></CLASS>");
+    free(c);
+    /* LocalOnly: the inherited V goes, the overridden M stays with its own
+     * qualifiers only */
+    sc_buf_reset(&out);
+    cimxml_objopts local = {.local_only = true, .include_qualifiers = true};
+    cimxml_put_class(&w, d, &local);
+    c = xml_canon(out.data, NULL);
+    assert_lacks(c, "NAME=V");
+    assert_lacks(c, "PROPAGATED");
+    assert_contains(c, "<METHOD NAME=M TYPE=uint32><QUALIFIER NAME=Override TYPE=string>"
+                       "<VALUE>M</VALUE></QUALIFIER><PARAMETER NAME=S");
+    free(c);
+    assert_true(cimxml_writer_ok(&w));
+    cimxml_writer_free(&w);
+    sc_buf_free(&out);
+    cim_schema_free(&s);
+    sc_arena_free(a);
 }
 
 static void test_write_values(void **state)
@@ -1653,6 +1828,9 @@ int main(void)
         cmocka_unit_test(test_write_enumerate_instances),
         cmocka_unit_test(test_roundtrip_names),
         cmocka_unit_test(test_write_class),
+        cmocka_unit_test(test_write_class_local_association),
+        cmocka_unit_test(test_write_class_methods),
+        cmocka_unit_test(test_write_class_method_kinds),
         cmocka_unit_test(test_write_values),
         cmocka_unit_test(test_write_errors),
     };
