@@ -86,6 +86,10 @@ bool sc_streqi(const char *a, const char *b);
 uint64_t sc_hash_i(const char *s);
 /* Appends the folded form of s to b. */
 void sc_buf_fold(sc_buf *b, const char *s);
+/* What a file of mode m (st_mode) is, for messages: "a directory", "a
+ * FIFO (named pipe)", "a character device", ... */
+const char *sc_file_kind(unsigned m);
+
 /* Appends s[0..len) escaped for mode (escape.c, docs/decisions.md):
  * nothing in it can move a terminal's cursor, start a line or reorder
  * text.  smbcim_escape_text() is the same for NUL-terminated text. */

@@ -640,12 +640,38 @@ static void put_class_quals(cimxml_writer *w, const cim_class *cls, bool local_o
     }
 }
 
+/* The qualifiers of one element (a property or a method) declared at
+ * several levels of a class and its superclasses: decls[0] the nearest.
+ * Each level's qualifiers are written unless a nearer level has one of
+ * the same name; those of other levels only if they propagate. */
+typedef struct qual_level {
+    const cim_qualifier *quals;
+    size_t nquals;
+    bool own; /* the declaration in the class being written */
+} qual_level;
+
+static void put_level_quals(cimxml_writer *w, const qual_level *lv, size_t n)
+{
+    for (size_t d = 0; d < n; d++) {
+        for (size_t i = 0; i < lv[d].nquals; i++) {
+            const cim_qualifier *q = &lv[d].quals[i];
+            if (!lv[d].own && !q->tosubclass)
+                continue;
+            bool nearer = false;
+            for (size_t e = 0; e < d && !nearer; e++)
+                nearer = qual_in(lv[e].quals, lv[e].nquals, q->name);
+            if (!nearer)
+                put_qualifier(w, q, !lv[d].own);
+        }
+    }
+}
+
 /* Qualifiers of property `prop` of cls: those of its declaration in cls
  * (if it is local), then those the overridden declarations propagate. */
 static void put_prop_quals(cimxml_writer *w, const cim_class *cls, size_t prop, bool local_only)
 {
     const char *pname = cls->props[prop].name;
-    const cim_property *decls[16];
+    qual_level lv[16];
     size_t nd = 0;
     for (const cim_class *c = cls; c && nd < 16; c = c->super) {
         int i = cim_class_prop_index(c, pname);
@@ -654,29 +680,18 @@ static void put_prop_quals(cimxml_writer *w, const cim_class *cls, size_t prop, 
         if (c->props[i].local) {
             if (local_only && c != cls)
                 break;
-            decls[nd++] = &c->props[i];
+            lv[nd++] = (qual_level){c->props[i].quals, c->props[i].nquals,
+                                    &c->props[i] == &cls->props[prop]};
         }
     }
-    for (size_t d = 0; d < nd; d++) {
-        bool own = decls[d] == &cls->props[prop];
-        for (size_t i = 0; i < decls[d]->nquals; i++) {
-            const cim_qualifier *q = &decls[d]->quals[i];
-            if (!own && !q->tosubclass)
-                continue;
-            bool nearer = false;
-            for (size_t e = 0; e < d && !nearer; e++)
-                nearer = qual_in(decls[e]->quals, decls[e]->nquals, q->name);
-            if (!nearer)
-                put_qualifier(w, q, !own);
-        }
-    }
+    put_level_quals(w, lv, nd);
 }
 
 /* Qualifiers of method `m` of cls, as put_prop_quals does for properties. */
 static void put_method_quals(cimxml_writer *w, const cim_class *cls, size_t m, bool local_only)
 {
     const char *mname = cls->methods[m].name;
-    const cim_method_decl *decls[16];
+    qual_level lv[16];
     size_t nd = 0;
     for (const cim_class *c = cls; c && nd < 16; c = c->super) {
         int i = cim_class_method_index(c, mname);
@@ -685,22 +700,11 @@ static void put_method_quals(cimxml_writer *w, const cim_class *cls, size_t m, b
         if (c->methods[i].local) {
             if (local_only && c != cls)
                 break;
-            decls[nd++] = &c->methods[i];
+            lv[nd++] = (qual_level){c->methods[i].quals, c->methods[i].nquals,
+                                    &c->methods[i] == &cls->methods[m]};
         }
     }
-    for (size_t d = 0; d < nd; d++) {
-        bool own = decls[d] == &cls->methods[m];
-        for (size_t i = 0; i < decls[d]->nquals; i++) {
-            const cim_qualifier *q = &decls[d]->quals[i];
-            if (!own && !q->tosubclass)
-                continue;
-            bool nearer = false;
-            for (size_t e = 0; e < d && !nearer; e++)
-                nearer = qual_in(decls[e]->quals, decls[e]->nquals, q->name);
-            if (!nearer)
-                put_qualifier(w, q, !own);
-        }
-    }
+    put_level_quals(w, lv, nd);
 }
 
 /* One PARAMETER / PARAMETER.REFERENCE / PARAMETER.ARRAY /

@@ -100,24 +100,6 @@ static void warn(conf *c, const char *fmt, ...)
 
 /* ---- reading files without blocking -------------------------------------- */
 
-/* What a file that is not a regular one is, for messages. */
-static const char *file_kind(mode_t m)
-{
-    if (S_ISDIR(m))
-        return "a directory";
-    if (S_ISFIFO(m))
-        return "a FIFO (named pipe)";
-    if (S_ISCHR(m))
-        return "a character device";
-    if (S_ISBLK(m))
-        return "a block device";
-    if (S_ISSOCK(m))
-        return "a socket";
-    if (S_ISLNK(m))
-        return "a symbolic link";
-    return "not a regular file";
-}
-
 /* Appends all of fd to b, at most max bytes; false with errno set on
  * failure (EFBIG: longer than max).  fd is a regular file, in blocking
  * mode. */
@@ -155,7 +137,7 @@ static conf_read conf_stat_ok(sc_arena *a, const struct stat *sb, const char **w
 {
     *mode = sb->st_mode;
     if (!S_ISREG(sb->st_mode)) {
-        *why = sc_sprintf(a, "%s, not a regular file", file_kind(sb->st_mode));
+        *why = sc_sprintf(a, "%s, not a regular file", sc_file_kind(sb->st_mode));
         return CONF_NOT_FILE;
     }
     if (sb->st_size > SC_SMBCONF_MAX_FILE) {
@@ -622,7 +604,7 @@ static uint32_t parse_max(const char *v)
 static const char *usershare_refusal(sc_arena *a, const struct stat *sb)
 {
     if (!S_ISREG(sb->st_mode))
-        return sc_sprintf(a, "%s, not a regular file", file_kind(sb->st_mode));
+        return sc_sprintf(a, "%s, not a regular file", sc_file_kind(sb->st_mode));
     if (sb->st_mode & S_IWOTH)
         return "writable by anyone";
     if (sb->st_size > SC_USERSHARE_MAX_FILE)

@@ -780,22 +780,6 @@ smbcim_status sc_snapshot_parse(sc_arena *a, const char *buf, size_t len, const 
  * SC_SNAPSHOT_MAX_FILE bytes: a larger regular file is refused by its
  * size, a pipe stops with an error when it has given more. */
 
-/* What a file that is not a regular one is, for messages. */
-static const char *file_kind(mode_t m)
-{
-    if (S_ISDIR(m))
-        return "a directory";
-    if (S_ISFIFO(m))
-        return "a pipe";
-    if (S_ISCHR(m))
-        return "a character device";
-    if (S_ISBLK(m))
-        return "a block device";
-    if (S_ISSOCK(m))
-        return "a socket";
-    return "not a regular file";
-}
-
 /* "536870912 bytes (512 MiB)" */
 static void limit_text(size_t max, char *buf, size_t len)
 {
@@ -847,7 +831,7 @@ smbcim_status sc_snapshot_load_limit(sc_arena *a, const char *path, size_t max,
         if (!S_ISREG(sb.st_mode) && !S_ISFIFO(sb.st_mode) && !S_ISSOCK(sb.st_mode))
             return smbcim_error_set(err, WBEM_E_INVALID_PARAMETER,
                                     "cannot read snapshot %s: it is %s, not a regular file or "
-                                    "a pipe", path, file_kind(sb.st_mode));
+                                    "a pipe", path, sc_file_kind(sb.st_mode));
         if (S_ISREG(sb.st_mode) && (uint64_t)sb.st_size > max)
             return smbcim_error_set(err, WBEM_E_INVALID_PARAMETER,
                                     "cannot read snapshot %s: %lld bytes, more than the limit "
@@ -867,7 +851,7 @@ smbcim_status sc_snapshot_load_limit(sc_arena *a, const char *path, size_t max,
                !(is_stdin && isatty(fd))) {
         st = smbcim_error_set(err, WBEM_E_INVALID_PARAMETER,
                               "cannot read snapshot %s: it is %s, not a regular file or a pipe",
-                              path, file_kind(sb.st_mode));
+                              path, sc_file_kind(sb.st_mode));
     } else if (S_ISREG(sb.st_mode) && (uint64_t)sb.st_size > max) {
         st = smbcim_error_set(err, WBEM_E_INVALID_PARAMETER,
                               "cannot read snapshot %s: %lld bytes, more than the limit of %s",
