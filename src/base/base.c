@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static void oom(size_t n)
 {
@@ -658,4 +659,25 @@ const char *sc_file_kind(unsigned m)
     if (S_ISLNK(m))
         return "a symbolic link";
     return "not a regular file";
+}
+
+bool sc_read_fd(int fd, size_t max, sc_buf *b)
+{
+    char chunk[1 << 16];
+    size_t total = 0;
+    for (;;) {
+        ssize_t n = read(fd, chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return false;
+        if (n == 0)
+            return true;
+        if ((size_t)n > max - total) {
+            errno = EFBIG;
+            return false;
+        }
+        total += (size_t)n;
+        sc_buf_add(b, chunk, (size_t)n);
+    }
 }

@@ -86,6 +86,11 @@ bool sc_streqi(const char *a, const char *b);
 uint64_t sc_hash_i(const char *s);
 /* Appends the folded form of s to b. */
 void sc_buf_fold(sc_buf *b, const char *s);
+/* Appends all of fd (a file, a pipe, a socket; blocking) to b, at most
+ * max bytes in all: false with errno set on failure, EFBIG when there is
+ * more. */
+bool sc_read_fd(int fd, size_t max, sc_buf *b);
+
 /* What a file of mode m (st_mode) is, for messages: "a directory", "a
  * FIFO (named pipe)", "a character device", ... */
 const char *sc_file_kind(unsigned m);

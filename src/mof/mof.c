@@ -1452,18 +1452,26 @@ static void print_quals(sc_buf *b, const cim_qualifier *q, size_t n)
     sc_buf_putc(b, ']');
 }
 
-static void print_param(sc_buf *b, const cim_parameter *p)
+/* "[quals] type name[]" or "[quals] Class Ref name": a property's or a
+ * parameter's declaration without what follows it. */
+static void print_decl(sc_buf *b, const cim_qualifier *quals, size_t nquals, cim_type type,
+                       const char *ref_class, const char *name, bool array)
 {
-    if (p->nquals) {
-        print_quals(b, p->quals, p->nquals);
+    if (nquals) {
+        print_quals(b, quals, nquals);
         sc_buf_putc(b, ' ');
     }
-    if (p->type == CIM_T_REFERENCE)
-        sc_buf_printf(b, "%s Ref %s", p->ref_class, p->name);
+    if (type == CIM_T_REFERENCE)
+        sc_buf_printf(b, "%s Ref %s", ref_class, name);
     else
-        sc_buf_printf(b, "%s %s", cim_type_name(p->type), p->name);
-    if (p->array)
+        sc_buf_printf(b, "%s %s", cim_type_name(type), name);
+    if (array)
         sc_buf_puts(b, "[]");
+}
+
+static void print_param(sc_buf *b, const cim_parameter *p)
+{
+    print_decl(b, p->quals, p->nquals, p->type, p->ref_class, p->name, p->array);
 }
 
 void mof_print_class(sc_buf *b, const cim_class *cls)
@@ -1481,16 +1489,7 @@ void mof_print_class(sc_buf *b, const cim_class *cls)
         if (!p->local)
             continue;
         sc_buf_putc(b, '\t');
-        if (p->nquals) {
-            print_quals(b, p->quals, p->nquals);
-            sc_buf_putc(b, ' ');
-        }
-        if (p->type == CIM_T_REFERENCE)
-            sc_buf_printf(b, "%s Ref %s", p->ref_class, p->name);
-        else
-            sc_buf_printf(b, "%s %s", cim_type_name(p->type), p->name);
-        if (p->array)
-            sc_buf_puts(b, "[]");
+        print_decl(b, p->quals, p->nquals, p->type, p->ref_class, p->name, p->array);
         if (!p->defval.null) {
             sc_buf_puts(b, " = ");
             print_value(b, &p->defval);

@@ -100,30 +100,6 @@ static void warn(conf *c, const char *fmt, ...)
 
 /* ---- reading files without blocking -------------------------------------- */
 
-/* Appends all of fd to b, at most max bytes; false with errno set on
- * failure (EFBIG: longer than max).  fd is a regular file, in blocking
- * mode. */
-static bool read_fd_max(int fd, size_t max, sc_buf *b)
-{
-    char chunk[16384];
-    size_t total = 0;
-    for (;;) {
-        ssize_t n = read(fd, chunk, sizeof chunk);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return false;
-        if (n == 0)
-            return true;
-        if ((size_t)n > max - total) {
-            errno = EFBIG;
-            return false;
-        }
-        total += (size_t)n;
-        sc_buf_add(b, chunk, (size_t)n);
-    }
-}
-
 typedef enum conf_read {
     CONF_OK,
     CONF_ABSENT,      /* does not exist (ENOENT, ENOTDIR) */
@@ -185,7 +161,7 @@ static conf_read read_conf_file(sc_arena *a, const char *path, sc_buf *b, const 
     }
     int fl = fcntl(fd, F_GETFL);
     bool ok = fl >= 0 && fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == 0 &&
-              read_fd_max(fd, SC_SMBCONF_MAX_FILE, b);
+              sc_read_fd(fd, SC_SMBCONF_MAX_FILE, b);
     int e = errno;
     close(fd);
     if (!ok) {
@@ -638,7 +614,7 @@ static const char *read_usershare(sc_arena *a, const char *file, sc_buf *b, unsi
     } else if ((why = usershare_refusal(a, &sb)) == NULL) {
         int fl = fcntl(fd, F_GETFL);
         if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0 ||
-            !read_fd_max(fd, SC_USERSHARE_MAX_FILE, b))
+            !sc_read_fd(fd, SC_USERSHARE_MAX_FILE, b))
             why = errno == EFBIG
                       ? sc_sprintf(a, "more than the %d bytes smbd accepts",
                                    SC_USERSHARE_MAX_FILE)

@@ -789,28 +789,6 @@ static void limit_text(size_t max, char *buf, size_t len)
         snprintf(buf, len, "%zu bytes", max);
 }
 
-/* Reads all of fd (a pipe, a socket, a terminal, an empty-looking regular
- * file) into a heap buffer, at most max bytes: false with errno set on
- * failure, EFBIG when there is more. */
-static bool read_all(int fd, size_t max, sc_buf *b)
-{
-    char chunk[1 << 16];
-    for (;;) {
-        ssize_t n = read(fd, chunk, sizeof(chunk));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return false;
-        if (n == 0)
-            return true;
-        if ((size_t)n > max - b->len) {
-            errno = EFBIG;
-            return false;
-        }
-        sc_buf_add(b, chunk, (size_t)n);
-    }
-}
-
 smbcim_status sc_snapshot_load_limit(sc_arena *a, const char *path, size_t max,
                                      sc_state **out, smbcim_error *err)
 {
@@ -882,7 +860,7 @@ smbcim_status sc_snapshot_load_limit(sc_arena *a, const char *path, size_t max,
     }
     sc_buf b;
     sc_buf_init(&b);
-    bool ok = read_all(fd, max, &b);
+    bool ok = sc_read_fd(fd, max, &b);
     int e = errno;
     if (!is_stdin)
         close(fd);
