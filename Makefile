@@ -20,6 +20,9 @@ MANDIR  ?= $(DATADIR)/man
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 SYSCONFDIR ?= /etc
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+# bash-completion looks in $(DATADIR)/bash-completion/completions for
+# /usr and /usr/local alike (its XDG_DATA_DIRS lookup).
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 SAN     ?=
 ifeq ($(SAN),1)
 BUILD   ?= build-san
@@ -179,8 +182,9 @@ install: all
 	  $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(DATADIR)/smbcim/schema \
 	  $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(LIBEXECDIR) \
 	  $(DESTDIR)$(SYSCONFDIR)/smbcim $(DESTDIR)$(SYSCONFDIR)/pam.d $(DESTDIR)$(UNITDIR) \
-	  $(DESTDIR)$(DATADIR)/doc/smbcim
+	  $(DESTDIR)$(DATADIR)/doc/smbcim $(DESTDIR)$(BASHCOMPDIR)
 	install -m 755 $(BUILD)/smbcim $(DESTDIR)$(BINDIR)/smbcim
+	install -m 644 dist/bash-completion/smbcim $(DESTDIR)$(BASHCOMPDIR)/smbcim
 	install -m 644 $(BUILD)/libsmbcim.a $(DESTDIR)$(LIBDIR)/libsmbcim.a
 	install -m 755 $(BUILD)/libsmbcim.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libsmbcim.so.$(VERSION)
 	ln -sf libsmbcim.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
@@ -208,7 +212,7 @@ uninstall:
 	  $(DESTDIR)$(MANDIR)/man1/smbcim.1 $(DESTDIR)$(SBINDIR)/smbcimd \
 	  $(DESTDIR)$(SBINDIR)/smbcimd-mkcert $(DESTDIR)$(MANDIR)/man8/smbcimd.8 \
 	  $(DESTDIR)$(MANDIR)/man8/smbcimd-mkcert.8 \
-	  $(DESTDIR)$(UNITDIR)/smbcimd.service
+	  $(DESTDIR)$(UNITDIR)/smbcimd.service $(DESTDIR)$(BASHCOMPDIR)/smbcim
 	rm -rf $(DESTDIR)$(DATADIR)/smbcim $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR)/doc/smbcim
 
 clean:

@@ -104,8 +104,8 @@ t "libsmbcim0: the library and its SONAME link in /usr/lib/$ma" \
     "has libsmbcim0 'usr/lib/$ma/libsmbcim\\.so\\.0\\.[0-9.]+' && has libsmbcim0 'usr/lib/$ma/libsmbcim\\.so\\.0'"
 t "libsmbcim-dev: smbcim.h, libsmbcim.so and smbcim.pc (multiarch), no static library" \
     "has libsmbcim-dev usr/include/smbcim.h && has libsmbcim-dev 'usr/lib/$ma/libsmbcim\\.so' && has libsmbcim-dev 'usr/lib/$ma/pkgconfig/smbcim\\.pc' && ! has libsmbcim-dev '.*\\.a'"
-t "smbcim: the CLI, smbcim(1) and the MOF schema" \
-    "has smbcim usr/bin/smbcim && has smbcim 'usr/share/man/man1/smbcim\\.1\\.gz' && has smbcim 'usr/share/smbcim/schema/[^/]+\\.mof'"
+t "smbcim: the CLI, smbcim(1), the MOF schema and the bash completion" \
+    "has smbcim usr/bin/smbcim && has smbcim 'usr/share/man/man1/smbcim\\.1\\.gz' && has smbcim 'usr/share/smbcim/schema/[^/]+\\.mof' && has smbcim usr/share/bash-completion/completions/smbcim"
 t "smbcimd: server, PAM helper, smbcimd-mkcert, man pages, unit, configuration" \
     "has smbcimd usr/sbin/smbcimd && has smbcimd usr/libexec/smbcim/smbcimd-auth && has smbcimd usr/sbin/smbcimd-mkcert && has smbcimd 'usr/share/man/man8/smbcimd\\.8\\.gz' && has smbcimd 'usr/share/man/man8/smbcimd-mkcert\\.8\\.gz' && has smbcimd '(usr/)?lib/systemd/system/smbcimd\\.service' && has smbcimd etc/smbcim/smbcimd.conf && has smbcimd etc/pam.d/smbcimd"
 conff=$(dpkg-deb --ctrl-tarfile "$work"/smbcimd_"${v_deb}"_*.deb | tar -xOf - ./conffiles 2>/dev/null)

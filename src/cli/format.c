@@ -5,12 +5,23 @@
  * format; docs/decisions.md ("Output") the choices, and the escaping rules
  * ("Control characters in output") that escape_text() below implements.
  */
+#define _XOPEN_SOURCE 700 /* wcwidth */
 #include "cli/format.h"
 
 #include <inttypes.h>
+#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <wchar.h>
+
+/* The width tables are cut to (cli_format_set_width); 0 = no limit. */
+static size_t table_width;
+
+void cli_format_set_width(size_t cols)
+{
+    table_width = cols;
+}
 
 /* ---- helpers ------------------------------------------------------------- */
 static bool prop_shown(const cim_instance *inst, size_t i)
@@ -65,52 +76,81 @@ static char *visible_value(const cim_value *v)
     return e;
 }
 
-static int cmp_names(const void *a, const void *b)
+/* ---- columns ------------------------------------------------------------- */
+/* What table, list and csv print for a class: its properties, and the
+ * system properties (__CLASS, __PATH, ...) a SELECT list names. */
+typedef struct column {
+    const char *name;
+    int prop;          /* index in cls->props, or -1 */
+    int sys;           /* index in the system properties, or -1 */
+    cim_type type;
+    bool selected;     /* named in the SELECT list */
+} column;
+
+static int cmp_columns(const void *a, const void *b)
 {
-    const char *const *x = a, *const *y = b;
-    return strcasecmp(*x, *y);
+    const column *x = a, *y = b;
+    return strcasecmp(x->name, y->name);
 }
 
-/* Indices of the shown properties of inst: in the SELECT list order when
- * there is one, else class order; sorted by name when `alpha`. */
-/* The properties a result shows for an instance of class c (inst: that
- * instance, whose unselected properties are left out; NULL: every
- * property of c, for a header with no rows). */
-static size_t class_props(const smbcim_result *res, const cim_class *c,
-                          const cim_instance *inst, bool alpha, size_t *idx)
+/* The columns a result shows for instances of class c (inst: one of them,
+ * whose unselected properties are left out; NULL: every property of c, for
+ * a header with no rows), in the SELECT list's order when there is one,
+ * else class order; sorted by name when `alpha`.  cols has room for
+ * c->nprops + SMBCIM_NSYSPROPS entries. */
+static size_t columns_of(const smbcim_ctx *ctx, const smbcim_result *res, const cim_class *c,
+                         const cim_instance *inst, bool alpha, column *cols)
 {
     size_t n = 0;
     if (res->select_props) {
+        smbcim_sysprop sp[SMBCIM_NSYSPROPS];
+        smbcim_class_sysprops(ctx, c, sp);
         for (size_t k = 0; k < res->nselect_props; k++) {
-            int i = cim_class_prop_index(c, res->select_props[k]);
-            if (i < 0)
-                continue;
+            const char *name = res->select_props[k];
+            column col = {.prop = cim_class_prop_index(c, name), .sys = -1, .selected = true};
+            if (col.prop >= 0) {
+                col.name = c->props[col.prop].name;
+                col.type = c->props[col.prop].type;
+            } else {
+                for (int j = 0; j < SMBCIM_NSYSPROPS; j++)
+                    if (strcasecmp(sp[j].name, name) == 0)
+                        col.sys = j;
+                if (col.sys < 0)
+                    continue;
+                col.name = sp[col.sys].name;
+                col.type = sp[col.sys].value.type;
+            }
             bool dup = false;
             for (size_t j = 0; j < n; j++)
-                dup |= idx[j] == (size_t)i;
+                dup |= cols[j].prop == col.prop && cols[j].sys == col.sys;
             if (!dup)
-                idx[n++] = (size_t)i;
+                cols[n++] = col;
         }
     } else {
         for (size_t i = 0; i < c->nprops; i++)
             if (!inst || prop_shown(inst, i))
-                idx[n++] = i;
+                cols[n++] = (column){.name = c->props[i].name, .prop = (int)i, .sys = -1,
+                                     .type = c->props[i].type};
     }
-    if (alpha) {
-        const char *names[n ? n : 1];
-        for (size_t j = 0; j < n; j++)
-            names[j] = c->props[idx[j]].name;
-        qsort(names, n, sizeof(names[0]), cmp_names);
-        for (size_t j = 0; j < n; j++)
-            idx[j] = (size_t)cim_class_prop_index(c, names[j]);
-    }
+    if (alpha)
+        qsort(cols, n, sizeof(cols[0]), cmp_columns);
     return n;
 }
 
-static size_t shown_props(const smbcim_result *res, const cim_instance *inst, bool alpha,
-                          size_t *idx)
+/* The value of a column for inst (sp: inst's system properties, or NULL
+ * when no column is one). */
+static const cim_value *column_value(const column *col, const cim_instance *inst,
+                                     const smbcim_sysprop *sp)
 {
-    return class_props(res, inst->cls, inst, alpha, idx);
+    return col->prop >= 0 ? &inst->values[col->prop] : &sp[col->sys].value;
+}
+
+static bool any_sys(const column *cols, size_t n)
+{
+    for (size_t j = 0; j < n; j++)
+        if (cols[j].sys >= 0)
+            return true;
+    return false;
 }
 
 static void json_string(FILE *out, const char *s)
@@ -173,20 +213,82 @@ static void json_value(FILE *out, const cim_value *v)
 }
 
 /* ---- table --------------------------------------------------------------- */
-/* Columns are measured in characters (UTF-8 code points), not bytes. */
+/* Columns are measured in display cells: a CJK character takes two, a
+ * combining mark none (wcwidth() in the C.UTF-8 locale, whatever locale
+ * the program runs in); code points when that locale does not exist. */
+static locale_t utf8_locale(void)
+{
+    static locale_t loc;
+    static bool tried;
+    if (!tried) {
+        tried = true;
+        loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+    }
+    return loc;
+}
+
+/* The code point at *p (valid UTF-8: the text is escaped), advancing p. */
+static unsigned long next_cp(const unsigned char **p)
+{
+    const unsigned char *s = *p;
+    unsigned long cp = s[0];
+    size_t n = 1;
+    if (cp >= 0xF0 && s[1] && s[2] && s[3]) {
+        cp = ((cp & 0x07) << 18) | ((s[1] & 0x3Fu) << 12) | ((s[2] & 0x3Fu) << 6) | (s[3] & 0x3Fu);
+        n = 4;
+    } else if (cp >= 0xE0 && s[1] && s[2]) {
+        cp = ((cp & 0x0F) << 12) | ((s[1] & 0x3Fu) << 6) | (s[2] & 0x3Fu);
+        n = 3;
+    } else if (cp >= 0xC0 && s[1]) {
+        cp = ((cp & 0x1F) << 6) | (s[1] & 0x3Fu);
+        n = 2;
+    }
+    *p = s + n;
+    return cp;
+}
+
+static size_t cp_width(unsigned long cp)
+{
+    if (cp < 0x80)
+        return 1;
+    locale_t loc = utf8_locale();
+    if (!loc)
+        return 1;
+    locale_t old = uselocale(loc);
+    int w = wcwidth((wchar_t)cp);
+    uselocale(old);
+    return w < 0 ? 1 : (size_t)w;
+}
+
 static size_t width_of(const char *s)
 {
     size_t n = 0;
-    for (; *s; s++)
-        if (((unsigned char)*s & 0xC0) != 0x80)
-            n++;
+    for (const unsigned char *p = (const unsigned char *)s; *p;)
+        n += cp_width(next_cp(&p));
     return n;
 }
 
-static void pad(FILE *out, size_t n)
+/* s cut to at most w cells, with "…" for what was cut (a malloc()ed
+ * string). */
+static char *fit(const char *s, size_t w)
 {
-    while (n--)
-        fputc(' ', out);
+    if (width_of(s) <= w)
+        return strcpy(cli_alloc(strlen(s) + 1, 1), s);
+    const unsigned char *p = (const unsigned char *)s;
+    size_t used = 0;
+    while (*p) {
+        const unsigned char *q = p;
+        size_t cw = cp_width(next_cp(&q));
+        if (used + cw + 1 > w) /* room for the ellipsis */
+            break;
+        used += cw;
+        p = q;
+    }
+    size_t keep = (size_t)(p - (const unsigned char *)s);
+    char *out = cli_alloc(keep + 4, 1);
+    memcpy(out, s, keep);
+    memcpy(out + keep, "\xE2\x80\xA6", 4); /* U+2026 */
+    return out;
 }
 
 static bool right_aligned(cim_type t)
@@ -194,68 +296,200 @@ static bool right_aligned(cim_type t)
     return t != CIM_T_BOOLEAN && !cim_type_is_stringlike(t);
 }
 
-static void table_group(FILE *out, const smbcim_result *res, size_t from, size_t to)
+/* One line of a table, written without trailing spaces. */
+typedef struct line {
+    char *buf;
+    size_t len, cap;
+} line;
+
+static void line_put(line *l, const char *s, size_t n)
 {
-    const cim_instance *first = res->instances[from];
-    const cim_class *c = first->cls;
-    size_t idx[c->nprops ? c->nprops : 1];
-    size_t n = shown_props(res, first, false, idx);
-    size_t width[n ? n : 1];
-    size_t rows = to - from;
-    char **cells = cli_alloc(rows * n + 1, sizeof(char *));
-    for (size_t j = 0; j < n; j++)
-        width[j] = width_of(c->props[idx[j]].name);
-    for (size_t r = 0; r < rows; r++) {
-        for (size_t j = 0; j < n; j++) {
-            char *t = visible_value(&res->instances[from + r]->values[idx[j]]);
-            cells[r * n + j] = t; /* measured escaped: as it is printed */
-            if (width_of(t) > width[j])
-                width[j] = width_of(t);
+    if (l->len + n + 1 > l->cap) {
+        size_t cap = (l->len + n + 1) * 2;
+        char *b = realloc(l->buf, cap);
+        if (!b) {
+            fputs("smbcim: out of memory\n", stderr);
+            exit(1);
+        }
+        l->buf = b;
+        l->cap = cap;
+    }
+    memcpy(l->buf + l->len, s, n);
+    l->len += n;
+    l->buf[l->len] = '\0';
+}
+
+static void line_pad(line *l, size_t n)
+{
+    while (n--)
+        line_put(l, " ", 1);
+}
+
+static void line_end(FILE *out, line *l)
+{
+    while (l->len && l->buf[l->len - 1] == ' ')
+        l->len--;
+    fwrite(l->buf ? l->buf : "", 1, l->len, out);
+    fputc('\n', out);
+    l->len = 0;
+}
+
+/* One cell (cell text t, w display cells wide) in a column `width` wide. */
+static void line_cell(line *l, const char *t, size_t width, bool right)
+{
+    size_t w = width_of(t);
+    if (right)
+        line_pad(l, width - w);
+    line_put(l, t, strlen(t));
+    if (!right)
+        line_pad(l, width - w);
+}
+
+static void print_list(FILE *out, const smbcim_ctx *ctx, const smbcim_result *res);
+
+/* Shrinks the widths (n columns, separated by one space) to fit `limit`
+ * cells, the widest column first.  A text column keeps at least 6 cells
+ * (or its natural width), a number its widest value (a number cut short
+ * would read as another number: only its header is cut).  false when
+ * even that does not fit. */
+static bool shrink(size_t *width, const size_t *values, const column *cols, size_t n,
+                   size_t limit)
+{
+    size_t total = n ? n - 1 : 0, least = total;
+    size_t min[n ? n : 1];
+    for (size_t j = 0; j < n; j++) {
+        total += width[j];
+        min[j] = right_aligned(cols[j].type) ? (values[j] ? values[j] : 1)
+                                             : (width[j] < 6 ? width[j] : 6);
+        least += min[j];
+    }
+    if (total <= limit)
+        return true;
+    if (least > limit)
+        return false;
+    while (total > limit) {
+        size_t best = n;
+        for (size_t j = 0; j < n; j++)
+            if (width[j] > min[j] && (best == n || width[j] > width[best]))
+                best = j;
+        /* down to the next narrower width (or its minimum), at most as
+         * far as needed: a few steps, not one per cell */
+        size_t next = min[best];
+        for (size_t j = 0; j < n; j++)
+            if (width[j] < width[best] && width[j] > next)
+                next = width[j];
+        size_t cut = width[best] - next;
+        if (cut > total - limit)
+            cut = total - limit;
+        if (cut == 0)
+            cut = 1;
+        width[best] -= cut;
+        total -= cut;
+    }
+    return true;
+}
+
+/* A table of the instances rows[0..nrows) of one class.  Columns NULL in
+ * every row are left out unless the SELECT list names them (a note on
+ * stderr says which); a table wider than the output is cut (cells end in
+ * "…"), or printed as a list when even 6 cells a column do not fit. */
+static void table_group(FILE *out, const smbcim_ctx *ctx, const smbcim_result *res,
+                        const cim_instance **rows, size_t nrows)
+{
+    const cim_class *c = rows[0]->cls;
+    column all[c->nprops + SMBCIM_NSYSPROPS];
+    size_t nall = columns_of(ctx, res, c, rows[0], false, all);
+    bool sys = any_sys(all, nall);
+    char **cells = cli_alloc(nrows * nall + 1, sizeof(char *));
+    bool *nonnull = cli_alloc(nall + 1, sizeof(bool));
+    for (size_t r = 0; r < nrows; r++) {
+        smbcim_sysprop sp[SMBCIM_NSYSPROPS];
+        if (sys)
+            smbcim_instance_sysprops(ctx, res, rows[r], sp);
+        for (size_t j = 0; j < nall; j++) {
+            const cim_value *v = column_value(&all[j], rows[r], sys ? sp : NULL);
+            nonnull[j] |= !v->null;
+            cells[r * nall + j] = visible_value(v); /* measured escaped: as printed */
         }
     }
-    for (int line = 0; line < 2; line++) {
-        for (size_t j = 0; j < n; j++) {
-            const cim_property *p = &c->props[idx[j]];
-            size_t len = strlen(p->name);
-            bool last = j + 1 == n;
-            if (line == 0) {
-                if (right_aligned(p->type))
-                    fprintf(out, "%*s%s", (int)(width[j] - len), "", p->name);
-                else
-                    fprintf(out, "%s%*s", p->name, last ? 0 : (int)(width[j] - len), "");
-            } else {
-                if (right_aligned(p->type))
-                    fprintf(out, "%*s", (int)(width[j] - len), "");
-                for (size_t k = 0; k < len; k++)
-                    fputc('-', out);
-                if (!right_aligned(p->type) && !last)
-                    fprintf(out, "%*s", (int)(width[j] - len), "");
+    /* the columns shown: idx[k] is a column of all[] */
+    size_t idx[nall ? nall : 1], n = 0, nhidden = 0;
+    for (size_t j = 0; j < nall; j++)
+        if (all[j].selected || nonnull[j])
+            idx[n++] = j;
+    if (n == 0) /* everything NULL: show it all rather than nothing */
+        for (; n < nall; n++)
+            idx[n] = n;
+    nhidden = nall - n;
+    if (nhidden) {
+        fflush(out);
+        fprintf(stderr, "smbcim: %s: not shown, NULL in every row:", c->name);
+        for (size_t j = 0, k = 0; j < nall; j++) {
+            if (k < n && idx[k] == j) {
+                k++;
+                continue;
             }
-            if (!last)
-                fputc(' ', out);
+            fprintf(stderr, " %s", all[j].name);
         }
-        fputc('\n', out);
+        fputc('\n', stderr);
     }
-    for (size_t r = 0; r < rows; r++) {
-        for (size_t j = 0; j < n; j++) {
-            const char *t = cells[r * n + j];
-            bool last = j + 1 == n;
-            size_t w = width_of(t);
-            if (right_aligned(c->props[idx[j]].type)) {
-                pad(out, width[j] - w);
-                fputs(t, out);
-            } else {
-                fputs(t, out);
-                if (!last)
-                    pad(out, width[j] - w);
+    column shown[n ? n : 1];
+    size_t width[n ? n : 1], values[n ? n : 1];
+    for (size_t k = 0; k < n; k++) {
+        shown[k] = all[idx[k]];
+        values[k] = 0;
+        for (size_t r = 0; r < nrows; r++) {
+            size_t w = width_of(cells[r * nall + idx[k]]);
+            if (w > values[k])
+                values[k] = w;
+        }
+        width[k] = width_of(shown[k].name);
+        if (values[k] > width[k])
+            width[k] = values[k];
+    }
+    if (table_width && !shrink(width, values, shown, n, table_width)) {
+        fflush(out);
+        fprintf(stderr, "smbcim: %s: %zu columns do not fit in %zu: printed as a list\n",
+                c->name, n, table_width);
+        smbcim_result sub = *res;
+        sub.instances = rows;
+        sub.count = nrows;
+        print_list(out, ctx, &sub);
+    } else {
+        line l = {0};
+        for (size_t k = 0; k < n; k++) {
+            char *h = fit(shown[k].name, width[k]);
+            line_cell(&l, h, width[k], right_aligned(shown[k].type));
+            line_put(&l, " ", 1);
+            free(h);
+        }
+        line_end(out, &l);
+        for (size_t k = 0; k < n; k++) {
+            size_t len = width_of(shown[k].name);
+            if (len > width[k])
+                len = width[k];
+            char dashes[len + 1];
+            memset(dashes, '-', len);
+            dashes[len] = '\0';
+            line_cell(&l, dashes, width[k], right_aligned(shown[k].type));
+            line_put(&l, " ", 1);
+        }
+        line_end(out, &l);
+        for (size_t r = 0; r < nrows; r++) {
+            for (size_t k = 0; k < n; k++) {
+                char *t = fit(cells[r * nall + idx[k]], width[k]);
+                line_cell(&l, t, width[k], right_aligned(shown[k].type));
+                line_put(&l, " ", 1);
+                free(t);
             }
-            if (!last)
-                fputc(' ', out);
-            free(cells[r * n + j]);
+            line_end(out, &l);
         }
-        fputc('\n', out);
+        free(l.buf);
     }
+    for (size_t i = 0; i < nrows * nall; i++)
+        free(cells[i]);
     free(cells);
+    free(nonnull);
 }
 
 static void print_class_rows(FILE *out, const smbcim_result *res)
@@ -268,33 +502,52 @@ static void print_class_rows(FILE *out, const smbcim_result *res)
     fprintf(out, "%-*s ----------\n", (int)w, "----");
     for (size_t i = 0; i < res->count; i++) {
         const cim_class *c = res->classes[i];
-        fprintf(out, "%-*s %s\n", (int)w, c->name, c->super_name ? c->super_name : "");
+        if (c->super_name)
+            fprintf(out, "%-*s %s\n", (int)w, c->name, c->super_name);
+        else
+            fprintf(out, "%s\n", c->name);
     }
 }
 
+/* One table per class, in the order the classes first appear; labelled
+ * "Class: NAME" when the result has more than one. */
 static void print_table(FILE *out, const smbcim_ctx *ctx, const smbcim_result *res)
 {
-    (void)ctx;
     if (res->is_classes) {
         if (res->count)
             print_class_rows(out, res);
         return;
     }
-    size_t from = 0;
-    for (size_t i = 1; i <= res->count; i++) {
-        if (i == res->count || res->instances[i]->cls != res->instances[from]->cls) {
-            if (from)
-                fputc('\n', out);
-            table_group(out, res, from, i);
-            from = i;
-        }
+    size_t n = res->count;
+    const cim_class **classes = cli_alloc(n + 1, sizeof(*classes));
+    size_t nclasses = 0;
+    for (size_t i = 0; i < n; i++) {
+        const cim_class *c = res->instances[i]->cls;
+        size_t k = 0;
+        while (k < nclasses && classes[k] != c)
+            k++;
+        if (k == nclasses)
+            classes[nclasses++] = c;
     }
+    const cim_instance **rows = cli_alloc(n + 1, sizeof(*rows));
+    for (size_t k = 0; k < nclasses; k++) {
+        size_t nrows = 0;
+        for (size_t i = 0; i < n; i++)
+            if (res->instances[i]->cls == classes[k])
+                rows[nrows++] = res->instances[i];
+        if (k)
+            fputc('\n', out);
+        if (nclasses > 1)
+            fprintf(out, "Class: %s\n\n", classes[k]->name);
+        table_group(out, ctx, res, rows, nrows);
+    }
+    free(rows);
+    free(classes);
 }
 
 /* ---- list ---------------------------------------------------------------- */
 static void print_list(FILE *out, const smbcim_ctx *ctx, const smbcim_result *res)
 {
-    (void)ctx;
     for (size_t i = 0; i < res->count; i++) {
         fputs("\n\n", out);
         if (res->is_classes) {
@@ -303,12 +556,16 @@ static void print_list(FILE *out, const smbcim_ctx *ctx, const smbcim_result *re
             continue;
         }
         const cim_instance *inst = res->instances[i];
-        size_t idx[inst->cls->nprops ? inst->cls->nprops : 1];
-        size_t n = shown_props(res, inst, true, idx);
+        column cols[inst->cls->nprops + SMBCIM_NSYSPROPS];
+        size_t n = columns_of(ctx, res, inst->cls, inst, true, cols);
+        smbcim_sysprop sp[SMBCIM_NSYSPROPS];
+        bool sys = any_sys(cols, n);
+        if (sys)
+            smbcim_instance_sysprops(ctx, res, inst, sp);
         for (size_t j = 0; j < n; j++) {
             /* escaped: a line feed in a value cannot forge a Name= line */
-            char *t = visible_value(&inst->values[idx[j]]);
-            fprintf(out, "%s=%s\n", inst->cls->props[idx[j]].name, t);
+            char *t = visible_value(column_value(&cols[j], inst, sys ? sp : NULL));
+            fprintf(out, "%s=%s\n", cols[j].name, t);
             free(t);
         }
     }
@@ -349,12 +606,12 @@ static void csv_field(FILE *out, const char *s, bool text)
     free(e);
 }
 
-static void csv_header(FILE *out, const cim_class *c, const size_t *idx, size_t n)
+static void csv_header(FILE *out, const column *cols, size_t n)
 {
     fputs("Node", out);
     for (size_t j = 0; j < n; j++) {
         fputc(',', out);
-        csv_field(out, c->props[idx[j]].name, true);
+        csv_field(out, cols[j].name, true);
     }
     fputs("\r\n", out);
 }
@@ -375,27 +632,31 @@ static void print_csv(FILE *out, const smbcim_ctx *ctx, const smbcim_result *res
         /* nothing matched: the header alone, so that a reader of the CSV
          * still sees the columns */
         const cim_class *c = res->query_class;
-        size_t idx[c->nprops ? c->nprops : 1];
-        csv_header(out, c, idx, class_props(res, c, NULL, true, idx));
+        column cols[c->nprops + SMBCIM_NSYSPROPS];
+        csv_header(out, cols, columns_of(ctx, res, c, NULL, true, cols));
         return;
     }
     const cim_class *hdr = NULL;
     for (size_t i = 0; i < res->count; i++) {
         const cim_instance *inst = res->instances[i];
-        size_t idx[inst->cls->nprops ? inst->cls->nprops : 1];
-        size_t n = shown_props(res, inst, true, idx);
+        column cols[inst->cls->nprops + SMBCIM_NSYSPROPS];
+        size_t n = columns_of(ctx, res, inst->cls, inst, true, cols);
         if (inst->cls != hdr) {
             /* a new header when the class changes (superclass queries) */
             if (hdr)
                 fputs("\r\n", out);
-            csv_header(out, inst->cls, idx, n);
+            csv_header(out, cols, n);
             hdr = inst->cls;
         }
+        smbcim_sysprop sp[SMBCIM_NSYSPROPS];
+        bool sys = any_sys(cols, n);
+        if (sys)
+            smbcim_instance_sysprops(ctx, res, inst, sp);
         csv_field(out, smbcim_server_name(ctx), true);
         for (size_t j = 0; j < n; j++) {
-            char *t = value_text(&inst->values[idx[j]]);
+            char *t = value_text(column_value(&cols[j], inst, sys ? sp : NULL));
             fputc(',', out);
-            csv_field(out, t, cim_type_is_stringlike(inst->cls->props[idx[j]].type));
+            csv_field(out, t, cim_type_is_stringlike(cols[j].type));
             free(t);
         }
         fputs("\r\n", out);
@@ -459,13 +720,15 @@ static void print_json(FILE *out, const smbcim_ctx *ctx, const smbcim_result *re
         smbcim_instance_sysprops(ctx, res, inst, sp);
         fputc('{', out);
         json_sysprops(out, sp);
-        size_t idx[inst->cls->nprops ? inst->cls->nprops : 1];
-        size_t n = shown_props(res, inst, false, idx);
+        column cols[inst->cls->nprops + SMBCIM_NSYSPROPS];
+        size_t n = columns_of(ctx, res, inst->cls, inst, false, cols);
         for (size_t j = 0; j < n; j++) {
+            if (cols[j].prop < 0)
+                continue; /* the system properties are all above */
             fputc(',', out);
-            json_string(out, inst->cls->props[idx[j]].name);
+            json_string(out, cols[j].name);
             fputc(':', out);
-            json_value(out, &inst->values[idx[j]]);
+            json_value(out, &inst->values[cols[j].prop]);
         }
         fputc('}', out);
     }

@@ -19,6 +19,8 @@ typedef struct cli_formatter {
  * messages on stderr, which may quote a query or data.  NULL -> "".  The
  * caller frees the result. */
 char *cli_visible(const char *s);
+/* The width (in display cells) tables are cut to; 0 = no limit. */
+void cli_format_set_width(size_t cols);
 /* "table", "list", "json", "csv", "mof"; NULL if unknown. */
 const cli_formatter *cli_formatter_find(const char *name);
 /* Paths only (the `names` command): one per line, or a JSON array. */

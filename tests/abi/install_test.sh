@@ -39,6 +39,7 @@ t "smbcim.pc says the install PREFIX" "grep -qx 'prefix=$pre' $d/lib/pkgconfig/s
 t "the library with its links" "[ -f $d/lib/libsmbcim.so.0.1.0 ] && [ \"\$(readlink $d/lib/libsmbcim.so.0)\" = libsmbcim.so.0.1.0 ] && [ \"\$(readlink $d/lib/libsmbcim.so)\" = libsmbcim.so.0 ]"
 t "the unit goes under the PREFIX and runs the installed smbcimd" "grep -q 'ExecStart=$pre/sbin/smbcimd' $d/lib/systemd/system/smbcimd.service"
 t "the unit only orders itself after smbd (no Wants=)" "! grep -q '^Wants=smbd' $d/lib/systemd/system/smbcimd.service"
+t "the bash completion under the PREFIX" "[ -f $d/share/bash-completion/completions/smbcim ]"
 t "licence and docs installed" "[ -f $d/share/doc/smbcim/LICENSE ] && [ -f $d/share/doc/smbcim/wql.md ]"
 t "the configuration under SYSCONFDIR (default /etc)" "[ -f $root/d/etc/smbcim/smbcimd.conf ] && [ -f $root/d/etc/pam.d/smbcimd ]"
 make -s BUILD=$b "${flags[@]}" PREFIX=/usr LIBDIR=/usr/lib/x86_64-linux-gnu DESTDIR="$root/m" install >/dev/null 2>&1

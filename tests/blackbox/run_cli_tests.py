@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SMBCIM = os.environ.get("SMBCIM", os.path.join(ROOT, "build", "smbcim"))
@@ -40,7 +41,7 @@ def test_help_and_usage():
     check("extra argument: exit 2 with a hint", p.returncode == 2 and "quote" in p.stderr, p.stderr)
     p = smbcim("--smb-conf", "/nonexistent/smb.conf", "query", "SELECT * FROM Win32_Share")
     check("live source, no configuration: WBEM_E_NOT_AVAILABLE naming the file",
-          p.returncode == 1 and "WBEM_E_NOT_AVAILABLE (0x80041009)" in p.stderr
+          p.returncode == 6 and "WBEM_E_NOT_AVAILABLE (0x80041009)" in p.stderr
           and "/nonexistent/smb.conf" in p.stderr and p.stdout == "", p.stderr)
     p = smbcim("--snapshot", FS01, "--smb-conf", "/etc/samba/smb.conf", "query",
                "SELECT * FROM Win32_Share")
@@ -49,31 +50,31 @@ def test_help_and_usage():
 
 def test_errors():
     p = smbcim("--snapshot", FS01, "query", "SELECT * FORM Win32_Share")
-    check("syntax error: code, column, exit 1", p.returncode == 1 and
+    check("syntax error: code, column, exit 3", p.returncode == 3 and
           p.stderr.startswith("smbcim: WBEM_E_INVALID_QUERY (0x80041017): ") and "column 10" in p.stderr
           and p.stdout == "", p.stderr)
     p = smbcim("--snapshot", FS01, "query", "SELECT * FROM Win32_Shares")
-    check("unknown class: WBEM_E_INVALID_CLASS", p.returncode == 1 and
+    check("unknown class: WBEM_E_INVALID_CLASS", p.returncode == 3 and
           "WBEM_E_INVALID_CLASS (0x80041010)" in p.stderr and "column 15" in p.stderr, p.stderr)
     p = smbcim("--snapshot", FS01, "get", 'Win32_Share.Name="nope"')
-    check("missing instance: WBEM_E_NOT_FOUND", p.returncode == 1 and
+    check("missing instance: WBEM_E_NOT_FOUND", p.returncode == 4 and
           "WBEM_E_NOT_FOUND (0x80041002)" in p.stderr, p.stderr)
     p = smbcim("--snapshot", FS01, "get", 'Win32_Share.Name="x",')
-    check("bad path: WBEM_E_INVALID_OBJECT_PATH with position", p.returncode == 1 and
+    check("bad path: WBEM_E_INVALID_OBJECT_PATH with position", p.returncode == 3 and
           "WBEM_E_INVALID_OBJECT_PATH (0x8004103A)" in p.stderr and "position" in p.stderr, p.stderr)
     p = smbcim("--snapshot", FS01, "query", "  ")
-    check("blank query: WBEM_E_INVALID_PARAMETER", p.returncode == 1 and
+    check("blank query: WBEM_E_INVALID_PARAMETER", p.returncode == 3 and
           "WBEM_E_INVALID_PARAMETER (0x80041008): the query is empty" in p.stderr, p.stderr)
     p = smbcim("--snapshot", FS01, "get", "")
-    check("empty path: WBEM_E_INVALID_PARAMETER", p.returncode == 1 and
+    check("empty path: WBEM_E_INVALID_PARAMETER", p.returncode == 3 and
           "WBEM_E_INVALID_PARAMETER" in p.stderr, p.stderr)
     p = smbcim("--snapshot", "/nonexistent/snap.json", "enum", "Win32_Share")
-    check("unreadable snapshot names the file", p.returncode == 1 and "/nonexistent/snap.json" in p.stderr, p.stderr)
+    check("unreadable snapshot names the file", p.returncode == 3 and "/nonexistent/snap.json" in p.stderr, p.stderr)
     bad = os.path.join(ROOT, "tests", "fixtures", "bad")
     if os.path.isdir(bad):
         for f in sorted(os.listdir(bad)):
             p = smbcim("--snapshot", os.path.join(bad, f), "enum", "Win32_Share")
-            check(f"bad snapshot {f} rejected", p.returncode == 1 and "WBEM_E_" in p.stderr and
+            check(f"bad snapshot {f} rejected", p.returncode == 3 and "WBEM_E_" in p.stderr and
                   p.stdout == "", p.stderr)
 
 
@@ -143,7 +144,7 @@ def test_stdin():
           json.loads(p.stdout)[0]["Name"] == "IPC$", p.stderr)
     p = subprocess.run([SMBCIM, "--snapshot", "-", "enum", "Win32_Share"], input=b"{",
                        capture_output=True, timeout=60)
-    check("a bad snapshot on stdin is named <stdin>", p.returncode == 1 and
+    check("a bad snapshot on stdin is named <stdin>", p.returncode == 3 and
           b"<stdin>: line 1, column 2" in p.stderr, p.stderr)
 
 
@@ -158,15 +159,15 @@ def test_unsafe_inputs():
         try:
             p = subprocess.run([SMBCIM, "--smb-conf", fifo, "enum", "Win32_Share"],
                                capture_output=True, text=True, timeout=10)
-            check("--smb-conf FIFO: refused, named, exit 1", p.returncode == 1 and
+            check("--smb-conf FIFO: refused, named, exit 6", p.returncode == 6 and
                   f"WBEM_E_NOT_AVAILABLE (0x80041009): cannot read the Samba configuration {fifo}: "
                   "a FIFO (named pipe), not a regular file" in p.stderr, p.stderr)
         except subprocess.TimeoutExpired:
-            check("--smb-conf FIFO: refused, named, exit 1", False, "hung (10 s timeout)")
+            check("--smb-conf FIFO: refused, named, exit 6", False, "hung (10 s timeout)")
     try:
         p = subprocess.run([SMBCIM, "--snapshot", "/dev/zero", "enum", "Win32_Share"],
                            capture_output=True, text=True, timeout=10)
-        check("--snapshot /dev/zero: refused, named, exit 1", p.returncode == 1 and
+        check("--snapshot /dev/zero: refused, named, exit 3", p.returncode == 3 and
               "WBEM_E_INVALID_PARAMETER (0x80041008): cannot read snapshot /dev/zero: it is a "
               "character device, not a regular file or a pipe" in p.stderr, p.stderr)
     except subprocess.TimeoutExpired:
@@ -212,7 +213,7 @@ def test_commands():
           and "] uint32 SetShareInfo(\n" in p.stdout
           and 'DEPRECATED{"Win32_Share.GetAccessMask"}' in p.stdout, p.stdout + p.stderr)
     p = smbcim("class", "Win32_Nope")
-    check("class: unknown class", p.returncode == 1 and "WBEM_E_INVALID_CLASS" in p.stderr, p.stderr)
+    check("class: unknown class", p.returncode == 3 and "WBEM_E_INVALID_CLASS" in p.stderr, p.stderr)
     p = smbcim("--snapshot", FS01, "names", "Win32_Share")
     check("names: one full path per line", p.returncode == 0 and
           all(l.startswith("\\\\FS01\\root\\cimv2:Win32_Share.Name=") for l in p.stdout.splitlines()), p.stdout)
@@ -371,8 +372,8 @@ def test_hostile_data():
 
     # messages: a query's path, a class name, an argument, an option
     errs = [
-        (run("get", 'Win32_Share.Name="\x1b[2J\n"'), 1, b'Name="\\x1b[2J\\x0a"'),
-        (run("class", b"Win\x1b]0;x\x07\xff", snapshot=None), 1, b"class 'Win\\x1b]0;x\\x07\\xff'"),
+        (run("get", 'Win32_Share.Name="\x1b[2J\n"'), 4, b'Name="\\x1b[2J\\x0a"'),
+        (run("class", b"Win\x1b]0;x\x07\xff", snapshot=None), 3, b"class 'Win\\x1b]0;x\\x07\\xff'"),
         (run("fro\x1bb", snapshot=None), 2, b"unknown command 'fro\\x1bb'"),
         (run("--format", "x\x9b2J", "classes", snapshot=None), 2, b"unknown format 'x\\u009b2J'"),
         (run("--\x1b]0;t\x07", "classes", snapshot=None), 2, b"invalid option '--\\x1b]0;t\\x07'"),
@@ -406,9 +407,257 @@ def test_hostile_data():
               and b'"Donn\\xFFFDes \\xFFFD\\x001B[31m end"' in outs["mof"][3], outs)
 
 
+def cells(text):
+    """Display cells of text, as a terminal counts them."""
+    import unicodedata
+    n = 0
+    for ch in text:
+        if unicodedata.combining(ch):
+            continue
+        n += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    return n
+
+
+def test_cli_usability():
+    env_nocols = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+
+    def run(*args, columns=None, text=True):
+        env = dict(env_nocols)
+        if columns is not None:
+            env["COLUMNS"] = str(columns)
+        p = subprocess.run([SMBCIM] + list(args), capture_output=True, timeout=60, env=env)
+        if text:  # decoded, line ends kept as they are (CSV's CRLF)
+            p.stdout, p.stderr = p.stdout.decode(), p.stderr.decode()
+        return p
+
+    # help: per command, three spellings, exit 0, nothing run
+    for argv in (["query", "--help"], ["help", "query"], ["--help", "query"], ["query", "-h"]):
+        p = run(*argv)
+        check(f"help: smbcim {' '.join(argv)} prints query's help, exit 0",
+              p.returncode == 0 and p.stdout.startswith("usage: smbcim query WQL")
+              and "ASSOCIATORS OF" in p.stdout and p.stderr == "", p.stdout[:200] + p.stderr)
+    p = run("class", "--help")
+    check("help: class --help exits 0 without running", p.returncode == 0 and
+          p.stdout.startswith("usage: smbcim class CLASS"), p.stdout[:200] + p.stderr)
+    p = run("help", "enum")
+    check("help: enum's help lists its own options", p.returncode == 0 and "--where" in p.stdout
+          and "--property" in p.stdout and "--result-class" not in p.stdout, p.stdout)
+    p = run("help", "references")
+    check("help: references offers --result-class and --role, not --assoc-class",
+          "--result-class" in p.stdout and "--role" in p.stdout and "--assoc-class" not in p.stdout,
+          p.stdout)
+    p = run("help")
+    check("help: 'smbcim help' is the general help", p.returncode == 0 and "commands:" in p.stdout
+          and "associators" in p.stdout and "4 not found" in p.stdout, p.stdout[:300])
+    p = run("help", "frob")
+    check("help: an unknown command is a usage error", p.returncode == 2 and "not a command" in p.stderr,
+          p.stderr)
+    p = run("-V")
+    check("-V prints the version", p.returncode == 0 and p.stdout.startswith("smbcim 0."), p.stdout)
+
+    # options after the command, short options, = and prefixes
+    base = json.loads(run("--snapshot", FS01, "--format", "json", "enum", "Win32_Share").stdout)
+    for argv in (["enum", "Win32_Share", "--snapshot", FS01, "--format", "json"],
+                 ["-s", FS01, "enum", "-f", "json", "Win32_Share"],
+                 ["enum", "Win32_Share", "-fjson", "-s" + FS01],
+                 ["--snap=" + FS01, "enum", "Win32_Share", "--form=json"],
+                 ["-s", FS01, "-f", "json", "--", "enum", "Win32_Share"]):
+        p = run(*argv)
+        ok = p.returncode == 0
+        try:
+            ok = ok and json.loads(p.stdout) == base
+        except ValueError:
+            ok = False
+        check(f"options anywhere: smbcim {' '.join(a.replace(FS01, 'F') for a in argv)}", ok,
+              p.stderr)
+    p = run("-s", FS01, "query", "--where", "x=1", "SELECT * FROM Win32_Share")
+    check("an option of another command is refused", p.returncode == 2 and
+          "option '--where' does not apply to 'query'" in p.stderr, p.stderr)
+    p = run("-s", FS01, "references", 'Win32_Share.Name="IPC$"', "--assoc-class", "X")
+    check("references refuses --assoc-class", p.returncode == 2 and "does not apply" in p.stderr, p.stderr)
+    p = run("-s", FS01, "enum", "Win32_Share", "--form")
+    check("a missing option value is a usage error", p.returncode == 2 and "needs an argument" in p.stderr,
+          p.stderr)
+    p = run("-s", FS01, "--keys-only=yes", "associators", "x")
+    check("a flag given a value is a usage error", p.returncode == 2 and "takes no argument" in p.stderr,
+          p.stderr)
+
+    # enum --where / --property: the same answers as the WQL they stand for
+    def js(*argv):
+        p = run("-s", FS01, "-f", "json", *argv)
+        return p.returncode, (json.loads(p.stdout) if p.returncode == 0 else p.stderr)
+    cases = [
+        (["enum", "Win32_ServerConnection", "--where", "ShareName='Projects'"],
+         "SELECT * FROM Win32_ServerConnection WHERE ShareName='Projects'"),
+        (["enum", "Win32_ServerConnection", "-w", "NumberOfFiles > 0", "-p", "UserName, ShareName"],
+         "SELECT UserName, ShareName FROM Win32_ServerConnection WHERE NumberOfFiles > 0"),
+        (["enum", "CIM_LogicalElement", "--property", "Name"], "SELECT Name FROM CIM_LogicalElement"),
+    ]
+    for argv, wql in cases:
+        a, b = js(*argv), js("query", wql)
+        check(f"enum {' '.join(argv[1:])} == {wql}", a[0] == 0 and a == b and a[1], (a, b))
+    p = run("-s", FS01, "enum", "Win32_ServerConnection", "--where", "ShareName = = 'x'")
+    check("an error in --where names its column there", p.returncode == 3 and
+          "WBEM_E_INVALID_QUERY" in p.stderr and "in --where at column 13:" in p.stderr, p.stderr)
+    p = run("-s", FS01, "enum", "Win32_Share", "--property", "Name FROM Win32_ServerSession --")
+    check("--property takes names only (no query text through it)", p.returncode == 3 and
+          "WBEM_E_INVALID_PROPERTY" in p.stderr and "item 1" in p.stderr, p.stderr)
+    p = run("-s", FS01, "enum", "Win32_Share", "--property", "Name,Nope")
+    check("--property with an unknown property: the query is shown", p.returncode == 3 and
+          "SELECT Name, Nope FROM Win32_Share" in p.stderr, p.stderr)
+    p = run("-s", FS01, "enum", "Win32_Share WHERE 1=1", "--where", "Name='x'")
+    check("enum CLASS must be a class name", p.returncode == 3 and "WBEM_E_INVALID_CLASS" in p.stderr,
+          p.stderr)
+    p = run("-s", FS01, "-f", "csv", "enum", "Win32_ServerConnection", "--where", "UserName='nobody'",
+            "--property", "UserName,ShareName")
+    check("an empty CSV result prints its header (CRLF)", p.returncode == 0 and
+          p.stdout == "Node,ShareName,UserName\r\n", repr(p.stdout))
+
+    # associators / references: the same as the WQL forms, every filter
+    share = 'Win32_Share.Name="Projects"'
+    sess = 'Win32_ServerSession.ComputerName="10.0.0.5",UserName="alice"'
+
+    def paths(rc_out):
+        rc, out = rc_out
+        return rc, sorted(o["__PATH"] for o in out) if rc == 0 else out
+    acases = [
+        (["associators", share], "ASSOCIATORS OF {%s}" % share),
+        (["associators", share, "--result-class", "Win32_ServerConnection"],
+         "ASSOCIATORS OF {%s} WHERE ResultClass=Win32_ServerConnection" % share),
+        (["associators", sess, "--assoc-class", "Win32_SessionConnection", "--role", "Antecedent",
+          "--result-role", "Dependent"],
+         "ASSOCIATORS OF {%s} WHERE AssocClass=Win32_SessionConnection Role=Antecedent "
+         "ResultRole=Dependent" % sess),
+        (["associators", share, "--keys-only"], "ASSOCIATORS OF {%s} WHERE KeysOnly" % share),
+        (["references", share], "REFERENCES OF {%s}" % share),
+        (["references", sess, "--result-class", "Win32_SessionConnection", "--role", "Antecedent"],
+         "REFERENCES OF {%s} WHERE ResultClass=Win32_SessionConnection Role=Antecedent" % sess),
+    ]
+    for argv, wql in acases:
+        a, b = paths(js(*argv)), paths(js("query", wql))
+        check(f"{argv[0]} {' '.join(argv[2:])} == {wql[:40]}...", a[0] == 0 and a == b and a[1], (a, b))
+    p = run("-s", FS01, "associators", 'Win32_Share.Name="nope"')
+    check("associators of a missing object: exit 4", p.returncode == 4 and "WBEM_E_NOT_FOUND" in p.stderr,
+          p.stderr)
+    p = run("-s", FS01, "associators", share, "--result-class", "Nope")
+    check("associators with an unknown class: exit 3", p.returncode == 3, p.stderr)
+
+    # distinct exit codes
+    for argv, rc in ((["-s", FS01, "get", 'Win32_Share.Name="nope"'], 4),
+                     (["-s", FS01, "query", "SELECT * FORM x"], 3),
+                     (["-s", FS01, "query", "SELECT * FROM Win32_Share WHERE " +
+                       " OR ".join(["Name='a'"] * 1100)], 7),
+                     (["--smb-conf", "/nonexistent/smb.conf", "enum", "Win32_Share"], 6),
+                     (["frob"], 2)):
+        p = run(*argv)
+        check(f"exit {rc}: {' '.join(argv)[:60]}", p.returncode == rc, (p.returncode, p.stderr[:200]))
+
+    # the table: NULL columns, width, no trailing spaces, labels, system properties
+    p = run("-s", FS01, "enum", "Win32_ServerConnection")
+    head = p.stdout.splitlines()[0].split()
+    check("table: columns NULL in every row are left out, and said so on stderr",
+          p.returncode == 0 and "Caption" not in head and "ComputerName" in head and
+          "not shown, NULL in every row: Caption Description InstallDate Name Status" in p.stderr,
+          (head, p.stderr))
+    p = run("-s", FS01, "-f", "list", "enum", "Win32_ServerConnection")
+    check("list keeps the NULL properties", "Caption=" in p.stdout and p.stderr == "", p.stderr)
+    p = run("-s", FS01, "query", "SELECT Caption, UserName FROM Win32_ServerConnection")
+    check("table: a NULL column the SELECT list names is shown",
+          p.stdout.splitlines()[0].split() == ["Caption", "UserName"] and p.stderr == "",
+          p.stdout[:200] + p.stderr)
+    for width in (80, 60):
+        p = run("-s", FS01, "enum", "Win32_Share", columns=width)
+        lines = p.stdout.splitlines()
+        check(f"table fits COLUMNS={width}: every line, no trailing spaces, cut cells end in …",
+              p.returncode == 0 and lines and all(cells(ln) <= width for ln in lines)
+              and not any(ln.endswith(" ") for ln in lines) and "…" in p.stdout,
+              [ln for ln in lines if cells(ln) > width or ln.endswith(" ")][:3])
+    p = run("-s", FS01, "enum", "Win32_ServerConnection", columns=60)
+    nums = [ln.split()[-3:] for ln in p.stdout.splitlines()[2:]]
+    check("table: numbers are never cut (only headers)", all("…" not in "".join(n) for n in nums)
+          and ["3001", "3", "2"] in nums, nums[:3])
+    p = run("-s", FS01, "enum", "Win32_ServerConnection", columns=20)
+    check("table too wide even cut: printed as a list, with a note",
+          "ComputerName=10.0.0.5" in p.stdout and "printed as a list" in p.stderr, p.stderr)
+    p = run("-s", FS01, "enum", "Win32_Share")
+    check("table not cut when written to a pipe (no COLUMNS)", "…" not in p.stdout and
+          "Hidden backups" in p.stdout, p.stdout[:300])
+    lines = p.stdout.splitlines()
+    check("table: no trailing spaces (empty last cells included)",
+          not any(ln.endswith(" ") for ln in lines), [ln for ln in lines if ln.endswith(" ")][:2])
+    p = run("-s", FS01, "query", "SELECT __CLASS, Name FROM Win32_Share")
+    check("table: system properties in the SELECT list are columns with a header",
+          p.stdout.splitlines()[0].split() == ["__CLASS", "Name"] and
+          p.stdout.splitlines()[2].startswith("Win32_Share "), p.stdout[:200])
+    p = run("-s", FS01, "query", "SELECT __CLASS FROM Win32_Share")
+    check("table: only system properties, still a header",
+          p.stdout.splitlines()[:2] == ["__CLASS", "-------"], p.stdout[:100])
+    p = run("-s", FS01, "-f", "csv", "query", "SELECT __PATH, Name FROM Win32_Share WHERE Name='IPC$'")
+    check("csv: a selected system property is a column", p.stdout.split("\r\n")[0] == "Node,__PATH,Name"
+          and 'Win32_Share.Name=""IPC$""' in p.stdout, repr(p.stdout))
+    p = run("-s", FS01, "query", "ASSOCIATORS OF {Win32_ServerConnection.ComputerName=\"10.0.0.5\","
+            "ShareName=\"Projects\",UserName=\"alice\"}")
+    labels = [ln for ln in p.stdout.splitlines() if ln.startswith("Class: ")]
+    check("table: a result of several classes prints one labelled table per class",
+          sorted(labels) == ["Class: Win32_ServerSession", "Class: Win32_Share"], p.stdout[:400])
+    # display cells: CJK takes two, the columns after it stay aligned
+    with open(FS01) as f:
+        doc = json.load(f)
+    for sh in doc["shares"]:
+        if sh["name"] == "Projects":
+            sh["comment"] = "共有フォルダ"
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(doc, f)
+        cjk = f.name
+    try:
+        p = run("-s", cjk, "enum", "Win32_Share", "--property", "Description,Name,Path")
+        lines = p.stdout.splitlines()
+        starts = set()
+        for ln in lines:
+            i = ln.find(" Name") if ln is lines[0] else None
+            if ln is lines[0]:
+                starts.add(cells(ln[:i + 1]))
+        col = cells(lines[0][:lines[0].index("Name")])
+        rows = [ln for ln in lines[2:] if "共有" in ln]
+        check("table: CJK text takes two cells, the next column stays aligned",
+              rows and all(cells(r[:r.index("Projects")]) == col for r in rows), lines[:4])
+    finally:
+        os.unlink(cjk)
+
+    # bash completion
+    comp = os.path.join(ROOT, "dist", "bash-completion", "smbcim")
+
+    def complete(*words):
+        script = ('source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($#-1)); '
+                  'COMP_WORDS[0]="$SMBCIM_BIN"; _smbcim; printf "%s\\n" "${COMPREPLY[@]}"')
+        env = dict(env_nocols, SMBCIM_BIN=SMBCIM)
+        p = subprocess.run(["bash", "-c", script, "x", comp] + list(words), capture_output=True,
+                           text=True, timeout=60, env=env)
+        return [w for w in p.stdout.splitlines() if w]
+    check("completion: commands", complete("smbcim", "as") == ["associators"], complete("smbcim", "as"))
+    help_cmds = [ln.split()[0] for ln in run("--help").stdout.split("commands:\n")[1].split("\n\n")[0]
+                 .splitlines()]
+    check("completion: every command of --help", sorted(complete("smbcim", "")) == sorted(help_cmds),
+          (complete("smbcim", ""), help_cmds))
+    check("completion: class names", "Win32_ServerSession" in complete("smbcim", "enum", "Win32_Se"),
+          complete("smbcim", "enum", "Win32_Se"))
+    check("completion: a command's options", complete("smbcim", "enum", "X", "--p") == ["--property"],
+          complete("smbcim", "enum", "X", "--p"))
+    check("completion: formats", complete("smbcim", "-f", "j") == ["json"], complete("smbcim", "-f", "j"))
+    check("completion: property names after SELECT, in a quoted query",
+          "SELECT NumberOfFiles" in complete("smbcim", "query", '"SELECT Numb'),
+          complete("smbcim", "query", '"SELECT Numb'))
+    check("completion: property names of the FROM class after WHERE",
+          complete("smbcim", "query", '"SELECT * FROM Win32_Share WHERE Pa')
+          == ["SELECT * FROM Win32_Share WHERE Path"],
+          complete("smbcim", "query", '"SELECT * FROM Win32_Share WHERE Pa'))
+    check("completion: --property items", complete("smbcim", "enum", "Win32_Share", "--property", "Name,Pa")
+          == ["Name,Path"], complete("smbcim", "enum", "Win32_Share", "--property", "Name,Pa"))
+
+
 def main():
     for t in (test_help_and_usage, test_errors, test_formats, test_stdin, test_unsafe_inputs,
-              test_commands, test_hostile_data):
+              test_commands, test_hostile_data, test_cli_usability):
         try:
             t()
         except Exception as e:  # a crash of the harness is a failure, not a skip

@@ -610,7 +610,7 @@ def error_checks(server):
         return run_smbcim(args, env=env)
     p = run(["--smb-conf", "/nonexistent/smb.conf", "query", "SELECT * FROM Win32_Share"])
     check("errors: unreadable configuration -> WBEM_E_NOT_AVAILABLE naming the file",
-          p.returncode == 1 and "WBEM_E_NOT_AVAILABLE" in p.stderr
+          p.returncode == 6 and "WBEM_E_NOT_AVAILABLE" in p.stderr
           and "/nonexistent/smb.conf" in p.stderr, p.stderr)
     hd, d = mkdtemp_in("smbcim-e2e-conf.")    # d: as smbcim sees it, hd: from here
     try:
@@ -619,7 +619,7 @@ def error_checks(server):
             f.write("[global]\n  netbios name = X\n[broken\n")
         p = run(["--smb-conf", bad, "query", "SELECT * FROM Win32_Share"])
         check("errors: syntax error -> WBEM_E_INVALID_PARAMETER with file:line",
-              p.returncode == 1 and "INVALID_PARAMETER" in p.stderr and "bad.conf:3" in p.stderr,
+              p.returncode == 3 and "INVALID_PARAMETER" in p.stderr and "bad.conf:3" in p.stderr,
               p.stderr)
         stopped = os.path.join(d, "stopped.conf")
         with open(hpath(server.conf)) as f:
@@ -650,7 +650,7 @@ def error_checks(server):
         p = run_in(["runuser", "-u", "nobody", "--", exe, "--smb-conf", server.conf,
                     "query", "SELECT * FROM Win32_ServerSession"])
         check("errors: not root -> WBEM_E_ACCESS_DENIED naming the database and the cause",
-              p.returncode == 1 and "WBEM_E_ACCESS_DENIED" in p.stderr
+              p.returncode == 5 and "WBEM_E_ACCESS_DENIED" in p.stderr
               and "needs root" in p.stderr and not p.stdout, p.stderr + p.stdout)
         p = run_in(["runuser", "-u", "nobody", "--", exe, "--smb-conf", server.conf,
                     "--format", "json", "query", "SELECT Name FROM Win32_Share"])
@@ -749,7 +749,7 @@ def lazy_checks(server):
           and "warning" not in p.stderr, p and p.stderr + p.stdout)
     p, route = run(bad_session, ["get", 'Win32_Share.Name="nosuch"'])
     check("lazy: GetObject of another share name looks at the sessions ([homes] shares), "
-          "then WBEM_E_NOT_FOUND", p and p.returncode == 1 and "NOT_FOUND" in p.stderr
+          "then WBEM_E_NOT_FOUND", p and p.returncode == 4 and "NOT_FOUND" in p.stderr
           and "smbXsrv_session_global.tdb: session record" in p.stderr, p and p.stderr)
     p, route = run(bad_session, ["query", "SELECT Name FROM Win32_Share"])
     check("lazy: Win32_Share reads the sessions (the record that does not decode is "

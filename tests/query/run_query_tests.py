@@ -35,6 +35,21 @@ SMBCIM = os.environ.get("SMBCIM", os.path.join(ROOT, "build", "smbcim"))
 FIXTURES = os.path.join(ROOT, "tests", "fixtures")
 
 
+
+def exit_for(status):
+    """smbcim's exit status for a WBEM status (man/smbcim.1, EXIT STATUS)."""
+    if status == "WBEM_E_NOT_FOUND":
+        return 4
+    if status == "WBEM_E_ACCESS_DENIED":
+        return 5
+    if status == "WBEM_E_NOT_AVAILABLE":
+        return 6
+    if status == "WBEM_E_QUOTA_VIOLATION":
+        return 7
+    if status.startswith("WBEM_E_INVALID_") or status in ("WBEM_E_TYPE_MISMATCH", "WBEM_E_NOT_SUPPORTED"):
+        return 3
+    return 1
+
 def cell(v):
     if v is None:
         return "<null>"
@@ -114,8 +129,8 @@ def run_case(c):
         text = " ".join(exp[2:]).strip('"') if len(exp) > 2 else ""
         if p.returncode == 0:
             return f"expected {want}, but it succeeded: {p.stdout[:300]}"
-        if p.returncode != 1:
-            return f"expected exit 1, got {p.returncode}: {p.stderr.strip()}"
+        if p.returncode != exit_for(want):
+            return f"expected exit {exit_for(want)}, got {p.returncode}: {p.stderr.strip()}"
         if f"smbcim: {want} (0x" not in p.stderr:
             return f"expected {want}, got: {p.stderr.strip()}"
         if text and text not in p.stderr:
