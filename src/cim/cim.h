@@ -103,6 +103,11 @@ smbcim_status cim_path_resolve(sc_arena *a, cim_objpath *p,
  * alphabetical order (case-insensitive), strings/REFs quoted and escaped,
  * booleans TRUE/FALSE.  NULL if a key is missing or NULL. */
 char *cim_instance_relpath(sc_arena *a, const cim_instance *inst);
+/* The same with key names spelled as in `spellings` (NULL-terminated;
+ * matched case-insensitively, the class's spelling for any not listed):
+ * for REF values written as a provider spells them. */
+char *cim_instance_relpath_spelled(sc_arena *a, const cim_instance *inst,
+                                   const char *const *spellings);
 /* \\SERVER\root\cimv2:<relpath> */
 char *cim_full_path(sc_arena *a, const char *server, const char *relpath);
 /* Formats a parsed path back (keys in their current order). full=true

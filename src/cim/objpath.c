@@ -451,6 +451,12 @@ static void append_key_value(sc_buf *b, const cim_value *v)
 
 char *cim_instance_relpath(sc_arena *a, const cim_instance *inst)
 {
+    return cim_instance_relpath_spelled(a, inst, NULL);
+}
+
+char *cim_instance_relpath_spelled(sc_arena *a, const cim_instance *inst,
+                                   const char *const *spellings)
+{
     const cim_class *cls = inst->cls;
     if (!cls->nkeys)
         return NULL;
@@ -474,7 +480,11 @@ char *cim_instance_relpath(sc_arena *a, const cim_instance *inst)
     sc_buf_puts(&b, cls->name);
     for (size_t k = 0; k < n; k++) {
         sc_buf_putc(&b, k ? ',' : '.');
-        sc_buf_puts(&b, cls->props[idx[k]].name);
+        const char *name = cls->props[idx[k]].name;
+        for (const char *const *sp = spellings; sp && *sp; sp++)
+            if (sc_stricmp(*sp, name) == 0)
+                name = *sp;
+        sc_buf_puts(&b, name);
         sc_buf_putc(&b, '=');
         append_key_value(&b, &inst->values[idx[k]]);
     }

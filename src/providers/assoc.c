@@ -1,16 +1,29 @@
 /*
  * assoc.c - the two SessionProvider associations.  Each instance holds the
- * full paths of its two endpoints in its REF keys; the engine traverses
- * them generically (engine/assoc.c), in both directions.
+ * paths of its two endpoints in its REF keys, written as Windows'
+ * SessionProvider writes them (below); the engine traverses them
+ * generically (engine/assoc.c), in both directions.
  */
 #include "providers/model_int.h"
+
+/* The text of a REF value: the endpoint's relative path with the key names
+ * spelled "computername", "sharename", "UserName", as published scripts
+ * show Windows writes Win32_SessionConnection.Dependent
+ * (Win32_ServerConnection.computername="10.0.0.5",sharename="IPC$",
+ * UserName="alice"), and as WMI keeps it: it does not normalise REF text.
+ * docs/decisions.md ("REF values") has the evidence and what is inferred. */
+static const char *const ref_spellings[] = {"computername", "sharename", "UserName", NULL};
 
 static cim_instance *link(sc_provctx *pc, const cim_class *cls,
                           cim_instance *ante, cim_instance *dep)
 {
     cim_instance *inst = cim_instance_new(pc->arena, cls);
-    cim_instance_set(inst, "Antecedent", cim_str(CIM_T_REFERENCE, ante->path));
-    cim_instance_set(inst, "Dependent", cim_str(CIM_T_REFERENCE, dep->path));
+    cim_instance_set(inst, "Antecedent",
+                     cim_str(CIM_T_REFERENCE,
+                             cim_instance_relpath_spelled(pc->arena, ante, ref_spellings)));
+    cim_instance_set(inst, "Dependent",
+                     cim_str(CIM_T_REFERENCE,
+                             cim_instance_relpath_spelled(pc->arena, dep, ref_spellings)));
     sc_instance_finish(pc, inst);
     return inst;
 }

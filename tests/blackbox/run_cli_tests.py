@@ -116,7 +116,7 @@ def test_formats():
     rows = list(csv.reader(io.StringIO(p.stdout)))
     check("csv: REF paths with commas and quotes stay one field",
           p.returncode == 0 and len(rows) > 1 and all(len(r) == 3 for r in rows) and
-          any('ShareName="Projects"' in c for r in rows for c in r), p.stdout[:300])
+          any('sharename="Projects"' in c for r in rows for c in r), p.stdout[:300])
     p = smbcim("--snapshot", FS01, "--format", "list", "get", 'Win32_Share.Name="Projects"')
     check("list: Name=Value lines", p.returncode == 0 and "\nName=Projects\n" in p.stdout and
           "\nInstallDate=\n" in p.stdout, p.stdout)
@@ -228,9 +228,13 @@ def test_commands():
         for cls in ("Win32_ConnectionShare", "Win32_SessionConnection"):
             p = smbcim("--snapshot", snap, "--format", "json", "enum", cls)
             for o in json.loads(p.stdout or "[]"):
-                for path in (o["Antecedent"], o["Dependent"], o["__PATH"]):
+                # a REF value is the relative path as Windows writes it
+                # (key names spelled "computername", ...): it names the
+                # object whose __RELPATH it is, but for the case of key names
+                for path, sysprop in ((o["Antecedent"], "__RELPATH"), (o["Dependent"], "__RELPATH"),
+                                      (o["__PATH"], "__PATH")):
                     g = smbcim("--snapshot", snap, "--format", "json", "get", path)
-                    if g.returncode != 0 or json.loads(g.stdout)[0]["__PATH"] != path:
+                    if g.returncode != 0 or json.loads(g.stdout)[0][sysprop].lower() != path.lower():
                         bad.append(path)
         check(f"{fixture}: every association REF and __PATH resolves with get", not bad, bad[:3])
 

@@ -399,11 +399,12 @@ def run_checks(label, snap, truth, shares):
     if cs is not None:
         check("%s: Win32_ConnectionShare count = Win32_ServerConnection count (%d)"
               % (label, len(conns)), len(cs) == len(conns), len(cs))
-        conn_paths = {ci(c["__PATH"]) for c in conns}
-        check("%s: every Win32_ConnectionShare.Dependent is a connection's __PATH" % label,
+        # REF values are relative paths, as Windows writes them
+        conn_paths = {ci(c["__RELPATH"]) for c in conns}
+        check("%s: every Win32_ConnectionShare.Dependent is a connection's __RELPATH" % label,
               {ci(a.get("Dependent")) for a in cs} == conn_paths,
               [a.get("Dependent") for a in cs])
-        dep_share = {ci(c["__PATH"]): c.get("ShareName") for c in conns}
+        dep_share = {ci(c["__RELPATH"]): c.get("ShareName") for c in conns}
         for a in cs:
             g, err = smbcim(snap, "get", a.get("Antecedent", ""))
             ok = g is not None and len(g) == 1 and g[0].get("__CLASS") == "Win32_Share" \
@@ -443,10 +444,10 @@ def run_checks(label, snap, truth, shares):
     # Win32_SessionConnection
     sc = q(snap, "SELECT * FROM Win32_SessionConnection", label)
     if sc is not None and ss is not None:
-        sess_paths = {ci(s["__PATH"]) for s in ss}
+        sess_paths = {ci(s["__RELPATH"]) for s in ss}
         check("%s: Win32_SessionConnection: one per connection, Antecedents are sessions" % label,
               len(sc) == len(conns) and all(ci(a.get("Antecedent")) in sess_paths for a in sc)
-              and {ci(a.get("Dependent")) for a in sc} == {ci(c["__PATH"]) for c in conns},
+              and {ci(a.get("Dependent")) for a in sc} == {ci(c["__RELPATH"]) for c in conns},
               [(a.get("Antecedent"), a.get("Dependent")) for a in sc])
 
 

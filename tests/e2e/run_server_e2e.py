@@ -186,7 +186,11 @@ def sig(path):
     for _ in range(4):   # WMI nests escaped paths inside reference keys
         p = p.replace('\\"', '"').replace("\\\\", "\\")
     classes = tuple(re.findall(r"(?:Win32|CIM)_[A-Za-z]+", p))
-    values = tuple(sorted(re.findall(r'(\w+)="([^"\\]*)"', p)))
+    # a reference key's value is a path: its own keys are what count
+    p = re.sub(r'(?i)\b(?:Antecedent|Dependent)="?', "", p)
+    # key names compared without case: REF values spell them as Windows'
+    # provider does ("computername"), CIM-XML as the class declares them
+    values = tuple(sorted((k.lower(), v) for k, v in re.findall(r'(\w+)="([^"\\]*)"', p)))
     return (classes, values)
 
 
