@@ -2,10 +2,11 @@
  * smbcim.h - the one public header of libsmbcim.
  *
  * libsmbcim answers WMI questions (WQL SELECT, ASSOCIATORS OF, REFERENCES OF,
- * GetObject) about Win32_ConnectionShare and its neighbours over the state of
- * an SMB server.  Everything a front end (the smbcim CLI, the smbcimd server,
- * a third-party program) needs is declared here: CIM types and values, class
- * declarations, instances, status codes and the session/request API.
+ * GetObject, and event queries by polling) about Win32_ConnectionShare and
+ * its neighbours over the state of an SMB server.  Everything a front end
+ * (the smbcim CLI, the smbcimd server, a third-party program) needs is
+ * declared here: CIM types and values, class declarations, instances,
+ * status codes and the session/request API.
  *
  * Memory (who frees what):
  *  - A result (smbcim_result) is freed with smbcim_result_free().  It
@@ -18,6 +19,9 @@
  *  - The strings of smbcim_class_mof(), smbcim_instance_mof(),
  *    smbcim_value_text() and smbcim_snapshot_text() are malloc()ed and the
  *    caller free()s them.
+ *  - A watcher (smbcim_watch_open) takes the contexts given to it and
+ *    closes them; the events of smbcim_watch_poll() belong to the watcher
+ *    and stay valid until smbcim_result_free() or smbcim_watch_close().
  *  - Every other string returned (status names, the route, the server
  *    name, the namespace, the live warning) is owned by the library or the
  *    context: do not free it; it lives as long as the context (or, for
@@ -87,6 +91,13 @@ typedef uint32_t smbcim_status;
 #define WBEM_E_INVALID_OBJECT_PATH      0x8004103Au
 #define WBEM_E_INVALID_QUALIFIER        0x8004100Du
 #define WBEM_E_QUOTA_VIOLATION          0x8004106Cu
+/* Event queries (smbcim_watch_open); docs/wql.md, "Event queries". */
+#define WBEM_E_UNPARSABLE_QUERY         0x80041058u /* an event query's syntax */
+#define WBEM_E_NOT_EVENT_CLASS          0x80041059u /* FROM names no __Event subclass */
+#define WBEM_E_MISSING_GROUP_WITHIN     0x8004105Au /* GROUP BY without GROUP WITHIN */
+#define WBEM_E_PROPERTY_NOT_AN_OBJECT   0x8004105Cu /* X.Y where X is no embedded object */
+#define WBEM_E_AGGREGATING_BY_OBJECT    0x8004105Du /* GROUP BY an embedded object */
+#define WBEMESS_E_REGISTRATION_TOO_PRECISE 0x80042002u /* polling needs WITHIN */
 
 /* Text made safe to show (docs/decisions.md, "Control characters in
  * output"): nothing in the result can steer a terminal, start a line or
@@ -146,6 +157,13 @@ typedef enum cim_type {
     CIM_T_STRING,
     CIM_T_DATETIME,  /* DMTF string yyyymmddHHMMSS.mmmmmmsUUU in v.s */
     CIM_T_REFERENCE, /* object path string in v.s */
+    /* An embedded object (WMI's CIM type "object"), the instance in v.o.
+     * Only event objects hold one (smbcim_watch_poll: TargetInstance,
+     * PreviousInstance, Representative); their classes declare such a
+     * property as DSP0004 spells an untyped embedded object,
+     * [EmbeddedObject] string, so the property's type is CIM_T_STRING and
+     * the value's CIM_T_INSTANCE.  cim_type_name() calls it "object". */
+    CIM_T_INSTANCE,
 } cim_type;
 
 /* "uint32", "string", "datetime", "ref", ... */
@@ -171,6 +189,7 @@ typedef struct cim_value {
         double r;   /* real32, real64 */
         const char *s;
         const struct cim_value *elems;
+        const struct cim_instance *o; /* CIM_T_INSTANCE */
     } v;
 } cim_value;
 
@@ -478,14 +497,91 @@ void smbcim_class_sysprops(const smbcim_ctx *ctx, const cim_class *cls,
                            smbcim_sysprop out[SMBCIM_NSYSPROPS]);
 
 /* ------------------------------------------------------------------------
+ * Event queries (WMI's ExecNotificationQuery, polled): docs/wql.md, "Event
+ * queries".  A watcher holds one event query, such as
+ *   SELECT * FROM __InstanceCreationEvent WITHIN 1
+ *     WHERE TargetInstance ISA 'Win32_ServerConnection'
+ *       AND TargetInstance.ShareName != 'IPC$'
+ * and a state of the server; each poll is given a newly opened context (a
+ * new live read, the next snapshot), compares its instances with the
+ * previous state's by key (object path; a hash of the keys, linear in the
+ * states) and answers the events the query selects: every creation,
+ * deletion and modification once, as instances of __InstanceCreationEvent,
+ * __InstanceDeletionEvent or __InstanceModificationEvent (schema/
+ * 30_events.mof) whose TargetInstance (and PreviousInstance) hold
+ * CIM_T_INSTANCE values, TIME_CREATED the state's time in 100-ns intervals
+ * since 1601-01-01 UTC, SECURITY_DESCRIPTOR NULL and __PATH, __RELPATH,
+ * __SERVER and __NAMESPACE NULL; with GROUP WITHIN, __AggregateEvent
+ * instances (NumberOfEvents, Representative) instead.
+ *
+ * Memory: the watcher owns the contexts given to it (below) and closes
+ * them.  A result of smbcim_watch_poll() belongs to the watcher's own
+ * schema context (smbcim_watch_context), not to the polled ones: it stays
+ * valid after later polls, until smbcim_result_free() or
+ * smbcim_watch_close(), whichever comes first.
+ */
+typedef struct smbcim_watch smbcim_watch;
+
+/* Whether wql is an event query: a SELECT from a class of ctx's schema
+ * derived from __Event (__InstanceCreationEvent, ...), valid or not
+ * otherwise.  Such a query goes to smbcim_watch_open(); smbcim_exec_query()
+ * answers SELECT from an event class as from any class without instances
+ * (empty) and refuses WITHIN and GROUP. */
+bool smbcim_is_event_query(const smbcim_ctx *ctx, const char *wql);
+
+/* Parses and checks an event query against ctx's schema and takes ctx as
+ * the first state, the one the first poll compares with.  On success the
+ * watcher owns ctx (never use or close it again); on failure (NULL, err
+ * set) ctx is still the caller's.  Errors: WBEM_E_UNPARSABLE_QUERY (syntax,
+ * with the column), WBEM_E_NOT_EVENT_CLASS (FROM names a class that is not
+ * an event class), WBEM_E_INVALID_CLASS (unknown class in FROM or ISA),
+ * WBEMESS_E_REGISTRATION_TOO_PRECISE (no WITHIN: these classes have no
+ * event provider, WMI must poll), WBEM_E_INVALID_QUERY (unknown property,
+ * a bad interval, a comparison an embedded object cannot take),
+ * WBEM_E_PROPERTY_NOT_AN_OBJECT, WBEM_E_MISSING_GROUP_WITHIN,
+ * WBEM_E_AGGREGATING_BY_OBJECT, WBEM_E_QUOTA_VIOLATION (the parser's
+ * limits), WBEM_E_NOT_SUPPORTED (an event class other than
+ * __InstanceOperationEvent and its subclasses); and what reading the first
+ * state gives (WBEM_E_ACCESS_DENIED for the session classes when not
+ * root). */
+smbcim_watch *smbcim_watch_open(smbcim_ctx *ctx, const char *wql, smbcim_error *err);
+
+/* The polling interval of the query (WITHIN), in seconds. */
+double smbcim_watch_interval(const smbcim_watch *w);
+
+/* One poll: compares state with the previous state and sets *events to the
+ * events the query selects (possibly none; never NULL on success).  The
+ * watcher takes state in every case: on success it becomes the state the
+ * next poll compares with and the previous one is closed; on failure it is
+ * closed and the previous state kept, so that a failed read (smbd
+ * restarting, an unreadable snapshot) reports nothing and the next good
+ * one is compared with the last good one.  state NULL (an open that
+ * failed) is WBEM_E_INVALID_PARAMETER.  Aggregation (GROUP WITHIN n) ends
+ * a group at the first poll whose state is n seconds or more younger than
+ * the group's first event. */
+smbcim_status smbcim_watch_poll(smbcim_watch *w, smbcim_ctx *state, smbcim_result **events,
+                                smbcim_error *err);
+
+/* The context the events' classes belong to: give it to
+ * smbcim_instance_sysprops() for an event or an embedded object.  Owned by
+ * the watcher (its schema only; requests on it find no instances). */
+const smbcim_ctx *smbcim_watch_context(const smbcim_watch *w);
+
+/* Closes the watcher, its states and its schema context; every result of
+ * smbcim_watch_poll() must have been freed before.  NULL is fine. */
+void smbcim_watch_close(smbcim_watch *w);
+
+/* ------------------------------------------------------------------------
  * Text forms, each returned as a malloc()ed string the caller free()s.
  */
 /* A class as MOF source (qualifiers, local properties). */
 char *smbcim_class_mof(const cim_class *cls);
-/* An instance as GetObjectText prints it (NULL properties omitted). */
+/* An instance as GetObjectText prints it (NULL properties omitted; an
+ * embedded object as a nested "instance of"). */
 char *smbcim_instance_mof(const cim_instance *inst);
 /* A value as text: NULL -> NULL; booleans TRUE/FALSE; integers decimal;
- * strings and paths raw; arrays {a,b}. */
+ * strings and paths raw; arrays {a,b}; an embedded object (CIM_T_INSTANCE)
+ * its __RELPATH, or its class name when it has none. */
 char *smbcim_value_text(const cim_value *v);
 
 #ifdef __cplusplus

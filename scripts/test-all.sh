@@ -9,7 +9,9 @@
 #      against real smbd 4.22 (Debian trixie) and 4.25 (sid) in chroots made
 #      by scripts/chroot.sh (about 2 minutes each the first time, in the
 #      background while the builds run), and a build with `make check`
-#      inside each chroot; smbcimd with wbemcli, both builds
+#      inside each chroot; smbcimd with wbemcli, both builds; a real
+#      Prometheus scraping smbcimd's /metrics; smbcim watch (event queries)
+#      against a real smbd
 #   6. the Debian packages (as root): built from a copy of the tree,
 #      lintian, installed, used, end to end again with the installed
 #      programs, purged                              (scripts/debs.sh)
@@ -109,6 +111,12 @@ if [ "$(id -u)" -eq 0 ]; then
     echo "== smbcimd end to end: wbemcli over HTTP and HTTPS, PAM users, faults"
     SMBCIM_BUILD=$PWD/build /usr/bin/python3 tests/e2e/run_server_e2e.py 2>&1 | tee "$log/srv"
     add "$log/srv"
+    echo "== smbcimd metrics: a real Prometheus scraping smbcimd, promtool on contrib/prometheus/"
+    SMBCIM_BUILD=$PWD/build /usr/bin/python3 tests/e2e/run_metrics_e2e.py 2>&1 | tee "$log/metrics"
+    add "$log/metrics"
+    echo "== event queries against a real smbd: smbcim watch with clients coming and going"
+    SMBCIM=$PWD/build/smbcim /usr/bin/python3 tests/e2e/run_watch_e2e.py 2>&1 | tee "$log/watch"
+    add "$log/watch"
     echo "== smbcimd end to end again, with the ASan + UBSan build"
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         SMBCIM_BUILD=$PWD/build-san /usr/bin/python3 tests/e2e/run_server_e2e.py >"$log/srv-san" 2>&1

@@ -33,7 +33,7 @@ for t in "$BUILD"/tests/test_*; do
     echo "unit $name: $p passed, $f failed"
 done
 
-for runner in tests/query/run_query_tests.py tests/blackbox/run_cli_tests.py tests/abi/run_abi_tests.py; do
+for runner in tests/query/run_query_tests.py tests/blackbox/run_cli_tests.py tests/blackbox/run_watch_tests.py tests/abi/run_abi_tests.py; do
     [ -f "$runner" ] || continue
     out=$(python3 "$runner" 2>&1)
     rc=$?

@@ -36,6 +36,14 @@ static const struct {
     {WBEM_E_INVALID_OBJECT_PATH, "WBEM_E_INVALID_OBJECT_PATH", 4},
     {WBEM_E_INVALID_QUALIFIER, "WBEM_E_INVALID_QUALIFIER", 1},
     {WBEM_E_QUOTA_VIOLATION, "WBEM_E_QUOTA_VIOLATION", 27}, /* SERVER_LIMITS_EXCEEDED */
+    /* event queries: every refusal of a filter query is DSP0200's
+     * CIM_ERR_INVALID_QUERY (DSP1054 answers a bad filter Query so) */
+    {WBEM_E_UNPARSABLE_QUERY, "WBEM_E_UNPARSABLE_QUERY", 15},
+    {WBEM_E_NOT_EVENT_CLASS, "WBEM_E_NOT_EVENT_CLASS", 15},
+    {WBEM_E_MISSING_GROUP_WITHIN, "WBEM_E_MISSING_GROUP_WITHIN", 15},
+    {WBEM_E_PROPERTY_NOT_AN_OBJECT, "WBEM_E_PROPERTY_NOT_AN_OBJECT", 15},
+    {WBEM_E_AGGREGATING_BY_OBJECT, "WBEM_E_AGGREGATING_BY_OBJECT", 15},
+    {WBEMESS_E_REGISTRATION_TOO_PRECISE, "WBEMESS_E_REGISTRATION_TOO_PRECISE", 15},
 };
 
 const char *smbcim_status_name(smbcim_status st)
@@ -94,6 +102,7 @@ const char *cim_type_name(cim_type t)
     case CIM_T_STRING: return "string";
     case CIM_T_DATETIME: return "datetime";
     case CIM_T_REFERENCE: return "ref";
+    case CIM_T_INSTANCE: return "object"; /* WMI's name; DSP0201 EmbeddedObject */
     case CIM_T_NONE: break;
     }
     return "none";
@@ -188,9 +197,55 @@ static void scalar_text(sc_buf *b, const cim_value *v)
     case CIM_T_CHAR16: case CIM_T_STRING: case CIM_T_DATETIME: case CIM_T_REFERENCE:
         sc_buf_puts(b, v->v.s ? v->v.s : "");
         break;
+    case CIM_T_INSTANCE:
+        /* an embedded object: its relative path, or its class (the nested
+         * text is the MOF writer's: smbcim_instance_mof) */
+        if (v->v.o)
+            sc_buf_puts(b, v->v.o->relpath ? v->v.o->relpath : v->v.o->cls->name);
+        break;
     case CIM_T_NONE:
         break;
     }
+}
+
+static bool scalar_equal(const cim_value *a, const cim_value *b)
+{
+    if (a->null != b->null)
+        return false;
+    if (a->null)
+        return true;
+    switch (a->type) {
+    case CIM_T_BOOLEAN:
+        return a->v.b == b->v.b;
+    case CIM_T_SINT8: case CIM_T_SINT16: case CIM_T_SINT32: case CIM_T_SINT64:
+        return a->v.i == b->v.i;
+    case CIM_T_UINT8: case CIM_T_UINT16: case CIM_T_UINT32: case CIM_T_UINT64:
+        return a->v.u == b->v.u;
+    case CIM_T_REAL32: case CIM_T_REAL64:
+        /* bit for bit: NaN equals NaN, so that an unchanged value is no change */
+        return memcmp(&a->v.r, &b->v.r, sizeof(double)) == 0;
+    case CIM_T_CHAR16: case CIM_T_STRING: case CIM_T_DATETIME: case CIM_T_REFERENCE:
+        return (a->v.s == NULL) == (b->v.s == NULL) && (!a->v.s || strcmp(a->v.s, b->v.s) == 0);
+    case CIM_T_INSTANCE:
+        return a->v.o == b->v.o;
+    case CIM_T_NONE:
+        break;
+    }
+    return true;
+}
+
+bool cim_value_equal(const cim_value *a, const cim_value *b)
+{
+    if (a->type != b->type || a->null != b->null || a->array != b->array)
+        return false;
+    if (a->null || !a->array)
+        return scalar_equal(a, b);
+    if (a->count != b->count)
+        return false;
+    for (uint32_t i = 0; i < a->count; i++)
+        if (!scalar_equal(&a->v.elems[i], &b->v.elems[i]))
+            return false;
+    return true;
 }
 
 bool cim_value_append_text(sc_buf *b, const cim_value *v)

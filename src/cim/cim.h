@@ -49,8 +49,13 @@ cim_value cim_str(cim_type t, const char *s); /* s NULL -> null value */
 cim_value cim_u(cim_type t, uint64_t u);
 cim_value cim_i(cim_type t, int64_t i);
 cim_value cim_bool(bool b);
-/* Deep copy into arena. */
+/* Deep copy into arena (an embedded object, CIM_T_INSTANCE, is shared,
+ * not copied). */
 cim_value cim_value_copy(sc_arena *a, const cim_value *v);
+/* The same value: type, NULL, array length and every element; strings
+ * byte for byte (a change of case is a change); embedded objects by
+ * identity.  What makes an __InstanceModificationEvent. */
+bool cim_value_equal(const cim_value *a, const cim_value *b);
 /* Appends the value as text (smbcim_value_text rules) to b; NULL adds
  * nothing and returns false. */
 bool cim_value_append_text(sc_buf *b, const cim_value *v);

@@ -22,6 +22,7 @@
 
 #include "cli/cli.h"
 #include "cli/format.h"
+#include "cli/watch.h"
 
 /* ---- failures, contexts -------------------------------------------------- */
 int cli_exit_for(smbcim_status st)
@@ -49,6 +50,12 @@ int cli_exit_for(smbcim_status st)
     case WBEM_E_INVALID_QUALIFIER:
     case WBEM_E_TYPE_MISMATCH:
     case WBEM_E_NOT_SUPPORTED:
+    case WBEM_E_UNPARSABLE_QUERY: /* event queries (watch) */
+    case WBEM_E_NOT_EVENT_CLASS:
+    case WBEM_E_MISSING_GROUP_WITHIN:
+    case WBEM_E_PROPERTY_NOT_AN_OBJECT:
+    case WBEM_E_AGGREGATING_BY_OBJECT:
+    case WBEMESS_E_REGISTRATION_TOO_PRECISE:
         return CLI_EXIT_INVALID;
     default:
         return CLI_EXIT_FAILED;
@@ -300,8 +307,20 @@ static smbcim_status do_names(smbcim_ctx *ctx, const cli_opts *o, const char *ar
 }
 
 /* ---- commands ------------------------------------------------------------ */
+/* watch (src/cli/watch.c): every --snapshot in order, --count, --timeout */
+static cli_watch_opts watch_opts;
+
+static int cmd_watch(const cli_opts *o, const char *arg)
+{
+    watch_opts.smb_conf = o->smb_conf;
+    watch_opts.format = o->format;
+    return cli_watch(&watch_opts, arg);
+}
+
 static int cmd_query(const cli_opts *o, const char *arg)
 {
+    if (cli_is_event_query(arg)) /* SELECT ... FROM __InstanceCreationEvent ... */
+        return cmd_watch(o, arg);
     return run_request(o, arg, do_query, "table", false);
 }
 
@@ -400,6 +419,7 @@ enum {
     C_CLASS = 1u << 7,
     C_SNAPSHOT = 1u << 8,
     C_HELP = 1u << 9,
+    C_WATCH = 1u << 10,
 };
 
 typedef struct cli_command {
@@ -428,6 +448,28 @@ static const cli_command commands[] = {
      "  smbcim query 'ASSOCIATORS OF {Win32_Share.Name=\"Projects\"} WHERE "
      "ResultClass=Win32_ServerConnection'\n",
      cmd_query},
+    {"watch", C_WATCH, "WQL", false,
+     "print events as they happen (an event query: __InstanceCreationEvent ...)",
+     "Runs a WMI event query and prints each event as it is found:\n"
+     "  SELECT * FROM __InstanceCreationEvent | __InstanceDeletionEvent |\n"
+     "                __InstanceModificationEvent | __InstanceOperationEvent\n"
+     "    WITHIN seconds [WHERE TargetInstance ISA 'Class' AND TargetInstance.Prop = v]\n"
+     "    [GROUP WITHIN seconds [BY TargetInstance.Prop] [HAVING NumberOfEvents > n]]\n"
+     "The live server is read again every WITHIN seconds.  With --snapshot (given\n"
+     "several times, or a directory of *.json snapshots, replayed in name order) a\n"
+     "recorded sequence of states is replayed, one per WITHIN interval (at once when\n"
+     "SMBCIM_WATCH_NOWAIT=1).  Stops after --count events, after --timeout seconds,\n"
+     "on Ctrl-C (SIGINT) or SIGTERM (exit status 0), or at the end of the snapshots.\n"
+     "'query' given an event query does the same.  --format json writes one object\n"
+     "per line.  Default format: table.\n"
+     "\n"
+     "examples:\n"
+     "  smbcim watch \"SELECT * FROM __InstanceCreationEvent WITHIN 1 WHERE\n"
+     "                TargetInstance ISA 'Win32_ServerConnection' AND\n"
+     "                TargetInstance.ShareName != 'IPC$'\" -f json\n"
+     "  smbcim -s states/ watch \"SELECT * FROM __InstanceOperationEvent WITHIN 1\n"
+     "                WHERE TargetInstance ISA 'Win32_ServerSession'\" --count 10\n",
+     cmd_watch},
     {"get", C_GET, "PATH", false, "get one object by its WMI object path (GetObject)",
      "Gets one object by its WMI object path: full (\\\\SERVER\\root\\cimv2:Class.Key=\"v\"),\n"
      "namespace-relative or relative (Class.Key=\"v\", or Class=\"v\" for a class with\n"
@@ -497,7 +539,7 @@ static const cli_command commands[] = {
 
 enum opt_id {
     O_SNAPSHOT, O_SMB_CONF, O_FORMAT, O_HELP, O_VERSION, O_WHERE, O_PROPERTY,
-    O_ASSOC_CLASS, O_RESULT_CLASS, O_ROLE, O_RESULT_ROLE, O_KEYS_ONLY,
+    O_ASSOC_CLASS, O_RESULT_CLASS, O_ROLE, O_RESULT_ROLE, O_KEYS_ONLY, O_COUNT, O_TIMEOUT,
 };
 
 typedef struct cli_option {
@@ -509,7 +551,7 @@ typedef struct cli_option {
     const char *help;
 } cli_option;
 
-#define C_STATE (C_QUERY | C_GET | C_ENUM | C_NAMES | C_ASSOC | C_REFS | C_SNAPSHOT)
+#define C_STATE (C_QUERY | C_GET | C_ENUM | C_NAMES | C_ASSOC | C_REFS | C_SNAPSHOT | C_WATCH)
 static const cli_option options[] = {
     {O_SNAPSHOT, "snapshot", 's', "FILE", C_STATE | C_CLASSES | C_CLASS,
      "read the server state from a snapshot file (- = stdin)\n"
@@ -526,6 +568,9 @@ static const cli_option options[] = {
     {O_ROLE, "role", 0, "NAME", C_ASSOC | C_REFS, "the object's role in the association"},
     {O_RESULT_ROLE, "result-role", 0, "NAME", C_ASSOC, "the results' role in the association"},
     {O_KEYS_ONLY, "keys-only", 0, NULL, C_ASSOC | C_REFS, "only the key properties"},
+    {O_COUNT, "count", 0, "N", C_WATCH | C_QUERY, "stop after N events (an event query)"},
+    {O_TIMEOUT, "timeout", 0, "SECONDS", C_WATCH | C_QUERY,
+     "stop after SECONDS (an event query; fractions allowed)"},
     {O_HELP, "help", 'h', NULL, 0, "show this help (with a command: its help)"},
     {O_VERSION, "version", 'V', NULL, 0, "show the version"},
 };
@@ -592,6 +637,8 @@ static void usage(FILE *out)
             "  smbcim -s fs01.json enum Win32_ServerConnection --where \"UserName='alice'\"\n"
             "  smbcim -s fs01.json get 'Win32_Share.Name=\"Projects\"' -f json\n"
             "  smbcim class Win32_ConnectionShare\n"
+            "  smbcim watch \"SELECT * FROM __InstanceCreationEvent WITHIN 1 WHERE "
+            "TargetInstance ISA 'Win32_ServerConnection'\"\n"
             "\n"
             "'smbcim help COMMAND' shows a command's own options.  Exit status: 0 success,\n"
             "1 failed, 2 usage, 3 invalid query/path/class, 4 not found, 5 access denied,\n"
@@ -666,7 +713,25 @@ static size_t output_width(void)
 static int set_option(cli_opts *o, const cli_option *op, const char *val, const char *spelled)
 {
     switch (op->id) {
-    case O_SNAPSHOT: o->snapshot = val; break;
+    case O_SNAPSHOT: {
+        o->snapshot = val;
+        /* watch replays every --snapshot given, in order */
+        const char **v = realloc((void *)watch_opts.snapshots,
+                                 (watch_opts.nsnapshots + 1) * sizeof(*v));
+        if (!v)
+            return usage_error("%s", "out of memory");
+        v[watch_opts.nsnapshots++] = val;
+        watch_opts.snapshots = v;
+        break;
+    }
+    case O_COUNT:
+        if (!cli_watch_parse_count(val, &watch_opts.count))
+            return usage_error("--count takes a number of events (1 or more), not '%s'", val);
+        break;
+    case O_TIMEOUT:
+        if (!cli_watch_parse_timeout(val, &watch_opts.timeout))
+            return usage_error("--timeout takes a number of seconds (more than 0), not '%s'", val);
+        break;
     case O_SMB_CONF: o->smb_conf = val; break;
     case O_FORMAT:
         if (!cli_formatter_find(val))

@@ -263,7 +263,7 @@ static smbcim_status find_by_key(smbcim_ctx *ctx, const cim_class *cls, const ch
 
 /* Whether the caller may see inst, an instance of a readable class: not
  * when it gives away an unreadable one (the provider's reveals hook). */
-static bool sc_visible(smbcim_ctx *ctx, const class_entry *e, const cim_instance *inst)
+bool sc_visible(smbcim_ctx *ctx, const class_entry *e, const cim_instance *inst)
 {
     if (!ctx->may_read || !e->prov->reveals)
         return true;
@@ -472,9 +472,8 @@ static size_t present_count(const cim_instance *inst)
     return n;
 }
 
-static void fill_sysprops(const smbcim_ctx *ctx, const cim_class *cls, int genus,
-                          size_t count, const char *relpath, const char *path,
-                          smbcim_sysprop out[SMBCIM_NSYSPROPS])
+void sc_fill_sysprops(const smbcim_ctx *ctx, const cim_class *cls, int genus, size_t count,
+                      const char *relpath, const char *path, smbcim_sysprop out[SMBCIM_NSYSPROPS])
 {
     const class_entry *e = sc_map_get(&ctx->entry_by_name, cls->name);
     for (int i = 0; i < SMBCIM_NSYSPROPS; i++)
@@ -496,7 +495,7 @@ void smbcim_instance_sysprops(const smbcim_ctx *ctx, const smbcim_result *res,
                               smbcim_sysprop out[SMBCIM_NSYSPROPS])
 {
     (void)res;
-    fill_sysprops(ctx, inst->cls, 2, present_count(inst), inst->relpath, inst->path, out);
+    sc_fill_sysprops(ctx, inst->cls, 2, present_count(inst), inst->relpath, inst->path, out);
 }
 
 void smbcim_class_sysprops(const smbcim_ctx *ctx, const cim_class *cls,
@@ -504,7 +503,7 @@ void smbcim_class_sysprops(const smbcim_ctx *ctx, const cim_class *cls,
 {
     /* A class object: __RELPATH is the class name, __PATH its full path. */
     const class_entry *e = sc_map_get(&ctx->entry_by_name, cls->name);
-    fill_sysprops(ctx, cls, 1, cls->nprops, cls->name, e->path, out);
+    sc_fill_sysprops(ctx, cls, 1, cls->nprops, cls->name, e->path, out);
 }
 
 /* ---- WHERE evaluation over an instance ---------------------------------- */
@@ -574,7 +573,7 @@ static const char *eval_path_key(void *obj, sc_arena *a, const char *text)
 static const wql_object_ops eval_ops = {.get = eval_get, .isa = eval_isa,
                                         .path_key = eval_path_key};
 
-static bool is_sysprop(const char *name)
+bool sc_is_sysprop(const char *name)
 {
     if (sc_streqi(name, "__THIS"))
         return true;
@@ -603,7 +602,7 @@ static smbcim_status check_where(const cim_schema *schema, const wql_expr *e,
     default:
         break;
     }
-    if (!is_sysprop(e->prop) && cim_class_prop_index(cls, e->prop) < 0)
+    if (!sc_is_sysprop(e->prop) && cim_class_prop_index(cls, e->prop) < 0)
         return smbcim_error_set(err, WBEM_E_INVALID_QUERY,
                                 "at column %zu: '%s' is not a property of %s", e->prop_pos,
                                 e->prop, cls->name);
@@ -628,7 +627,7 @@ static smbcim_status exec_select(sc_request *r, const wql_query *q, smbcim_error
                                 q->class_name);
     if (!q->star) {
         for (size_t i = 0; i < q->nprops; i++)
-            if (!is_sysprop(q->props[i]) && cim_class_prop_index(cls, q->props[i]) < 0)
+            if (!sc_is_sysprop(q->props[i]) && cim_class_prop_index(cls, q->props[i]) < 0)
                 return smbcim_error_set(err, WBEM_E_INVALID_QUERY,
                                         "at column %zu: '%s' is not a property of %s",
                                         q->props_pos[i], q->props[i], cls->name);

@@ -87,6 +87,17 @@ cim_instance *sc_project(sc_arena *a, const cim_instance *inst, const bool *keep
 /* Keys only (KeysOnly). */
 cim_instance *sc_keys_only(sc_arena *a, const cim_instance *inst);
 
+/* Whether the caller may see inst, an instance of e's (readable) class:
+ * not when it gives away an unreadable class (the provider's reveals). */
+bool sc_visible(smbcim_ctx *ctx, const class_entry *e, const cim_instance *inst);
+/* The system properties of an object of cls (genus 2: instance, 1: class)
+ * with `count` properties; relpath/path NULL make __SERVER and __NAMESPACE
+ * NULL too (a projection without the keys, an event). */
+void sc_fill_sysprops(const smbcim_ctx *ctx, const cim_class *cls, int genus, size_t count,
+                      const char *relpath, const char *path, smbcim_sysprop out[SMBCIM_NSYSPROPS]);
+/* __CLASS, __PATH, ... or __THIS (case-insensitive). */
+bool sc_is_sysprop(const char *name);
+
 sc_request *sc_request_new(smbcim_ctx *ctx);
 void sc_request_finish(sc_request *r);
 

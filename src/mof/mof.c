@@ -1541,16 +1541,40 @@ void mof_print_qualifier_decl(sc_buf *b, const cim_qualifier_decl *d)
                   d->translatable ? ", Translatable" : "");
 }
 
-void mof_print_instance(sc_buf *b, const cim_instance *inst)
+/* Embedded objects nest (an __AggregateEvent's Representative holds an
+ * event that holds its TargetInstance): deeper ones print as NULL. */
+#define MOF_MAX_EMBED 8
+
+static void print_instance_at(sc_buf *b, const cim_instance *inst, int depth)
 {
-    sc_buf_printf(b, "instance of %s\n{\n", inst->cls->name);
+    sc_buf_printf(b, "instance of %s\n", inst->cls->name);
+    for (int d = 0; d < depth; d++)
+        sc_buf_putc(b, '\t');
+    sc_buf_puts(b, "{\n");
     for (size_t i = 0; i < inst->cls->nprops; i++) {
         const cim_value *v = &inst->values[i];
         if ((inst->present && !inst->present[i]) || v->null)
             continue;
-        sc_buf_printf(b, "\t%s = ", inst->cls->props[i].name);
+        for (int d = 0; d <= depth; d++)
+            sc_buf_putc(b, '\t');
+        sc_buf_printf(b, "%s = ", inst->cls->props[i].name);
+        if (v->type == CIM_T_INSTANCE && !v->array) {
+            /* an embedded object (an event's TargetInstance), nested */
+            if (v->v.o && depth + 1 < MOF_MAX_EMBED)
+                print_instance_at(b, v->v.o, depth + 1);
+            else
+                sc_buf_puts(b, "NULL;\n");
+            continue;
+        }
         print_value_as(b, v, false);
         sc_buf_puts(b, ";\n");
     }
+    for (int d = 0; d < depth; d++)
+        sc_buf_putc(b, '\t');
     sc_buf_puts(b, "};\n");
+}
+
+void mof_print_instance(sc_buf *b, const cim_instance *inst)
+{
+    print_instance_at(b, inst, 0);
 }

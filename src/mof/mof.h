@@ -51,7 +51,8 @@ void mof_print_qualifier_decl(sc_buf *b, const cim_qualifier_decl *d);
 
 /* Appends an instance as GetObjectText does: "instance of Class\n{\n",
  * "\tProp = value;\n" for each present non-NULL property in class order,
- * "};\n". */
+ * "};\n".  An embedded object (an event's TargetInstance) is a nested
+ * "instance of" block, one tab deeper (at most 8 levels). */
 void mof_print_instance(sc_buf *b, const cim_instance *inst);
 
 #endif

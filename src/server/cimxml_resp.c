@@ -274,6 +274,7 @@ static void scalar_text(sc_buf *b, const cim_value *v)
     case CIM_T_CHAR16: case CIM_T_STRING: case CIM_T_DATETIME: case CIM_T_REFERENCE:
         cimxml_escape(b, v->v.s, false);
         break;
+    case CIM_T_INSTANCE: /* only event objects (smbcim_watch_poll) hold one */
     case CIM_T_NONE:
         break;
     }

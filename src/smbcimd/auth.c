@@ -1,32 +1,47 @@
 /*
  * auth.c - HTTP Basic credentials checked through PAM (service
- * "smbcimd" by default: /etc/pam.d/smbcimd), and the admin-group test.
+ * "smbcimd" by default: /etc/pam.d/smbcimd), the admin-group test, and
+ * the budgets that keep password guessing slow.
  *
- * PAM runs in a helper process, smbcimd-auth (src/smbcimd-auth/main.c),
- * started on the first login and asked one question at a time over a pipe:
- * PAM modules are not all thread-safe, they then never run inside the
- * multi-threaded server, and a module that crashes takes only the helper
- * down (it is started again).  It starts with no signal blocked or ignored
- * (the server blocks SIGTERM, SIGINT and SIGHUP in all its threads for
- * sigwait, and ignores SIGPIPE), and an answer that does not come within
- * auth_timeout seconds fails that login and the helper is killed (it is
- * started again for the next one).
+ * PAM runs in helper processes, smbcimd-auth (src/smbcimd-auth/main.c):
+ * a pool of at most auth_helpers, started as logins need them, each asked
+ * one question at a time over a pipe.  PAM modules are not all
+ * thread-safe, they then never run inside the multi-threaded server, and a
+ * module that crashes takes only its helper down (it is started again).
+ * A helper starts with no signal blocked or ignored (the server blocks
+ * SIGTERM, SIGINT and SIGHUP in all its threads for sigwait, and ignores
+ * SIGPIPE); an answer that does not come within auth_timeout seconds fails
+ * that login (503) and the helper is killed.  A login that finds every
+ * helper busy waits (at most auth_timeout) in a queue of auth_queue places
+ * where requests without recent failures go first; requests from
+ * addresses or user names with recent failures are refused (503 and
+ * Retry-After) once it is half full, everyone once it is full.
+ *
+ * Before PAM is asked, throttle.c decides whether it may be: a user name
+ * locked out after repeated failures is refused (401) without asking; an
+ * address within its failure delay gets 503 at once, and so does, when the
+ * global budget (auth_rate per second) is spent, every request but those
+ * without recent failures from a user or address that logged in before.  A failure is answered no sooner than auth_failure_ms after the
+ * check began, whether the user exists or not (PAM answers faster for an
+ * unknown name), and then after the address's failure delay (0.5 s
+ * doubling to 8 s).
  *
  * Successful logins are remembered for auth_cache_seconds under a SHA-256
  * of "user:password" (never the password itself), so that a client polling
- * with keep-alive does not run PAM on every request.  Failures are never
- * remembered; each is logged with the user and the peer, and answered only
- * after a delay that doubles with each recent failure from that peer (0.5 s
- * up to 8 s), which slows password guessing down without blocking other
- * clients (every connection has its own thread).
+ * with keep-alive does not run PAM on every request; the account is still
+ * looked up on every request (a removed account is refused, the admin
+ * group membership is the current one) and SIGHUP empties the cache.
+ * Failures are never remembered; each is logged with the user and the peer.
  */
 #include <errno.h>
 #include <grp.h>
 #include <gnutls/crypto.h>
+#include <math.h>
 #include <pwd.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,8 +52,11 @@
 
 #include "smbcimd/smbcimd.h"
 
+#include "paths.h" /* SMBCIM_LIBEXECDIR, from the Makefile's LIBEXECDIR */
+
 #define CACHE_SLOTS 256
-#define PEER_SLOTS 256
+#define MAX_HELPERS 64
+#define INFLIGHT 64
 
 typedef struct cached {
     unsigned char digest[32];
@@ -48,43 +66,82 @@ typedef struct cached {
     bool used;
 } cached;
 
-typedef struct peer_fail {
-    char peer[64];
-    unsigned count;
-    double last;
-} peer_fail;
+/* One helper process; its fields change only while it is busy (owned by
+ * the thread asking it) or under srv_auth's lock. */
+typedef struct helper {
+    pid_t pid;                 /* 0: not running */
+    int to, from;              /* our ends of its pipes */
+    bool busy;
+} helper;
 
 struct srv_auth {
     const srv_config *cfg;
-    pthread_mutex_t lock;      /* cache and failure table */
-    pthread_mutex_t pam_lock;  /* one question at a time to the helper */
-    pid_t helper;              /* smbcimd-auth, started on the first login */
-    int to_helper, from_helper;
+    pthread_mutex_t lock;      /* cache, pool, the once-only notes */
+    pthread_cond_t freed;      /* a helper became free, or a waiter left */
+    helper helpers[MAX_HELPERS];
+    unsigned nhelpers;         /* auth_helpers when started */
+    unsigned waiting;          /* logins queued for a helper ... */
+    unsigned waiting_clean;    /* ... of which without recent failures */
+    double busy_said;          /* last "all helpers busy" line */
+    bool slow_pam_said;
+    /* Credentials being checked now (SHA-256 of user:password): a request
+     * with the same ones waits for that answer instead of asking PAM again
+     * (many keep-alive clients of one user when its cache entry expires). */
+    unsigned char inflight[INFLIGHT][32];
+    bool inflight_used[INFLIGHT];
+    pthread_cond_t checked;    /* an inflight check ended */
+    srv_throttle *thr;
+    char helper_path[4200];
     cached cache[CACHE_SLOTS];
-    peer_fail fails[PEER_SLOTS];
 };
 
-static void helper_stop(srv_auth *a);
+static void helper_end(helper *h, bool now);
 
 srv_auth *srv_auth_new(const srv_config *c)
 {
     srv_auth *a = sc_xcalloc(1, sizeof *a);
     a->cfg = c;
     pthread_mutex_init(&a->lock, NULL);
-    pthread_mutex_init(&a->pam_lock, NULL);
-    a->to_helper = a->from_helper = -1;
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&a->freed, &ca);
+    pthread_cond_init(&a->checked, &ca);
+    pthread_condattr_destroy(&ca);
+    a->nhelpers = c->auth_helpers < 1 ? 1 : c->auth_helpers > MAX_HELPERS ? MAX_HELPERS
+                                                                          : c->auth_helpers;
+    for (unsigned i = 0; i < MAX_HELPERS; i++)
+        a->helpers[i].to = a->helpers[i].from = -1;
+    a->busy_said = -1e9;
+    a->thr = srv_throttle_new(c);
+    srv_helper_path(a->helper_path, sizeof a->helper_path);
     return a;
+}
+
+void srv_auth_set_helper(srv_auth *a, const char *path)
+{
+    snprintf(a->helper_path, sizeof a->helper_path, "%s", path);
 }
 
 void srv_auth_free(srv_auth *a)
 {
     if (!a)
         return;
+    for (unsigned i = 0; i < a->nhelpers; i++)
+        helper_end(&a->helpers[i], false);
+    pthread_cond_destroy(&a->freed);
+    pthread_cond_destroy(&a->checked);
     pthread_mutex_destroy(&a->lock);
-    helper_stop(a);
-    pthread_mutex_destroy(&a->pam_lock);
+    srv_throttle_free(a->thr);
     explicit_bzero(a->cache, sizeof a->cache);
     free(a);
+}
+
+void srv_auth_clear_cache(srv_auth *a)
+{
+    pthread_mutex_lock(&a->lock);
+    explicit_bzero(a->cache, sizeof a->cache);
+    pthread_mutex_unlock(&a->lock);
 }
 
 static int b64val(int c)
@@ -147,23 +204,36 @@ bool srv_basic_decode(const char *h, char *user, size_t ulen, char *pass, size_t
     return true;
 }
 
-bool srv_user_in_group(const char *user, const char *group)
+bool srv_account(const char *user, const char *group, bool *admin)
 {
+    *admin = false;
     struct passwd pw, *pres = NULL;
     char buf[16384];
     if (getpwnam_r(user, &pw, buf, sizeof buf, &pres) != 0 || !pres)
         return false;
-    if (pres->pw_uid == 0)
+    if (pres->pw_uid == 0) {
+        *admin = true;
         return true;
+    }
     if (!group || !*group)
-        return false;
+        return true;
     struct group gr, *gres = NULL;
     char gbuf[16384];
     if (getgrnam_r(group, &gr, gbuf, sizeof gbuf, &gres) != 0 || !gres)
-        return false;
-    gid_t target = gres->gr_gid;
-    if (pres->pw_gid == target)
         return true;
+    gid_t target = gres->gr_gid;
+    if (pres->pw_gid == target) {
+        *admin = true;
+        return true;
+    }
+    /* The group's member list first (one lookup already made); the
+     * user's group list (initgroups: NSS modules that leave members out
+     * of getgrnam, such as sssd with ignore_group_members) only if not. */
+    for (char **m = gres->gr_mem; m && *m; m++)
+        if (strcmp(*m, user) == 0) {
+            *admin = true;
+            return true;
+        }
     int ng = 64;
     gid_t *groups = NULL;
     for (int tries = 0; tries < 4; tries++) {
@@ -177,19 +247,21 @@ bool srv_user_in_group(const char *user, const char *group)
         if (tries == 3)
             ng = 0;
     }
-    bool in = false;
-    for (int i = 0; i < ng && !in; i++)
-        in = groups[i] == target;
+    for (int i = 0; i < ng && !*admin; i++)
+        *admin = groups[i] == target;
     free(groups);
-    return in;
+    return true;
 }
 
-/* ---- the PAM helper (smbcimd-auth) -------------------------------------- */
+bool srv_user_in_group(const char *user, const char *group)
+{
+    bool admin;
+    return srv_account(user, group, &admin) && admin;
+}
 
-#include "paths.h" /* SMBCIM_LIBEXECDIR, from the Makefile's LIBEXECDIR */
+/* ---- the PAM helpers (smbcimd-auth) ------------------------------------- */
 
-/* The helper next to this executable (a build tree), else the installed one. */
-static void helper_path(char *out, size_t len)
+void srv_helper_path(char *out, size_t len)
 {
     char self[4096];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -199,8 +271,9 @@ static void helper_path(char *out, size_t len)
         if (slash) {
             *slash = '\0';
             snprintf(out, len, "%s/smbcimd-auth", self);
-            if (access(out, X_OK) == 0)
-                return;
+            struct stat st;
+            if (stat(out, &st) == 0)
+                return; /* a build tree (or a copy): this one, whatever its mode */
         }
     }
     snprintf(out, len, "%s/smbcimd-auth", SMBCIM_LIBEXECDIR);
@@ -208,39 +281,32 @@ static void helper_path(char *out, size_t len)
 
 /* Closes the pipes and ends the helper: SIGTERM (SIGKILL at once when
  * `now`), then SIGKILL if it is still there after a second. */
-static void helper_end(srv_auth *a, bool now)
+static void helper_end(helper *h, bool now)
 {
-    if (a->to_helper >= 0)
-        close(a->to_helper);
-    if (a->from_helper >= 0)
-        close(a->from_helper);
-    a->to_helper = a->from_helper = -1;
-    if (a->helper > 0) {
-        kill(a->helper, now ? SIGKILL : SIGTERM);
+    if (h->to >= 0)
+        close(h->to);
+    if (h->from >= 0)
+        close(h->from);
+    h->to = h->from = -1;
+    if (h->pid > 0) {
+        kill(h->pid, now ? SIGKILL : SIGTERM);
         for (int i = 0; i < 100; i++) {
-            pid_t r = waitpid(a->helper, NULL, WNOHANG);
-            if (r == a->helper || (r < 0 && errno != EINTR))
+            pid_t r = waitpid(h->pid, NULL, WNOHANG);
+            if (r == h->pid || (r < 0 && errno != EINTR))
                 goto gone;
             struct timespec ts = {0, 10 * 1000 * 1000};
             nanosleep(&ts, NULL);
         }
-        kill(a->helper, SIGKILL);
-        while (waitpid(a->helper, NULL, 0) < 0 && errno == EINTR) {
+        kill(h->pid, SIGKILL);
+        while (waitpid(h->pid, NULL, 0) < 0 && errno == EINTR) {
         }
     }
 gone:
-    a->helper = 0;
+    h->pid = 0;
 }
 
-static void helper_stop(srv_auth *a)
+static bool helper_start(const char *path, helper *h, char *why, size_t whylen)
 {
-    helper_end(a, false);
-}
-
-static bool helper_start(srv_auth *a, char *why, size_t whylen)
-{
-    char path[4200];
-    helper_path(path, sizeof path);
     int in[2], out[2];
     if (pipe(in) != 0)
         goto fail;
@@ -249,7 +315,8 @@ static bool helper_start(srv_auth *a, char *why, size_t whylen)
         close(in[1]);
         goto fail;
     }
-    /* Our ends must not leak into other children (the smbstatus fallback). */
+    /* Our ends must not leak into other children (the smbstatus fallback,
+     * the other helpers). */
     fcntl(in[1], F_SETFD, FD_CLOEXEC);
     fcntl(out[0], F_SETFD, FD_CLOEXEC);
     char *argv[] = {"smbcimd-auth", NULL};
@@ -284,9 +351,9 @@ static bool helper_start(srv_auth *a, char *why, size_t whylen)
     /* Ours are non-blocking: helper_ask waits with poll and a deadline. */
     fcntl(in[1], F_SETFL, fcntl(in[1], F_GETFL) | O_NONBLOCK);
     fcntl(out[0], F_SETFL, fcntl(out[0], F_GETFL) | O_NONBLOCK);
-    a->helper = pid;
-    a->to_helper = in[1];
-    a->from_helper = out[0];
+    h->pid = pid;
+    h->to = in[1];
+    h->from = out[0];
     return true;
 fail:
     snprintf(why, whylen, "cannot start %.150s: %.80s", path, strerror(errno));
@@ -322,36 +389,129 @@ static ask_result io_full(int fd, void *buf, size_t n, bool wr, double deadline)
     return ASK_OK;
 }
 
-/* One question to the helper, answered within auth_timeout seconds. */
-static ask_result helper_ask(srv_auth *a, const char *req, size_t len, char *ans,
-                             size_t anslen)
+/* One question to a helper, answered before `deadline`. */
+static ask_result helper_ask(helper *h, const char *req, size_t len, char *ans, size_t anslen,
+                             double deadline)
 {
-    double deadline = srv_now() + a->cfg->auth_timeout;
     unsigned char lb[4] = {(unsigned char)len, (unsigned char)(len >> 8),
                            (unsigned char)(len >> 16), (unsigned char)(len >> 24)};
-    ask_result r = io_full(a->to_helper, lb, 4, true, deadline);
+    ask_result r = io_full(h->to, lb, 4, true, deadline);
     if (r == ASK_OK)
-        r = io_full(a->to_helper, (void *)req, len, true, deadline);
+        r = io_full(h->to, (void *)req, len, true, deadline);
     if (r == ASK_OK)
-        r = io_full(a->from_helper, lb, 4, false, deadline);
+        r = io_full(h->from, lb, 4, false, deadline);
     if (r != ASK_OK)
         return r;
     size_t n = (size_t)lb[0] | (size_t)lb[1] << 8 | (size_t)lb[2] << 16 | (size_t)lb[3] << 24;
     if (n == 0 || n >= anslen)
         return ASK_FAILED;
-    r = io_full(a->from_helper, ans, n, false, deadline);
+    r = io_full(h->from, ans, n, false, deadline);
     if (r != ASK_OK)
         return r;
     ans[n] = '\0';
     return ASK_OK;
 }
 
-/* PAM's verdict through the helper: SRV_AUTH_OK, SRV_AUTH_FAILED (PAM said
- * no), or SRV_AUTH_UNAVAILABLE (the helper could not be started, died
- * twice, or did not answer in time), with why set for the last two. */
-static srv_auth_result pam_check(srv_auth *a, const char *user, const char *pass,
-                                 const char *peer, char *why, size_t whylen)
+/* A free helper for this request, under a->lock: a running one first,
+ * else a slot to start one in; none for a request with recent failures
+ * while requests without wait. */
+static helper *pick(srv_auth *a, bool clean)
 {
+    if (!clean && a->waiting_clean)
+        return NULL;
+    helper *idle = NULL;
+    for (unsigned i = 0; i < a->nhelpers; i++) {
+        helper *h = &a->helpers[i];
+        if (h->busy)
+            continue;
+        if (h->pid > 0)
+            return h;
+        if (!idle)
+            idle = h;
+    }
+    return idle;
+}
+
+static void deadline_ts(double t, struct timespec *ts)
+{
+    ts->tv_sec = (time_t)t;
+    ts->tv_nsec = (long)((t - (double)ts->tv_sec) * 1e9);
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+/* A helper for this thread (busy until helper_release), waiting for one at
+ * most auth_timeout seconds in the queue; NULL with why and *retry set when
+ * the queue is full or the wait ran out (*quiet: a full queue was said
+ * less than 10 s ago, do not log it again). */
+static helper *helper_acquire(srv_auth *a, bool clean, char *why, size_t whylen,
+                              unsigned *retry, bool *quiet)
+{
+    const srv_config *c = a->cfg;
+    pthread_mutex_lock(&a->lock);
+    helper *h = pick(a, clean);
+    if (!h) {
+        unsigned room = clean ? c->auth_queue : c->auth_queue / 2;
+        if (a->waiting >= room) {
+            double now = srv_now();
+            bool say = now - a->busy_said >= 10.0;
+            if (say)
+                a->busy_said = now;
+            pthread_mutex_unlock(&a->lock);
+            snprintf(why, whylen, "all %u PAM helpers are busy and %u logins wait "
+                     "(auth-helpers, auth-queue)%s", a->nhelpers, room,
+                     clean ? "" : "; this one from an address or for a user with recent failures");
+            *retry = 2;
+            *quiet = !say;
+            return NULL;
+        }
+        a->waiting++;
+        if (clean)
+            a->waiting_clean++;
+        double deadline = srv_now() + c->auth_timeout;
+        struct timespec ts;
+        deadline_ts(deadline, &ts);
+        while (!(h = pick(a, clean))) {
+            int e = pthread_cond_timedwait(&a->freed, &a->lock, &ts);
+            if (e == ETIMEDOUT && !(h = pick(a, clean)))
+                break;
+        }
+        a->waiting--;
+        if (clean && --a->waiting_clean == 0)
+            pthread_cond_broadcast(&a->freed); /* the others may go now */
+        if (!h) {
+            pthread_mutex_unlock(&a->lock);
+            snprintf(why, whylen, "no PAM helper became free within %u s (auth-timeout)",
+                     c->auth_timeout);
+            *retry = c->auth_timeout;
+            return NULL;
+        }
+    }
+    h->busy = true;
+    pthread_mutex_unlock(&a->lock);
+    return h;
+}
+
+static void helper_release(srv_auth *a, helper *h)
+{
+    pthread_mutex_lock(&a->lock);
+    h->busy = false;
+    pthread_cond_broadcast(&a->freed);
+    pthread_mutex_unlock(&a->lock);
+}
+
+/* PAM's verdict through a helper: SRV_AUTH_OK, SRV_AUTH_FAILED (PAM said
+ * no), or SRV_AUTH_UNAVAILABLE (no helper free in time, or it could not be
+ * started, died twice, or did not answer in time), with why set for the
+ * last two and *retry for the last.  *quiet: do not log this one (a
+ * repeated "all busy"). */
+static srv_auth_result pam_check(srv_auth *a, const char *user, const char *pass,
+                                 const char *peer, bool clean, char *why, size_t whylen,
+                                 unsigned *retry, bool *quiet)
+{
+    *quiet = false;
     const char *parts[] = {a->cfg->pam_service, user, pass, peer};
     char req[4096];
     size_t len = 0;
@@ -364,37 +524,46 @@ static srv_auth_result pam_check(srv_auth *a, const char *user, const char *pass
         memcpy(req + len, parts[i], l);
         len += l;
     }
+    helper *h = helper_acquire(a, clean, why, whylen, retry, quiet);
+    if (!h) {
+        explicit_bzero(req, sizeof req);
+        return SRV_AUTH_UNAVAILABLE;
+    }
     char ans[1024];
     bool asked = false;
-    pthread_mutex_lock(&a->pam_lock);
+    double deadline = srv_now() + a->cfg->auth_timeout;
     for (int attempt = 0; attempt < 2 && !asked; attempt++) {
-        if (a->helper <= 0 && !helper_start(a, why, whylen))
+        if (h->pid <= 0 && !helper_start(a->helper_path, h, why, whylen))
             break;
-        ask_result r = helper_ask(a, req, len, ans, sizeof ans);
+        ask_result r = helper_ask(h, req, len, ans, sizeof ans, deadline);
         asked = r == ASK_OK;
         if (r == ASK_TIMEOUT) { /* hung (in a PAM module?): no second try */
             srv_log(LOG_ERR, "the PAM helper smbcimd-auth did not answer within %u s "
                     "(auth-timeout); killed it, it is started again for the next login",
                     a->cfg->auth_timeout);
-            helper_end(a, true);
+            helper_end(h, true);
             snprintf(why, whylen, "the PAM helper did not answer within %u s",
                      a->cfg->auth_timeout);
             break;
         }
         if (!asked) { /* it died (or was killed): start a new one once */
             srv_log(LOG_WARNING, "the PAM helper stopped answering; starting it again");
-            helper_end(a, true);
+            helper_end(h, true);
             snprintf(why, whylen, "the PAM helper smbcimd-auth failed");
         }
     }
-    pthread_mutex_unlock(&a->pam_lock);
+    helper_release(a, h);
     explicit_bzero(req, sizeof req);
-    if (!asked)
+    if (!asked) {
+        *retry = a->cfg->auth_timeout;
         return SRV_AUTH_UNAVAILABLE;
+    }
     if (ans[0] != '0')
         snprintf(why, whylen, "%.200s", ans + 1);
     return ans[0] == '0' ? SRV_AUTH_OK : SRV_AUTH_FAILED;
 }
+
+/* ---- the login cache ---------------------------------------------------- */
 
 static void digest_of(const char *user, const char *pass, unsigned char out[32])
 {
@@ -413,87 +582,262 @@ static unsigned slot_of(const unsigned char d[32])
     return ((unsigned)d[0] | (unsigned)d[1] << 8) % CACHE_SLOTS;
 }
 
-static void failure_delay(srv_auth *a, const char *peer)
+/* Whether user:password (digest d) logged in within auth_cache_seconds;
+ * *admin: what the group said then. */
+static bool cache_hit(srv_auth *a, const unsigned char d[32], const char *user, double now,
+                      bool *admin)
 {
-    double now = srv_now(), delay;
     pthread_mutex_lock(&a->lock);
-    peer_fail *slot = NULL, *oldest = &a->fails[0];
-    for (size_t i = 0; i < PEER_SLOTS; i++) {
-        if (a->fails[i].count && strcmp(a->fails[i].peer, peer) == 0) {
-            slot = &a->fails[i];
-            break;
-        }
-        if (a->fails[i].last < oldest->last)
-            oldest = &a->fails[i];
-    }
-    if (!slot) {
-        slot = oldest;
-        memset(slot, 0, sizeof *slot);
-        snprintf(slot->peer, sizeof slot->peer, "%s", peer);
-    }
-    if (now - slot->last > 300)
-        slot->count = 0; /* forgiven after five quiet minutes */
-    slot->count++;
-    slot->last = now;
-    unsigned c = slot->count < 5 ? slot->count : 5;
-    delay = 0.5 * (double)(1u << (c - 1)); /* 0.5, 1, 2, 4, 8 s */
+    cached *c = &a->cache[slot_of(d)];
+    bool hit = c->used && c->until > now && memcmp(c->digest, d, 32) == 0 &&
+               strcmp(c->user, user) == 0;
+    if (hit)
+        *admin = c->admin;
     pthread_mutex_unlock(&a->lock);
-    struct timespec ts = {(time_t)delay, (long)((delay - (double)(time_t)delay) * 1e9)};
+    return hit;
+}
+
+/* Stores (keep) or drops the entry of digest d; admin updated. */
+static void cache_put(srv_auth *a, const unsigned char d[32], const char *user, bool admin,
+                      double now, bool keep)
+{
+    pthread_mutex_lock(&a->lock);
+    cached *c = &a->cache[slot_of(d)];
+    if (!keep) {
+        if (memcmp(c->digest, d, 32) == 0)
+            explicit_bzero(c, sizeof *c);
+    } else if (c->used && memcmp(c->digest, d, 32) == 0 && strcmp(c->user, user) == 0) {
+        c->admin = admin; /* the same login: its time is not extended */
+    } else {
+        memcpy(c->digest, d, 32);
+        snprintf(c->user, sizeof c->user, "%s", user);
+        c->admin = admin;
+        c->until = now + a->cfg->auth_cache_seconds;
+        c->used = a->cfg->auth_cache_seconds > 0;
+    }
+    pthread_mutex_unlock(&a->lock);
+}
+
+/* This thread checks credentials d: returns its slot (release with
+ * inflight_end), or -1 after waiting (at most auth_timeout) for another
+ * thread that checked the same ones (look in the cache again), or -2 when
+ * the table is full (check without a slot). */
+static int inflight_begin(srv_auth *a, const unsigned char d[32])
+{
+    pthread_mutex_lock(&a->lock);
+    int free_slot = -2;
+    bool waited = false;
+    struct timespec ts;
+    deadline_ts(srv_now() + a->cfg->auth_timeout, &ts);
+    for (;;) {
+        int found = -1;
+        free_slot = -2;
+        for (int i = 0; i < INFLIGHT; i++) {
+            if (!a->inflight_used[i]) {
+                if (free_slot < 0)
+                    free_slot = i;
+            } else if (memcmp(a->inflight[i], d, 32) == 0) {
+                found = i;
+            }
+        }
+        if (found < 0)
+            break;
+        waited = true;
+        if (pthread_cond_timedwait(&a->checked, &a->lock, &ts) == ETIMEDOUT)
+            break;
+    }
+    if (waited) {
+        pthread_mutex_unlock(&a->lock);
+        return -1;
+    }
+    if (free_slot >= 0) {
+        memcpy(a->inflight[free_slot], d, 32);
+        a->inflight_used[free_slot] = true;
+    }
+    pthread_mutex_unlock(&a->lock);
+    return free_slot;
+}
+
+static void inflight_end(srv_auth *a, int slot)
+{
+    if (slot < 0)
+        return;
+    pthread_mutex_lock(&a->lock);
+    a->inflight_used[slot] = false;
+    explicit_bzero(a->inflight[slot], 32);
+    pthread_cond_broadcast(&a->checked);
+    pthread_mutex_unlock(&a->lock);
+}
+
+/* ---- failures ------------------------------------------------------------ */
+
+static void sleep_until(double t)
+{
+    double left = t - srv_now();
+    if (left <= 0)
+        return;
+    struct timespec ts = {(time_t)left, (long)((left - (double)(time_t)left) * 1e9)};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
     }
+}
+
+/* Every final failure ends here: counted against the peer (and the user
+ * name, when PAM said no), then answered no sooner than auth_failure_ms
+ * after the check began (t0) and the peer's failure delay after that. */
+static void failure_delay(srv_auth *a, const char *user, const char *peer, double t0)
+{
+    srv_metrics_login_failed(); /* every final failure passes here (smbcim_login_failures_total) */
+    double pad_end = t0 + (double)a->cfg->auth_failure_ms / 1000.0;
+    double now = srv_now();
+    double from = now > pad_end ? now : pad_end;
+    srv_admit_info li;
+    double delay = srv_throttle_failure(a->thr, user, peer, from, &li);
+    if (li.locked)
+        srv_log(LOG_WARNING, "user '%s' locked out for %.0f s after %u failed logins within "
+                "%u s (the last from %s): its logins are refused without asking PAM "
+                "until then, the right password too (user-lockout-*)", user, li.retry,
+                li.failures, a->cfg->user_lockout_window, peer);
+    sleep_until(from + delay);
+}
+
+static unsigned retry_of(double seconds)
+{
+    double r = ceil(seconds);
+    return r < 1 ? 1 : r > 3600 ? 3600 : (unsigned)r;
+}
+
+/* The cached login of user (digest d): the account as it is now, removed
+ * or moved in or out of the admin group since the password was checked. */
+static srv_auth_result cached_login(srv_auth *a, const unsigned char d[32], const char *user,
+                                    const char *peer, bool was_admin, srv_identity *who)
+{
+    const srv_config *c = a->cfg;
+    bool admin = false;
+    if (!srv_account(user, c->admin_group, &admin)) {
+        cache_put(a, d, user, false, 0, false);
+        srv_log(LOG_NOTICE, "user '%s' (from %s) no longer exists: its cached login is "
+                "refused", user, peer);
+        return SRV_AUTH_FAILED;
+    }
+    if (admin != was_admin) {
+        srv_log(LOG_INFO, "user '%s' is %s the admin group '%s' now", user,
+                admin ? "in" : "no longer in", c->admin_group ? c->admin_group : "");
+        cache_put(a, d, user, admin, 0, true);
+    }
+    snprintf(who->user, sizeof who->user, "%s", user);
+    who->admin = admin;
+    return SRV_AUTH_OK;
+}
+
+/* Credentials not in the cache: the budgets, then PAM.  *slot (from
+ * inflight_begin) is released as soon as PAM has answered, before a
+ * failure's delay, and set to -2. */
+static srv_auth_result check(srv_auth *a, const unsigned char d[32], const char *user,
+                             const char *pass, const char *peer, double t0, srv_identity *who,
+                             int *slot, unsigned *retry_after)
+{
+    const srv_config *c = a->cfg;
+    bool admin = false;
+    srv_admit_info ai;
+    srv_admit ad = srv_throttle_admit(a->thr, user, peer, t0, &ai);
+    if (ad == SRV_ADMIT_LOCKED) {
+        srv_log(LOG_DEBUG, "refused a login of user '%s' from %s without asking PAM: "
+                "locked out for %.0f more s", user, peer, ai.retry);
+        failure_delay(a, NULL, peer, t0);
+        return SRV_AUTH_FAILED;
+    }
+    if (ad != SRV_ADMIT_OK) {
+        int prio = ai.say ? LOG_NOTICE : LOG_DEBUG;
+        if (ad == SRV_ADMIT_PEER_WAIT)
+            srv_log(prio, "refusing logins from %s for %.1f s without asking PAM (503): "
+                    "recent failed logins from that address", peer, ai.retry);
+        else
+            srv_log(prio, "login budget spent (auth-rate %u/s): refusing logins without "
+                    "asking PAM (503) but those of users or from addresses that logged in "
+                    "before and have no recent failure; here user '%s' from %s",
+                    c->auth_rate, user, peer);
+        *retry_after = retry_of(ai.retry);
+        return SRV_AUTH_UNAVAILABLE;
+    }
+    char why[256] = "";
+    unsigned retry = 10;
+    bool quiet = false;
+    srv_auth_result pr = pam_check(a, user, pass, peer, ai.clean, why, sizeof why, &retry,
+                                   &quiet);
+    if (pr == SRV_AUTH_OK)
+        cache_put(a, d, user, false, t0, true); /* waiters find it (admin set below) */
+    inflight_end(a, *slot);
+    *slot = -2;
+    if (pr == SRV_AUTH_UNAVAILABLE) {
+        /* Nothing was checked: no failure delay, no guess counted. */
+        srv_log(quiet ? LOG_DEBUG : LOG_ERR, "login of user '%s' from %s not checked: %s",
+                user, peer, why);
+        *retry_after = retry;
+        return SRV_AUTH_UNAVAILABLE;
+    }
+    if (pr != SRV_AUTH_OK) {
+        srv_log(LOG_WARNING, "authentication failed for user '%s' from %s: %s", user, peer, why);
+        double took = srv_now() - t0;
+        pthread_mutex_lock(&a->lock);
+        bool say = took * 1000.0 > (double)c->auth_failure_ms && !a->slow_pam_said;
+        if (say)
+            a->slow_pam_said = true;
+        pthread_mutex_unlock(&a->lock);
+        if (say)
+            srv_log(LOG_WARNING, "a failed login took %.0f ms, more than auth-failure-ms (%u): "
+                    "failures of existing and unknown user names may be told apart by their "
+                    "time; raise auth-failure-ms", took * 1000.0, c->auth_failure_ms);
+        failure_delay(a, user, peer, t0);
+        return SRV_AUTH_FAILED;
+    }
+    srv_throttle_success(a->thr, user, peer, srv_now());
+    if (!srv_account(user, c->admin_group, &admin)) {
+        srv_log(LOG_WARNING, "user '%s' from %s: PAM accepted it but the account cannot be "
+                "looked up (getpwnam); refused", user, peer);
+        return SRV_AUTH_FAILED;
+    }
+    srv_log(LOG_INFO, "user '%s' logged in from %s%s", user, peer, admin ? " (admin)" : "");
+    cache_put(a, d, user, admin, t0, true);
+    snprintf(who->user, sizeof who->user, "%s", user);
+    who->admin = admin;
+    return SRV_AUTH_OK;
 }
 
 srv_auth_result srv_auth_check(srv_auth *a, const char *authorization, const char *peer,
                                srv_identity *who)
 {
+    unsigned retry_after;
+    return srv_auth_check_retry(a, authorization, peer, who, &retry_after);
+}
+
+srv_auth_result srv_auth_check_retry(srv_auth *a, const char *authorization, const char *peer,
+                                     srv_identity *who, unsigned *retry_after)
+{
+    double t0 = srv_now();
+    *retry_after = 10;
     memset(who, 0, sizeof *who);
     if (!authorization || strncasecmp(authorization, "Basic", 5) != 0)
         return SRV_AUTH_MISSING;
     char user[256], pass[768];
     if (!srv_basic_decode(authorization, user, sizeof user, pass, sizeof pass)) {
         srv_log(LOG_WARNING, "authentication failed from %s: malformed Basic credentials", peer);
-        failure_delay(a, peer);
+        failure_delay(a, NULL, peer, t0);
         return SRV_AUTH_MALFORMED;
     }
     unsigned char d[32];
     digest_of(user, pass, d);
-    double now = srv_now();
-    unsigned s = slot_of(d);
-    pthread_mutex_lock(&a->lock);
-    cached *c = &a->cache[s];
-    if (c->used && c->until > now && memcmp(c->digest, d, 32) == 0 &&
-        strcmp(c->user, user) == 0) {
-        snprintf(who->user, sizeof who->user, "%s", c->user);
-        who->admin = c->admin;
-        pthread_mutex_unlock(&a->lock);
-        explicit_bzero(pass, sizeof pass);
-        return SRV_AUTH_OK;
+    bool was_admin = false;
+    int slot = -2;
+    for (int round = 0; round < 2; round++) {
+        if (cache_hit(a, d, user, srv_now(), &was_admin)) {
+            explicit_bzero(pass, sizeof pass);
+            return cached_login(a, d, user, peer, was_admin, who);
+        }
+        if (round == 0 && (slot = inflight_begin(a, d)) != -1)
+            break; /* nobody else is checking these credentials */
     }
-    pthread_mutex_unlock(&a->lock);
-    char why[256] = "";
-    srv_auth_result pr = pam_check(a, user, pass, peer, why, sizeof why);
+    srv_auth_result r = check(a, d, user, pass, peer, t0, who, &slot, retry_after);
     explicit_bzero(pass, sizeof pass);
-    if (pr == SRV_AUTH_UNAVAILABLE) {
-        /* Nothing was checked: no failure delay, no guess counted. */
-        srv_log(LOG_ERR, "login of user '%s' from %s not checked: %s", user, peer, why);
-        return SRV_AUTH_UNAVAILABLE;
-    }
-    if (pr != SRV_AUTH_OK) {
-        srv_log(LOG_WARNING, "authentication failed for user '%s' from %s: %s", user, peer, why);
-        failure_delay(a, peer);
-        return SRV_AUTH_FAILED;
-    }
-    bool admin = srv_user_in_group(user, a->cfg->admin_group);
-    srv_log(LOG_INFO, "user '%s' logged in from %s%s", user, peer, admin ? " (admin)" : "");
-    pthread_mutex_lock(&a->lock);
-    c = &a->cache[s];
-    memcpy(c->digest, d, 32);
-    snprintf(c->user, sizeof c->user, "%s", user);
-    c->admin = admin;
-    c->until = now + a->cfg->auth_cache_seconds;
-    c->used = a->cfg->auth_cache_seconds > 0;
-    pthread_mutex_unlock(&a->lock);
-    snprintf(who->user, sizeof who->user, "%s", user);
-    who->admin = admin;
-    return SRV_AUTH_OK;
+    inflight_end(a, slot);
+    return r;
 }

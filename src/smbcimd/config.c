@@ -27,6 +27,9 @@
 #define DEFAULT_CONFIG SMBCIM_SYSCONFDIR "/smbcim/smbcimd.conf"
 
 static bool use_syslog;
+/* Written by the main thread (start, SIGHUP), read by every thread: a
+ * word, and a line more or less around a reload does not matter. */
+static volatile int log_level = LOG_INFO;
 
 void srv_log_to_syslog(void)
 {
@@ -34,11 +37,18 @@ void srv_log_to_syslog(void)
     use_syslog = true;
 }
 
+void srv_log_set_level(unsigned level)
+{
+    log_level = level > LOG_DEBUG ? LOG_DEBUG : (int)level;
+}
+
 /* Every line is made visible (SMBCIM_TEXT_VISIBLE) after formatting: user
  * names, headers and query text come from the network, and a newline or
  * an escape sequence in them must not forge a line or reach a terminal. */
 void srv_log(int prio, const char *fmt, ...)
 {
+    if (prio > log_level)
+        return;
     va_list ap;
     va_start(ap, fmt);
     char line[2048];
@@ -89,10 +99,19 @@ static void defaults(srv_config *c)
     c->enumeration_lifetime = 900;
     c->default_operation_timeout = 60;
     c->max_operation_timeout = 600;
-    c->auth_cache_seconds = 60;
+    c->auth_cache_seconds = 10;
+    c->auth_helpers = 4;
+    c->auth_queue = 16;
+    c->auth_rate = 5;
+    c->auth_burst = 20;
+    c->user_lockout_failures = 5;
+    c->user_lockout_window = 300;
+    c->user_lockout_seconds = 300;
+    c->auth_failure_ms = 250;
+    c->log_level = LOG_INFO;
 }
 
-typedef enum { K_STR, K_LISTEN, K_BOOL, K_UINT, K_SIZE } kind;
+typedef enum { K_STR, K_LISTEN, K_BOOL, K_UINT, K_SIZE, K_LEVEL } kind;
 
 static const struct opt {
     const char *name;
@@ -126,6 +145,20 @@ static const struct opt {
     {"operation-timeout", K_UINT, offsetof(srv_config, default_operation_timeout), false},
     {"max-operation-timeout", K_UINT, offsetof(srv_config, max_operation_timeout), false},
     {"auth-cache-seconds", K_UINT, offsetof(srv_config, auth_cache_seconds), false},
+    {"auth-helpers", K_UINT, offsetof(srv_config, auth_helpers), false},
+    {"auth-queue", K_UINT, offsetof(srv_config, auth_queue), false},
+    {"auth-rate", K_UINT, offsetof(srv_config, auth_rate), false},
+    {"auth-burst", K_UINT, offsetof(srv_config, auth_burst), false},
+    {"user-lockout-failures", K_UINT, offsetof(srv_config, user_lockout_failures), false},
+    {"user-lockout-window", K_UINT, offsetof(srv_config, user_lockout_window), false},
+    {"user-lockout-seconds", K_UINT, offsetof(srv_config, user_lockout_seconds), false},
+    {"auth-failure-ms", K_UINT, offsetof(srv_config, auth_failure_ms), false},
+    {"pid-file", K_STR, offsetof(srv_config, pid_file), false},
+    {"log-level", K_LEVEL, offsetof(srv_config, log_level), false},
+    {"metrics", K_LISTEN, offsetof(srv_config, metrics), false},
+    {"metrics-tls", K_BOOL, offsetof(srv_config, metrics_tls), true},
+    {"metrics-auth", K_BOOL, offsetof(srv_config, metrics_auth), true},
+    {"metrics-per-user", K_BOOL, offsetof(srv_config, metrics_per_user), true},
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
 
@@ -157,6 +190,18 @@ static const char *set_opt(srv_config *c, const struct opt *o, const char *v)
             return why;
         snprintf(base, 128, "%s", v);
         return NULL;
+    }
+    case K_LEVEL: {
+        static const char *const names[] = {"emerg", "alert", "crit", "error", "warning",
+                                            "notice", "info", "debug"};
+        for (unsigned i = LOG_ERR; i <= LOG_DEBUG; i++) {
+            if (strcasecmp(v, names[i]) == 0 || (i == LOG_ERR && !strcasecmp(v, "err")) ||
+                (i == LOG_WARNING && !strcasecmp(v, "warn"))) {
+                *(unsigned *)base = i;
+                return NULL;
+            }
+        }
+        return "expected error, warning, notice, info or debug";
     }
     case K_BOOL:
         if (!strcasecmp(v, "yes") || !strcasecmp(v, "true") || !strcmp(v, "1") ||
@@ -260,6 +305,13 @@ static void usage(FILE *out)
             "               [--enumeration-lifetime S] [--operation-timeout S]\n"
             "               [--max-operation-timeout S] [--auth-cache-seconds S]\n"
             "               [--pam-service NAME] [--admin-classes \"CLASS ...\"]\n"
+            "               [--auth-helpers N] [--auth-queue N] [--auth-rate N]\n"
+            "               [--auth-burst N] [--auth-failure-ms MS]\n"
+            "               [--user-lockout-failures N] [--user-lockout-window S]\n"
+            "               [--user-lockout-seconds S] [--pid-file PATH]\n"
+            "               [--log-level error|warning|notice|info|debug] [--check-config]\n"
+            "               [--metrics ADDR:PORT|none] [--metrics-tls] [--metrics-auth]\n"
+            "               [--metrics-per-user]\n"
             "\n"
             "Serves Win32_Share, Win32_ServerSession, Win32_ServerConnection,\n"
             "Win32_ConnectionShare and Win32_SessionConnection as CIM-XML (DSP0200)\n"
@@ -283,7 +335,9 @@ int srv_config_load(srv_config *c, int argc, char **argv)
     int rc = read_file(c, file ? file : DEFAULT_CONFIG, file != NULL);
     if (rc)
         return rc;
-    struct option lo[NOPTS + 4];
+    c->argc = argc;
+    c->argv = argv;
+    struct option lo[NOPTS + 5];
     size_t n = 0;
     for (size_t i = 0; i < NOPTS; i++)
         lo[n++] = (struct option){opts[i].name, opts[i].cli_flag ? no_argument : required_argument,
@@ -291,12 +345,17 @@ int srv_config_load(srv_config *c, int argc, char **argv)
     lo[n++] = (struct option){"config", required_argument, NULL, 'c'};
     lo[n++] = (struct option){"help", no_argument, NULL, 'h'};
     lo[n++] = (struct option){"version", no_argument, NULL, 'V'};
+    lo[n++] = (struct option){"check-config", no_argument, NULL, 'C'};
     lo[n] = (struct option){NULL, 0, NULL, 0};
     optind = 1;
     int ch;
     while ((ch = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
         if (ch == 'c')
             continue;
+        if (ch == 'C') {
+            c->check_config = true;
+            continue;
+        }
         if (ch == 'h') {
             usage(stdout);
             exit(0);
@@ -330,6 +389,17 @@ int srv_config_load(srv_config *c, int argc, char **argv)
                 c->https);
         return 2;
     }
+    /* The metrics listener (docs/monitoring.md): TLS with the HTTPS
+     * certificate; passwords over plain HTTP only where allowed. */
+    if (c->metrics[0] && c->metrics_tls && (!c->cert || !c->key)) {
+        fprintf(stderr, "smbcimd: metrics-tls needs --cert and --key\n");
+        return 2;
+    }
+    if (c->metrics[0] && c->metrics_auth && !c->metrics_tls && !c->allow_plain_http) {
+        fprintf(stderr, "smbcimd: metrics-auth over plain HTTP would send passwords in clear "
+                "text: set metrics-tls (or allow-plain-http)\n");
+        return 2;
+    }
     if (!c->http[0] && !c->https[0]) {
         fprintf(stderr, "smbcimd: neither HTTP nor HTTPS is enabled\n");
         return 2;
@@ -340,7 +410,7 @@ int srv_config_load(srv_config *c, int argc, char **argv)
         c->header_seconds = 1;
     if (c->auth_timeout < 1)
         c->auth_timeout = 1;
-    if (c->https[0]) {
+    if (c->https[0] || (c->metrics[0] && c->metrics_tls)) {
         gnutls_priority_t prio;
         const char *at = NULL;
         if (gnutls_priority_init(&prio, c->tls_priority, &at) < 0) {
@@ -357,6 +427,132 @@ void srv_config_free(srv_config *c)
 {
     sc_arena_free(c->arena);
     c->arena = NULL;
+    for (size_t i = 0; i < c->nretired; i++)
+        sc_arena_free(c->retired[i]);
+    free(c->retired);
+    c->retired = NULL;
+    c->nretired = 0;
+}
+
+/* ---- reload (SIGHUP) ------------------------------------------------------------ */
+
+int srv_config_reread(const srv_config *c, srv_config *next)
+{
+    /* The loader prints its errors on stderr: the log in the foreground,
+     * /dev/null once detached, where they are caught and logged. */
+    FILE *cap = use_syslog ? tmpfile() : NULL;
+    int saved = -1;
+    if (cap) {
+        fflush(stderr);
+        saved = dup(2);
+        if (saved < 0 || dup2(fileno(cap), 2) < 0) {
+            if (saved >= 0)
+                close(saved);
+            saved = -1;
+        }
+    }
+    int rc = srv_config_load(next, c->argc, c->argv);
+    if (saved >= 0) {
+        fflush(stderr);
+        dup2(saved, 2);
+        close(saved);
+        rewind(cap);
+        char line[1024];
+        while (fgets(line, sizeof line, cap)) {
+            line[strcspn(line, "\n")] = '\0';
+            srv_log(LOG_ERR, "%s", strncmp(line, "smbcimd: ", 9) == 0 ? line + 9 : line);
+        }
+    }
+    if (cap)
+        fclose(cap);
+    return rc;
+}
+
+/* Settings that the running server cannot take over: the listeners (every
+ * K_LISTEN), and these. */
+static const char *const restart_only[] = {
+    "tls-priority", "max-connections", "max-per-ip", "timeout", "auth-helpers",
+    "admin-classes", "pid-file", "foreground", "metrics-tls",
+};
+
+static bool needs_restart(const struct opt *o)
+{
+    if (o->k == K_LISTEN)
+        return true;
+    for (size_t i = 0; i < sizeof restart_only / sizeof restart_only[0]; i++)
+        if (strcmp(o->name, restart_only[i]) == 0)
+            return true;
+    return false;
+}
+
+static bool same_value(const struct opt *o, const srv_config *a, const srv_config *b)
+{
+    const char *pa = (const char *)a + o->off, *pb = (const char *)b + o->off;
+    switch (o->k) {
+    case K_STR: {
+        const char *x = *(const char *const *)(const void *)pa;
+        const char *y = *(const char *const *)(const void *)pb;
+        return x == y || (x && y && strcmp(x, y) == 0);
+    }
+    case K_LISTEN:
+        return strcmp(pa, pb) == 0;
+    case K_BOOL:
+        return *(const bool *)(const void *)pa == *(const bool *)(const void *)pb;
+    case K_UINT:
+    case K_LEVEL:
+        return *(const unsigned *)(const void *)pa == *(const unsigned *)(const void *)pb;
+    case K_SIZE:
+        return *(const size_t *)(const void *)pa == *(const size_t *)(const void *)pb;
+    }
+    return true;
+}
+
+unsigned srv_config_apply(srv_config *c, srv_config *next)
+{
+    unsigned changed = 0;
+    for (size_t i = 0; i < NOPTS; i++) {
+        const struct opt *o = &opts[i];
+        if (same_value(o, c, next))
+            continue;
+        if (needs_restart(o)) {
+            srv_log(LOG_WARNING, "SIGHUP: '%s' changed in the configuration: that needs a "
+                    "restart; the running server keeps the old value", o->name);
+            continue;
+        }
+        /* Word-sized stores, read by request threads without a lock: each
+         * sees the old or the new value.  A string's old text stays valid
+         * (its arena is kept until exit). */
+        char *dst = (char *)c + o->off;
+        const char *src = (const char *)next + o->off;
+        switch (o->k) {
+        case K_STR:
+            __atomic_store_n((const char **)(void *)dst, *(const char *const *)(const void *)src,
+                             __ATOMIC_RELEASE);
+            break;
+        case K_BOOL:
+            __atomic_store_n((bool *)(void *)dst, *(const bool *)(const void *)src,
+                             __ATOMIC_RELEASE);
+            break;
+        case K_UINT:
+        case K_LEVEL:
+            __atomic_store_n((unsigned *)(void *)dst, *(const unsigned *)(const void *)src,
+                             __ATOMIC_RELEASE);
+            break;
+        case K_SIZE:
+            __atomic_store_n((size_t *)(void *)dst, *(const size_t *)(const void *)src,
+                             __ATOMIC_RELEASE);
+            break;
+        case K_LISTEN:
+            break;
+        }
+        srv_log(LOG_INFO, "SIGHUP: '%s' changed", o->name);
+        changed++;
+    }
+    c->retired = sc_xrealloc(c->retired, sizeof *c->retired * (c->nretired + 1));
+    c->retired[c->nretired++] = next->arena;
+    next->arena = NULL;
+    srv_config_free(next);
+    return changed;
 }
 
 bool srv_parse_listen(const char *spec, void *out, unsigned *len, char *why, size_t whylen)

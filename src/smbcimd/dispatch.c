@@ -147,6 +147,11 @@ size_t srv_open_enumerations(srv *s)
     return n;
 }
 
+srv_cache *srv_cache_of(srv *s)
+{
+    return s->cache;
+}
+
 void srv_expire(srv *s)
 {
     double now = srv_now();
@@ -225,6 +230,7 @@ typedef struct call {
     const cimxml_request *req;
     srv_response *resp;
     sc_arena *a;
+    int code;                  /* the CIM status answered (0: success) */
 } call;
 
 static void cim_error(call *c, int code, const char *fmt, ...)
@@ -240,6 +246,7 @@ static void cim_error(call *c, int code, const char *fmt, ...)
     sc_buf_reset(&c->resp->body);
     c->resp->http_status = 200;
     c->resp->cimerror = NULL;
+    c->code = code;
     cimxml_write_error(&c->resp->body, c->req->id, c->req->method, c->req->extrinsic, code, msg);
 }
 
@@ -975,6 +982,34 @@ static bool cacheable(cimxml_op op)
            op != CIMXML_OP_EXTRINSIC && !(op >= CIMXML_OP_OPEN_ENUMERATE_INSTANCES);
 }
 
+/* ---- request counts (smbcim_requests_total, docs/monitoring.md) ----------------- */
+
+/* The operation label: DSP0200's name of an operation smbcimd knows,
+ * "other" for any other method (a fixed set, whatever clients send). */
+static const char *op_label(cimxml_op op)
+{
+    const char *n = cimxml_op_name(op);
+    return n && *n ? n : "other";
+}
+
+/* Same from a CIMMethod header (a cache hit is not parsed again). */
+static const char *op_label_of_name(const char *name)
+{
+    for (int op = CIMXML_OP_GET_CLASS; op <= CIMXML_OP_CLOSE_ENUMERATION; op++)
+        if (strcasecmp(cimxml_op_name((cimxml_op)op), name) == 0)
+            return cimxml_op_name((cimxml_op)op);
+    return "other";
+}
+
+static const char *http_label(int status)
+{
+    switch (status) {
+    case 400: return "HTTP_400";
+    case 501: return "HTTP_501";
+    default: return "HTTP_ERROR";
+    }
+}
+
 /* ---- entry ------------------------------------------------------------------- */
 
 void srv_handle(srv *s, const srv_identity *who, const char *cim_method, const char *cim_object,
@@ -999,6 +1034,9 @@ void srv_handle(srv *s, const srv_identity *who, const char *cim_method, const c
     if (cst)
         srv_state_release(s->cache, cst);
     if (gen && rc_lookup(s, h, gen, who->admin, key.data, key.len, &resp->body)) {
+        char hm[256] = "";
+        pct_decode(cim_method ? cim_method : "", hm, sizeof hm);
+        srv_metrics_count_request(op_label_of_name(hm), "OK"); /* only answers are cached */
         sc_buf_free(&key);
         return;
     }
@@ -1009,7 +1047,10 @@ void srv_handle(srv *s, const srv_identity *who, const char *cim_method, const c
         if (perr.kind == CIMXML_E_CIM && req) {
             cimxml_write_error(&resp->body, req->id, req->method, req->extrinsic, perr.cim_code,
                                perr.msg);
+            srv_metrics_count_request(op_label(req->op), srv_metrics_cim_status(perr.cim_code));
         } else {
+            srv_metrics_count_request(req ? op_label(req->op) : "other",
+                                      http_label(cimxml_http_status(perr.kind)));
             resp->http_status = cimxml_http_status(perr.kind);
             resp->cimerror = cimxml_cimerror_header(perr.kind);
             srv_log(LOG_NOTICE, "refused a request from '%s': %s", who->user, perr.msg);
@@ -1032,6 +1073,7 @@ void srv_handle(srv *s, const srv_identity *who, const char *cim_method, const c
         srv_log(LOG_NOTICE, "refused a request from '%s': CIMMethod/CIMObject headers (%s, %s) "
                 "disagree with the body (%s, %s)", who->user, hm, ho,
                 req->method ? req->method : "", req->nspace ? req->nspace : "");
+        srv_metrics_count_request(op_label(req->op), http_label(400));
         sc_buf_free(&key);
         sc_arena_free(a);
         return;
@@ -1063,6 +1105,9 @@ void srv_handle(srv *s, const srv_identity *who, const char *cim_method, const c
             op_instances(&c);
         }
     }
+    srv_metrics_count_request(op_label(req->op), resp->http_status == 200
+                                                     ? srv_metrics_cim_status(c.code)
+                                                     : http_label(resp->http_status));
     if (gen && cacheable(req->op) && resp->http_status == 200 && resp->body.data &&
         !strstr(resp->body.data, "<ERROR "))
         rc_store(s, h, gen, who->admin, key.data, key.len, &resp->body);

@@ -32,10 +32,19 @@
  * libmicrohttpd bounds idle time (timeout), header size (its connection
  * memory) and connections in all.  HTTPS takes the GnuTLS priority string
  * tls_priority (TLS 1.2+ with forward secrecy by default).
+ *
+ * The metrics listener (when `metrics` is set) shares the limits, the
+ * per-address count and the header deadline; after the framing checks it
+ * takes only GET/HEAD of /metrics and /healthz without a body (405, 404,
+ * 400), with Basic/PAM when metrics_auth, and answers from metrics.c.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <gnutls/abstract.h>
+#include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -44,12 +53,14 @@
 #include <sys/socket.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "smbcimd/smbcimd.h"
 
 typedef struct listener {
     struct srv_http *h;
     bool tls;
+    bool metrics;    /* the metrics listener: GET /metrics, /healthz */
     struct MHD_Daemon *d;
 } listener;
 
@@ -75,8 +86,11 @@ struct srv_http {
     const srv_config *cfg;
     srv *s;
     srv_auth *a;
-    listener plain, tls;
-    char *cert_pem, *key_pem;
+    listener plain, tls, metrics;
+    srv_metrics *m;            /* when the metrics listener is on */
+    struct tls_cred *cred;     /* the certificate new TLS connections get */
+    struct tls_cred *retired;  /* earlier ones (a reload), freed at stop */
+    pthread_mutex_t cred_lock; /* cred */
     unsigned per_ip;           /* effective max_per_ip */
     pthread_mutex_t conns_lock;
     pthread_cond_t wake;       /* stops the watchdog */
@@ -233,6 +247,7 @@ enum {
     R_CHALLENGE = 1, /* WWW-Authenticate: Basic */
     R_CLOSE = 2,     /* Connection: close */
     R_RETRY = 4,     /* Retry-After */
+    R_GET = 8,       /* a 405 of the metrics listener: Allow: GET, HEAD */
 };
 
 /* Request framing (RFC 9112 6.1, 6.3): what both readings of a request
@@ -277,10 +292,94 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const
     if (flags & R_CLOSE)
         MHD_add_response_header(r, "Connection", "close");
     if (status == 405)
-        MHD_add_response_header(r, "Allow", "POST");
+        MHD_add_response_header(r, "Allow", (flags & R_GET) ? "GET, HEAD" : "POST");
     enum MHD_Result rc = MHD_queue_response(conn, status, r);
     MHD_destroy_response(r);
     return rc;
+}
+
+/* 503 for a login that was not checked, with its Retry-After (seconds). */
+static enum MHD_Result unavailable(struct MHD_Connection *conn, unsigned retry_after)
+{
+    static const char text[] = "authentication is unavailable now; retry later\n";
+    struct MHD_Response *r = MHD_create_response_from_buffer(sizeof text - 1, (void *)text,
+                                                             MHD_RESPMEM_PERSISTENT);
+    if (!r)
+        return MHD_NO;
+    char ra[16];
+    snprintf(ra, sizeof ra, "%u", retry_after ? retry_after : 10);
+    MHD_add_response_header(r, "Content-Type", "text/plain; charset=utf-8");
+    MHD_add_response_header(r, "Retry-After", ra);
+    enum MHD_Result rc = MHD_queue_response(conn, 503, r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
+/* The metrics listener (docs/monitoring.md): GET or HEAD of /metrics or
+ * /healthz without a body, authenticated when metrics_auth; answered from
+ * the headers (libmicrohttpd leaves the body out of a HEAD answer). */
+static enum MHD_Result metrics_request(listener *l, struct MHD_Connection *conn, const char *url,
+                                       const char *method, conn_req *cr)
+{
+    srv_http *h = l->h;
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+        return reply(conn, 405, "smbcimd answers GET /metrics and GET /healthz here\n", NULL,
+                     R_GET);
+    if (strcmp(url, "/metrics") != 0 && strcmp(url, "/healthz") != 0)
+        return reply(conn, 404, "smbcimd answers GET /metrics and GET /healthz here\n", NULL, 0);
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+    if ((cl && strcmp(cl, "0") != 0) ||
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Transfer-Encoding"))
+        return reply(conn, 400, "a request body is not expected here\n", NULL, R_CLOSE);
+    bool full = true;
+    if (h->cfg->metrics_auth) {
+        const char *authz = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+        unsigned retry_after = 10;
+        srv_auth_result ar = srv_auth_check_retry(h->a, authz, cr->peer, &cr->who,
+                                                  &retry_after);
+        if (ar == SRV_AUTH_UNAVAILABLE)
+            return unavailable(conn, retry_after);
+        if (ar != SRV_AUTH_OK)
+            return reply(conn, 401, ar == SRV_AUTH_MISSING ? "authentication required\n"
+                                                           : "authentication failed\n",
+                         NULL, R_CHALLENGE);
+        full = cr->who.admin;
+    }
+    unsigned status = 500;
+    const char *ctype = "text/plain; charset=utf-8";
+    sc_buf body;
+    sc_buf_init(&body);
+    srv_metrics_answer(h->m, url, MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept"),
+                       full, &status, &ctype, &body);
+    size_t len = body.len;
+    char *data = len ? sc_buf_take(&body) : NULL;
+    sc_buf_free(&body);
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, data ? data : (void *)"",
+                                                             data ? MHD_RESPMEM_MUST_FREE
+                                                                  : MHD_RESPMEM_PERSISTENT);
+    if (!r) {
+        free(data);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, "Content-Type", ctype);
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    enum MHD_Result rc = MHD_queue_response(conn, status, r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
+/* 403 over plain HTTP: where HTTPS is (its configured port), if it is. */
+static enum MHD_Result forbidden_plain(struct MHD_Connection *conn, const srv_config *c)
+{
+    char text[256];
+    const char *colon = strrchr(c->https, ':');
+    if (c->https[0] && colon)
+        snprintf(text, sizeof text, "credentials are accepted over HTTPS only; use https:// "
+                 "(port %s) or set allow-plain-http\n", colon + 1);
+    else
+        snprintf(text, sizeof text, "credentials are accepted over HTTPS only, and this server "
+                 "has no HTTPS listener; set https (or allow-plain-http)\n");
+    return reply(conn, 403, text, NULL, 0);
 }
 
 static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const char *url,
@@ -325,6 +424,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
             return reply(conn, 501, "only the chunked transfer coding is supported\n", NULL,
                          R_CLOSE);
         }
+        if (l->metrics)
+            return metrics_request(l, conn, url, method, cr);
         if (strcmp(method, "POST") != 0)
             return reply(conn, strcmp(method, "M-POST") == 0 ? 501 : 405,
                          "smbcimd answers CIM-XML on POST /cimom\n", NULL, 0);
@@ -334,14 +435,13 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         if (!l->tls && !h->cfg->allow_plain_http) {
             srv_log(LOG_NOTICE, "refused a plain-HTTP request from %s: credentials are taken "
                     "over HTTPS only (allow-plain-http is off)", cr->peer);
-            return reply(conn, 403,
-                         "credentials are accepted over HTTPS only; use https:// (port 5989) "
-                         "or set allow-plain-http\n", NULL, 0);
+            return forbidden_plain(conn, h->cfg);
         }
-        srv_auth_result ar = srv_auth_check(h->a, authz, cr->peer, &cr->who);
+        unsigned retry_after = 10;
+        srv_auth_result ar = srv_auth_check_retry(h->a, authz, cr->peer, &cr->who,
+                                                  &retry_after);
         if (ar == SRV_AUTH_UNAVAILABLE)
-            return reply(conn, 503, "authentication is unavailable; retry later\n", NULL,
-                         R_RETRY);
+            return unavailable(conn, retry_after);
         if (ar != SRV_AUTH_OK)
             return reply(conn, 401, ar == SRV_AUTH_MISSING ? "authentication required\n"
                                                            : "authentication failed\n",
@@ -432,25 +532,235 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     srv_log(LOG_NOTICE, "http: %s", line);
 }
 
-static char *slurp(const char *path, char *why, size_t whylen)
+/* ---- certificates -------------------------------------------------------------- */
+
+/* A certificate chain and its key, as the TLS handshake hands them out
+ * (cert_cb).  Never freed while the server runs (a reload retires it), as
+ * a handshake that got it may still use it. */
+typedef struct tls_cred {
+    gnutls_pcert_st pcert[16];
+    unsigned npcert;
+    gnutls_privkey_t key;
+    struct tls_cred *next;     /* on srv_http's retired list */
+} tls_cred;
+
+static void cred_free(tls_cred *t)
 {
-    sc_buf b;
-    sc_buf_init(&b);
-    if (!sc_read_file(path, 1024 * 1024, &b)) {
-        snprintf(why, whylen, "cannot read %s: %s", path, strerror(errno));
-        sc_buf_free(&b);
-        return NULL;
-    }
-    return sc_buf_take(&b);
+    if (!t)
+        return;
+    for (unsigned i = 0; i < t->npcert; i++)
+        gnutls_pcert_deinit(&t->pcert[i]);
+    if (t->key)
+        gnutls_privkey_deinit(t->key);
+    free(t);
 }
 
-static bool start_one(srv_http *h, listener *l, const char *spec, bool tls)
+static bool read_pem(const char *path, const char *what, sc_buf *b, char *why, size_t whylen)
+{
+    sc_buf_init(b);
+    if (!sc_read_file(path, 1024 * 1024, b)) {
+        snprintf(why, whylen, "cannot read the %s %s: %s", what, path, strerror(errno));
+        sc_buf_free(b);
+        return false;
+    }
+    if (!b->data || !strstr(b->data, "-----BEGIN ")) {
+        snprintf(why, whylen, "the %s %s is not PEM (no -----BEGIN line)", what, path);
+        sc_buf_free(b);
+        return false;
+    }
+    return true;
+}
+
+/* Whether key is the private half of cert_pub (their DER encodings). */
+static bool same_public_key(gnutls_pubkey_t cert_pub, gnutls_privkey_t key)
+{
+    gnutls_pubkey_t kp;
+    if (gnutls_pubkey_init(&kp) < 0)
+        return false;
+    gnutls_datum_t x = {NULL, 0}, y = {NULL, 0};
+    bool same = gnutls_pubkey_import_privkey(kp, key, 0, 0) >= 0 &&
+                gnutls_pubkey_export2(kp, GNUTLS_X509_FMT_DER, &x) >= 0 &&
+                gnutls_pubkey_export2(cert_pub, GNUTLS_X509_FMT_DER, &y) >= 0 &&
+                x.size == y.size && memcmp(x.data, y.data, x.size) == 0;
+    gnutls_free(x.data);
+    gnutls_free(y.data);
+    gnutls_pubkey_deinit(kp);
+    return same;
+}
+
+static tls_cred *cred_load(const char *cert, const char *key, char *why, size_t whylen)
+{
+    if (!cert || !key) {
+        snprintf(why, whylen, "TLS needs a certificate and a key (cert, key)");
+        return NULL;
+    }
+    tls_cred *t = sc_xcalloc(1, sizeof *t);
+    sc_buf pem;
+    if (!read_pem(cert, "certificate", &pem, why, whylen))
+        goto fail;
+    gnutls_datum_t d = {(unsigned char *)pem.data, (unsigned)pem.len};
+    unsigned n = sizeof t->pcert / sizeof t->pcert[0];
+    int r = gnutls_pcert_list_import_x509_raw(t->pcert, &n, &d, GNUTLS_X509_FMT_PEM, 0);
+    sc_buf_free(&pem);
+    if (r < 0 || n == 0) {
+        snprintf(why, whylen, "cannot load the certificate %s: %s", cert,
+                 r < 0 ? gnutls_strerror(r) : "no certificate in it");
+        goto fail;
+    }
+    t->npcert = n;
+    if (!read_pem(key, "key", &pem, why, whylen))
+        goto fail;
+    d = (gnutls_datum_t){(unsigned char *)pem.data, (unsigned)pem.len};
+    r = gnutls_privkey_init(&t->key);
+    if (r >= 0)
+        r = gnutls_privkey_import_x509_raw(t->key, &d, GNUTLS_X509_FMT_PEM, NULL, 0);
+    explicit_bzero(pem.data, pem.len);
+    sc_buf_free(&pem);
+    if (r < 0) {
+        snprintf(why, whylen, "cannot load the key %s: %s", key, gnutls_strerror(r));
+        goto fail;
+    }
+    if (!same_public_key(t->pcert[0].pubkey, t->key)) {
+        snprintf(why, whylen, "the key %s does not belong to the certificate %s", key, cert);
+        goto fail;
+    }
+    return t;
+fail:
+    cred_free(t);
+    return NULL;
+}
+
+bool srv_tls_check(const char *cert, const char *key, char *why, size_t whylen)
+{
+    tls_cred *t = cred_load(cert, key, why, whylen);
+    cred_free(t);
+    return t != NULL;
+}
+
+/* "SHA-256 AB:CD:...; expires 2027-01-31" of the first certificate, and a
+ * warning when it has expired or will within 30 days. */
+static void cred_describe(const tls_cred *t, const char *path, const char *what)
+{
+    unsigned char md[32];
+    char fp[3 * 32 + 1] = "";
+    if (gnutls_hash_fast(GNUTLS_DIG_SHA256, t->pcert[0].cert.data, t->pcert[0].cert.size,
+                         md) >= 0)
+        for (int i = 0; i < 32; i++)
+            snprintf(fp + 3 * i, sizeof fp - (size_t)(3 * i), "%02X%s", md[i], i < 31 ? ":" : "");
+    time_t expires = (time_t)-1;
+    gnutls_x509_crt_t crt;
+    if (gnutls_x509_crt_init(&crt) >= 0) {
+        if (gnutls_x509_crt_import(crt, &t->pcert[0].cert, GNUTLS_X509_FMT_DER) >= 0)
+            expires = gnutls_x509_crt_get_expiration_time(crt);
+        gnutls_x509_crt_deinit(crt);
+    }
+    char day[32] = "?";
+    struct tm tm;
+    if (expires != (time_t)-1 && gmtime_r(&expires, &tm))
+        strftime(day, sizeof day, "%Y-%m-%d %H:%M UTC", &tm);
+    srv_log(LOG_INFO, "%s the certificate %s (SHA-256 %s; expires %s)", what, path, fp, day);
+    time_t now = time(NULL);
+    if (expires != (time_t)-1 && expires < now)
+        srv_log(LOG_WARNING, "the certificate %s expired on %s: clients that check it will "
+                "refuse to connect", path, day);
+    else if (expires != (time_t)-1 && expires - now < 30 * 86400)
+        srv_log(LOG_WARNING, "the certificate %s expires on %s, in less than 30 days", path,
+                day);
+}
+
+/* libmicrohttpd hands GnuTLS this callback (MHD_OPTION_HTTPS_CERT_CALLBACK),
+ * which has no closure argument: the server whose certificate it gives is
+ * this one, set before the listeners start (one srv_http per process). */
+static srv_http *tls_owner;
+
+static int cert_cb(gnutls_session_t session, const gnutls_datum_t *req_ca_dn, int nreqs,
+                   const gnutls_pk_algorithm_t *pk_algos, int pk_algos_length,
+                   gnutls_pcert_st **pcert, unsigned int *pcert_length, gnutls_privkey_t *pkey)
+{
+    (void)session, (void)req_ca_dn, (void)nreqs, (void)pk_algos, (void)pk_algos_length;
+    srv_http *h = tls_owner;
+    if (!h)
+        return -1;
+    pthread_mutex_lock(&h->cred_lock);
+    tls_cred *t = h->cred;
+    if (t) {
+        *pcert = t->pcert;
+        *pcert_length = t->npcert;
+        *pkey = t->key;
+    }
+    pthread_mutex_unlock(&h->cred_lock);
+    return t ? 0 : -1;
+}
+
+bool srv_http_reload_tls(srv_http *h)
+{
+    if (!h->cred)
+        return true; /* no TLS listener */
+    char why[512];
+    tls_cred *t = cred_load(h->cfg->cert, h->cfg->key, why, sizeof why);
+    if (!t) {
+        srv_log(LOG_ERR, "SIGHUP: the certificate was not reloaded (%s); the old one stays",
+                why);
+        return false;
+    }
+    pthread_mutex_lock(&h->cred_lock);
+    tls_cred *old = h->cred;
+    h->cred = t;
+    old->next = h->retired;
+    h->retired = old;
+    pthread_mutex_unlock(&h->cred_lock);
+    cred_describe(t, h->cfg->cert, "SIGHUP: new TLS connections get");
+    return true;
+}
+
+/* ---- listeners ------------------------------------------------------------------- */
+
+/* A listening socket on spec, or -1 with why ("cannot listen on ..."). */
+static int listen_fd(const char *spec, const char *what, char *why, size_t whylen)
+{
+    struct sockaddr_storage ss;
+    unsigned slen;
+    char e[200];
+    if (!srv_parse_listen(spec, &ss, &slen, e, sizeof e)) {
+        snprintf(why, whylen, "cannot listen on %s (%s): %s", spec, what, e);
+        return -1;
+    }
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        snprintf(why, whylen, "cannot listen on %s (%s): %s", spec, what, strerror(errno));
+        return -1;
+    }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (ss.ss_family == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *)&ss, slen) != 0 || listen(fd, SOMAXCONN) != 0) {
+        snprintf(why, whylen, "cannot listen on %s (%s): %s", spec, what, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    return fd;
+}
+
+bool srv_listen_check(const char *spec, const char *what, char *why, size_t whylen)
+{
+    int fd = listen_fd(spec, what, why, whylen);
+    if (fd < 0)
+        return false;
+    close(fd);
+    return true;
+}
+
+/* Starts libmicrohttpd on the listening socket fd (which it then owns). */
+static bool start_one(srv_http *h, listener *l, const char *spec, bool tls, int fd)
 {
     struct sockaddr_storage ss;
     unsigned slen;
     char why[256];
     if (!srv_parse_listen(spec, &ss, &slen, why, sizeof why)) {
         srv_log(LOG_ERR, "%s", why);
+        close(fd);
         return false;
     }
     l->h = h;
@@ -462,9 +772,10 @@ static bool start_one(srv_http *h, listener *l, const char *spec, bool tls)
     if (tls)
         flags |= MHD_USE_TLS;
     const srv_config *c = h->cfg;
+    /* The certificate comes from cert_cb at each handshake, so that a
+     * reload reaches new connections without a restart. */
     struct MHD_OptionItem tlsopts[] = {
-        {MHD_OPTION_HTTPS_MEM_KEY, 0, h->key_pem},
-        {MHD_OPTION_HTTPS_MEM_CERT, 0, h->cert_pem},
+        {MHD_OPTION_HTTPS_CERT_CALLBACK, 0, (void *)cert_cb},
         {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)c->tls_priority},
         {MHD_OPTION_END, 0, NULL},
     };
@@ -474,7 +785,7 @@ static bool start_one(srv_http *h, listener *l, const char *spec, bool tls)
     struct MHD_OptionItem none[] = {{MHD_OPTION_END, 0, NULL}};
     l->d = MHD_start_daemon(
         flags, 0, NULL, NULL, handler, l, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_LISTEN_SOCKET, fd,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->max_connections,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, hard_per_ip,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->timeout,
@@ -483,11 +794,12 @@ static bool start_one(srv_http *h, listener *l, const char *spec, bool tls)
         MHD_OPTION_NOTIFY_CONNECTION, notify_conn, l,
         MHD_OPTION_ARRAY, tls ? tlsopts : none, MHD_OPTION_END);
     if (!l->d) {
-        srv_log(LOG_ERR, "cannot listen on %s (%s): %s", spec, tls ? "https" : "http",
-                strerror(errno));
+        /* (libmicrohttpd may have closed fd: it is not closed again) */
+        srv_log(LOG_ERR, "cannot start the listener on %s (%s)", spec, tls ? "https" : "http");
         return false;
     }
-    srv_log(LOG_INFO, "listening on %s (%s)", spec, tls ? "https" : "http");
+    srv_log(LOG_INFO, "listening on %s (%s)", spec,
+            l->metrics ? (tls ? "metrics, TLS" : "metrics") : tls ? "https" : "http");
     return true;
 }
 
@@ -498,6 +810,7 @@ srv_http *srv_http_start(const srv_config *c, srv *s, srv_auth *a)
     h->s = s;
     h->a = a;
     pthread_mutex_init(&h->conns_lock, NULL);
+    pthread_mutex_init(&h->cred_lock, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -520,23 +833,56 @@ srv_http *srv_http_start(const srv_config *c, srv *s, srv_auth *a)
     }
     h->watchdog_running = true;
     char why[512];
-    if (c->https[0]) {
-        h->cert_pem = slurp(c->cert, why, sizeof why);
-        h->key_pem = h->cert_pem ? slurp(c->key, why, sizeof why) : NULL;
-        if (!h->cert_pem || !h->key_pem) {
+    if (c->https[0] || (c->metrics[0] && c->metrics_tls)) {
+        h->cred = cred_load(c->cert, c->key, why, sizeof why);
+        if (!h->cred) {
             srv_log(LOG_ERR, "https: %s", why);
             srv_http_stop(h);
             return NULL;
         }
-        if (!start_one(h, &h->tls, c->https, true)) {
+        tls_owner = h;
+    }
+    /* Every socket first, so that a port in use is the one line said. */
+    int fds[3] = {-1, -1, -1};
+    const char *specs[3] = {c->https, c->http, c->metrics};
+    const char *whats[3] = {"https", "http", "metrics"};
+    for (int i = 0; i < 3; i++) {
+        if (!specs[i][0])
+            continue;
+        fds[i] = listen_fd(specs[i], whats[i], why, sizeof why);
+        if (fds[i] < 0) {
+            srv_log(LOG_ERR, "%s", why);
+            for (int j = 0; j < i; j++)
+                if (fds[j] >= 0)
+                    close(fds[j]);
             srv_http_stop(h);
             return NULL;
         }
     }
-    if (c->http[0] && !start_one(h, &h->plain, c->http, false)) {
+    bool ok = true;
+    if (fds[0] >= 0)
+        ok = start_one(h, &h->tls, c->https, true, fds[0]);
+    if (fds[1] >= 0) {
+        if (ok)
+            ok = start_one(h, &h->plain, c->http, false, fds[1]);
+        else
+            close(fds[1]);
+    }
+    if (fds[2] >= 0) {
+        if (ok) {
+            h->m = srv_metrics_new(c, s);
+            h->metrics.metrics = true;
+            ok = start_one(h, &h->metrics, c->metrics, c->metrics_tls, fds[2]);
+        } else {
+            close(fds[2]);
+        }
+    }
+    if (!ok) {
         srv_http_stop(h);
         return NULL;
     }
+    if (h->cred)
+        cred_describe(h->cred, c->cert, "TLS connections get");
     return h;
 }
 
@@ -555,11 +901,19 @@ void srv_http_stop(srv_http *h)
         MHD_stop_daemon(h->plain.d);
     if (h->tls.d)
         MHD_stop_daemon(h->tls.d);
+    if (h->metrics.d)
+        MHD_stop_daemon(h->metrics.d);
+    srv_metrics_free(h->m);
     pthread_cond_destroy(&h->wake);
     pthread_mutex_destroy(&h->conns_lock);
-    if (h->key_pem)
-        explicit_bzero(h->key_pem, strlen(h->key_pem));
-    free(h->key_pem);
-    free(h->cert_pem);
+    if (tls_owner == h)
+        tls_owner = NULL;
+    cred_free(h->cred);
+    while (h->retired) {
+        tls_cred *t = h->retired;
+        h->retired = t->next;
+        cred_free(t);
+    }
+    pthread_mutex_destroy(&h->cred_lock);
     free(h);
 }

@@ -10,8 +10,11 @@
  *               with the authorization and the pulled enumerations
  *   state.c     the data source: a context shared by requests, reopened
  *               after cache_seconds; reference-counted
- *   config.c    configuration file and command line
- *   main.c      start, signals, clean shutdown
+ *   metrics.c   GET /metrics (Prometheus) and /healthz on their own listener
+ *   config.c    configuration file and command line, reload, logging
+ *   throttle.c  the failure budgets of logins (per address, user, in all)
+ *   daemon.c    the checks before starting, the pid file, detaching
+ *   main.c      start, signals (SIGHUP reloads), clean shutdown
  *
  * Threads: libmicrohttpd runs one thread per connection.  The engine is not
  * thread-safe (it builds indexes lazily), so each state carries a mutex that
@@ -61,6 +64,29 @@ typedef struct srv_config {
     unsigned default_operation_timeout; /* seconds, for Open* without one */
     unsigned max_operation_timeout;
     unsigned auth_cache_seconds;
+    char metrics[128];         /* "ADDR:PORT" of the metrics listener, "" = off */
+    bool metrics_tls;          /* ... over TLS (cert, key, tls_priority) */
+    bool metrics_auth;         /* ... behind the Basic/PAM authentication */
+    bool metrics_per_user;     /* series per share and user (cardinality) */
+    /* Logins (auth.c, throttle.c; docs/smbcimd.md "Failed logins"). */
+    unsigned auth_helpers;     /* PAM helper processes at most */
+    unsigned auth_queue;       /* logins waiting for a helper; 503 beyond */
+    unsigned auth_rate;        /* PAM checks of uncached credentials per second
+                                * before those with recent failures get 503; 0 = off */
+    unsigned auth_burst;       /* ... at once */
+    unsigned user_lockout_failures; /* failures of one user name ... (0 = off) */
+    unsigned user_lockout_window;   /* ... within this many seconds ... */
+    unsigned user_lockout_seconds;  /* ... lock it this long */
+    unsigned auth_failure_ms;  /* a failure takes at least this long */
+    /* The operator's side (daemon.c, main.c). */
+    const char *pid_file;      /* NULL: /run/smbcimd.pid when not in the foreground */
+    unsigned log_level;        /* syslog priority: lines above it are not written */
+    bool check_config;         /* --check-config: check, say so, exit */
+    int argc;                  /* the command line, read again by a reload */
+    char **argv;
+    sc_arena **retired;        /* arenas of earlier configurations: their
+                                * strings may still be in use (reload) */
+    size_t nretired;
     sc_arena *arena;           /* owns the strings above */
 } srv_config;
 
@@ -75,6 +101,14 @@ typedef struct srv_config {
  * usage error naming the option or the file and line. */
 int srv_config_load(srv_config *c, int argc, char **argv);
 void srv_config_free(srv_config *c);
+/* SIGHUP: reads the same file and command line again into `next` (0, or 2
+ * after logging what is wrong).  srv_config_apply then copies into the
+ * running c the settings that can change while running, logs those that
+ * cannot ("needs a restart": listeners, TLS priorities, helper count, pid
+ * file, ...; they keep their old value), keeps next's strings alive until
+ * c is freed, and frees next.  Returns how many settings changed. */
+int srv_config_reread(const srv_config *c, srv_config *next);
+unsigned srv_config_apply(srv_config *c, srv_config *next);
 /* "ADDR:PORT" -> sockaddr (IPv4, [IPv6] or a host name); false on error. */
 bool srv_parse_listen(const char *spec, void *sockaddr_storage, unsigned *len,
                       char *why, size_t whylen);
@@ -82,6 +116,8 @@ bool srv_parse_listen(const char *spec, void *sockaddr_storage, unsigned *len,
 /* ---- logging ------------------------------------------------------------ */
 void srv_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void srv_log_to_syslog(void);
+/* Lines with a priority above level (LOG_ERR ... LOG_DEBUG) are dropped. */
+void srv_log_set_level(unsigned level);
 
 /* ---- identity and authentication (auth.c) -------------------------------- */
 typedef struct srv_identity {
@@ -94,23 +130,70 @@ typedef enum srv_auth_result {
     SRV_AUTH_MISSING,     /* no (or not Basic) Authorization header */
     SRV_AUTH_MALFORMED,   /* Basic with bad base64 or no colon */
     SRV_AUTH_FAILED,      /* PAM said no */
-    SRV_AUTH_UNAVAILABLE, /* the PAM helper could not be asked or did not
-                           * answer within auth_timeout: nothing was checked */
+    SRV_AUTH_UNAVAILABLE, /* nothing was checked: throttled (recent failures
+                           * from that address, or the login budget spent),
+                           * no PAM helper free, or it did not answer within
+                           * auth_timeout (srv_auth_check_retry says when
+                           * to retry) */
 } srv_auth_result;
 
 typedef struct srv_auth srv_auth;
 srv_auth *srv_auth_new(const srv_config *c);
 void srv_auth_free(srv_auth *a);
 /* Checks an Authorization header value from client `peer` (for logging and
- * the failure delay).  A failure is logged and delayed (longer for repeated
- * failures from one peer) before this returns. */
+ * the failure budgets).  A failure is logged and delayed (at least
+ * auth_failure_ms from the start, then longer for repeated failures from
+ * one peer) before this returns. */
 srv_auth_result srv_auth_check(srv_auth *a, const char *authorization, const char *peer,
                                srv_identity *who);
+/* The same, and for SRV_AUTH_UNAVAILABLE the seconds after which to retry
+ * (a Retry-After header). */
+srv_auth_result srv_auth_check_retry(srv_auth *a, const char *authorization, const char *peer,
+                                     srv_identity *who, unsigned *retry_after);
 /* Decodes "Basic base64(user:password)"; false when malformed.  Exposed for
  * tests. */
 bool srv_basic_decode(const char *header, char *user, size_t ulen, char *pass, size_t plen);
 /* Whether user is root or a member of group (primary or supplementary). */
 bool srv_user_in_group(const char *user, const char *group);
+/* Whether the account exists (getpwnam); *admin: root or in group. */
+bool srv_account(const char *user, const char *group, bool *admin);
+/* Forgets every cached login (SIGHUP). */
+void srv_auth_clear_cache(srv_auth *a);
+/* The PAM helper this executable runs: smbcimd-auth next to it when that
+ * file exists (a build tree), else the installed one (SMBCIM_LIBEXECDIR). */
+void srv_helper_path(char *out, size_t len);
+/* Tests: another helper program. */
+void srv_auth_set_helper(srv_auth *a, const char *path);
+
+/* ---- login budgets (throttle.c) ----------------------------------------- */
+typedef struct srv_throttle srv_throttle;
+typedef enum srv_admit {
+    SRV_ADMIT_OK,        /* ask PAM */
+    SRV_ADMIT_LOCKED,    /* the user name is locked out: refuse without asking */
+    SRV_ADMIT_PEER_WAIT, /* the address is within its failure delay: 503 */
+    SRV_ADMIT_BUDGET,    /* the budget is spent and this one is not clean and known: 503 */
+} srv_admit;
+typedef struct srv_admit_info {
+    double retry;        /* seconds until it may try again (lockout: its length) */
+    bool clean;          /* OK: no recent failure of the address or the user name */
+    bool say;            /* a refusal worth logging (the first of its kind for a while) */
+    bool locked;         /* srv_throttle_failure: this failure locked the name */
+    unsigned failures;   /* ... after this many */
+} srv_admit_info;
+srv_throttle *srv_throttle_new(const srv_config *c);
+void srv_throttle_free(srv_throttle *t);
+/* Whether PAM may be asked about user from peer at time now (seconds,
+ * monotonic); an OK takes a token from the budget. */
+srv_admit srv_throttle_admit(srv_throttle *t, const char *user, const char *peer, double now,
+                             srv_admit_info *info);
+/* A failure at `now`: PAM said no for user (NULL: no PAM check, the peer
+ * only).  Returns the failure delay of the peer (0.5 s doubling to 8 s);
+ * no PAM check for it before now + that. */
+double srv_throttle_failure(srv_throttle *t, const char *user, const char *peer, double now,
+                            srv_admit_info *info);
+/* PAM said yes: the name's failures are forgotten (not a running lockout),
+ * and the name and the address are known (they pass a spent budget). */
+void srv_throttle_success(srv_throttle *t, const char *user, const char *peer, double now);
 
 /* ---- the data source (state.c) ------------------------------------------- */
 typedef struct srv_state {
@@ -158,6 +241,8 @@ void srv_expire(srv *s);
  * 64 MiB). */
 size_t srv_response_cache_bytes(srv *s);
 size_t srv_open_enumerations(srv *s);
+/* The state cache requests read through (metrics.c reads the same). */
+srv_cache *srv_cache_of(srv *s);
 
 /* ---- HTTP (http.c) ------------------------------------------------------- */
 typedef struct srv_http srv_http;
@@ -165,7 +250,56 @@ typedef struct srv_http srv_http;
  * why (a port in use, an unreadable certificate, ...). */
 srv_http *srv_http_start(const srv_config *c, srv *s, srv_auth *a);
 void srv_http_stop(srv_http *h);
+/* SIGHUP: loads c->cert and c->key again; new TLS connections get them,
+ * established ones keep theirs.  False (the old ones stay) after logging
+ * why. */
+bool srv_http_reload_tls(srv_http *h);
+/* Whether cert (PEM, a chain) and key (PEM) load with GnuTLS and belong
+ * together; why says what is wrong. */
+bool srv_tls_check(const char *cert, const char *key, char *why, size_t whylen);
+/* Whether a listening socket can be made on spec ("ADDR:PORT") now: bound,
+ * then closed again.  why: "cannot listen on ADDR (what): reason". */
+bool srv_listen_check(const char *spec, const char *what, char *why, size_t whylen);
+
+/* ---- the operator's side (daemon.c) --------------------------------------- */
+/* The checks before starting, also made by --check-config and before a
+ * reload is applied: the PAM helper, the PAM service file, the admin
+ * group, the snapshot file, the certificate and key.  Each failure is
+ * passed to report as one line; returns how many failed. */
+unsigned srv_preflight(const srv_config *c, void (*report)(const char *line, void *arg),
+                       void *arg);
+/* The pid file: created (0644) and locked now, written with the pid of
+ * the process that calls srv_pidfile_write (after detaching), removed by
+ * srv_pidfile_remove.  -1 after logging why (another smbcimd holds it). */
+int srv_pidfile_open(const char *path);
+bool srv_pidfile_write(int fd, const char *path);
+void srv_pidfile_remove(int fd, const char *path);
+/* Detaches (fork, setsid, fork): returns in the daemon with *ready set to a
+ * descriptor for srv_detach_ready; the process that started it exits when
+ * it is told: 0 if the daemon is ready, 1 if it failed (or died) first.
+ * -1 when it cannot fork. */
+int srv_detach(int *ready);
+void srv_detach_ready(int ready, bool ok);
 
 double srv_now(void); /* monotonic seconds */
+
+/* ---- Prometheus metrics (metrics.c; docs/monitoring.md) ----------------- */
+typedef struct srv_metrics srv_metrics;
+srv_metrics *srv_metrics_new(const srv_config *c, srv *s);
+void srv_metrics_free(srv_metrics *m);
+/* The answer to GET `path` (/metrics or /healthz; 404 otherwise) with the
+ * request's Accept header (NULL if none); full = the reader may see the
+ * per-user series and the shares known only from a tree connect.  Sets
+ * *status and *content_type (a constant) and appends the body to body. */
+void srv_metrics_answer(srv_metrics *m, const char *path, const char *accept, bool full,
+                        unsigned *status, const char **content_type, sc_buf *body);
+/* Process-wide counters, thread-safe: one CIM request answered (operation
+ * and status from fixed sets: srv_metrics_cim_status) and one failed
+ * login. */
+void srv_metrics_count_request(const char *operation, const char *status);
+void srv_metrics_login_failed(void);
+/* "OK" for 0, the DSP0200 name of a CIM status code ("CIM_ERR_NOT_FOUND"),
+ * or "CIM_ERR_OTHER". */
+const char *srv_metrics_cim_status(int code);
 
 #endif

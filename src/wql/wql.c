@@ -23,7 +23,7 @@
 
 typedef enum tk {
     TK_EOF, TK_IDENT, TK_STRING, TK_INT, TK_REAL, TK_OP, TK_LPAREN, TK_RPAREN,
-    TK_COMMA, TK_STAR, TK_PATH,
+    TK_COMMA, TK_STAR, TK_PATH, TK_DOT,
 } tk;
 
 typedef struct token {
@@ -44,6 +44,8 @@ typedef struct wparser {
     bool failed;
     int depth;
     size_t nconds;       /* comparisons so far (WQL_MAX_CONDITIONS) */
+    bool event;          /* an event query (wql_parse_event): dotted names,
+                          * WITHIN, GROUP; syntax errors are UNPARSABLE */
     const char *col_p;   /* col_of's last answer: col_n is the column of col_p */
     size_t col_n;
 } wparser;
@@ -78,6 +80,9 @@ static bool vfail(wparser *w, smbcim_status code, size_t col, const char *fmt, v
 {
     if (w->failed)
         return false;
+    /* WMI's code for a filtering (event) query that does not parse */
+    if (w->event && code == WBEM_E_INVALID_QUERY)
+        code = WBEM_E_UNPARSABLE_QUERY;
     w->failed = true;
     char msg[600];
     vsnprintf(msg, sizeof msg, fmt, ap);
@@ -92,6 +97,22 @@ static bool fail_at(wparser *w, size_t col, const char *fmt, ...)
     va_start(ap, fmt);
     vfail(w, WBEM_E_INVALID_QUERY, col, fmt, ap);
     va_end(ap);
+    return false;
+}
+
+/* A query that parses but says something impossible (WITHIN 0, GROUP BY
+ * without GROUP WITHIN): `code` as given, in an event query too. */
+static bool fail_code(wparser *w, smbcim_status code, size_t col, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static bool fail_code(wparser *w, smbcim_status code, size_t col, const char *fmt, ...)
+{
+    bool ev = w->event;
+    w->event = false;
+    va_list ap;
+    va_start(ap, fmt);
+    vfail(w, code, col, fmt, ap);
+    va_end(ap);
+    w->event = ev;
     return false;
 }
 
@@ -226,6 +247,10 @@ static bool lex(wparser *w)
         t->text = sc_strndup(w->a, s, (size_t)(w->p - s));
         t->inner_col = col_of(w, s);
         w->p++;
+    } else if (c == '.' && w->event) {
+        /* TargetInstance.ShareName (a '.' before a digit starts a number) */
+        w->p++;
+        t->kind = TK_DOT;
     } else if (c == '(' || c == ')' || c == ',' || c == '*') {
         w->p++;
         t->kind = c == '(' ? TK_LPAREN : c == ')' ? TK_RPAREN : c == ',' ? TK_COMMA : TK_STAR;
@@ -331,7 +356,38 @@ static bool parse_prop(wparser *w, const char **name, size_t *pos)
         return expected(w, "a property name");
     *name = w->t.text;
     *pos = w->t.col;
-    return lex(w);
+    if (!lex(w))
+        return false;
+    if (!w->event || w->t.kind != TK_DOT)
+        return true;
+    /* An event query reaches into embedded objects: Name.Name... kept as
+     * one dotted name (built in one buffer: linear in its length). */
+    sc_buf b;
+    sc_buf_init(&b);
+    sc_buf_puts(&b, *name);
+    for (int parts = 1; w->t.kind == TK_DOT; parts++) {
+        if (parts == WQL_MAX_DEPTH) {
+            sc_buf_free(&b);
+            return fail_at(w, w->t.col, "more than %d parts in a property name", WQL_MAX_DEPTH);
+        }
+        if (!lex(w)) {
+            sc_buf_free(&b);
+            return false;
+        }
+        if (w->t.kind != TK_IDENT || is_reserved(w->t.text)) {
+            sc_buf_free(&b);
+            return expected(w, "a property name after '.'");
+        }
+        sc_buf_putc(&b, '.');
+        sc_buf_puts(&b, w->t.text);
+        if (!lex(w)) {
+            sc_buf_free(&b);
+            return false;
+        }
+    }
+    *name = sc_strndup(w->a, b.data, b.len);
+    sc_buf_free(&b);
+    return true;
 }
 
 static wql_op op_of(const char *s)
@@ -530,49 +586,131 @@ static wql_expr *parse_or(wparser *w)
 }
 
 /* ---- statements ---------------------------------------------------------- */
+/* name *( "," name ): the SELECT list, GROUP ... BY.  At most
+ * WQL_MAX_PROPS names (`what` says which list in the message). */
+static bool parse_names(wparser *w, const char ***out, size_t **out_pos, size_t *n,
+                        const char *what)
+{
+    sc_vec names = {0}, cols = {0};
+    bool ok = true;
+    for (;;) {
+        const char *name;
+        size_t pos;
+        if (!parse_prop(w, &name, &pos)) {
+            ok = false;
+            break;
+        }
+        if (names.len == WQL_MAX_PROPS) {
+            ok = over_quota(w, pos, "more than %d names in the %s", WQL_MAX_PROPS, what);
+            break;
+        }
+        sc_vec_push(&names, (void *)name);
+        sc_vec_push(&cols, (void *)(uintptr_t)pos);
+        if (w->t.kind != TK_COMMA)
+            break;
+        if (!lex(w)) {
+            ok = false;
+            break;
+        }
+    }
+    if (ok) {
+        *n = names.len;
+        *out = sc_alloc_array(w->a, names.len, sizeof(char *));
+        *out_pos = sc_alloc_array(w->a, names.len, sizeof(size_t));
+        for (size_t i = 0; i < names.len; i++) {
+            (*out)[i] = names.items[i];
+            (*out_pos)[i] = (size_t)(uintptr_t)cols.items[i];
+        }
+    }
+    sc_vec_free(&names);
+    sc_vec_free(&cols);
+    return ok;
+}
+
+/* WITHIN's number: seconds, fractions allowed (WMI documents the polling
+ * interval as a floating-point number). */
+static bool parse_interval(wparser *w, double *out, const char *what)
+{
+    if (w->t.kind != TK_INT && w->t.kind != TK_REAL)
+        return expected(w, sc_sprintf(w->a, "a number of seconds after %s", what));
+    char *end;
+    errno = 0;
+    double v = strtod(w->t.text, &end);
+    if (*end || !isfinite(v) || !(v > 0) || v > 4294967295.0)
+        return fail_code(w, WBEM_E_INVALID_QUERY, w->t.col,
+                         "the interval of %s must be more than 0 and at most 4294967295 "
+                         "seconds, not %s", what, w->t.text);
+    *out = v;
+    return lex(w);
+}
+
+/* After "SELECT ... FROM class" of an event query:
+ *   [ WITHIN n ] [ WHERE cond ] [ GROUP WITHIN n [ BY names ] [ HAVING cond ] ] */
+static bool parse_event_tail(wparser *w, wql_query *q)
+{
+    if (kw(w, "WITHIN")) {
+        q->has_within = true;
+        q->within_pos = w->t.col;
+        if (!lex(w) || !parse_interval(w, &q->within, "WITHIN"))
+            return false;
+    }
+    if (kw(w, "WHERE")) {
+        if (!lex(w))
+            return false;
+        q->where = parse_or(w);
+        if (!q->where)
+            return false;
+    }
+    if (kw(w, "GROUP")) {
+        q->has_group = true;
+        q->group_pos = w->t.col;
+        if (!lex(w))
+            return false;
+        if (kw(w, "BY"))
+            return fail_code(w, WBEM_E_MISSING_GROUP_WITHIN, w->t.col,
+                             "GROUP BY needs the grouping interval first: GROUP WITHIN n BY ...");
+        if (!expect_kw(w, "WITHIN") || !parse_interval(w, &q->group_within, "GROUP WITHIN"))
+            return false;
+        if (kw(w, "BY")) {
+            if (!lex(w) || !parse_names(w, &q->group_by, &q->group_by_pos, &q->ngroup_by,
+                                        "GROUP BY list"))
+                return false;
+        }
+        if (kw(w, "HAVING")) {
+            if (!lex(w))
+                return false;
+            q->having = parse_or(w);
+            if (!q->having)
+                return false;
+        }
+    }
+    if (w->t.kind == TK_EOF)
+        return true;
+    const char *what = !q->has_within && !q->where && !q->has_group
+                           ? "WITHIN, WHERE, GROUP or the end of the query"
+                       : !q->where && !q->has_group ? "WHERE, GROUP or the end of the query"
+                       : !q->has_group              ? "GROUP or the end of the query"
+                       : !q->ngroup_by && !q->having ? "BY, HAVING or the end of the query"
+                       : !q->having                 ? "HAVING or the end of the query"
+                                                    : "the end of the query";
+    const char *hint = kw(w, "WITHIN") ? " (the polling interval, WITHIN n, comes before WHERE)"
+                       : kw(w, "HAVING") || kw(w, "BY") ? " (BY and HAVING follow GROUP WITHIN n)"
+                                                        : "";
+    return fail_at(w, w->t.col, "expected %s, found %s%s", what, tok_text(w), hint);
+}
+
 static bool parse_select(wparser *w, wql_query *q)
 {
     q->kind = WQL_SELECT;
+    q->event = w->event;
     if (!lex(w))
         return false;
     if (w->t.kind == TK_STAR) {
         q->star = true;
         if (!lex(w))
             return false;
-    } else {
-        sc_vec names = {0}, cols = {0};
-        for (;;) {
-            const char *name;
-            size_t pos;
-            if (!parse_prop(w, &name, &pos)) {
-                sc_vec_free(&names);
-                sc_vec_free(&cols);
-                return false;
-            }
-            if (names.len == WQL_MAX_PROPS) {
-                sc_vec_free(&names);
-                sc_vec_free(&cols);
-                return over_quota(w, pos, "more than %d names in the SELECT list", WQL_MAX_PROPS);
-            }
-            sc_vec_push(&names, (void *)name);
-            sc_vec_push(&cols, (void *)(uintptr_t)pos);
-            if (w->t.kind != TK_COMMA)
-                break;
-            if (!lex(w)) {
-                sc_vec_free(&names);
-                sc_vec_free(&cols);
-                return false;
-            }
-        }
-        q->nprops = names.len;
-        q->props = sc_alloc_array(w->a, names.len, sizeof(char *));
-        q->props_pos = sc_alloc_array(w->a, names.len, sizeof(size_t));
-        for (size_t i = 0; i < names.len; i++) {
-            q->props[i] = names.items[i];
-            q->props_pos[i] = (size_t)(uintptr_t)cols.items[i];
-        }
-        sc_vec_free(&names);
-        sc_vec_free(&cols);
+    } else if (!parse_names(w, &q->props, &q->props_pos, &q->nprops, "SELECT list")) {
+        return false;
     }
     if (!expect_kw(w, "FROM"))
         return false;
@@ -582,6 +720,8 @@ static bool parse_select(wparser *w, wql_query *q)
     q->class_pos = w->t.col;
     if (!lex(w))
         return false;
+    if (w->event)
+        return parse_event_tail(w, q);
     if (kw(w, "WHERE")) {
         if (!lex(w))
             return false;
@@ -679,7 +819,8 @@ static bool parse_assoc(wparser *w, wql_query *q, bool refs)
     return true;
 }
 
-smbcim_status wql_parse(sc_arena *a, const char *text, wql_query **out, smbcim_error *err)
+static smbcim_status parse_text(sc_arena *a, const char *text, wql_query **out,
+                                smbcim_error *err, bool event)
 {
     *out = NULL;
     if (!text)
@@ -694,12 +835,14 @@ smbcim_status wql_parse(sc_arena *a, const char *text, wql_query **out, smbcim_e
         return smbcim_error_set(err, WBEM_E_QUOTA_VIOLATION,
                                 "the query is %zu bytes long; at most %d are accepted", len,
                                 WQL_MAX_LENGTH);
-    wparser w = {.a = a, .text = text, .p = text, .err = err};
+    wparser w = {.a = a, .text = text, .p = text, .err = err, .event = event};
     wql_query *q = sc_alloc(a, sizeof(*q));
     bool ok = lex(&w);
     if (ok) {
         if (kw(&w, "SELECT"))
             ok = parse_select(&w, q);
+        else if (event)
+            ok = expected(&w, "SELECT (an event query selects from an event class)");
         else if (kw(&w, "ASSOCIATORS"))
             ok = parse_assoc(&w, q, false);
         else if (kw(&w, "REFERENCES"))
@@ -707,14 +850,58 @@ smbcim_status wql_parse(sc_arena *a, const char *text, wql_query **out, smbcim_e
         else
             ok = expected(&w, "SELECT, ASSOCIATORS OF or REFERENCES OF");
     }
-    if (ok && w.t.kind != TK_EOF)
-        ok = q->kind == WQL_SELECT && !q->where
-                 ? expected(&w, "WHERE or the end of the query")
-                 : expected(&w, "the end of the query");
+    if (ok && w.t.kind != TK_EOF) {
+        if (kw(&w, "WITHIN") || kw(&w, "GROUP") || kw(&w, "HAVING"))
+            ok = fail_at(&w, w.t.col,
+                         "expected %s, found %s (WITHIN, GROUP and HAVING belong to event "
+                         "queries, which select from an event class such as "
+                         "__InstanceCreationEvent)",
+                         q->where ? "the end of the query" : "WHERE or the end of the query",
+                         tok_text(&w));
+        else
+            ok = q->kind == WQL_SELECT && !q->where
+                     ? expected(&w, "WHERE or the end of the query")
+                     : expected(&w, "the end of the query");
+    }
     if (!ok)
-        return err && err->code ? err->code : WBEM_E_INVALID_QUERY;
+        return err && err->code ? err->code : event ? WBEM_E_UNPARSABLE_QUERY
+                                                    : WBEM_E_INVALID_QUERY;
     *out = q;
     return WBEM_S_NO_ERROR;
+}
+
+smbcim_status wql_parse(sc_arena *a, const char *text, wql_query **out, smbcim_error *err)
+{
+    return parse_text(a, text, out, err, false);
+}
+
+smbcim_status wql_parse_event(sc_arena *a, const char *text, wql_query **out,
+                              smbcim_error *err)
+{
+    return parse_text(a, text, out, err, true);
+}
+
+const char *wql_from_class(sc_arena *a, const char *text)
+{
+    if (!text || strlen(text) > WQL_MAX_LENGTH)
+        return NULL;
+    smbcim_error err = {0};
+    wparser w = {.a = a, .text = text, .p = text, .err = &err, .event = true};
+    if (!lex(&w) || !kw(&w, "SELECT"))
+        return NULL;
+    /* the SELECT list: names, dots, commas or a star, up to FROM */
+    for (;;) {
+        if (!lex(&w))
+            return NULL;
+        if (kw(&w, "FROM"))
+            break;
+        if (w.t.kind != TK_IDENT && w.t.kind != TK_DOT && w.t.kind != TK_COMMA &&
+            w.t.kind != TK_STAR)
+            return NULL;
+    }
+    if (!lex(&w) || w.t.kind != TK_IDENT || is_reserved(w.t.text))
+        return NULL;
+    return w.t.text;
 }
 
 /* ---- LIKE ---------------------------------------------------------------- */
@@ -975,6 +1162,10 @@ static int eval_cmp(evalctx *c, const wql_expr *e)
         return !v.null;
     if (v.null)
         return 0;
+    if (v.type == CIM_T_INSTANCE)
+        return ev_err(c, e->prop_pos,
+                      "%s is an embedded object: test it with ISA or IS NULL, or compare "
+                      "its properties (%s.Name)", e->prop, e->prop);
     if (v.array) {
         /* an array matches when any element does (= and LIKE); for <>
          * and NOT LIKE, when no element matches the negated test */

@@ -88,6 +88,20 @@ typedef struct wql_query {
     bool class_defs_only;
     bool keys_only;
     bool schema_only;
+    /* Event queries (wql_parse_event); property names there may be dotted
+     * ("TargetInstance.ShareName"), as written, in props, group_by and the
+     * WHERE and HAVING trees. */
+    bool event;             /* parsed by wql_parse_event */
+    bool has_within;        /* WITHIN n */
+    double within;          /* the polling interval, seconds (> 0) */
+    size_t within_pos;      /* column of WITHIN */
+    bool has_group;         /* GROUP WITHIN n */
+    double group_within;    /* the grouping interval, seconds (> 0) */
+    size_t group_pos;       /* column of GROUP */
+    const char **group_by;  /* BY names; NULL when none */
+    size_t *group_by_pos;
+    size_t ngroup_by;
+    wql_expr *having;       /* HAVING condition; NULL when none */
 } wql_query;
 
 /* Parses a WQL query.  Empty or blank text -> WBEM_E_INVALID_PARAMETER.
@@ -103,6 +117,26 @@ typedef struct wql_query {
  * Parsing is linear in the length of the text. */
 smbcim_status wql_parse(sc_arena *a, const char *text, wql_query **out,
                         smbcim_error *err);
+
+/* Parses an event query (MS-WMI 2.2.1.2, docs/wql.md "Event queries"):
+ *   SELECT * | name *( "," name ) FROM class [ WITHIN n ] [ WHERE cond ]
+ *     [ GROUP WITHIN n [ BY name *( "," name ) ] [ HAVING cond ] ]
+ * where a name may be dotted (TargetInstance.ShareName, at most 200
+ * parts) and n is a number of seconds (fractions allowed), more than 0 and
+ * at most 4294967295 (else WBEM_E_INVALID_QUERY).  Syntax errors are
+ * WBEM_E_UNPARSABLE_QUERY, WMI's code for a filtering query that does not
+ * parse ("at column N: expected X, found Y"); GROUP BY without GROUP
+ * WITHIN is WBEM_E_MISSING_GROUP_WITHIN.  The limits of wql_parse apply
+ * (the comparisons of WHERE and HAVING count together).  Whether the class
+ * is an event class, the properties and WITHIN's presence are for the
+ * caller to check against the schema (src/engine/watch.c). */
+smbcim_status wql_parse_event(sc_arena *a, const char *text, wql_query **out,
+                              smbcim_error *err);
+
+/* The class a SELECT names in FROM ("SELECT ... FROM Class ..."), read
+ * without parsing the rest, in a; NULL when text does not start so.  Tells
+ * an event query from a data query before either parser runs. */
+const char *wql_from_class(sc_arena *a, const char *text);
 
 /* What the evaluator needs to know about the object being tested. */
 typedef struct wql_object_ops {

@@ -46,6 +46,13 @@ def seeds():
         "select-list": "SELECT " + ",".join(["Name"] * 150000) + " FROM Win32_Share",
         "like": "SELECT * FROM A WHERE a LIKE '" + "%a" * 300000 + "'",
         "long-string": "SELECT * FROM A WHERE a='" + "x" * (MIB - 40) + "'",
+        # event queries: a dotted name of 300,000 parts, a GROUP BY list of
+        # 100,000 names, a HAVING chain past the condition limit
+        "event-dots": "SELECT * FROM E WITHIN 1 WHERE TargetInstance" + ".A" * 300000 + " = 1",
+        "event-group-by": "SELECT * FROM E WITHIN 1 GROUP WITHIN 5 BY " +
+                          ",".join(["TargetInstance.ShareName"] * 100000),
+        "event-having": "SELECT * FROM E WITHIN 1 GROUP WITHIN 5 HAVING " +
+                        " OR ".join("NumberOfEvents > %d" % i for i in range(3000))[:65000],
     }
     many = "".join('<IPARAMVALUE NAME="P%d"/>' % (i % 7) for i in range(19990))
     deep = "<X>" * 200000 + "</X>" * 200000
