@@ -37,6 +37,10 @@ done
 work=$(mktemp -d /tmp/smbcim-debs.XXXXXX)
 installed=0
 saved=()   # /etc files that were there before, put back after the purge
+# smbcimd's postinst creates the system group smbcim-admins (kept on purge,
+# as Debian keeps system groups): removed again if this run made it
+group_before=0
+getent group smbcim-admins >/dev/null && group_before=1
 
 purge() { # purge PKG...: removes them with their conffiles, quietly
     DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq "$@" >"$work/purge.log" 2>&1
@@ -45,6 +49,7 @@ cleanup() {
     if [ "$installed" = 1 ]; then
         purge $(cat "$work/new-pkgs") || cat "$work/purge.log"
         rm -f "$STAMP"
+        [ "$group_before" = 1 ] || groupdel smbcim-admins 2>/dev/null || true
     fi
     local s
     for s in "${saved[@]}"; do
@@ -163,6 +168,7 @@ out=$(/usr/bin/smbcim --snapshot "$fx" query 'SELECT * FROM Win32_Share' 2>&1)
 t "/usr/bin/smbcim --snapshot fs01.json query 'SELECT * FROM Win32_Share'" \
     "echo \"\$out\" | grep -q 'Projects' && echo \"\$out\" | grep -q 'IPC\\$'"
 t "/usr/bin/smbcim --version says $v_deb" "/usr/bin/smbcim --version 2>&1 | grep -q '$v_deb'"
+t "the package made the admin group smbcimd needs (smbcim-admins)" "getent group smbcim-admins >/dev/null"
 t "smbcim(1) installed for man" "man -w smbcim 2>/dev/null | grep -q /usr/share/man/man1/smbcim.1"
 t "the MOF schema in /usr/share/smbcim/schema" "[ \$(ls /usr/share/smbcim/schema/*.mof | wc -l) -eq \$(ls '$top'/schema/*.mof | wc -l) ]"
 
