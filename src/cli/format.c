@@ -10,6 +10,7 @@
 
 #include <inttypes.h>
 #include <locale.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -153,10 +154,23 @@ static bool any_sys(const column *cols, size_t n)
     return false;
 }
 
-static void json_string(FILE *out, const char *s)
+/* A JSON string.  line_safe: C1 controls and U+2028/U+2029 as \uXXXX too,
+ * so that a line-oriented reader (watch: one event per line) never sees a
+ * line end inside a value; the data stays exact either way. */
+void cli_json_string(FILE *out, const char *s, bool line_safe)
 {
     fputc('"', out);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (line_safe && p[0] == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F) {
+            fprintf(out, "\\u%04x", p[1]);
+            p++;
+            continue;
+        }
+        if (line_safe && p[0] == 0xE2 && p[1] == 0x80 && (p[2] == 0xA8 || p[2] == 0xA9)) {
+            fprintf(out, "\\u%04x", 0x2000 + p[2] - 0x80);
+            p += 2;
+            continue;
+        }
         switch (*p) {
         case '"': fputs("\\\"", out); break;
         case '\\': fputs("\\\\", out); break;
@@ -166,7 +180,7 @@ static void json_string(FILE *out, const char *s)
         case '\b': fputs("\\b", out); break;
         case '\f': fputs("\\f", out); break;
         default:
-            if (*p < 0x20)
+            if (*p < 0x20 || (line_safe && *p == 0x7F))
                 fprintf(out, "\\u%04x", *p);
             else
                 fputc(*p, out);
@@ -175,7 +189,13 @@ static void json_string(FILE *out, const char *s)
     fputc('"', out);
 }
 
-static void json_scalar(FILE *out, const cim_value *v)
+static void json_string(FILE *out, const char *s)
+{
+    cli_json_string(out, s, false);
+}
+
+static void json_scalar(FILE *out, const smbcim_ctx *ctx, const cim_value *v, int depth,
+                        bool line_safe)
 {
     switch (v->type) {
     case CIM_T_BOOLEAN:
@@ -188,14 +208,24 @@ static void json_scalar(FILE *out, const cim_value *v)
         fprintf(out, "%" PRIu64, v->v.u);
         break;
     case CIM_T_REAL32: case CIM_T_REAL64:
-        fprintf(out, "%.17g", v->v.r);
+        if (isfinite(v->v.r))
+            fprintf(out, "%.17g", v->v.r);
+        else
+            fputs("null", out); /* JSON has no NaN or infinity */
+        break;
+    case CIM_T_INSTANCE:
+        if (v->v.o && depth < CLI_MAX_EMBED)
+            cli_json_object(out, ctx, v->v.o, depth + 1, line_safe);
+        else
+            fputs("null", out);
         break;
     default:
-        json_string(out, v->v.s ? v->v.s : "");
+        cli_json_string(out, v->v.s ? v->v.s : "", line_safe);
     }
 }
 
-static void json_value(FILE *out, const cim_value *v)
+void cli_json_value(FILE *out, const smbcim_ctx *ctx, const cim_value *v, int depth,
+                    bool line_safe)
 {
     if (v->null) {
         fputs("null", out);
@@ -204,12 +234,47 @@ static void json_value(FILE *out, const cim_value *v)
         for (uint32_t i = 0; i < v->count; i++) {
             if (i)
                 fputc(',', out);
-            json_scalar(out, &v->v.elems[i]);
+            json_scalar(out, ctx, &v->v.elems[i], depth, line_safe);
         }
         fputc(']', out);
     } else {
-        json_scalar(out, v);
+        json_scalar(out, ctx, v, depth, line_safe);
     }
+}
+
+static void json_value(FILE *out, const smbcim_ctx *ctx, const cim_value *v)
+{
+    cli_json_value(out, ctx, v, 0, false);
+}
+
+static void json_sysprops(FILE *out, const smbcim_ctx *ctx, const smbcim_sysprop *sp,
+                          int depth, bool line_safe)
+{
+    for (int k = 0; k < SMBCIM_NSYSPROPS; k++) {
+        if (k)
+            fputc(',', out);
+        cli_json_string(out, sp[k].name, line_safe);
+        fputc(':', out);
+        cli_json_value(out, ctx, &sp[k].value, depth, line_safe);
+    }
+}
+
+void cli_json_object(FILE *out, const smbcim_ctx *ctx, const cim_instance *inst, int depth,
+                     bool line_safe)
+{
+    smbcim_sysprop sp[SMBCIM_NSYSPROPS];
+    smbcim_instance_sysprops(ctx, NULL, inst, sp);
+    fputc('{', out);
+    json_sysprops(out, ctx, sp, depth, line_safe);
+    for (size_t i = 0; i < inst->cls->nprops; i++) {
+        if (!prop_shown(inst, i))
+            continue;
+        fputc(',', out);
+        cli_json_string(out, inst->cls->props[i].name, line_safe);
+        fputc(':', out);
+        cli_json_value(out, ctx, &inst->values[i], depth, line_safe);
+    }
+    fputc('}', out);
 }
 
 /* ---- table --------------------------------------------------------------- */
@@ -260,7 +325,7 @@ static size_t cp_width(unsigned long cp)
     return w < 0 ? 1 : (size_t)w;
 }
 
-static size_t width_of(const char *s)
+size_t cli_text_width(const char *s)
 {
     size_t n = 0;
     for (const unsigned char *p = (const unsigned char *)s; *p;)
@@ -272,7 +337,7 @@ static size_t width_of(const char *s)
  * string). */
 static char *fit(const char *s, size_t w)
 {
-    if (width_of(s) <= w)
+    if (cli_text_width(s) <= w)
         return strcpy(cli_alloc(strlen(s) + 1, 1), s);
     const unsigned char *p = (const unsigned char *)s;
     size_t used = 0;
@@ -337,7 +402,7 @@ static void line_end(FILE *out, line *l)
 /* One cell (cell text t, w display cells wide) in a column `width` wide. */
 static void line_cell(line *l, const char *t, size_t width, bool right)
 {
-    size_t w = width_of(t);
+    size_t w = cli_text_width(t);
     if (right)
         line_pad(l, width - w);
     line_put(l, t, strlen(t));
@@ -352,15 +417,14 @@ static void print_list(FILE *out, const smbcim_ctx *ctx, const smbcim_result *re
  * (or its natural width), a number its widest value (a number cut short
  * would read as another number: only its header is cut).  false when
  * even that does not fit. */
-static bool shrink(size_t *width, const size_t *values, const column *cols, size_t n,
+static bool shrink(size_t *width, const size_t *values, const bool *right, size_t n,
                    size_t limit)
 {
     size_t total = n ? n - 1 : 0, least = total;
     size_t min[n ? n : 1];
     for (size_t j = 0; j < n; j++) {
         total += width[j];
-        min[j] = right_aligned(cols[j].type) ? (values[j] ? values[j] : 1)
-                                             : (width[j] < 6 ? width[j] : 6);
+        min[j] = right[j] ? (values[j] ? values[j] : 1) : (width[j] < 6 ? width[j] : 6);
         least += min[j];
     }
     if (total <= limit)
@@ -389,6 +453,62 @@ static bool shrink(size_t *width, const size_t *values, const column *cols, size
     return true;
 }
 
+bool cli_table_cells(FILE *out, const char *const *heads, const bool *right, char *const *cells,
+                     size_t nrows, size_t ncols, bool may_refuse)
+{
+    size_t width[ncols ? ncols : 1], values[ncols ? ncols : 1];
+    for (size_t k = 0; k < ncols; k++) {
+        values[k] = 0;
+        for (size_t r = 0; r < nrows; r++) {
+            size_t w = cli_text_width(cells[r * ncols + k]);
+            if (w > values[k])
+                values[k] = w;
+        }
+        width[k] = cli_text_width(heads[k]);
+        if (values[k] > width[k])
+            width[k] = values[k];
+    }
+    if (table_width) {
+        size_t natural[ncols ? ncols : 1];
+        memcpy(natural, width, sizeof(natural));
+        if (!shrink(width, values, right, ncols, table_width)) {
+            if (may_refuse)
+                return false;
+            memcpy(width, natural, sizeof(natural)); /* printed uncut */
+        }
+    }
+    line l = {0};
+    for (size_t k = 0; k < ncols; k++) {
+        char *h = fit(heads[k], width[k]);
+        line_cell(&l, h, width[k], right[k]);
+        line_put(&l, " ", 1);
+        free(h);
+    }
+    line_end(out, &l);
+    for (size_t k = 0; k < ncols; k++) {
+        size_t len = cli_text_width(heads[k]);
+        if (len > width[k])
+            len = width[k];
+        char dashes[len + 1];
+        memset(dashes, '-', len);
+        dashes[len] = '\0';
+        line_cell(&l, dashes, width[k], right[k]);
+        line_put(&l, " ", 1);
+    }
+    line_end(out, &l);
+    for (size_t r = 0; r < nrows; r++) {
+        for (size_t k = 0; k < ncols; k++) {
+            char *t = fit(cells[r * ncols + k], width[k]);
+            line_cell(&l, t, width[k], right[k]);
+            line_put(&l, " ", 1);
+            free(t);
+        }
+        line_end(out, &l);
+    }
+    free(l.buf);
+    return true;
+}
+
 /* A table of the instances rows[0..nrows) of one class.  Columns NULL in
  * every row are left out unless the SELECT list names them (a note on
  * stderr says which); a table wider than the output is cut (cells end in
@@ -413,15 +533,14 @@ static void table_group(FILE *out, const smbcim_ctx *ctx, const smbcim_result *r
         }
     }
     /* the columns shown: idx[k] is a column of all[] */
-    size_t idx[nall ? nall : 1], n = 0, nhidden = 0;
+    size_t idx[nall ? nall : 1], n = 0;
     for (size_t j = 0; j < nall; j++)
         if (all[j].selected || nonnull[j])
             idx[n++] = j;
     if (n == 0) /* everything NULL: show it all rather than nothing */
         for (; n < nall; n++)
             idx[n] = n;
-    nhidden = nall - n;
-    if (nhidden) {
+    if (n < nall) {
         fflush(out);
         fprintf(stderr, "smbcim: %s: not shown, NULL in every row:", c->name);
         for (size_t j = 0, k = 0; j < nall; j++) {
@@ -433,21 +552,16 @@ static void table_group(FILE *out, const smbcim_ctx *ctx, const smbcim_result *r
         }
         fputc('\n', stderr);
     }
-    column shown[n ? n : 1];
-    size_t width[n ? n : 1], values[n ? n : 1];
+    const char *heads[n ? n : 1];
+    bool right[n ? n : 1];
+    char **shown = cli_alloc(nrows * n + 1, sizeof(char *));
     for (size_t k = 0; k < n; k++) {
-        shown[k] = all[idx[k]];
-        values[k] = 0;
-        for (size_t r = 0; r < nrows; r++) {
-            size_t w = width_of(cells[r * nall + idx[k]]);
-            if (w > values[k])
-                values[k] = w;
-        }
-        width[k] = width_of(shown[k].name);
-        if (values[k] > width[k])
-            width[k] = values[k];
+        heads[k] = all[idx[k]].name;
+        right[k] = right_aligned(all[idx[k]].type);
+        for (size_t r = 0; r < nrows; r++)
+            shown[r * n + k] = cells[r * nall + idx[k]];
     }
-    if (table_width && !shrink(width, values, shown, n, table_width)) {
+    if (!cli_table_cells(out, heads, right, shown, nrows, n, true)) {
         fflush(out);
         fprintf(stderr, "smbcim: %s: %zu columns do not fit in %zu: printed as a list\n",
                 c->name, n, table_width);
@@ -455,39 +569,10 @@ static void table_group(FILE *out, const smbcim_ctx *ctx, const smbcim_result *r
         sub.instances = rows;
         sub.count = nrows;
         print_list(out, ctx, &sub);
-    } else {
-        line l = {0};
-        for (size_t k = 0; k < n; k++) {
-            char *h = fit(shown[k].name, width[k]);
-            line_cell(&l, h, width[k], right_aligned(shown[k].type));
-            line_put(&l, " ", 1);
-            free(h);
-        }
-        line_end(out, &l);
-        for (size_t k = 0; k < n; k++) {
-            size_t len = width_of(shown[k].name);
-            if (len > width[k])
-                len = width[k];
-            char dashes[len + 1];
-            memset(dashes, '-', len);
-            dashes[len] = '\0';
-            line_cell(&l, dashes, width[k], right_aligned(shown[k].type));
-            line_put(&l, " ", 1);
-        }
-        line_end(out, &l);
-        for (size_t r = 0; r < nrows; r++) {
-            for (size_t k = 0; k < n; k++) {
-                char *t = fit(cells[r * nall + idx[k]], width[k]);
-                line_cell(&l, t, width[k], right_aligned(shown[k].type));
-                line_put(&l, " ", 1);
-                free(t);
-            }
-            line_end(out, &l);
-        }
-        free(l.buf);
     }
     for (size_t i = 0; i < nrows * nall; i++)
         free(cells[i]);
+    free(shown);
     free(cells);
     free(nonnull);
 }
@@ -578,7 +663,7 @@ static void print_list(FILE *out, const smbcim_ctx *ctx, const smbcim_result *re
  * name) that starts with = + - @ TAB or CR, which a spreadsheet would take
  * for a formula, gets a ' before it and quotes (OWASP's advice on CSV
  * injection); numbers keep their sign (-5 stays -5). */
-static void csv_field(FILE *out, const char *s, bool text)
+void cli_csv_field(FILE *out, const char *s, bool text)
 {
     char *e = escape_text(s, SMBCIM_TEXT_CSV);
     bool formula = text && e[0] && strchr("=+-@\t\r", e[0]);
@@ -611,7 +696,7 @@ static void csv_header(FILE *out, const column *cols, size_t n)
     fputs("Node", out);
     for (size_t j = 0; j < n; j++) {
         fputc(',', out);
-        csv_field(out, cols[j].name, true);
+        cli_csv_field(out, cols[j].name, true);
     }
     fputs("\r\n", out);
 }
@@ -621,9 +706,9 @@ static void print_csv(FILE *out, const smbcim_ctx *ctx, const smbcim_result *res
     if (res->is_classes) {
         fputs("Name,Superclass\r\n", out);
         for (size_t i = 0; i < res->count; i++) {
-            csv_field(out, res->classes[i]->name, true);
+            cli_csv_field(out, res->classes[i]->name, true);
             fputc(',', out);
-            csv_field(out, res->classes[i]->super_name ? res->classes[i]->super_name : "", true);
+            cli_csv_field(out, res->classes[i]->super_name ? res->classes[i]->super_name : "", true);
             fputs("\r\n", out);
         }
         return;
@@ -652,11 +737,11 @@ static void print_csv(FILE *out, const smbcim_ctx *ctx, const smbcim_result *res
         bool sys = any_sys(cols, n);
         if (sys)
             smbcim_instance_sysprops(ctx, res, inst, sp);
-        csv_field(out, smbcim_server_name(ctx), true);
+        cli_csv_field(out, smbcim_server_name(ctx), true);
         for (size_t j = 0; j < n; j++) {
             char *t = value_text(column_value(&cols[j], inst, sys ? sp : NULL));
             fputc(',', out);
-            csv_field(out, t, cim_type_is_stringlike(cols[j].type));
+            cli_csv_field(out, t, cim_type_is_stringlike(cols[j].type));
             free(t);
         }
         fputs("\r\n", out);
@@ -664,23 +749,12 @@ static void print_csv(FILE *out, const smbcim_ctx *ctx, const smbcim_result *res
 }
 
 /* ---- json ---------------------------------------------------------------- */
-static void json_sysprops(FILE *out, const smbcim_sysprop *sp)
-{
-    for (int k = 0; k < SMBCIM_NSYSPROPS; k++) {
-        if (k)
-            fputc(',', out);
-        json_string(out, sp[k].name);
-        fputc(':', out);
-        json_value(out, &sp[k].value);
-    }
-}
-
 static void json_class(FILE *out, const smbcim_ctx *ctx, const cim_class *c)
 {
     smbcim_sysprop sp[SMBCIM_NSYSPROPS];
     smbcim_class_sysprops(ctx, c, sp);
     fputc('{', out);
-    json_sysprops(out, sp);
+    json_sysprops(out, ctx, sp, 0, false);
     fputs(",\"Abstract\":", out);
     fputs(c->abstract ? "true" : "false", out);
     fputs(",\"Association\":", out);
@@ -719,7 +793,7 @@ static void print_json(FILE *out, const smbcim_ctx *ctx, const smbcim_result *re
         smbcim_sysprop sp[SMBCIM_NSYSPROPS];
         smbcim_instance_sysprops(ctx, res, inst, sp);
         fputc('{', out);
-        json_sysprops(out, sp);
+        json_sysprops(out, ctx, sp, 0, false);
         column cols[inst->cls->nprops + SMBCIM_NSYSPROPS];
         size_t n = columns_of(ctx, res, inst->cls, inst, false, cols);
         for (size_t j = 0; j < n; j++) {
@@ -728,7 +802,7 @@ static void print_json(FILE *out, const smbcim_ctx *ctx, const smbcim_result *re
             fputc(',', out);
             json_string(out, cols[j].name);
             fputc(':', out);
-            json_value(out, &inst->values[cols[j].prop]);
+            json_value(out, ctx, &inst->values[cols[j].prop]);
         }
         fputc('}', out);
     }
@@ -751,18 +825,34 @@ static void mof_scalar(FILE *out, const cim_value *v)
     }
 }
 
+static void tabs(FILE *out, int n)
+{
+    while (n-- > 0)
+        fputc('\t', out);
+}
+
 /* An instance as GetObjectText prints it (smbcim_instance_mof's layout:
  * class order, NULL and unselected properties left out), with every
  * string literal escaped as DSP0004 says: a value cannot end its literal
- * or its line. */
-static void mof_instance(FILE *out, const cim_instance *inst)
+ * or its line.  An embedded object is nested, indented one tab more. */
+void cli_mof_instance(FILE *out, const cim_instance *inst, int depth)
 {
-    fprintf(out, "instance of %s\n{\n", inst->cls->name);
+    fprintf(out, "instance of %s\n", inst->cls->name);
+    tabs(out, depth);
+    fputs("{\n", out);
     for (size_t i = 0; i < inst->cls->nprops; i++) {
         const cim_value *v = &inst->values[i];
         if (!prop_shown(inst, i) || v->null)
             continue;
-        fprintf(out, "\t%s = ", inst->cls->props[i].name);
+        tabs(out, depth + 1);
+        fprintf(out, "%s = ", inst->cls->props[i].name);
+        if (v->type == CIM_T_INSTANCE && !v->array) {
+            if (v->v.o && depth + 1 < CLI_MAX_EMBED)
+                cli_mof_instance(out, v->v.o, depth + 1);
+            else
+                fputs("NULL;\n", out);
+            continue;
+        }
         if (v->array) {
             fputc('{', out);
             for (uint32_t k = 0; k < v->count; k++) {
@@ -776,6 +866,7 @@ static void mof_instance(FILE *out, const cim_instance *inst)
         }
         fputs(";\n", out);
     }
+    tabs(out, depth);
     fputs("};\n", out);
 }
 
@@ -786,7 +877,7 @@ static void print_mof(FILE *out, const smbcim_ctx *ctx, const smbcim_result *res
         if (i)
             fputc('\n', out);
         if (!res->is_classes) {
-            mof_instance(out, res->instances[i]);
+            cli_mof_instance(out, res->instances[i], 0);
             continue;
         }
         char *t = smbcim_class_mof(res->classes[i]); /* the schema's own text */

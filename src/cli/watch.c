@@ -13,7 +13,6 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
-#include <inttypes.h>
 #include <math.h>
 #include <signal.h>
 #include <stdint.h>
@@ -26,12 +25,10 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "cli/format.h"
 #include "smbcim.h"
 
 #define EXIT_WBEM CLI_EXIT_FAILED
-/* Embedded objects nest (an aggregate's Representative holds an event
- * holding a TargetInstance); deeper ones are not printed. */
-#define MAX_EMBED 8
 /* Seconds between 1601-01-01 and 1970-01-01 (TIME_CREATED's epoch). */
 #define EPOCH_1601 11644473600LL
 
@@ -108,134 +105,16 @@ static void format_ticks(uint64_t ticks, char *buf, size_t len)
              tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
 }
 
-static size_t width_of(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++)
-        if (((unsigned char)*s & 0xC0) != 0x80)
-            n++;
-    return n;
-}
-
-static void pad(FILE *out, size_t n)
-{
-    while (n--)
-        fputc(' ', out);
-}
-
-/* ---- json: one object per line --------------------------------------------- */
-/* A JSON string; C1 controls and U+2028/U+2029 as \uXXXX too, so that a
- * line-oriented reader (one event per line) never sees a line end inside
- * an event: the data stays exact. */
-static void json_string(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (p[0] == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F) {
-            fprintf(out, "\\u%04x", p[1]);
-            p++;
-            continue;
-        }
-        if (p[0] == 0xE2 && p[1] == 0x80 && (p[2] == 0xA8 || p[2] == 0xA9)) {
-            fprintf(out, "\\u%04x", 0x2000 + p[2] - 0x80);
-            p += 2;
-            continue;
-        }
-        switch (*p) {
-        case '"': fputs("\\\"", out); break;
-        case '\\': fputs("\\\\", out); break;
-        case '\n': fputs("\\n", out); break;
-        case '\r': fputs("\\r", out); break;
-        case '\t': fputs("\\t", out); break;
-        case '\b': fputs("\\b", out); break;
-        case '\f': fputs("\\f", out); break;
-        default:
-            if (*p < 0x20 || *p == 0x7F)
-                fprintf(out, "\\u%04x", *p);
-            else
-                fputc(*p, out);
-        }
-    }
-    fputc('"', out);
-}
-
-static void json_object(FILE *out, const smbcim_ctx *sctx, const cim_instance *inst, int depth);
-
-static void json_scalar(FILE *out, const smbcim_ctx *sctx, const cim_value *v, int depth)
-{
-    switch (v->type) {
-    case CIM_T_BOOLEAN:
-        fputs(v->v.b ? "true" : "false", out);
-        break;
-    case CIM_T_SINT8: case CIM_T_SINT16: case CIM_T_SINT32: case CIM_T_SINT64:
-        fprintf(out, "%" PRId64, v->v.i);
-        break;
-    case CIM_T_UINT8: case CIM_T_UINT16: case CIM_T_UINT32: case CIM_T_UINT64:
-        fprintf(out, "%" PRIu64, v->v.u);
-        break;
-    case CIM_T_REAL32: case CIM_T_REAL64:
-        if (isfinite(v->v.r))
-            fprintf(out, "%.17g", v->v.r);
-        else
-            fputs("null", out);
-        break;
-    case CIM_T_INSTANCE:
-        if (v->v.o && depth < MAX_EMBED)
-            json_object(out, sctx, v->v.o, depth + 1);
-        else
-            fputs("null", out);
-        break;
-    default:
-        json_string(out, v->v.s ? v->v.s : "");
-    }
-}
-
-static void json_value(FILE *out, const smbcim_ctx *sctx, const cim_value *v, int depth)
-{
-    if (v->null) {
-        fputs("null", out);
-    } else if (v->array) {
-        fputc('[', out);
-        for (uint32_t i = 0; i < v->count; i++) {
-            if (i)
-                fputc(',', out);
-            json_scalar(out, sctx, &v->v.elems[i], depth);
-        }
-        fputc(']', out);
-    } else {
-        json_scalar(out, sctx, v, depth);
-    }
-}
-
-/* An object as the json format prints instances: its system properties,
- * then its properties; an embedded object nested the same way. */
-static void json_object(FILE *out, const smbcim_ctx *sctx, const cim_instance *inst, int depth)
-{
-    smbcim_sysprop sp[SMBCIM_NSYSPROPS];
-    smbcim_instance_sysprops(sctx, NULL, inst, sp);
-    fputc('{', out);
-    for (int k = 0; k < SMBCIM_NSYSPROPS; k++) {
-        if (k)
-            fputc(',', out);
-        json_string(out, sp[k].name);
-        fputc(':', out);
-        json_value(out, sctx, &sp[k].value, depth);
-    }
-    for (size_t i = 0; i < inst->cls->nprops; i++) {
-        if (!shown(inst, i))
-            continue;
-        fputc(',', out);
-        json_string(out, inst->cls->props[i].name);
-        fputc(':', out);
-        json_value(out, sctx, &inst->values[i], depth);
-    }
-    fputc('}', out);
-}
-
+/* ---- json: one object per line (format.c's writer, line-safe) -------------- */
 static void print_json(FILE *out, const smbcim_ctx *sctx, const cim_instance *ev)
 {
-    json_object(out, sctx, ev, 0);
+    cli_json_object(out, sctx, ev, 0, true);
     fputc('\n', out);
+}
+
+static bool stringlike(cim_type t)
+{
+    return t == CIM_T_STRING || t == CIM_T_DATETIME || t == CIM_T_REFERENCE || t == CIM_T_CHAR16;
 }
 
 /* ---- table: a header line and a table of the embedded objects --------------- */
@@ -245,81 +124,50 @@ typedef struct row {
     const cim_instance *inst;
 } row;
 
+/* One table (format.c's, cut to the output as query tables are): an
+ * "Instance" column with the row's label, then the properties that are not
+ * NULL in every row. */
 static void table_rows(FILE *out, const row *rows, size_t nrows)
 {
     const cim_class *c = rows[0].inst->cls;
     size_t n = c->nprops;
-    bool *col = xalloc(n, sizeof(bool));
-    size_t *width = xalloc(n, sizeof(size_t));
-    char **cells = xalloc(nrows * n + 1, sizeof(char *));
-    size_t label_w = strlen("Instance");
-    for (size_t r = 0; r < nrows; r++)
-        if (strlen(rows[r].label) > label_w)
-            label_w = strlen(rows[r].label);
+    const char **heads = xalloc(n + 1, sizeof(char *));
+    bool *right = xalloc(n + 1, sizeof(bool));
+    size_t *cols = xalloc(n + 1, sizeof(size_t));
+    size_t ncols = 0;
+    heads[ncols] = "Instance";
+    right[ncols] = false;
+    cols[ncols++] = n; /* the label */
     for (size_t j = 0; j < n; j++) {
-        width[j] = width_of(c->props[j].name);
-        for (size_t r = 0; r < nrows; r++) {
-            const cim_instance *inst = rows[r].inst;
-            /* a column NULL in every row is left out, as the table
-             * format leaves it out of a query's table */
-            if (shown(inst, j) && !inst->values[j].null)
-                col[j] = true;
-            char *t = text_of(&inst->values[j]);
-            cells[r * n + j] = esc(t, SMBCIM_TEXT_VISIBLE);
-            free(t);
-            if (width_of(cells[r * n + j]) > width[j])
-                width[j] = width_of(cells[r * n + j]);
-        }
+        bool any = false;
+        for (size_t r = 0; r < nrows; r++)
+            any |= shown(rows[r].inst, j) && !rows[r].inst->values[j].null;
+        if (!any)
+            continue; /* as the table format leaves it out of a query's table */
+        const cim_property *p = &c->props[j];
+        heads[ncols] = p->name;
+        right[ncols] = p->type != CIM_T_BOOLEAN && !stringlike(p->type);
+        cols[ncols++] = j;
     }
-    for (int line = 0; line < 2; line++) {
-        if (line == 0)
-            fprintf(out, "%-*s", (int)label_w, "Instance");
-        else
-            fprintf(out, "%-*s", (int)label_w, "--------");
-        for (size_t j = 0; j < n; j++) {
-            if (!col[j])
-                continue;
-            fputc(' ', out);
-            const cim_property *p = &c->props[j];
-            bool right = p->type != CIM_T_BOOLEAN && p->type != CIM_T_STRING &&
-                         p->type != CIM_T_DATETIME && p->type != CIM_T_REFERENCE &&
-                         p->type != CIM_T_CHAR16;
-            size_t len = strlen(p->name);
-            if (right)
-                pad(out, width[j] - len);
-            if (line == 0)
-                fputs(p->name, out);
-            else
-                for (size_t k = 0; k < len; k++)
-                    fputc('-', out);
-            if (!right)
-                pad(out, width[j] - len);
-        }
-        fputc('\n', out);
-    }
+    char **cells = xalloc(nrows * ncols + 1, sizeof(char *));
     for (size_t r = 0; r < nrows; r++) {
-        fprintf(out, "%-*s", (int)label_w, rows[r].label);
-        for (size_t j = 0; j < n; j++) {
-            char *t = cells[r * n + j];
-            if (col[j]) {
-                fputc(' ', out);
-                const cim_property *p = &c->props[j];
-                bool right = p->type != CIM_T_BOOLEAN && p->type != CIM_T_STRING &&
-                             p->type != CIM_T_DATETIME && p->type != CIM_T_REFERENCE &&
-                             p->type != CIM_T_CHAR16;
-                if (right)
-                    pad(out, width[j] - width_of(t));
-                fputs(t, out);
-                if (!right)
-                    pad(out, width[j] - width_of(t));
+        for (size_t k = 0; k < ncols; k++) {
+            if (cols[k] == n) {
+                cells[r * ncols + k] = esc(rows[r].label, SMBCIM_TEXT_VISIBLE);
+                continue;
             }
+            char *t = text_of(&rows[r].inst->values[cols[k]]);
+            cells[r * ncols + k] = esc(t, SMBCIM_TEXT_VISIBLE);
             free(t);
         }
-        fputc('\n', out);
     }
+    cli_table_cells(out, heads, right, cells, nrows, ncols, false);
+    for (size_t i = 0; i < nrows * ncols; i++)
+        free(cells[i]);
     free(cells);
-    free(width);
-    free(col);
+    free(cols);
+    free(right);
+    free(heads);
 }
 
 /* "<class>  Name=value ..." (the event's own values), then its embedded
@@ -366,7 +214,7 @@ static void table_event(FILE *out, const cim_instance *ev, int depth)
             strcmp(name, "PreviousInstance") == 0 || strcmp(name, "TargetInstance") == 0)
             continue;
         fprintf(out, "%s:\n", name);
-        if (depth < MAX_EMBED)
+        if (depth < CLI_MAX_EMBED)
             table_event(out, v->v.o, depth + 1);
     }
 }
@@ -415,11 +263,6 @@ static void pairs_free(pairs *p)
     free(p->items);
 }
 
-static bool stringlike(cim_type t)
-{
-    return t == CIM_T_STRING || t == CIM_T_DATETIME || t == CIM_T_REFERENCE || t == CIM_T_CHAR16;
-}
-
 /* The properties of inst under `prefix` ("" or "TargetInstance."), an
  * embedded object's __CLASS and properties under its name. */
 static void flatten(pairs *p, const cim_instance *inst, const char *prefix, int depth)
@@ -429,7 +272,7 @@ static void flatten(pairs *p, const cim_instance *inst, const char *prefix, int 
         if (!shown(inst, i))
             continue;
         const char *name = inst->cls->props[i].name;
-        if (is_object(v) && !v->null && v->v.o && depth < MAX_EMBED) {
+        if (is_object(v) && !v->null && v->v.o && depth < CLI_MAX_EMBED) {
             size_t n = strlen(prefix) + strlen(name) + 2;
             char *sub = xalloc(n, 1);
             snprintf(sub, n, "%s%s.", prefix, name);
@@ -468,32 +311,6 @@ static void print_list(FILE *out, const smbcim_ctx *sctx, const cim_instance *ev
     pairs_free(&p);
 }
 
-/* One CSV field (format.c's rules): escaped for CSV, quoted when needed, a
- * text that a spreadsheet would take for a formula (= + - @ TAB CR first)
- * quoted with a ' before it. */
-static void csv_field(FILE *out, const char *s, bool text)
-{
-    char *e = esc(s, SMBCIM_TEXT_CSV);
-    bool formula = text && e[0] && strchr("=+-@\t\r", e[0]);
-    bool quote = formula || strpbrk(e, ",\"\r\n") != NULL || e[0] == ' ' ||
-                 (e[0] && e[strlen(e) - 1] == ' ');
-    if (!quote) {
-        fputs(e, out);
-        free(e);
-        return;
-    }
-    fputc('"', out);
-    if (formula)
-        fputc('\'', out);
-    for (const char *c = e; *c; c++) {
-        if (*c == '"')
-            fputc('"', out);
-        fputc(*c, out);
-    }
-    fputc('"', out);
-    free(e);
-}
-
 /* The header last printed: a new one when the columns change. */
 static char *csv_last_header;
 
@@ -515,7 +332,7 @@ static void print_csv(FILE *out, const smbcim_ctx *sctx, const cim_instance *ev)
         fputs("Node,__CLASS", out);
         for (size_t i = 0; i < p.len; i++) {
             fputc(',', out);
-            csv_field(out, p.items[i].name, true);
+            cli_csv_field(out, p.items[i].name, true);
         }
         fputs("\r\n", out);
         free(csv_last_header);
@@ -523,76 +340,22 @@ static void print_csv(FILE *out, const smbcim_ctx *sctx, const cim_instance *ev)
     } else {
         free(hdr);
     }
-    csv_field(out, smbcim_server_name(sctx), true);
+    cli_csv_field(out, smbcim_server_name(sctx), true);
     fputc(',', out);
-    csv_field(out, ev->cls->name, true);
+    cli_csv_field(out, ev->cls->name, true);
     for (size_t i = 0; i < p.len; i++) {
         fputc(',', out);
-        csv_field(out, p.items[i].value, p.items[i].text);
+        cli_csv_field(out, p.items[i].value, p.items[i].text);
     }
     fputs("\r\n", out);
     pairs_free(&p);
 }
 
 /* ---- mof: GetObjectText, an embedded object nested -------------------------- */
-static void tabs(FILE *out, int n)
-{
-    while (n-- > 0)
-        fputc('\t', out);
-}
-
-static void mof_scalar(FILE *out, const cim_value *v)
-{
-    if (stringlike(v->type)) {
-        char *e = esc(v->v.s, SMBCIM_TEXT_MOF);
-        fprintf(out, "\"%s\"", e);
-        free(e);
-    } else {
-        char *t = text_of(v);
-        fputs(t, out);
-        free(t);
-    }
-}
-
-static void mof_instance(FILE *out, const cim_instance *inst, int depth)
-{
-    fprintf(out, "instance of %s\n", inst->cls->name);
-    tabs(out, depth);
-    fputs("{\n", out);
-    for (size_t i = 0; i < inst->cls->nprops; i++) {
-        const cim_value *v = &inst->values[i];
-        if (!shown(inst, i) || v->null)
-            continue;
-        tabs(out, depth + 1);
-        fprintf(out, "%s = ", inst->cls->props[i].name);
-        if (is_object(v)) {
-            if (v->v.o && depth + 1 < MAX_EMBED)
-                mof_instance(out, v->v.o, depth + 1);
-            else
-                fputs("NULL;\n", out);
-            continue;
-        }
-        if (v->array) {
-            fputc('{', out);
-            for (uint32_t k = 0; k < v->count; k++) {
-                if (k)
-                    fputs(", ", out);
-                mof_scalar(out, &v->v.elems[k]);
-            }
-            fputc('}', out);
-        } else {
-            mof_scalar(out, v);
-        }
-        fputs(";\n", out);
-    }
-    tabs(out, depth);
-    fputs("};\n", out);
-}
-
 static void print_mof(FILE *out, const smbcim_ctx *sctx, const cim_instance *ev)
 {
     (void)sctx;
-    mof_instance(out, ev, 0);
+    cli_mof_instance(out, ev, 0);
     fputc('\n', out);
 }
 

@@ -488,33 +488,6 @@ static bool coerce(parser *ps, cim_type t, bool array, bool wrap, cim_value *v,
     return true;
 }
 
-static bool scalar_equal(const cim_value *a, const cim_value *b)
-{
-    if (a->null || b->null)
-        return a->null == b->null;
-    if (a->type != b->type)
-        return false;
-    if (cim_type_is_stringlike(a->type))
-        return strcmp(a->v.s, b->v.s) == 0;
-    if (a->type == CIM_T_BOOLEAN)
-        return a->v.b == b->v.b;
-    if (a->type == CIM_T_REAL32 || a->type == CIM_T_REAL64)
-        return a->v.r == b->v.r;
-    return a->v.u == b->v.u;
-}
-
-static bool value_equal(const cim_value *a, const cim_value *b)
-{
-    if (a->null || b->null || !a->array || !b->array)
-        return a->array == b->array && scalar_equal(a, b);
-    if (a->count != b->count)
-        return false;
-    for (uint32_t i = 0; i < a->count; i++)
-        if (!scalar_equal(&a->v.elems[i], &b->v.elems[i]))
-            return false;
-    return true;
-}
-
 /* ---- qualifiers ---------------------------------------------------------- */
 /* Qualifiers as parsed, with where each was written (for the checks that
  * can only be made once the qualified element is known). */
@@ -731,7 +704,7 @@ static bool check_quals(parser *ps, const qlist *ql, unsigned scope, const char 
 static bool may_override(parser *ps, const cim_qualifier *q, const cim_qualifier *iq,
                          unsigned l, unsigned c, const char *where)
 {
-    if (!iq || !iq->tosubclass || iq->overridable || value_equal(&q->value, &iq->value))
+    if (!iq || !iq->tosubclass || iq->overridable || cim_value_equal(&q->value, &iq->value))
         return true;
     return perr_at(ps, l, c, WBEM_E_INVALID_QUALIFIER,
                    "qualifier %s of %s cannot be given another value: it is DisableOverride",

@@ -315,6 +315,24 @@ static enum MHD_Result unavailable(struct MHD_Connection *conn, unsigned retry_a
     return rc;
 }
 
+/* The request's Basic credentials through PAM (auth.c): true with cr->who
+ * set; false with *ret the refusal queued: 503 + Retry-After when nothing
+ * could be checked, else 401 with a challenge. */
+static bool authenticate(srv_http *h, struct MHD_Connection *conn, conn_req *cr,
+                         enum MHD_Result *ret)
+{
+    const char *authz = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+    unsigned retry_after = 10;
+    srv_auth_result ar = srv_auth_check_retry(h->a, authz, cr->peer, &cr->who, &retry_after);
+    if (ar == SRV_AUTH_UNAVAILABLE)
+        *ret = unavailable(conn, retry_after);
+    else if (ar != SRV_AUTH_OK)
+        *ret = reply(conn, 401, ar == SRV_AUTH_MISSING ? "authentication required\n"
+                                                       : "authentication failed\n",
+                     NULL, R_CHALLENGE);
+    return ar == SRV_AUTH_OK;
+}
+
 /* The metrics listener (docs/monitoring.md): GET or HEAD of /metrics or
  * /healthz without a body, authenticated when metrics_auth; answered from
  * the headers (libmicrohttpd leaves the body out of a HEAD answer). */
@@ -333,16 +351,9 @@ static enum MHD_Result metrics_request(listener *l, struct MHD_Connection *conn,
         return reply(conn, 400, "a request body is not expected here\n", NULL, R_CLOSE);
     bool full = true;
     if (h->cfg->metrics_auth) {
-        const char *authz = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
-        unsigned retry_after = 10;
-        srv_auth_result ar = srv_auth_check_retry(h->a, authz, cr->peer, &cr->who,
-                                                  &retry_after);
-        if (ar == SRV_AUTH_UNAVAILABLE)
-            return unavailable(conn, retry_after);
-        if (ar != SRV_AUTH_OK)
-            return reply(conn, 401, ar == SRV_AUTH_MISSING ? "authentication required\n"
-                                                           : "authentication failed\n",
-                         NULL, R_CHALLENGE);
+        enum MHD_Result refused;
+        if (!authenticate(h, conn, cr, &refused))
+            return refused;
         full = cr->who.admin;
     }
     unsigned status = 500;
@@ -431,21 +442,14 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
                          "smbcimd answers CIM-XML on POST /cimom\n", NULL, 0);
         if (strcmp(url, "/cimom") != 0)
             return reply(conn, 404, "smbcimd answers CIM-XML on POST /cimom\n", NULL, 0);
-        const char *authz = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
         if (!l->tls && !h->cfg->allow_plain_http) {
             srv_log(LOG_NOTICE, "refused a plain-HTTP request from %s: credentials are taken "
                     "over HTTPS only (allow-plain-http is off)", cr->peer);
             return forbidden_plain(conn, h->cfg);
         }
-        unsigned retry_after = 10;
-        srv_auth_result ar = srv_auth_check_retry(h->a, authz, cr->peer, &cr->who,
-                                                  &retry_after);
-        if (ar == SRV_AUTH_UNAVAILABLE)
-            return unavailable(conn, retry_after);
-        if (ar != SRV_AUTH_OK)
-            return reply(conn, 401, ar == SRV_AUTH_MISSING ? "authentication required\n"
-                                                           : "authentication failed\n",
-                         NULL, R_CHALLENGE);
+        enum MHD_Result refused;
+        if (!authenticate(h, conn, cr, &refused))
+            return refused;
         const char *op = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "CIMOperation");
         if (!op || strcasecmp(op, "MethodCall") != 0)
             return reply(conn, 400, "CIMOperation: MethodCall expected\n",

@@ -41,3 +41,33 @@ def read_line(proc, timeout, what, error=RuntimeError):
             pass
     raise error("%s: no answer within %d s (exit %s) %s %s"
                 % (what, timeout, proc.poll(), buf.decode(errors="replace")[-500:], err))
+
+
+class Tally:
+    """The "ok NAME" / "FAIL NAME -- detail" lines of an end-to-end runner
+    and their count, for its closing "N passed, N failed" line."""
+
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def check(self, name, cond, detail=""):
+        if cond:
+            self.passed += 1
+            print("ok   " + name, flush=True)
+        else:
+            self.failed += 1
+            d = str(detail)
+            print("FAIL %s%s" % (name, (" -- " + d[:1200]) if d else ""), flush=True)
+        return cond
+
+    def summary(self):
+        """Prints the closing line; the runner's exit status."""
+        print("%d passed, %d failed" % (self.passed, self.failed), flush=True)
+        return 1 if self.failed else 0
+
+
+def sh(*args, **kw):
+    """A command's result, its output captured as text."""
+    import subprocess
+    return subprocess.run(list(args), capture_output=True, text=True, **kw)

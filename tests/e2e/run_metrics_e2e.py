@@ -49,7 +49,7 @@ import urllib.parse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
-from procs import free_port  # noqa: E402
+from procs import Tally, free_port, sh  # noqa: E402
 BUILD = os.environ.get("SMBCIM_BUILD", os.path.join(ROOT, "build"))
 SMBCIMD = os.path.join(BUILD, "smbcimd")
 SMBCIM = os.path.join(BUILD, "smbcim")
@@ -70,24 +70,8 @@ CT_OM = "application/openmetrics-text; version=1.0.0; charset=utf-8"
 ACCEPT_PROM = ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
                "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
 
-passed = 0
-failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok   " + name)
-    else:
-        failed += 1
-        print("FAIL %s -- %s" % (name, str(detail)[:1200]))
-    sys.stdout.flush()
-    return cond
-
-
-def sh(*args, **kw):
-    return subprocess.run(list(args), capture_output=True, text=True, **kw)
+tally = Tally()
+check = tally.check
 
 
 def wait_port(port, proc, seconds=10):
@@ -753,7 +737,7 @@ def main():
     for tool in (PROMETHEUS, PROMTOOL, shutil.which("openssl") or "openssl", SMBCIMD, SMBCIM):
         if not os.access(tool, os.X_OK):
             check("%s installed (scripts/deps.sh)" % tool, False)
-            print("%d passed, %d failed" % (passed, failed))
+            print("%d passed, %d failed" % (tally.passed, tally.failed))
             return 1
     tmp = tempfile.mkdtemp(prefix="smbcim-metrics-e2e.")
     os.chmod(tmp, 0o755)
@@ -841,8 +825,7 @@ def main():
         if created_pam:
             os.unlink(pam)
         shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return tally.summary()
 
 
 if __name__ == "__main__":

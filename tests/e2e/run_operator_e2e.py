@@ -52,7 +52,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
-from procs import free_port  # noqa: E402
+from procs import Tally, free_port, sh  # noqa: E402
 BUILD = os.environ.get("SMBCIM_BUILD", os.path.join(ROOT, "build"))
 SMBCIMD = os.path.join(BUILD, "smbcimd")
 MKCERT = os.path.join(ROOT, "dist", "smbcimd-mkcert")
@@ -66,24 +66,8 @@ NEWBIE, NEWBIE_PW = "smbcim_onew", "N3wbie-op-e2e"
 GONE, GONE_PW = "smbcim_ogone", "G0ne-op-e2e"
 GECOS = "smbcim operator e2e temporary user"
 
-passed = 0
-failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok   " + name)
-    else:
-        failed += 1
-        print("FAIL %s -- %s" % (name, str(detail)[:1200]))
-    sys.stdout.flush()
-    return cond
-
-
-def sh(*args, **kw):
-    return subprocess.run(list(args), capture_output=True, text=True, **kw)
+tally = Tally()
+check = tally.check
 
 
 def set_password(user, pw):
@@ -723,7 +707,7 @@ def main():
     for tool in ("openssl", "gpasswd", "useradd", "chpasswd"):
         if not shutil.which(tool):
             check("%s installed" % tool, False)
-            print("%d passed, %d failed" % (passed, failed))
+            print("%d passed, %d failed" % (tally.passed, tally.failed))
             return 1
     TMP = tempfile.mkdtemp(prefix="smbcim-op-e2e.")
     os.chmod(TMP, 0o755)
@@ -772,8 +756,7 @@ def main():
         if created_pam:
             os.unlink(pam_file)
         shutil.rmtree(TMP, ignore_errors=True)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return tally.summary()
 
 
 if __name__ == "__main__":

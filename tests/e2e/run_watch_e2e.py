@@ -39,7 +39,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
-from procs import read_line  # noqa: E402
+from procs import Tally, read_line  # noqa: E402
 SMBCIM = os.environ.get("SMBCIM", os.path.join(ROOT, "build", "smbcim"))
 LIB = os.path.join(ROOT, "demo", "lib.sh")
 HOLDER = os.path.join(ROOT, "tests", "e2e", "smb_holder.py")
@@ -47,20 +47,8 @@ PY = os.environ.get("SMBCIM_DEMO_PYTHON", "/usr/bin/python3")
 WITHIN = 0.5
 SETTLE = 2.5  # seconds for a change to be seen: several polls
 
-passed = 0
-failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok   %s" % name, flush=True)
-    else:
-        failed += 1
-        d = str(detail)
-        print("FAIL %s%s" % (name, (" -- " + d[:800]) if d else ""), flush=True)
-    return bool(cond)
+tally = Tally()
+check = tally.check
 
 
 class SetupError(Exception):
@@ -311,8 +299,7 @@ def main():
     finally:
         if server:
             server.stop()
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return tally.summary()
 
 
 if __name__ == "__main__":
