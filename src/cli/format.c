@@ -457,8 +457,9 @@ bool cli_table_cells(FILE *out, const char *const *heads, const bool *right, cha
                      size_t nrows, size_t ncols, bool may_refuse)
 {
     size_t width[ncols ? ncols : 1], values[ncols ? ncols : 1];
+    memset(width, 0, sizeof(width)); /* (ncols 0: one unused entry, still set) */
+    memset(values, 0, sizeof(values));
     for (size_t k = 0; k < ncols; k++) {
-        values[k] = 0;
         for (size_t r = 0; r < nrows; r++) {
             size_t w = cli_text_width(cells[r * ncols + k]);
             if (w > values[k])
