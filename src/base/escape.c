@@ -106,6 +106,16 @@ void sc_buf_put_escaped(sc_buf *b, const char *s, size_t len, smbcim_text_mode m
 {
     const unsigned char *p = (const unsigned char *)s, *end = p + len;
     while (p < end) {
+        /* a run of printable ASCII that no mode escapes, added at once */
+        const unsigned char *q = p;
+        while (q < end && *q >= 0x20 && *q < 0x7F && *q != '\\' && *q != '"')
+            q++;
+        if (q > p) {
+            sc_buf_add(b, (const char *)p, (size_t)(q - p));
+            p = q;
+            if (p == end)
+                break;
+        }
         size_t n;
         uint32_t c = utf8_at(p, end, &n);
         put_char(b, p, end, n, c, mode);

@@ -14,16 +14,20 @@
  * docs/decisions.md ("REF values") has the evidence and what is inferred. */
 static const char *const ref_spellings[] = {"computername", "sharename", "UserName", NULL};
 
-static cim_instance *link(sc_provctx *pc, const cim_class *cls,
-                          cim_instance *ante, cim_instance *dep)
+/* The REF text of an endpoint, made once per endpoint (a share with 2,000
+ * connections is referenced 2,000 times). */
+static const char *ref_of(sc_provctx *pc, const char **cache, cim_instance *endpoint)
+{
+    if (!*cache)
+        *cache = cim_instance_relpath_spelled(pc->arena, endpoint, ref_spellings);
+    return *cache;
+}
+
+static cim_instance *link(sc_provctx *pc, const cim_class *cls, const char *ante, const char *dep)
 {
     cim_instance *inst = cim_instance_new(pc->arena, cls);
-    cim_instance_set(inst, "Antecedent",
-                     cim_str(CIM_T_REFERENCE,
-                             cim_instance_relpath_spelled(pc->arena, ante, ref_spellings)));
-    cim_instance_set(inst, "Dependent",
-                     cim_str(CIM_T_REFERENCE,
-                             cim_instance_relpath_spelled(pc->arena, dep, ref_spellings)));
+    cim_instance_set(inst, "Antecedent", cim_str(CIM_T_REFERENCE, ante));
+    cim_instance_set(inst, "Dependent", cim_str(CIM_T_REFERENCE, dep));
     sc_instance_finish(pc, inst);
     return inst;
 }
@@ -32,14 +36,16 @@ static cim_instance *link(sc_provctx *pc, const cim_class *cls,
 static cim_instance *share_link(sc_provctx *pc, const cim_class *cls, sc_mconn *c)
 {
     if (!c->share_link)
-        c->share_link = link(pc, cls, sc_share_instance(pc, c->share), sc_conn_instance(pc, c));
+        c->share_link = link(pc, cls, ref_of(pc, &c->share->ref, sc_share_instance(pc, c->share)),
+                             ref_of(pc, &c->ref, sc_conn_instance(pc, c)));
     return c->share_link;
 }
 
 static cim_instance *sess_link(sc_provctx *pc, const cim_class *cls, sc_mconn *c)
 {
     if (!c->sess_link)
-        c->sess_link = link(pc, cls, sc_sess_instance(pc, c->sess), sc_conn_instance(pc, c));
+        c->sess_link = link(pc, cls, ref_of(pc, &c->sess->ref, sc_sess_instance(pc, c->sess)),
+                            ref_of(pc, &c->ref, sc_conn_instance(pc, c)));
     return c->sess_link;
 }
 

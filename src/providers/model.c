@@ -124,15 +124,6 @@ static bool server_id_usable(const sc_server_id *s)
     return s->pid != NULL;
 }
 
-/* Key of "the smbd process X" for the open-count maps.  The unique_id
- * tells a reused pid apart; when a record lacks it, the pid alone is used
- * (and docs/values.md says so). */
-static const char *server_key(sc_arena *a, const sc_server_id *s, const char *extra)
-{
-    const char *parts[] = {s->pid, "\x1f", s->unique_id, "\x1f", extra};
-    return sc_concat(a, parts, 5);
-}
-
 static bool session_usable(const sc_session *s)
 {
     /* A session still authenticating has no user yet. */
@@ -142,23 +133,6 @@ static bool session_usable(const sc_session *s)
 static bool dialect_is_smb2(const char *d)
 {
     return d && (strncmp(d, "SMB2", 4) == 0 || strncmp(d, "SMB3", 4) == 0);
-}
-
-static void *map_counter_add(sc_arena *a, sc_map *m, const char *key)
-{
-    uint32_t *c = sc_map_get(m, key);
-    if (!c) {
-        c = sc_alloc(a, sizeof(*c));
-        sc_map_put(m, key, c);
-    }
-    (*c)++;
-    return c;
-}
-
-static uint32_t map_counter(const sc_map *m, const char *key)
-{
-    uint32_t *c = sc_map_get(m, key);
-    return c ? *c : 0;
 }
 
 /* Adds the shares of the state the model does not have yet (all at
@@ -287,18 +261,137 @@ static void build_conns(sc_arena *a, sc_model *m, const sc_state *st)
     sc_map_free(&sess_by_id);
 }
 
-/* counts[key] the first time `owner` (a merged row) meets key, else 0:
- * the opens of one smbd count once per row however many of its sessions or
- * tree connects the row merges. */
-static uint32_t count_once(sc_arena *tmp, sc_map *counted, const void *owner, const char *key,
-                           const sc_map *counts)
+/* A set of (row, counter) pairs, by address: whether a merged row has
+ * already counted an smbd's opens.  Open addressing, at most half full. */
+typedef struct pair_set {
+    const void *(*slot)[2];
+    size_t len, cap;
+} pair_set;
+
+static size_t pair_hash(const void *x, const void *y, size_t mask)
 {
-    const char *parts[] = {sc_u64_text(tmp, (uint64_t)(uintptr_t)owner, 16), "\x1f", key};
-    const char *ckey = sc_concat(tmp, parts, 3);
-    if (sc_map_get(counted, ckey))
+    uint64_t h = (uint64_t)(uintptr_t)x * 0x9E3779B97F4A7C15ull ^
+                 (uint64_t)(uintptr_t)y * 0xC2B2AE3D27D4EB4Full;
+    return (size_t)(h ^ h >> 29) & mask;
+}
+
+/* Adds (x, y); false if it was there already. */
+static bool pair_set_add(pair_set *ps, const void *x, const void *y)
+{
+    if ((ps->len + 1) * 2 > ps->cap) {
+        size_t cap = ps->cap ? ps->cap * 2 : 64;
+        const void *(*t)[2] = sc_xcalloc(cap, sizeof *t);
+        for (size_t i = 0; i < ps->cap; i++) {
+            if (!ps->slot[i][0])
+                continue;
+            size_t j = pair_hash(ps->slot[i][0], ps->slot[i][1], cap - 1);
+            while (t[j][0])
+                j = (j + 1) & (cap - 1);
+            t[j][0] = ps->slot[i][0];
+            t[j][1] = ps->slot[i][1];
+        }
+        free(ps->slot);
+        ps->slot = t;
+        ps->cap = cap;
+    }
+    size_t j = pair_hash(x, y, ps->cap - 1);
+    for (; ps->slot[j][0]; j = (j + 1) & (ps->cap - 1))
+        if (ps->slot[j][0] == x && ps->slot[j][1] == y)
+            return false;
+    ps->slot[j][0] = x;
+    ps->slot[j][1] = y;
+    ps->len++;
+    return true;
+}
+
+/* The open-count table: how many opens an smbd process has under one
+ * share path (path set) or for one uid (path NULL).  The process is its
+ * pid and unique_id: the unique_id tells a reused pid apart; when a record
+ * lacks it, the pid alone is used (docs/values.md says so).  Keys are the
+ * records' own strings, hashed and compared in place (no key text is
+ * built: at 2,000 clients this table is filled 8,000 times). */
+typedef struct open_count {
+    const char *pid, *unique, *path;
+    int64_t uid;
+    uint64_t hash;
+    uint32_t n;
+} open_count;
+
+typedef struct count_table {
+    open_count *slot;
+    size_t len, cap;
+} count_table;
+
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++)
+        h = (h ^ *p) * 0x100000001B3ull;
+    return (h ^ 0x1F) * 0x100000001B3ull;
+}
+
+static uint64_t count_hash(const sc_server_id *s, const char *path, int64_t uid)
+{
+    uint64_t h = hash_str(hash_str(0xCBF29CE484222325ull, s->pid), s->unique_id);
+    return path ? hash_str(h, path) : (h ^ (uint64_t)uid) * 0x9E3779B97F4A7C15ull;
+}
+
+static bool str_same(const char *a, const char *b)
+{
+    return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+/* The slot of (server, path or uid): its entry, or the empty slot where it
+ * goes. */
+static open_count *count_slot(const count_table *t, const sc_server_id *s, const char *path,
+                              int64_t uid, uint64_t h)
+{
+    size_t mask = t->cap - 1;
+    for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
+        open_count *c = &t->slot[i];
+        if (!c->pid)
+            return c;
+        if (c->hash == h && (path ? c->path && strcmp(c->path, path) == 0
+                                  : !c->path && c->uid == uid) &&
+            strcmp(c->pid, s->pid) == 0 && str_same(c->unique, s->unique_id))
+            return c;
+    }
+}
+
+static void count_add(count_table *t, const sc_server_id *s, const char *path, int64_t uid)
+{
+    if ((t->len + 1) * 2 > t->cap) {
+        count_table g = {sc_xcalloc(t->cap ? t->cap * 2 : 64, sizeof(open_count)), t->len,
+                         t->cap ? t->cap * 2 : 64};
+        for (size_t i = 0; i < t->cap; i++)
+            if (t->slot[i].pid) {
+                const open_count *o = &t->slot[i];
+                sc_server_id sid = {.pid = o->pid, .unique_id = o->unique};
+                *count_slot(&g, &sid, o->path, o->uid, o->hash) = *o;
+            }
+        free(t->slot);
+        *t = g;
+    }
+    uint64_t h = count_hash(s, path, uid);
+    open_count *c = count_slot(t, s, path, uid, h);
+    if (!c->pid) {
+        *c = (open_count){s->pid, s->unique_id, path, uid, h, 0};
+        t->len++;
+    }
+    c->n++;
+}
+
+/* The count of (server, path or uid) the first time `owner` (a merged row)
+ * meets it, else 0: the opens of one smbd count once per row however many
+ * of its sessions or tree connects the row merges. */
+static uint32_t count_once(pair_set *counted, const void *owner, const count_table *t,
+                           const sc_server_id *s, const char *path, int64_t uid)
+{
+    if (!t->cap)
         return 0;
-    sc_map_put(counted, ckey, (void *)owner);
-    return map_counter(counts, key);
+    const open_count *c = count_slot(t, s, path, uid, count_hash(s, path, uid));
+    if (!c->pid || !pair_set_add(counted, owner, c))
+        return 0;
+    return c->n;
 }
 
 /* Level SC_MODEL_COUNTS: the open files counted by Samba's rules (a
@@ -307,19 +400,15 @@ static uint32_t count_once(sc_arena *tmp, sc_map *counted, const void *owner, co
  * path; docs/values.md). */
 static void build_counts(sc_model *m, const sc_state *st)
 {
-    sc_arena *tmp = sc_arena_new(); /* keys of the temporary maps */
-    sc_map opens_by_path, opens_by_uid, counted;
-    sc_map_init_exact(&opens_by_path);
-    sc_map_init_exact(&opens_by_uid);
-    sc_map_init_exact(&counted);
+    count_table counts = {0};
+    pair_set counted = {0};
     for (size_t i = 0; i < st->nopens; i++) {
         const sc_open *o = &st->opens[i];
         if (!server_id_usable(&o->server))
             continue;
         if (o->service_path)
-            map_counter_add(tmp, &opens_by_path, server_key(tmp, &o->server, o->service_path));
-        map_counter_add(tmp, &opens_by_uid,
-                        server_key(tmp, &o->server, sc_i64_text(tmp, o->uid)));
+            count_add(&counts, &o->server, o->service_path, 0);
+        count_add(&counts, &o->server, NULL, o->uid);
     }
     for (size_t i = 0; i < m->nsesss; i++)
         m->sesss[i].resources_known = true;
@@ -329,12 +418,10 @@ static void build_counts(sc_model *m, const sc_state *st)
             continue;
         const sc_session *s = &st->sessions[i];
         /* several sessions of one group in one smbd count its opens once */
-        if (server_id_usable(&s->server)) {
-            const char *uidkey = server_key(tmp, &s->server, sc_i64_text(tmp, s->uid));
-            ms->resources += count_once(tmp, &counted, ms, uidkey, &opens_by_uid);
-        } else {
+        if (server_id_usable(&s->server))
+            ms->resources += count_once(&counted, ms, &counts, &s->server, NULL, s->uid);
+        else
             ms->resources_known = false;
-        }
     }
     for (size_t i = 0; i < m->nconns; i++)
         m->conns[i].nfiles_known = true;
@@ -345,17 +432,13 @@ static void build_counts(sc_model *m, const sc_state *st)
         const sc_tcon *t = &st->tcons[i];
         /* two merged tree connects served by one smbd count its opens once */
         const char *spath = c->share->rec ? c->share->rec->path : NULL;
-        if (spath && server_id_usable(&t->server)) {
-            const char *pkey = server_key(tmp, &t->server, spath);
-            c->nfiles += count_once(tmp, &counted, c, pkey, &opens_by_path);
-        } else {
+        if (spath && server_id_usable(&t->server))
+            c->nfiles += count_once(&counted, c, &counts, &t->server, spath, 0);
+        else
             c->nfiles_known = false;
-        }
     }
-    sc_map_free(&opens_by_path);
-    sc_map_free(&opens_by_uid);
-    sc_map_free(&counted);
-    sc_arena_free(tmp);
+    free(counts.slot);
+    free(counted.slot);
 }
 
 static const unsigned level_parts[] = {

@@ -18,6 +18,7 @@ typedef struct sc_mshare {
     const sc_share *rec;   /* NULL when synthesized */
     const char *name;
     cim_instance *inst;    /* built on first use (share.c) */
+    const char *ref;       /* its REF text in association instances (assoc.c) */
     struct sc_mconn *first_conn, *last_conn; /* its connections */
 } sc_mshare;
 
@@ -30,6 +31,7 @@ typedef struct sc_msess {
     bool smb2;                /* every merged session is SMB2 or later */
     bool dialect_known;
     cim_instance *inst;       /* built on first use (session.c) */
+    const char *ref;          /* its REF text in association instances (assoc.c) */
     struct sc_mconn *first_conn, *last_conn; /* its connections */
 } sc_msess;
 
@@ -44,6 +46,7 @@ typedef struct sc_mconn {
     sc_mshare *share;
     sc_msess *sess;           /* the merged session it belongs to */
     cim_instance *inst;       /* built on first use (connection.c) */
+    const char *ref;          /* its REF text in association instances (assoc.c) */
     cim_instance *share_link; /* its Win32_ConnectionShare (assoc.c) */
     cim_instance *sess_link;  /* its Win32_SessionConnection (assoc.c) */
     struct sc_mconn *next_in_share, *next_in_sess;
