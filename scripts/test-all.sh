@@ -111,6 +111,14 @@ if [ "$(id -u)" -eq 0 ]; then
     echo "== smbcimd end to end: wbemcli over HTTP and HTTPS, PAM users, faults"
     SMBCIM_BUILD=$PWD/build /usr/bin/python3 tests/e2e/run_server_e2e.py 2>&1 | tee "$log/srv"
     add "$log/srv"
+    echo "== smbcimd WS-Management: python3-winrm against POST /wsman, PAM users, faults"
+    SMBCIM_BUILD=$PWD/build /usr/bin/python3 tests/e2e/run_wsman_e2e.py 2>&1 | tee "$log/wsman"
+    add "$log/wsman"
+    echo "== the same with the ASan + UBSan build"
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        SMBCIM_BUILD=$PWD/build-san /usr/bin/python3 tests/e2e/run_wsman_e2e.py >"$log/wsman-san" 2>&1
+    grep -v '^ok ' "$log/wsman-san" | tail -30
+    add "$log/wsman-san"
     echo "== smbcimd as an operator meets it: start checks, reload, pid file, login budgets, mkcert"
     SMBCIM_BUILD=$PWD/build /usr/bin/python3 tests/e2e/run_operator_e2e.py 2>&1 | tee "$log/op"
     add "$log/op"

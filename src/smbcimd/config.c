@@ -156,6 +156,8 @@ static const struct opt {
     {"pid-file", K_STR, offsetof(srv_config, pid_file), false},
     {"log-level", K_LEVEL, offsetof(srv_config, log_level), false},
     {"metrics", K_LISTEN, offsetof(srv_config, metrics), false},
+    {"wsman-http", K_LISTEN, offsetof(srv_config, wsman_http), false},
+    {"wsman-https", K_LISTEN, offsetof(srv_config, wsman_https), false},
     {"metrics-tls", K_BOOL, offsetof(srv_config, metrics_tls), true},
     {"metrics-auth", K_BOOL, offsetof(srv_config, metrics_auth), true},
     {"metrics-per-user", K_BOOL, offsetof(srv_config, metrics_per_user), true},
@@ -312,10 +314,12 @@ static void usage(FILE *out)
             "               [--log-level error|warning|notice|info|debug] [--check-config]\n"
             "               [--metrics ADDR:PORT|none] [--metrics-tls] [--metrics-auth]\n"
             "               [--metrics-per-user]\n"
+            "               [--wsman-https ADDR:PORT|none] [--wsman-http ADDR:PORT|none]\n"
             "\n"
             "Serves Win32_Share, Win32_ServerSession, Win32_ServerConnection,\n"
             "Win32_ConnectionShare and Win32_SessionConnection as CIM-XML (DSP0200)\n"
-            "on POST /cimom.  Defaults: HTTP 0.0.0.0:5988, HTTPS 0.0.0.0:5989, the live\n"
+            "on POST /cimom, and as WS-Management on POST /wsman when a wsman listener\n"
+            "is set (the usual ports: 5986 HTTPS, 5985 HTTP).  Defaults: HTTP 0.0.0.0:5988, HTTPS 0.0.0.0:5989, the live\n"
             "Samba server (/etc/samba/smb.conf), configuration %s.\n"
             "See smbcimd(8).\n",
             DEFAULT_CONFIG);
@@ -384,6 +388,10 @@ int srv_config_load(srv_config *c, int argc, char **argv)
         fprintf(stderr, "smbcimd: --snapshot and --smb-conf exclude each other\n");
         return 2;
     }
+    if (c->wsman_https[0] && (!c->cert || !c->key)) {
+        fprintf(stderr, "smbcimd: wsman-https (%s) needs --cert and --key\n", c->wsman_https);
+        return 2;
+    }
     if (c->https[0] && (!c->cert || !c->key)) {
         fprintf(stderr, "smbcimd: HTTPS (%s) needs --cert and --key (or --https none)\n",
                 c->https);
@@ -400,7 +408,7 @@ int srv_config_load(srv_config *c, int argc, char **argv)
                 "text: set metrics-tls (or allow-plain-http)\n");
         return 2;
     }
-    if (!c->http[0] && !c->https[0]) {
+    if (!c->http[0] && !c->https[0] && !c->wsman_http[0] && !c->wsman_https[0]) {
         fprintf(stderr, "smbcimd: neither HTTP nor HTTPS is enabled\n");
         return 2;
     }
@@ -410,7 +418,7 @@ int srv_config_load(srv_config *c, int argc, char **argv)
         c->header_seconds = 1;
     if (c->auth_timeout < 1)
         c->auth_timeout = 1;
-    if (c->https[0] || (c->metrics[0] && c->metrics_tls)) {
+    if (c->https[0] || c->wsman_https[0] || (c->metrics[0] && c->metrics_tls)) {
         gnutls_priority_t prio;
         const char *at = NULL;
         if (gnutls_priority_init(&prio, c->tls_priority, &at) < 0) {

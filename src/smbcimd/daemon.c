@@ -105,7 +105,7 @@ unsigned srv_preflight(const srv_config *c, void (*report)(const char *line, voi
             close(fd);
     }
 
-    if (c->https[0] || (c->metrics[0] && c->metrics_tls)) {
+    if (c->https[0] || c->wsman_https[0] || (c->metrics[0] && c->metrics_tls)) {
         char why[700];
         if (!srv_tls_check(c->cert, c->key, why, sizeof why))
             fail(&bad, report, arg, "https: %s", why);

@@ -39,7 +39,7 @@
 #include "server/cimxml.h"
 #include "smbcimd/smbcimd.h"
 
-typedef enum enum_kind { EK_WITH_PATH, EK_PATHS, EK_INSTANCES } enum_kind;
+typedef enum enum_kind { EK_WITH_PATH, EK_PATHS, EK_INSTANCES, EK_WSMAN } enum_kind;
 
 #define RCACHE_SLOTS 64
 #define RCACHE_BYTES (64u * 1024 * 1024)
@@ -64,6 +64,7 @@ typedef struct enum_ctx {
     size_t pos;
     sc_arena *arena;           /* the copied options */
     cimxml_objopts opts;
+    void *data;                /* WS-Management's options (in arena) */
     unsigned timeout;
     double expires;            /* OperationTimeout after the last use */
     double dies;               /* enumeration-lifetime after the Open: no pull extends it */
@@ -428,6 +429,28 @@ static smbcim_status run(call *c, srv_state *st, engine_fn fn, smbcim_result **r
     srv_state_note_route(st);
     pthread_mutex_unlock(&st->lock);
     return rc;
+}
+
+smbcim_status srv_engine(srv *s, const srv_identity *who, srv_state *st, srv_engine_fn fn,
+                         void *arg, smbcim_result **res, smbcim_error *err)
+{
+    pthread_mutex_lock(&st->lock);
+    smbcim_set_access(st->ctx, who->admin ? NULL : may_read, s);
+    smbcim_status rc = fn(st->ctx, arg, res, err);
+    smbcim_set_access(st->ctx, NULL, NULL);
+    srv_state_note_route(st);
+    pthread_mutex_unlock(&st->lock);
+    return rc;
+}
+
+const srv_config *srv_config_of(const srv *s)
+{
+    return s->cfg;
+}
+
+smbcim_ctx *srv_schema_of(srv *s)
+{
+    return s->schema;
 }
 
 static smbcim_status e_get(call *c, smbcim_ctx *ctx, smbcim_result **res, smbcim_error *err)
@@ -888,6 +911,101 @@ static void op_instances(call *c)
     }
     smbcim_result_free(res);
     srv_state_release(c->s->cache, st);
+}
+
+/* ---- the store, for WS-Management (wsman.c) ------------------------------------- */
+
+srv_enum *srv_enum_open(srv *s, const char *owner, srv_state *st, smbcim_result *res,
+                        size_t pos, unsigned timeout, sc_arena *arena, void *data,
+                        int *refused)
+{
+    srv_expire(s);
+    enum_ctx *e = sc_xcalloc(1, sizeof *e);
+    random_id(e->id);
+    snprintf(e->owner, sizeof e->owner, "%s", owner);
+    const srv_config *cfg = s->cfg;
+    pthread_mutex_lock(&s->enum_lock);
+    unsigned mine = 0;
+    for (enum_ctx *o = s->enums; o; o = o->next)
+        mine += strcmp(o->owner, e->owner) == 0;
+    *refused = s->nenums >= cfg->max_enumerations        ? 1
+               : mine >= cfg->max_enumerations_per_user ? 2
+                                                         : 0;
+    if (!*refused) {
+        double now = srv_now();
+        e->dies = now + cfg->enumeration_lifetime;
+        e->expires = now + timeout < e->dies ? now + timeout : e->dies;
+        e->kind = EK_WSMAN;
+        e->state = st;
+        e->res = res;
+        e->pos = pos;
+        e->timeout = timeout;
+        e->arena = arena;
+        e->data = data;
+        e->next = s->enums;
+        s->enums = e;
+        s->nenums++;
+    }
+    pthread_mutex_unlock(&s->enum_lock);
+    if (*refused) {
+        free(e);
+        return NULL;
+    }
+    return e;
+}
+
+const char *srv_enum_id(const srv_enum *e)
+{
+    return e->id;
+}
+
+srv_enum *srv_enum_take(srv *s, const char *id, const char *owner)
+{
+    enum_ctx *found = NULL;
+    double now = srv_now();
+    pthread_mutex_lock(&s->enum_lock);
+    for (enum_ctx *e = s->enums; e; e = e->next)
+        if (e->kind == EK_WSMAN && strcmp(e->id, id) == 0 && strcmp(e->owner, owner) == 0 &&
+            !e->busy && e->expires >= now && e->dies >= now) {
+            e->busy = true;
+            found = e;
+            break;
+        }
+    pthread_mutex_unlock(&s->enum_lock);
+    return found;
+}
+
+void srv_enum_get(const srv_enum *e, srv_state **st, smbcim_result **res, size_t *pos,
+                  void **data)
+{
+    *st = e->state;
+    *res = e->res;
+    *pos = e->pos;
+    *data = e->data;
+}
+
+void srv_enum_put_back(srv *s, srv_enum *e, size_t pos)
+{
+    pthread_mutex_lock(&s->enum_lock);
+    e->pos = pos;
+    e->busy = false;
+    e->expires = srv_now() + e->timeout;
+    if (e->expires > e->dies)
+        e->expires = e->dies;
+    pthread_mutex_unlock(&s->enum_lock);
+}
+
+void srv_enum_drop(srv *s, srv_enum *e)
+{
+    pthread_mutex_lock(&s->enum_lock);
+    for (enum_ctx **pp = &s->enums; *pp; pp = &(*pp)->next)
+        if (*pp == e) {
+            *pp = e->next;
+            s->nenums--;
+            break;
+        }
+    pthread_mutex_unlock(&s->enum_lock);
+    enum_free(s, e);
 }
 
 /* ---- response cache ------------------------------------------------------------ */

@@ -61,6 +61,7 @@ typedef struct listener {
     struct srv_http *h;
     bool tls;
     bool metrics;    /* the metrics listener: GET /metrics, /healthz */
+    bool wsman;      /* a WS-Management listener: POST /wsman (wsman.c) */
     struct MHD_Daemon *d;
 } listener;
 
@@ -86,7 +87,7 @@ struct srv_http {
     const srv_config *cfg;
     srv *s;
     srv_auth *a;
-    listener plain, tls, metrics;
+    listener plain, tls, metrics, wsman_plain, wsman_tls;
     srv_metrics *m;            /* when the metrics listener is on */
     struct tls_cred *cred;     /* the certificate new TLS connections get */
     struct tls_cred *retired;  /* earlier ones (a reload), freed at stop */
@@ -105,6 +106,7 @@ typedef struct conn_req {
     bool too_big;        /* over max_body: the rest is read and dropped */
     double start;
     srv_identity who;
+    bool anon;           /* WS-Management without credentials: Identify only */
     char peer[64];
 } conn_req;
 
@@ -248,6 +250,7 @@ enum {
     R_CLOSE = 2,     /* Connection: close */
     R_RETRY = 4,     /* Retry-After */
     R_GET = 8,       /* a 405 of the metrics listener: Allow: GET, HEAD */
+    R_WSMAN = 16,    /* WS-Management: the challenge's realm is WSMAN */
 };
 
 /* Request framing (RFC 9112 6.1, 6.3): what both readings of a request
@@ -286,7 +289,9 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const
     if (cimerror)
         MHD_add_response_header(r, "CIMError", cimerror);
     if (flags & R_CHALLENGE)
-        MHD_add_response_header(r, "WWW-Authenticate", "Basic realm=\"smbcimd\"");
+        MHD_add_response_header(r, "WWW-Authenticate", (flags & R_WSMAN)
+                                                           ? "Basic realm=\"WSMAN\""
+                                                           : "Basic realm=\"smbcimd\"");
     if (flags & R_RETRY)
         MHD_add_response_header(r, "Retry-After", RETRY_AFTER);
     if (flags & R_CLOSE)
@@ -319,7 +324,7 @@ static enum MHD_Result unavailable(struct MHD_Connection *conn, unsigned retry_a
  * set; false with *ret the refusal queued: 503 + Retry-After when nothing
  * could be checked, else 401 with a challenge. */
 static bool authenticate(srv_http *h, struct MHD_Connection *conn, conn_req *cr,
-                         enum MHD_Result *ret)
+                         enum MHD_Result *ret, unsigned realm)
 {
     const char *authz = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
     unsigned retry_after = 10;
@@ -329,7 +334,7 @@ static bool authenticate(srv_http *h, struct MHD_Connection *conn, conn_req *cr,
     else if (ar != SRV_AUTH_OK)
         *ret = reply(conn, 401, ar == SRV_AUTH_MISSING ? "authentication required\n"
                                                        : "authentication failed\n",
-                     NULL, R_CHALLENGE);
+                     NULL, R_CHALLENGE | realm);
     return ar == SRV_AUTH_OK;
 }
 
@@ -352,7 +357,7 @@ static enum MHD_Result metrics_request(listener *l, struct MHD_Connection *conn,
     bool full = true;
     if (h->cfg->metrics_auth) {
         enum MHD_Result refused;
-        if (!authenticate(h, conn, cr, &refused))
+        if (!authenticate(h, conn, cr, &refused, 0))
             return refused;
         full = cr->who.admin;
     }
@@ -391,6 +396,76 @@ static enum MHD_Result forbidden_plain(struct MHD_Connection *conn, const srv_co
         snprintf(text, sizeof text, "credentials are accepted over HTTPS only, and this server "
                  "has no HTTPS listener; set https (or allow-plain-http)\n");
     return reply(conn, 403, text, NULL, 0);
+}
+
+/* A WS-Management request's headers (docs/wsman.md): POST /wsman with a
+ * SOAP body, over plain HTTP only when allowed; credentials checked now,
+ * before the body is read.  A request without an Authorization header is
+ * read (within the same limits) and answered only if it is an Identify
+ * (wsman.c), as Windows answers an unauthenticated Identify; anything else
+ * then gets 401. */
+static enum MHD_Result wsman_headers(listener *l, struct MHD_Connection *conn, const char *url,
+                                     const char *method, conn_req *cr)
+{
+    srv_http *h = l->h;
+    if (strcmp(method, "POST") != 0)
+        return reply(conn, 405, "smbcimd answers WS-Management on POST /wsman\n", NULL, 0);
+    if (strcmp(url, "/wsman") != 0)
+        return reply(conn, 404, "smbcimd answers WS-Management on POST /wsman\n", NULL, 0);
+    if (!l->tls && !h->cfg->allow_plain_http) {
+        srv_log(LOG_NOTICE, "refused a plain-HTTP WS-Management request from %s: "
+                "credentials are taken over HTTPS only (allow-plain-http is off)", cr->peer);
+        return reply(conn, 403, "credentials are accepted over HTTPS only; use the "
+                     "wsman-https listener (or set allow-plain-http)\n", NULL, 0);
+    }
+    const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+    if (!ct || strncasecmp(ct, "application/soap+xml", 20) != 0)
+        return reply(conn, 400, "Content-Type: application/soap+xml expected\n", NULL, 0);
+    const char *cs = NULL;
+    for (const char *q = ct; *q && !cs; q++)
+        if (strncasecmp(q, "charset=", 8) == 0)
+            cs = q;
+    if (cs && strncasecmp(cs + 8, "utf-8", 5) != 0 && strncasecmp(cs + 8, "\"utf-8\"", 7) != 0)
+        return reply(conn, 400, "only the UTF-8 charset is accepted\n", NULL, 0);
+    if (!MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization")) {
+        cr->anon = true;
+    } else {
+        enum MHD_Result refused;
+        if (!authenticate(h, conn, cr, &refused, R_WSMAN))
+            return refused;
+    }
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+    if (cl && strtoull(cl, NULL, 10) > h->cfg->max_body)
+        return reply(conn, 413, "request body too large\n", NULL, 0);
+    return MHD_YES;
+}
+
+static enum MHD_Result wsman_answer(listener *l, struct MHD_Connection *conn, conn_req *cr)
+{
+    srv_http *h = l->h;
+    unsigned status = 500;
+    sc_buf out;
+    sc_buf_init(&out);
+    srv_wsman_handle(h->s, cr->anon ? NULL : &cr->who, cr->body.data ? cr->body.data : "",
+                     cr->body.len, &status, &out);
+    srv_expire(h->s);
+    if (status == 401 || !out.len) {
+        sc_buf_free(&out);
+        if (status == 401)
+            return reply(conn, 401, "authentication required\n", NULL, R_CHALLENGE | R_WSMAN);
+        return reply(conn, status, "request refused\n", NULL, 0);
+    }
+    size_t len = out.len;
+    char *data = sc_buf_take(&out);
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(data);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, "Content-Type", "application/soap+xml;charset=UTF-8");
+    enum MHD_Result rc = MHD_queue_response(conn, status, r);
+    MHD_destroy_response(r);
+    return rc;
 }
 
 static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const char *url,
@@ -437,6 +512,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         }
         if (l->metrics)
             return metrics_request(l, conn, url, method, cr);
+        if (l->wsman)
+            return wsman_headers(l, conn, url, method, cr);
         if (strcmp(method, "POST") != 0)
             return reply(conn, strcmp(method, "M-POST") == 0 ? 501 : 405,
                          "smbcimd answers CIM-XML on POST /cimom\n", NULL, 0);
@@ -448,7 +525,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
             return forbidden_plain(conn, h->cfg);
         }
         enum MHD_Result refused;
-        if (!authenticate(h, conn, cr, &refused))
+        if (!authenticate(h, conn, cr, &refused, 0))
             return refused;
         const char *op = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "CIMOperation");
         if (!op || strcasecmp(op, "MethodCall") != 0)
@@ -486,6 +563,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         return reply(conn, 413, "request body too large\n", NULL, 0);
     if (srv_now() - cr->start > h->cfg->request_seconds)
         return reply(conn, 408, "request body too slow\n", NULL, 0);
+    if (l->wsman)
+        return wsman_answer(l, conn, cr);
     srv_response resp;
     srv_handle(h->s, &cr->who,
                MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "CIMMethod"),
@@ -803,7 +882,10 @@ static bool start_one(srv_http *h, listener *l, const char *spec, bool tls, int 
         return false;
     }
     srv_log(LOG_INFO, "listening on %s (%s)", spec,
-            l->metrics ? (tls ? "metrics, TLS" : "metrics") : tls ? "https" : "http");
+            l->metrics  ? (tls ? "metrics, TLS" : "metrics")
+            : l->wsman ? (tls ? "WS-Management, https" : "WS-Management, http")
+            : tls      ? "https"
+                       : "http");
     return true;
 }
 
@@ -837,7 +919,7 @@ srv_http *srv_http_start(const srv_config *c, srv *s, srv_auth *a)
     }
     h->watchdog_running = true;
     char why[512];
-    if (c->https[0] || (c->metrics[0] && c->metrics_tls)) {
+    if (c->https[0] || c->wsman_https[0] || (c->metrics[0] && c->metrics_tls)) {
         h->cred = cred_load(c->cert, c->key, why, sizeof why);
         if (!h->cred) {
             srv_log(LOG_ERR, "https: %s", why);
@@ -847,10 +929,10 @@ srv_http *srv_http_start(const srv_config *c, srv *s, srv_auth *a)
         tls_owner = h;
     }
     /* Every socket first, so that a port in use is the one line said. */
-    int fds[3] = {-1, -1, -1};
-    const char *specs[3] = {c->https, c->http, c->metrics};
-    const char *whats[3] = {"https", "http", "metrics"};
-    for (int i = 0; i < 3; i++) {
+    int fds[5] = {-1, -1, -1, -1, -1};
+    const char *specs[5] = {c->https, c->http, c->metrics, c->wsman_https, c->wsman_http};
+    const char *whats[5] = {"https", "http", "metrics", "wsman-https", "wsman-http"};
+    for (int i = 0; i < 5; i++) {
         if (!specs[i][0])
             continue;
         fds[i] = listen_fd(specs[i], whats[i], why, sizeof why);
@@ -881,6 +963,17 @@ srv_http *srv_http_start(const srv_config *c, srv *s, srv_auth *a)
             close(fds[2]);
         }
     }
+    listener *wl[2] = {&h->wsman_tls, &h->wsman_plain};
+    for (int i = 0; i < 2; i++) {
+        if (fds[3 + i] < 0)
+            continue;
+        if (ok) {
+            wl[i]->wsman = true;
+            ok = start_one(h, wl[i], specs[3 + i], i == 0, fds[3 + i]);
+        } else {
+            close(fds[3 + i]);
+        }
+    }
     if (!ok) {
         srv_http_stop(h);
         return NULL;
@@ -907,6 +1000,10 @@ void srv_http_stop(srv_http *h)
         MHD_stop_daemon(h->tls.d);
     if (h->metrics.d)
         MHD_stop_daemon(h->metrics.d);
+    if (h->wsman_plain.d)
+        MHD_stop_daemon(h->wsman_plain.d);
+    if (h->wsman_tls.d)
+        MHD_stop_daemon(h->wsman_tls.d);
     srv_metrics_free(h->m);
     pthread_cond_destroy(&h->wake);
     pthread_mutex_destroy(&h->conns_lock);

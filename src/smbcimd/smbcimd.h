@@ -8,6 +8,9 @@
  *   auth.c      Basic credentials -> PAM -> identity (user, admin?)
  *   dispatch.c  one CIM-XML request -> libsmbcim -> one CIM-XML response,
  *               with the authorization and the pulled enumerations
+ *   wsman.c     one WS-Management request (POST /wsman, src/server/wsman.h)
+ *               -> libsmbcim through dispatch.c's srv_engine and its
+ *               enumeration store -> one SOAP response
  *   state.c     the data source: a context shared by requests, reopened
  *               after cache_seconds; reference-counted
  *   metrics.c   GET /metrics (Prometheus) and /healthz on their own listener
@@ -65,6 +68,8 @@ typedef struct srv_config {
     unsigned max_operation_timeout;
     unsigned auth_cache_seconds;
     char metrics[128];         /* "ADDR:PORT" of the metrics listener, "" = off */
+    char wsman_http[128];      /* WS-Management listeners (POST /wsman), "" = off */
+    char wsman_https[128];
     bool metrics_tls;          /* ... over TLS (cert, key, tls_priority) */
     bool metrics_auth;         /* ... behind the Basic/PAM authentication */
     bool metrics_per_user;     /* series per share and user (cardinality) */
@@ -243,6 +248,42 @@ size_t srv_response_cache_bytes(srv *s);
 size_t srv_open_enumerations(srv *s);
 /* The state cache requests read through (metrics.c reads the same). */
 srv_cache *srv_cache_of(srv *s);
+
+/* The engine for front ends other than CIM-XML (wsman.c): fn runs on the
+ * state's context under its lock, with the caller's authorization
+ * (smbcim_set_access), as every CIM-XML operation does. */
+typedef smbcim_status (*srv_engine_fn)(smbcim_ctx *ctx, void *arg, smbcim_result **res,
+                                       smbcim_error *err);
+smbcim_status srv_engine(srv *s, const srv_identity *who, srv_state *st, srv_engine_fn fn,
+                         void *arg, smbcim_result **res, smbcim_error *err);
+const srv_config *srv_config_of(const srv *s);
+/* The schema-only context (class declarations need no state). */
+smbcim_ctx *srv_schema_of(srv *s);
+
+/* Enumeration contexts of WS-Management: the store, limits (in all and per
+ * user) and expiry of the CIM-XML pulls, ids of 128 random bits bound to the
+ * user.  srv_enum_open takes res, the caller's reference on st and arena
+ * (which holds data); NULL with *refused 1 (too many in all) or 2 (too many
+ * of this user), nothing taken.  srv_enum_take marks a context busy for its
+ * owner (NULL: unknown, expired, busy or another user's); srv_enum_put_back
+ * or srv_enum_drop end that. */
+typedef struct enum_ctx srv_enum;
+srv_enum *srv_enum_open(srv *s, const char *owner, srv_state *st, smbcim_result *res,
+                        size_t pos, unsigned timeout, sc_arena *arena, void *data,
+                        int *refused);
+const char *srv_enum_id(const srv_enum *e);
+srv_enum *srv_enum_take(srv *s, const char *id, const char *owner);
+void srv_enum_get(const srv_enum *e, srv_state **st, smbcim_result **res, size_t *pos,
+                  void **data);
+void srv_enum_put_back(srv *s, srv_enum *e, size_t pos);
+void srv_enum_drop(srv *s, srv_enum *e);
+
+/* One WS-Management request (wsman.c): who is NULL for a request without
+ * credentials, which may only be an Identify.  Sets *http_status (200, 401
+ * for an unauthenticated request that is not an Identify, 400, 500 for a
+ * fault) and appends the SOAP envelope to body (empty for 401/400). */
+void srv_wsman_handle(srv *s, const srv_identity *who, const char *body, size_t len,
+                      unsigned *http_status, sc_buf *out);
 
 /* ---- HTTP (http.c) ------------------------------------------------------- */
 typedef struct srv_http srv_http;
