@@ -308,10 +308,15 @@ void wsman_write_fault(sc_buf *b, const char *relates_to, const wsman_fault *f)
         sc_buf_puts(b, "</a:RelatesTo>");
     }
     if (f->not_understood_name) {
-        sc_buf_puts(b, "<s:NotUnderstood qname=\"nu:");
+        /* a header in no namespace: an unprefixed QName (xmlns:nu="" is
+         * not allowed) */
+        bool ns = f->not_understood_ns && *f->not_understood_ns;
+        sc_buf_puts(b, ns ? "<s:NotUnderstood qname=\"nu:" : "<s:NotUnderstood qname=\"");
         wsman_escape(b, f->not_understood_name);
-        sc_buf_puts(b, "\" xmlns:nu=\"");
-        wsman_escape(b, f->not_understood_ns ? f->not_understood_ns : "");
+        if (ns) {
+            sc_buf_puts(b, "\" xmlns:nu=\"");
+            wsman_escape(b, f->not_understood_ns);
+        }
         sc_buf_puts(b, "\"/>");
     }
     sc_buf_puts(b, "</s:Header><s:Body><s:Fault><s:Code><s:Value>");

@@ -831,7 +831,8 @@ void srv_wsman_handle(srv *s, const srv_identity *who, const char *body, size_t 
     } else if (r->data_locale_must) {
         fault(&c, ACT_WSMAN_FAULT, "s:Sender", "w:UnsupportedFeature", DETAIL "DataLocale", 0,
               0, "DataLocale with mustUnderstand is not supported (values are en-US)");
-    } else if (r->has_max_envelope && r->max_envelope < ENVELOPE_MIN) {
+    } else if (r->has_max_envelope && r->max_envelope && r->max_envelope < ENVELOPE_MIN) {
+        /* (0 means the server's maximum, MS-WSMV 3.1.4.1.7) */
         fault(&c, ACT_WSMAN_FAULT, "s:Sender", "w:EncodingLimit",
               DETAIL "MinimumEnvelopeLimit", 0, 0,
               "MaxEnvelopeSize %llu is below the minimum of %u bytes",
