@@ -65,7 +65,9 @@ static void message_id(sc_buf *b)
                   r[12], r[13], r[14], r[15]);
 }
 
-void wsman_begin(sc_buf *b, const char *action, const char *relates_to)
+/* The envelope's start and the header up to (not including) </s:Header>:
+ * Action, a fresh MessageID, To anonymous, RelatesTo. */
+static void header_open(sc_buf *b, const char *action, const char *relates_to)
 {
     sc_buf_puts(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" ENVELOPE_OPEN "<s:Header>");
     sc_buf_puts(b, "<a:Action>");
@@ -78,6 +80,11 @@ void wsman_begin(sc_buf *b, const char *action, const char *relates_to)
         wsman_escape(b, relates_to);
         sc_buf_puts(b, "</a:RelatesTo>");
     }
+}
+
+void wsman_begin(sc_buf *b, const char *action, const char *relates_to)
+{
+    header_open(b, action, relates_to);
     sc_buf_puts(b, "</s:Header><s:Body>");
 }
 
@@ -139,12 +146,12 @@ static bool put_datetime(sc_buf *b, const char *s)
     return true;
 }
 
-static void put_epr_path(sc_buf *b, const wsman_out *o, const char *path, int depth);
+static void put_epr_path(sc_buf *b, const wsman_out *o, const char *path, const char *wrap,
+                         int depth);
 
-static void put_selectors(sc_buf *b, const wsman_out *o, const char *cls,
-                          const cim_keybinding *keys, size_t nkeys, int depth)
+static void put_selectors(sc_buf *b, const wsman_out *o, const cim_keybinding *keys,
+                          size_t nkeys, int depth)
 {
-    (void)cls;
     sc_buf_puts(b, "<w:SelectorSet>");
     if (o->family == WSMAN_FAMILY_DMTF) {
         sc_buf_puts(b, "<w:Selector Name=\"__cimnamespace\">");
@@ -157,7 +164,7 @@ static void put_selectors(sc_buf *b, const wsman_out *o, const char *cls,
         sc_buf_puts(b, "\">");
         const cim_value *v = &keys[i].value;
         if (v->type == CIM_T_REFERENCE && depth < WSMAN_MAX_EPR_DEPTH) {
-            put_epr_path(b, o, v->v.s, depth + 1);
+            put_epr_path(b, o, v->v.s, "a:EndpointReference", depth + 1);
         } else if (cim_type_is_stringlike(v->type)) {
             wsman_escape(b, v->v.s);
         } else {
@@ -172,23 +179,30 @@ static void put_selectors(sc_buf *b, const wsman_out *o, const char *cls,
     sc_buf_puts(b, "</w:SelectorSet>");
 }
 
-/* An a:EndpointReference to the object at `path` (an object path text, as
- * REF values hold them); an unparsable path gives an EPR with no selectors
- * (it cannot happen with the paths the providers write). */
-static void put_epr_path(sc_buf *b, const wsman_out *o, const char *path, int depth)
+/* An endpoint reference to the object at `path` (an object path text, as
+ * REF values hold them), in element `wrap`, or its children alone when
+ * wrap is NULL (a REF property's element holds them directly).  An
+ * unparsable path gives an EPR with no selectors (it cannot happen with the
+ * paths the providers write). */
+static void put_epr_path(sc_buf *b, const wsman_out *o, const char *path, const char *wrap,
+                         int depth)
 {
     sc_arena *a = sc_arena_new();
     cim_objpath p;
     smbcim_error err = {0};
     bool ok = cim_path_parse(a, path ? path : "", &p, &err) == WBEM_S_NO_ERROR;
-    sc_buf_puts(b, "<a:EndpointReference><a:Address>" WSMAN_ANONYMOUS
-                   "</a:Address><a:ReferenceParameters><w:ResourceURI>");
+    if (wrap)
+        sc_buf_printf(b, "<%s>", wrap);
+    sc_buf_puts(b, "<a:Address>" WSMAN_ANONYMOUS "</a:Address><a:ReferenceParameters>"
+                   "<w:ResourceURI>");
     if (ok)
         put_class_uri(b, o, p.class_name);
     sc_buf_puts(b, "</w:ResourceURI>");
     if (ok)
-        put_selectors(b, o, p.class_name, p.keys, p.nkeys, depth);
-    sc_buf_puts(b, "</a:ReferenceParameters></a:EndpointReference>");
+        put_selectors(b, o, p.keys, p.nkeys, depth);
+    sc_buf_puts(b, "</a:ReferenceParameters>");
+    if (wrap)
+        sc_buf_printf(b, "</%s>", wrap);
     sc_arena_free(a);
 }
 
@@ -208,7 +222,7 @@ void wsman_put_epr(sc_buf *b, const wsman_out *o, const cim_instance *inst, cons
         keys[n].value = inst->values[i];
         n++;
     }
-    put_selectors(b, o, inst->cls->name, keys, n, 0);
+    put_selectors(b, o, keys, n, 0);
     sc_buf_printf(b, "</a:ReferenceParameters></%s>", wrap);
 }
 
@@ -229,18 +243,9 @@ static void put_scalar(sc_buf *b, const wsman_out *o, const char *name, const ci
     case CIM_T_BOOLEAN:
         sc_buf_puts(b, v->v.b ? "true" : "false");
         break;
-    case CIM_T_REFERENCE: {
-        /* the EPR's children directly inside the property element */
-        sc_buf t;
-        sc_buf_init(&t);
-        put_epr_path(&t, o, v->v.s, 0);
-        const char *open = "<a:EndpointReference>", *close = "</a:EndpointReference>";
-        size_t lo = strlen(open), lc = strlen(close);
-        if (t.len > lo + lc)
-            sc_buf_add(b, t.data + lo, t.len - lo - lc);
-        sc_buf_free(&t);
+    case CIM_T_REFERENCE: /* the EPR's children directly inside the element */
+        put_epr_path(b, o, v->v.s, NULL, 0);
         break;
-    }
     case CIM_T_DATETIME:
         put_datetime(b, v->v.s); /* callers checked it converts */
         break;
@@ -296,17 +301,7 @@ void wsman_put_instance(sc_buf *b, const wsman_out *o, const cim_instance *inst)
 
 void wsman_write_fault(sc_buf *b, const char *relates_to, const wsman_fault *f)
 {
-    sc_buf_puts(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" ENVELOPE_OPEN "<s:Header>");
-    sc_buf_puts(b, "<a:Action>");
-    wsman_escape(b, f->action);
-    sc_buf_puts(b, "</a:Action><a:MessageID>");
-    message_id(b);
-    sc_buf_puts(b, "</a:MessageID><a:To>" WSMAN_ANONYMOUS "</a:To>");
-    if (relates_to) {
-        sc_buf_puts(b, "<a:RelatesTo>");
-        wsman_escape(b, relates_to);
-        sc_buf_puts(b, "</a:RelatesTo>");
-    }
+    header_open(b, f->action, relates_to);
     if (f->not_understood_name) {
         /* a header in no namespace: an unprefixed QName (xmlns:nu="" is
          * not allowed) */

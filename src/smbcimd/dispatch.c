@@ -214,7 +214,7 @@ static bool pct_decode(const char *in, char *out, size_t outlen)
     return true;
 }
 
-static bool ns_equal(const char *a, const char *b)
+bool srv_ns_equal(const char *a, const char *b)
 {
     for (; *a && *b; a++, b++) {
         char x = *a == '\\' ? '/' : (char)tolower((unsigned char)*a);
@@ -1184,7 +1184,7 @@ void srv_handle(srv *s, const srv_identity *who, const char *cim_method, const c
     bool ho_ok = cim_object && pct_decode(cim_object, ho, sizeof ho);
     bool mismatch = !hm_ok || strcasecmp(hm, req->method ? req->method : "") != 0;
     if (!req->extrinsic && !mismatch)
-        mismatch = !ho_ok || !ns_equal(ho, req->nspace ? req->nspace : "");
+        mismatch = !ho_ok || !srv_ns_equal(ho, req->nspace ? req->nspace : "");
     if (mismatch) {
         resp->http_status = 400;
         resp->cimerror = "header-mismatch";
@@ -1200,7 +1200,7 @@ void srv_handle(srv *s, const srv_identity *who, const char *cim_method, const c
         req->op == CIMXML_OP_EXTRINSIC) {
         cim_error(&c, CIM_ERR_NOT_SUPPORTED, "%s is not supported by smbcimd",
                   req->method ? req->method : "this method");
-    } else if (!req->nspace || !ns_equal(req->nspace, "root/cimv2")) {
+    } else if (!req->nspace || !srv_ns_equal(req->nspace, "root/cimv2")) {
         cim_error(&c, CIM_ERR_INVALID_NAMESPACE, "namespace '%s' does not exist (root/cimv2 does)",
                   req->nspace ? req->nspace : "");
     } else {

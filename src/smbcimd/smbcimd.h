@@ -257,6 +257,9 @@ typedef smbcim_status (*srv_engine_fn)(smbcim_ctx *ctx, void *arg, smbcim_result
 smbcim_status srv_engine(srv *s, const srv_identity *who, srv_state *st, srv_engine_fn fn,
                          void *arg, smbcim_result **res, smbcim_error *err);
 const srv_config *srv_config_of(const srv *s);
+/* Namespace names equal as WBEM compares them: case-insensitive, '/' and
+ * '\\' alike ("root/cimv2" = "ROOT\\CIMV2"). */
+bool srv_ns_equal(const char *a, const char *b);
 /* The schema-only context (class declarations need no state). */
 smbcim_ctx *srv_schema_of(srv *s);
 

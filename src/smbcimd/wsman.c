@@ -129,17 +129,6 @@ static void engine_fault(wcall *c, const smbcim_error *err, bool filter)
           smbcim_status_name(err->code), err->msg);
 }
 
-static bool ns_equal(const char *a, const char *b)
-{
-    for (; *a && *b; a++, b++) {
-        char x = *a == '\\' ? '/' : (char)(*a >= 'A' && *a <= 'Z' ? *a + 32 : *a);
-        char y = *b == '\\' ? '/' : (char)(*b >= 'A' && *b <= 'Z' ? *b + 32 : *b);
-        if (x != y)
-            return false;
-    }
-    return *a == *b;
-}
-
 static bool prefixed(const char *s, const char *prefix)
 {
     return strncasecmp(s, prefix, strlen(prefix)) == 0;
@@ -201,7 +190,7 @@ static bool resolve(wcall *c, const char *uri, const wsman_selector *sel, size_t
         cls = slash[1] == '*' && !slash[2] ? NULL : slash + 1;
         /* Windows: a __cimnamespace selector must name the URI's own
          * namespace (MS-WSMV note <46>). */
-        if (ns_sel && !ns_equal(ns_sel, ns)) {
+        if (ns_sel && !srv_ns_equal(ns_sel, ns)) {
             fault(c, ACT_WSMAN_FAULT, "s:Receiver", "w:InternalError", NULL, 3,
                   WBEM_INVALID_NAMESPACE,
                   "The __cimnamespace selector (%s) differs from the namespace of the "
@@ -226,7 +215,7 @@ static bool resolve(wcall *c, const char *uri, const wsman_selector *sel, size_t
               "The resource URI %s needs a __cimnamespace selector (root/cimv2)", uri);
         return false;
     }
-    if (!ns_equal(ns, "root/cimv2")) {
+    if (!srv_ns_equal(ns, "root/cimv2")) {
         fault(c, ACT_ADDR_FAULT, "s:Sender", "a:DestinationUnreachable",
               DETAIL "InvalidResourceURI", 3, WBEM_INVALID_NAMESPACE,
               "The namespace %s does not exist here (root/cimv2 does)", ns);
@@ -388,6 +377,14 @@ static bool put_items(sc_buf *b, const wsman_out *o, wsman_mode mode, const smbc
         n++;
     }
     return true;
+}
+
+/* Items per answer: MaxElements, 1 when absent (DSP0226 R8.2.3), at most
+ * MAX_BATCH. */
+static uint64_t batch_size(const wsman_request *r)
+{
+    uint64_t max = r->has_max_elements ? r->max_elements : 1;
+    return max == 0 ? 1 : max > MAX_BATCH ? MAX_BATCH : max;
 }
 
 static uint64_t envelope_room(const wsman_request *r)
@@ -623,12 +620,7 @@ static void op_enumerate(wcall *c)
     sc_buf items;
     sc_buf_init(&items);
     if (r->optimize) {
-        uint64_t max = r->has_max_elements ? r->max_elements : 1; /* DSP0226 R8.2.3 */
-        if (max > MAX_BATCH)
-            max = MAX_BATCH;
-        if (max == 0)
-            max = 1;
-        if (!put_items(&items, &w->o, w->mode, res, &pos, max, envelope_room(r))) {
+        if (!put_items(&items, &w->o, w->mode, res, &pos, batch_size(r), envelope_room(r))) {
             sc_buf_free(&items);
             smbcim_result_free(res);
             srv_state_release(srv_cache_of(c->s), st);
@@ -709,14 +701,9 @@ static void op_pull(wcall *c)
     void *data;
     srv_enum_get(e, &st, &res, &pos, &data);
     wenum *w = data;
-    uint64_t max = c->r->has_max_elements ? c->r->max_elements : 1;
-    if (max > MAX_BATCH)
-        max = MAX_BATCH;
-    if (max == 0)
-        max = 1;
     sc_buf items;
     sc_buf_init(&items);
-    if (!put_items(&items, &w->o, w->mode, res, &pos, max, envelope_room(c->r))) {
+    if (!put_items(&items, &w->o, w->mode, res, &pos, batch_size(c->r), envelope_room(c->r))) {
         sc_buf_free(&items);
         srv_enum_put_back(c->s, e, pos);
         fault(c, ACT_WSMAN_FAULT, "s:Sender", "w:EncodingLimit", DETAIL "ServiceEnvelopeLimit",
