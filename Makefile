@@ -50,7 +50,7 @@ CFLAGS  ?= $(OPT) -g
 ALL_CFLAGS = $(CSTD) $(WARN) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -fPIC -fvisibility=hidden \
              -Iinclude -Isrc -I$(BUILD)/gen
 CMOCKA_LIBS  = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
-LIBS     = -ltdb -lm
+LIBS     = -ltdb -lm -pthread
 
 LIB_SRCS = $(filter-out src/cli/% src/server/% src/smbcimd/% src/smbcimd-auth/%,$(wildcard src/*/*.c src/*/*/*.c))
 CLI_SRCS = $(wildcard src/cli/*.c)

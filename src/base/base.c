@@ -138,6 +138,26 @@ static struct arena_block *new_block(sc_arena *a, size_t size, bool chain)
     return b;
 }
 
+void sc_arena_adopt(sc_arena *a, sc_arena *from)
+{
+    if (!from)
+        return;
+    struct arena_block *b = from->head;
+    while (b) { /* behind a's current block: a keeps carving from it */
+        struct arena_block *n = b->next;
+        if (a->head) {
+            b->next = a->head->next;
+            a->head->next = b;
+        } else {
+            b->next = NULL;
+            a->head = b;
+        }
+        b = n;
+    }
+    a->reserved += from->reserved;
+    free(from);
+}
+
 void *sc_alloc(sc_arena *a, size_t n)
 {
     n = (n + 15) & ~(size_t)15;
@@ -368,6 +388,19 @@ void sc_vec_push(sc_vec *v, void *item)
         v->items = sc_xrealloc(v->items, v->cap * sizeof(void *));
     }
     v->items[v->len++] = item;
+}
+
+void sc_vec_append(sc_vec *v, sc_vec *from)
+{
+    if (!v->len) { /* take from's array whole */
+        sc_vec t = *v;
+        *v = *from;
+        *from = t;
+        return;
+    }
+    for (size_t i = 0; i < from->len; i++)
+        sc_vec_push(v, from->items[i]);
+    from->len = 0;
 }
 
 void sc_vec_free(sc_vec *v)

@@ -24,6 +24,10 @@ char *sc_xstrdup(const char *s);
 typedef struct sc_arena sc_arena;
 sc_arena *sc_arena_new(void);
 void sc_arena_free(sc_arena *a);           /* NULL is fine */
+/* Moves every block of `from` into `a` and frees `from` (NULL is fine):
+ * what was allocated in `from` now lives as long as `a`.  For work done
+ * in another thread with an arena of its own. */
+void sc_arena_adopt(sc_arena *a, sc_arena *from);
 void *sc_alloc(sc_arena *a, size_t n);     /* zeroed, 16-byte aligned */
 void *sc_alloc_array(sc_arena *a, size_t n, size_t size); /* overflow-checked */
 char *sc_strdup(sc_arena *a, const char *s);
@@ -66,6 +70,9 @@ typedef struct sc_vec {
     size_t cap;
 } sc_vec;
 void sc_vec_push(sc_vec *v, void *item);
+/* Moves from's items to the end of v; from is left empty (still to be
+ * freed). */
+void sc_vec_append(sc_vec *v, sc_vec *from);
 void sc_vec_free(sc_vec *v);
 
 /* ---- UTF-8 and case-insensitive comparison ------------------------------ */

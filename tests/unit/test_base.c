@@ -137,12 +137,69 @@ static void test_arena_and_buf(void **state)
     free(s);
 }
 
+/* Blocks moved from one arena into another outlive the first: they are
+ * freed with the second (ASan/valgrind see a leak or a use after free
+ * otherwise), and the second keeps carving from its own current block. */
+static void test_arena_adopt(void **state)
+{
+    (void)state;
+    sc_arena *a = sc_arena_new();
+    sc_arena *b = sc_arena_new();
+    char *in_a = sc_strdup(a, "kept");
+    char *in_b[300];
+    for (int i = 0; i < 300; i++) /* several blocks of b's, one big one */
+        in_b[i] = sc_sprintf(b, "%0*d", i == 7 ? 100000 : 200, i);
+    size_t bytes = sc_arena_bytes(a) + sc_arena_bytes(b);
+    sc_arena_adopt(a, b); /* b is gone */
+    sc_arena_adopt(a, NULL);
+    assert_int_equal(sc_arena_bytes(a), bytes);
+    char *after = sc_strdup(a, "after");
+    assert_string_equal(in_a, "kept");
+    assert_string_equal(after, "after");
+    for (int i = 0; i < 300; i++)
+        assert_int_equal(atoi(in_b[i]), i);
+    sc_arena_free(a);
+
+    sc_arena *empty = sc_arena_new(); /* into an arena with no block yet */
+    sc_arena *c = sc_arena_new();
+    char *x = sc_strdup(c, "x");
+    sc_arena_adopt(empty, c);
+    assert_string_equal(x, "x");
+    assert_string_equal(sc_strdup(empty, "y"), "y");
+    sc_arena_free(empty);
+}
+
+static void test_vec_append(void **state)
+{
+    (void)state;
+    int n[40];
+    sc_vec v = {0}, w = {0};
+    for (int i = 0; i < 20; i++)
+        sc_vec_push(&w, &n[i]);
+    sc_vec_append(&v, &w); /* into an empty vector: taken whole */
+    assert_int_equal(v.len, 20);
+    assert_int_equal(w.len, 0);
+    for (int i = 20; i < 40; i++)
+        sc_vec_push(&w, &n[i]);
+    sc_vec_append(&v, &w);
+    assert_int_equal(v.len, 40);
+    assert_int_equal(w.len, 0);
+    for (int i = 0; i < 40; i++)
+        assert_ptr_equal(v.items[i], &n[i]);
+    sc_vec_append(&v, &w); /* nothing to move */
+    assert_int_equal(v.len, 40);
+    sc_vec_free(&v);
+    sc_vec_free(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fold),
         cmocka_unit_test(test_map),
         cmocka_unit_test(test_arena_and_buf),
+        cmocka_unit_test(test_arena_adopt),
+        cmocka_unit_test(test_vec_append),
         cmocka_unit_test(test_visible),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
