@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -158,6 +159,7 @@ static const struct opt {
     {"metrics", K_LISTEN, offsetof(srv_config, metrics), false},
     {"wsman-http", K_LISTEN, offsetof(srv_config, wsman_http), false},
     {"wsman-https", K_LISTEN, offsetof(srv_config, wsman_https), false},
+    {"wsman-trace", K_STR, offsetof(srv_config, wsman_trace), false},
     {"metrics-tls", K_BOOL, offsetof(srv_config, metrics_tls), true},
     {"metrics-auth", K_BOOL, offsetof(srv_config, metrics_auth), true},
     {"metrics-per-user", K_BOOL, offsetof(srv_config, metrics_per_user), true},
@@ -315,6 +317,7 @@ static void usage(FILE *out)
             "               [--metrics ADDR:PORT|none] [--metrics-tls] [--metrics-auth]\n"
             "               [--metrics-per-user]\n"
             "               [--wsman-https ADDR:PORT|none] [--wsman-http ADDR:PORT|none]\n"
+            "               [--wsman-trace DIR]\n"
             "\n"
             "Serves Win32_Share, Win32_ServerSession, Win32_ServerConnection,\n"
             "Win32_ConnectionShare and Win32_SessionConnection as CIM-XML (DSP0200)\n"
@@ -408,6 +411,21 @@ int srv_config_load(srv_config *c, int argc, char **argv)
                 "text: set metrics-tls (or allow-plain-http)\n");
         return 2;
     }
+    if (c->wsman_trace && c->wsman_trace[0]) {
+        struct stat st;
+        const char *why = NULL;
+        if (stat(c->wsman_trace, &st) != 0)
+            why = strerror(errno);
+        else if (!S_ISDIR(st.st_mode))
+            why = "not a directory";
+        else if (access(c->wsman_trace, W_OK | X_OK) != 0)
+            why = strerror(errno);
+        if (why) {
+            fprintf(stderr, "smbcimd: wsman-trace: cannot record into %s: %s\n",
+                    c->wsman_trace, why);
+            return 2;
+        }
+    }
     if (!c->http[0] && !c->https[0] && !c->wsman_http[0] && !c->wsman_https[0]) {
         fprintf(stderr, "smbcimd: neither HTTP nor HTTPS is enabled\n");
         return 2;
@@ -480,7 +498,7 @@ int srv_config_reread(const srv_config *c, srv_config *next)
  * K_LISTEN), and these. */
 static const char *const restart_only[] = {
     "tls-priority", "max-connections", "max-per-ip", "timeout", "auth-helpers",
-    "admin-classes", "pid-file", "foreground", "metrics-tls",
+    "admin-classes", "pid-file", "foreground", "metrics-tls", "wsman-trace",
 };
 
 static bool needs_restart(const struct opt *o)

@@ -50,6 +50,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <syslog.h>
 #include <time.h>
@@ -89,6 +90,7 @@ struct srv_http {
     srv_auth *a;
     listener plain, tls, metrics, wsman_plain, wsman_tls;
     srv_metrics *m;            /* when the metrics listener is on */
+    srv_trace *trace;          /* wsman-trace: WS-Man exchanges recorded */
     struct tls_cred *cred;     /* the certificate new TLS connections get */
     struct tls_cred *retired;  /* earlier ones (a reload), freed at stop */
     pthread_mutex_t cred_lock; /* cred */
@@ -440,6 +442,47 @@ static enum MHD_Result wsman_headers(listener *l, struct MHD_Connection *conn, c
     return MHD_YES;
 }
 
+/* wsman-trace: the request's header lines, Authorization (and
+ * Proxy-Authorization) reduced to their scheme. */
+static enum MHD_Result trace_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+    (void)kind;
+    sc_buf *b = cls;
+    if (strcasecmp(key, "Authorization") == 0 || strcasecmp(key, "Proxy-Authorization") == 0)
+        sc_buf_printf(b, "%s: %.*s (credentials removed by smbcimd)\r\n", key,
+                      (int)strcspn(value, " "), value);
+    else
+        sc_buf_printf(b, "%s: %s\r\n", key, value);
+    return MHD_YES;
+}
+
+static void trace_exchange(srv_http *h, struct MHD_Connection *conn, const conn_req *cr,
+                           unsigned status, const char *ctype, unsigned flags,
+                           const char *body, size_t len)
+{
+    sc_buf req, resp;
+    sc_buf_init(&req);
+    sc_buf_init(&resp);
+    sc_buf_printf(&req, "POST /wsman HTTP/1.1\r\n");
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, trace_header, &req);
+    /* who sent it, as smbcimd saw it (not a header the client sent) */
+    sc_buf_printf(&req, "X-Smbcimd-Peer: %s\r\nX-Smbcimd-User: %s\r\n\r\n", cr->peer,
+                  cr->anon ? "(none)" : cr->who.user);
+    sc_buf_printf(&resp, "HTTP/1.1 %u %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n",
+                  status, status == 200 ? "OK" : status == 401 ? "Unauthorized"
+                                       : status == 400 ? "Bad Request"
+                                       : "Internal Server Error",
+                  ctype, len);
+    if (flags & R_CHALLENGE)
+        sc_buf_printf(&resp, "WWW-Authenticate: Basic realm=\"WSMAN\"\r\n");
+    sc_buf_printf(&resp, "\r\n");
+    srv_trace_write(h->trace, req.data, cr->body.data ? cr->body.data : "", cr->body.len,
+                    resp.data, body, len);
+    sc_buf_free(&req);
+    sc_buf_free(&resp);
+}
+
 static enum MHD_Result wsman_answer(listener *l, struct MHD_Connection *conn, conn_req *cr)
 {
     srv_http *h = l->h;
@@ -451,10 +494,16 @@ static enum MHD_Result wsman_answer(listener *l, struct MHD_Connection *conn, co
     srv_expire(h->s);
     if (status == 401 || !out.len) {
         sc_buf_free(&out);
-        if (status == 401)
-            return reply(conn, 401, "authentication required\n", NULL, R_CHALLENGE | R_WSMAN);
-        return reply(conn, status, "request refused\n", NULL, 0);
+        const char *text = status == 401 ? "authentication required\n" : "request refused\n";
+        unsigned flags = status == 401 ? R_CHALLENGE | R_WSMAN : 0;
+        if (h->trace)
+            trace_exchange(h, conn, cr, status, "text/plain; charset=utf-8", flags, text,
+                           strlen(text));
+        return reply(conn, status, text, NULL, flags);
     }
+    static const char ctype[] = "application/soap+xml;charset=UTF-8";
+    if (h->trace)
+        trace_exchange(h, conn, cr, status, ctype, 0, out.data, out.len);
     size_t len = out.len;
     char *data = sc_buf_take(&out);
     struct MHD_Response *r = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
@@ -462,7 +511,7 @@ static enum MHD_Result wsman_answer(listener *l, struct MHD_Connection *conn, co
         free(data);
         return MHD_NO;
     }
-    MHD_add_response_header(r, "Content-Type", "application/soap+xml;charset=UTF-8");
+    MHD_add_response_header(r, "Content-Type", ctype);
     enum MHD_Result rc = MHD_queue_response(conn, status, r);
     MHD_destroy_response(r);
     return rc;
@@ -978,6 +1027,13 @@ srv_http *srv_http_start(const srv_config *c, srv *s, srv_auth *a)
         srv_http_stop(h);
         return NULL;
     }
+    if (c->wsman_trace && c->wsman_trace[0] && (c->wsman_https[0] || c->wsman_http[0])) {
+        h->trace = srv_trace_open(c->wsman_trace);
+        if (!h->trace) { /* asked for: no silent run without it */
+            srv_http_stop(h);
+            return NULL;
+        }
+    }
     if (h->cred)
         cred_describe(h->cred, c->cert, "TLS connections get");
     return h;
@@ -1005,6 +1061,7 @@ void srv_http_stop(srv_http *h)
     if (h->wsman_tls.d)
         MHD_stop_daemon(h->wsman_tls.d);
     srv_metrics_free(h->m);
+    srv_trace_close(h->trace);
     pthread_cond_destroy(&h->wake);
     pthread_mutex_destroy(&h->conns_lock);
     if (tls_owner == h)

@@ -70,6 +70,7 @@ typedef struct srv_config {
     char metrics[128];         /* "ADDR:PORT" of the metrics listener, "" = off */
     char wsman_http[128];      /* WS-Management listeners (POST /wsman), "" = off */
     char wsman_https[128];
+    const char *wsman_trace;   /* directory recording WS-Man exchanges, NULL = off */
     bool metrics_tls;          /* ... over TLS (cert, key, tls_priority) */
     bool metrics_auth;         /* ... behind the Basic/PAM authentication */
     bool metrics_per_user;     /* series per share and user (cardinality) */
@@ -287,6 +288,20 @@ void srv_enum_drop(srv *s, srv_enum *e);
  * fault) and appends the SOAP envelope to body (empty for 401/400). */
 void srv_wsman_handle(srv *s, const srv_identity *who, const char *body, size_t len,
                       unsigned *http_status, sc_buf *out);
+
+/* ---- recording WS-Management traffic (trace.c) ---------------------------- */
+#define SRV_TRACE_MAX 10000 /* exchanges recorded per run */
+typedef struct srv_trace srv_trace;
+/* The trace directory, opened once (it must exist and be writable); NULL
+ * after logging why. */
+srv_trace *srv_trace_open(const char *dir);
+/* Records one exchange as two files: req_head (the request line and
+ * headers, credentials already removed, ending in an empty line) and the
+ * body; resp_head (status line and headers, same form) and the body.
+ * Thread-safe; t NULL does nothing. */
+void srv_trace_write(srv_trace *t, const char *req_head, const char *req_body, size_t req_len,
+                     const char *resp_head, const char *resp_body, size_t resp_len);
+void srv_trace_close(srv_trace *t); /* NULL is fine */
 
 /* ---- HTTP (http.c) ------------------------------------------------------- */
 typedef struct srv_http srv_http;

@@ -194,7 +194,8 @@ def selector_set(selectors):
     return "".join(out)
 
 
-def envelope(action, uri, selectors=(), body="", msgid=None, max_env="512000", extra=""):
+def envelope(action, uri, selectors=(), body="", msgid=None, max_env="512000", extra="",
+             opid=None):
     """A request as Windows' CIM client writes it (spec 2.1): the text and
     its MessageID.  action None: no Action header (Identify)."""
     msgid = msgid or new_id()
@@ -212,7 +213,7 @@ def envelope(action, uri, selectors=(), body="", msgid=None, max_env="512000", e
              '<p:SessionId s:mustUnderstand="false">uuid:4F5AC357-8435-40D7-8850-837FB54905B5'
              '</p:SessionId>'
              '<p:OperationID s:mustUnderstand="false">%s</p:OperationID>'
-             '<p:SequenceId s:mustUnderstand="false">1</p:SequenceId>' % new_id())
+             '<p:SequenceId s:mustUnderstand="false">1</p:SequenceId>' % (opid or new_id()))
     h.append(selector_set(selectors))
     h.append('<w:OptionSet xmlns:xsi="%s"><w:Option Name="msftwinrm:UsePreciseArrays" '
              'Type="xs:boolean">true</w:Option></w:OptionSet>' % NS["xsi"])
@@ -1251,6 +1252,330 @@ def winrm_reads_faults(admin):
           "wsmanfault_code" in wf, (wf, r.short()[:400]))
 
 
+# ---- golden exchanges ------------------------------------------------------------------
+
+GOLDEN_DIR = os.path.join(ROOT, "tests", "golden", "wsman")
+# What differs from run to run in an answer: smbcimd's own MessageID and an
+# enumeration context's id.  Everything else must stay byte for byte.
+GOLDEN_MASKS = (
+    (re.compile(rb"(<a:MessageID>)uuid:[0-9A-Fa-f-]{36}(</a:MessageID>)"), rb"\1uuid:MASKED\2"),
+    (re.compile(rb"(<n:EnumerationContext>)[^<]*(</n:EnumerationContext>)"), rb"\1MASKED\2"),
+)
+
+
+def golden_mask(body):
+    for rx, rep in GOLDEN_MASKS:
+        body = rx.sub(rep, body)
+    return body
+
+
+def golden_requests():
+    """(name, who, request text) in order; fixed ids, so that the requests
+    themselves are byte-identical from run to run.  who: admin, user, anon.
+    A request may refer to the previous answer's context: {CTX}."""
+    def env(n, action, uri, selectors=None, body="", **kw):
+        if selectors is None:  # the DMTF family names its namespace
+            selectors = ([("__cimnamespace", "root/cimv2")]
+                         if uri.startswith("http://schemas.dmtf.org/") else [])
+        mid = "uuid:00000000-0000-4000-8000-%012d" % n
+        return envelope(action, uri, selectors, body, msgid=mid,
+                        opid="uuid:00000000-0000-4000-9000-%012d" % n, **kw)[0]
+    ident = ('<s:Envelope xmlns:s="%s" xmlns:wsmid="%s"><s:Header/><s:Body>'
+             '<wsmid:Identify/></s:Body></s:Envelope>' % (NS["s"], NS["wsmid"]))
+    return [
+        ("01-identify-anonymous", "anon", ident),
+        ("02-identify", "admin", ident),
+        ("03-enumerate-connectionshare", "admin",
+         env(3, A_ENUM, DMTF + "Win32_ConnectionShare", body=enum_body())),
+        ("04-enumerate-share-wmi-uri", "admin",
+         env(4, A_ENUM, WMI + "Win32_Share", body=enum_body(mode=None))),
+        ("05-enumerate-wql", "admin",
+         env(5, A_ENUM, DMTF_ALL, body=enum_body(filt=wql(
+             "SELECT ComputerName, UserName, NumberOfFiles FROM Win32_ServerConnection "
+             "WHERE ShareName = 'Projects'")))),
+        ("06-enumerate-paged", "admin",
+         env(6, A_ENUM, DMTF + "Win32_ServerSession", body=enum_body(max_elements=1))),
+        ("07-pull", "admin",
+         env(7, A_PULL, DMTF + "Win32_ServerSession",
+             body="<n:Pull><n:EnumerationContext>{CTX}</n:EnumerationContext>"
+                  "<n:MaxElements>2</n:MaxElements></n:Pull>")),
+        ("08-associated-instances", "admin",
+         env(8, A_ENUM, DMTF_ALL, body=enum_body(filt=assoc_filter(
+             "AssociatedInstances", "Win32_Share", [("Name", SHARE)],
+             AssociationClassName="Win32_ConnectionShare")))),
+        ("09-association-instances", "admin",
+         env(9, A_ENUM, DMTF_ALL, body=enum_body(filt=assoc_filter(
+             "AssociationInstances", "Win32_ServerConnection", list(CONN))))),
+        ("10-get-connection", "admin",
+         env(10, A_GET, DMTF + "Win32_ServerConnection",
+             [("__cimnamespace", "root/cimv2")] + list(CONN))),
+        ("11-get-class", "admin",
+         env(11, A_GET, CIMXML_ALL, [("__cimnamespace", "root/cimv2"),
+                                     ("ClassName", "Win32_ConnectionShare")])),
+        ("12-fault-unknown-class", "admin",
+         env(12, A_ENUM, DMTF + "Win32_NoSuchClass", body=enum_body())),
+        ("13-fault-missing-instance", "admin",
+         env(13, A_GET, DMTF + "Win32_Share", [("__cimnamespace", "root/cimv2"),
+                                               ("Name", "NoSuchShare")])),
+        ("14-fault-bad-query", "admin",
+         env(14, A_ENUM, DMTF_ALL, body=enum_body(filt=wql("SELECT FROM WHERE")))),
+        ("15-fault-access-denied", "user",
+         env(15, A_ENUM, DMTF + "Win32_ServerSession", body=enum_body())),
+        ("16-fault-unknown-context", "admin",
+         env(16, A_PULL, DMTF + "Win32_ServerSession",
+             body="<n:Pull><n:EnumerationContext>uuid:00000000-0000-4000-8000-000000000000"
+                  "</n:EnumerationContext></n:Pull>")),
+        ("17-unauthenticated-enumerate", "anon",
+         env(17, A_ENUM, DMTF + "Win32_Share", body=enum_body())),
+    ]
+
+
+def golden(d):
+    """Every request of golden_requests() against fs01.json; the answer
+    (status line, Content-Type, body with GOLDEN_MASKS applied) must equal
+    tests/golden/wsman/NAME.response byte for byte, and the request
+    NAME.request.xml.  SMBCIM_GOLDEN_UPDATE=1 writes the files instead
+    (review the diff before committing it)."""
+    update = os.environ.get("SMBCIM_GOLDEN_UPDATE") == "1"
+    who = {"admin": (ADMIN, ADMIN_PW), "user": (USER, USER_PW), "anon": (None, None)}
+    ctx = None
+    names = []
+    for name, role, text in golden_requests():
+        if "{CTX}" in text:
+            text = text.replace("{CTX}", ctx or "missing")
+        user, pw = who[role]
+        status, headers, body = raw(d.wsman_https, text, user=user, pw=pw, what=name)
+        m = re.search(rb"<n:EnumerationContext>([^<]*)</n:EnumerationContext>", body)
+        if m:
+            ctx = m.group(1).decode()
+        got = ("HTTP %d\nContent-Type: %s\n\n" % (status, headers.get("content-type", ""))
+               ).encode() + golden_mask(body)
+        req_file = os.path.join(GOLDEN_DIR, name + ".request.xml")
+        resp_file = os.path.join(GOLDEN_DIR, name + ".response")
+        names.append(name)
+        stored_req = text.replace(ctx or "\0", "{CTX}") if "07-" in name else text
+        if update:
+            os.makedirs(GOLDEN_DIR, exist_ok=True)
+            with open(req_file, "w") as f:
+                f.write(stored_req)
+            with open(resp_file, "wb") as f:
+                f.write(got)
+            continue
+        try:
+            with open(req_file) as f:
+                want_req = f.read()
+            with open(resp_file, "rb") as f:
+                want = f.read()
+        except OSError as e:
+            check("golden %s: files present" % name, False, str(e))
+            continue
+        check("golden %s: the request is the stored one" % name,
+              want_req == stored_req, "request text changed; SMBCIM_GOLDEN_UPDATE=1 rewrites")
+        if want != got:
+            import difflib
+            dl = "\n".join(difflib.unified_diff(
+                want.decode(errors="replace").replace("><", ">\n<").splitlines(),
+                got.decode(errors="replace").replace("><", ">\n<").splitlines(),
+                "stored", "now", lineterm="", n=2))
+            check("golden %s: the answer is the stored one, byte for byte" % name, False,
+                  dl[:3000])
+        else:
+            check("golden %s: the answer is the stored one, byte for byte" % name, True)
+    if not update:
+        stored = sorted(f[:-len(".response")] for f in os.listdir(GOLDEN_DIR)
+                        if f.endswith(".response"))
+        check("golden: no stored exchange without its request in the test",
+              stored == sorted(names), (stored, names))
+    return names
+
+
+# ---- limits: bodies, slow clients, many contexts ---------------------------------------
+
+def send_raw(port, head, chunks, delay=0.0, limit=8.0, tls=False):
+    """Bytes written by hand (head, then each chunk, delay apart, for at most
+    limit s); the answer's status line and headers."""
+    s = socket.create_connection(("127.0.0.1", port), 10)
+    if tls:
+        s = tls_ctx().wrap_socket(s)
+    resp = b""
+    t0 = time.time()
+    try:
+        s.sendall(head.encode())
+        for c in chunks:
+            s.sendall(c)
+            if delay:
+                time.sleep(delay)
+            if time.time() - t0 > limit:
+                break
+    except OSError:
+        pass  # the server may close early: read what it said
+    try:
+        s.settimeout(10)
+        while b"\r\n\r\n" not in resp:
+            b = s.recv(65536)
+            if not b:
+                break
+            resp += b
+    except OSError:
+        pass
+    s.close()
+    return resp
+
+
+def limits(tmp, admin, user):
+    """What the CIM-XML listener guarantees, on /wsman: oversized bodies
+    refused before they are read (with and without a length), a slow body
+    cut off after request-seconds while others are served, and 1,000
+    Enumerates that each leave a context open: the caps (32 a user, 256 in
+    all) answer w:QuotaLimit beyond, other users keep theirs, Release frees."""
+    ld = Daemon(tmp, ["--snapshot", FS01, "--request-seconds", "3"], "wsman-limits")
+    try:
+        if not check("limits: a second smbcimd (request-seconds 3) started",
+                     ld.proc.poll() is None, ld.logtext()):
+            return
+        auth = base64.b64encode(("%s:%s" % (ADMIN, ADMIN_PW)).encode()).decode()
+        head = ("POST /wsman HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\n"
+                "Authorization: Basic %s\r\n" % (CT_SOAP, auth))
+        resp = send_raw(ld.wsman_https, head + "Content-Length: %d\r\n\r\n" % (2 << 20), [],
+                        tls=True)
+        check("limits: oversized body (Content-Length 2 MiB) -> 413 before it is read",
+              resp.startswith(b"HTTP/1.1 413"), resp[:100])
+        chunk = b"x" * 65536
+        body = [b"%x\r\n%s\r\n" % (len(chunk), chunk)] * 40 + [b"0\r\n\r\n"]
+        resp = send_raw(ld.wsman_https, head + "Transfer-Encoding: chunked\r\n\r\n", body,
+                        tls=True)
+        check("limits: oversized chunked body (2.5 MiB, no length) -> 413",
+              resp.startswith(b"HTTP/1.1 413"), resp[:100])
+        small = envelope(A_ENUM, WMI + "Win32_Share", body=enum_body())[0].encode()
+        t0 = time.time()
+        resp = send_raw(ld.wsman_https, head + "Content-Length: %d\r\n\r\n" % len(small),
+                        [small[i:i + 1] for i in range(len(small))], delay=0.05, tls=True)
+        dt = time.time() - t0
+        check("limits: slow body (a byte every 50 ms) cut off after request-seconds (3 s; "
+              "took %.1f s)" % dt, not resp.startswith(b"HTTP/1.1 200") and 2.5 < dt < 9,
+              resp[:100])
+        t0 = time.time()
+        st, _, _ = raw(ld.wsman_https, small.decode(), user=ADMIN, pw=ADMIN_PW)
+        check("limits: a normal request answered at once after those (%.2f s)"
+              % (time.time() - t0), st == 200 and time.time() - t0 < 2, st)
+
+        # 1,000 contexts over one keep-alive connection
+        conn = http.client.HTTPSConnection("127.0.0.1", ld.wsman_https, timeout=20,
+                                           context=tls_ctx())
+        hdrs = {"Content-Type": CT_SOAP, "Authorization": "Basic " + auth}
+        opened, quota, other = [], 0, []
+        open_req = envelope(A_ENUM, WMI + "Win32_ServerSession",
+                            body=enum_body(optimize=False, max_elements=None, mode=None))[0]
+        t0 = time.time()
+        for _ in range(1000):
+            conn.request("POST", "/wsman", body=open_req.encode(), headers=hdrs)
+            r = conn.getresponse()
+            data = r.read()
+            m = re.search(rb"<n:EnumerationContext>([^<]*)</n:EnumerationContext>", data)
+            if r.status == 200 and m:
+                opened.append(m.group(1).decode())
+            elif r.status == 500 and b"QuotaLimit" in data:
+                quota += 1
+            else:
+                other.append((r.status, data[:300]))
+        dt = time.time() - t0
+        check("limits: 1,000 Enumerates by one user: 32 contexts open, 968 w:QuotaLimit, "
+              "nothing else (%.1f s)" % dt, len(opened) == 32 and quota == 968 and not other,
+              (len(opened), quota, other[:2]))
+        ru = user.send(*envelope(A_ENUM, WMI + "Win32_Share",
+                                 body=enum_body(optimize=False, max_elements=None,
+                                                mode=None)), what="other user's context")
+        check("limits: another user still opens a context meanwhile",
+              ru.status == 200 and ru.body_child("n", "EnumerateResponse") is not None,
+              ru.short()[:300])
+        rel_ok = 0
+        for ctx in opened:
+            rel = envelope(A_RELEASE, WMI + "Win32_ServerSession",
+                           body="<n:Release><n:EnumerationContext>%s</n:EnumerationContext>"
+                                "</n:Release>" % ctx)[0]
+            conn.request("POST", "/wsman", body=rel.encode(), headers=hdrs)
+            r = conn.getresponse()
+            r.read()
+            rel_ok += r.status == 200
+        conn.request("POST", "/wsman", body=open_req.encode(), headers=hdrs)
+        r = conn.getresponse()
+        data = r.read()
+        conn.close()
+        check("limits: the 32 released; the user opens a context again",
+              rel_ok == 32 and r.status == 200 and b"EnumerationContext" in data,
+              (rel_ok, r.status, data[:300]))
+        st = ld.stop()
+        log = ld.logtext()
+        check("limits: clean exit, no sanitizer report", st == 0 and "AddressSanitizer" not in log
+              and "runtime error:" not in log, log[-2000:])
+    finally:
+        ld.stop()
+
+
+# ---- wsman-trace -----------------------------------------------------------------------
+
+def trace_checks(d, tdir, admin):
+    """The recording of --wsman-trace: one request and one response file per
+    exchange whose body was read, 0600, credentials removed, bodies exact."""
+    marker, mid = envelope(A_ENUM, WMI + "Win32_Share", body=enum_body())
+    status, headers, body = raw(d.wsman_https, marker, user=ADMIN, pw=ADMIN_PW, what="traced")
+    check("trace: the marked request answered", status == 200, body[:500])
+    time.sleep(0.2)
+    files = sorted(os.listdir(tdir))
+    reqs = [f for f in files if f.endswith("-request.http")]
+    resps = [f for f in files if f.endswith("-response.http")]
+    check("trace: exchanges recorded in pairs (%d requests)" % len(reqs),
+          len(reqs) > 20 and [f[:-len("request.http")] for f in reqs]
+          == [f[:-len("response.http")] for f in resps], files[:10])
+    modes = {oct(os.stat(os.path.join(tdir, f)).st_mode & 0o777) for f in files}
+    check("trace: every file is mode 0600", modes == {"0o600"}, modes)
+    secrets = [base64.b64encode(("%s:%s" % (u, p)).encode()) for u, p in
+               ((ADMIN, ADMIN_PW), (USER, USER_PW))] + [ADMIN_PW.encode(), USER_PW.encode()]
+    leaked = []
+    found = None
+    for f in files:
+        with open(os.path.join(tdir, f), "rb") as fh:
+            data = fh.read()
+        if any(x in data for x in secrets):
+            leaked.append(f)
+        if f.endswith("-request.http") and mid.encode() in data:
+            found = f
+    check("trace: no password and no Basic credentials in any file", not leaked, leaked)
+    if not check("trace: the marked request is recorded", found is not None, files[-4:]):
+        return
+    with open(os.path.join(tdir, found), "rb") as fh:
+        req = fh.read()
+    head, _, rbody = req.partition(b"\r\n\r\n")
+    check("trace: request line, headers, then the body exactly as sent",
+          head.startswith(b"POST /wsman HTTP/1.1\r\n") and rbody == marker.encode()
+          and b"Authorization: Basic (credentials removed by smbcimd)" in head
+          and b"X-Smbcimd-User: " + ADMIN.encode() in head
+          and b"Content-Type: application/soap+xml" in head, head.decode(errors="replace"))
+    with open(os.path.join(tdir, found.replace("-request.http", "-response.http")), "rb") as fh:
+        resp = fh.read()
+    rhead, _, rb = resp.partition(b"\r\n\r\n")
+    check("trace: the response recorded is the one received",
+          rhead.startswith(b"HTTP/1.1 200 OK\r\n") and rb == body
+          and b"Content-Length: %d" % len(body) in rhead, rhead.decode(errors="replace"))
+    # an unauthenticated request that is read (it may be an Identify) and refused
+    st, _, _ = raw(d.wsman_https, marker.replace(mid, mid[:-4] + "0000"), what="anon traced")
+    time.sleep(0.2)
+    got = None
+    for f in sorted(os.listdir(tdir)):
+        if f.endswith("-response.http"):
+            with open(os.path.join(tdir, f), "rb") as fh:
+                got = fh.read()
+    p = sh(SMBCIMD, "--check-config", "--config", "/dev/null", "--snapshot", FS01,
+           "--https", "none", "--http", "none", "--wsman-http", "127.0.0.1:1",
+           "--allow-plain-http", "--wsman-trace", os.path.join(tdir, "missing"))
+    check("trace: a trace directory that does not exist fails the start (--check-config: "
+          "exit 2, named)", p.returncode != 0 and "wsman-trace" in p.stderr
+          and "missing" in p.stderr, (p.returncode, p.stderr))
+    check("trace: a refused unauthenticated request recorded with its 401 challenge",
+          st == 401 and got is not None and got.startswith(b"HTTP/1.1 401 Unauthorized\r\n")
+          and b'WWW-Authenticate: Basic realm="WSMAN"' in got, got and got[:300])
+
+
 def main():
     if os.geteuid() != 0:
         print("run_wsman_e2e: must run as root (users, PAM)")
@@ -1292,14 +1617,17 @@ def main():
             subprocess.run(["chpasswd"], input="%s:%s\n" % (u, pw), text=True, check=True)
         check("setup: users %s (admin) and %s" % (ADMIN, USER), True)
 
-        d = Daemon(tmp, ["--snapshot", FS01], "wsman")
+        tdir = os.path.join(tmp, "trace")
+        os.mkdir(tdir, 0o700)
+        d = Daemon(tmp, ["--snapshot", FS01, "--wsman-trace", tdir], "wsman")
         if not check("setup: smbcimd started (wsman-https 127.0.0.1:%d, wsman-http %d)"
                      % (d.wsman_https, d.wsman_http), d.proc.poll() is None, d.logtext()):
             return T.summary()
         admin = Client(d.wsman_https, ADMIN, ADMIN_PW)
         user = Client(d.wsman_https, USER, USER_PW)
         first_cs = None
-        for step, fn in (("Identify and authentication", lambda: identify_and_auth(d, admin)),
+        for step, fn in (("golden exchanges", lambda: golden(d)),
+                         ("Identify and authentication", lambda: identify_and_auth(d, admin)),
                          ("enumerations", None),
                          ("pulls", lambda: pulls(admin, user)),
                          ("batches", lambda: batches(admin)),
@@ -1310,7 +1638,9 @@ def main():
                          ("plain HTTP", lambda: plain_http(d)),
                          ("protocol faults", lambda: protocol_faults(d, admin)),
                          ("fault reading", lambda: winrm_reads_faults(admin)),
-                         ("wrong passwords", lambda: wrong_password(d))):
+                         ("wrong passwords", lambda: wrong_password(d)),
+                         ("limits", lambda: limits(tmp, admin, user)),
+                         ("wsman-trace", lambda: trace_checks(d, tdir, admin))):
             try:
                 if step == "enumerations":
                     first_cs = enumerate_classes(admin, d)

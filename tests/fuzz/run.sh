@@ -22,6 +22,12 @@ for bin in build-fuzz/fuzz/fuzz_*; do
     case $name in
         fuzz_snapshot) cp tests/fixtures/*.json "$corpus/" 2>/dev/null ;;
         fuzz_mof) cp schema/*.mof "$corpus/" 2>/dev/null ;;
+        fuzz_srvd_wsman) # the golden requests, as each of the three callers
+            for g in tests/golden/wsman/*.request.xml; do
+                for who in 0 1 2; do
+                    { printf "\\$(printf %o "$who")"; cat "$g"; } >"$corpus/$who-$(basename "$g")"
+                done
+            done ;;
     esac
     bigc=$(mktemp -d)
     [ -d "$big/$name" ] && cp -r "$big/$name/." "$bigc/"
