@@ -248,6 +248,9 @@ typedef struct cimxml_objopts {
     bool include_qualifiers;    /* QUALIFIER elements (class, property,
                                  * method, parameter) */
     bool include_class_origin;  /* CLASSORIGIN attributes */
+    bool derivation;            /* CLASS: DERIVATION="Super,SuperSuper,..." (the
+                                 * attribute WS-Management's Windows client asks
+                                 * for with IncludeInheritanceHierarchy) */
     const char *const *property_list; /* names to keep (case-insensitive);
                                        * methods are never filtered */
     size_t nproperty_list;

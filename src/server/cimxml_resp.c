@@ -812,6 +812,14 @@ void cimxml_put_class(cimxml_writer *w, const cim_class *cls, const cimxml_objop
     attr_kv(b, "NAME", cls->name);
     if (cls->super_name)
         attr_kv(b, "SUPERCLASS", cls->super_name);
+    if (o && o->derivation && cls->super) {
+        sc_buf chain;
+        sc_buf_init(&chain);
+        for (const cim_class *k = cls->super; k; k = k->super)
+            sc_buf_printf(&chain, "%s%s", k == cls->super ? "" : ",", k->name);
+        attr_kv(b, "DERIVATION", chain.data);
+        sc_buf_free(&chain);
+    }
     sc_buf_putc(b, '>');
     bool local_only = o && o->local_only;
     if (o && o->include_qualifiers)

@@ -56,6 +56,7 @@
 #define WSMAN_MAX_DEPTH 32         /* element nesting */
 #define WSMAN_MAX_ELEMENTS 4096    /* elements in one request */
 #define WSMAN_MAX_SELECTORS 32     /* selectors in one SelectorSet */
+#define WSMAN_MAX_OPTIONS 64       /* w:Option elements in the w:OptionSet */
 #define WSMAN_MAX_EPR_DEPTH 4      /* an EPR in a selector in an EPR ... */
 #define WSMAN_MAX_TEXT 65536       /* bytes of one element's text */
 
@@ -71,6 +72,14 @@ typedef enum wsman_action {
 typedef struct wsman_epr wsman_epr;
 
 /* One w:Selector: a text value, or (REF keys) an endpoint reference. */
+/* One w:Option of the header's w:OptionSet (DSP0226 6.4): its Name, its
+ * text (trimmed) and whether the client insists (MustComply="true"). */
+typedef struct wsman_option {
+    const char *name;
+    const char *value;
+    bool must_comply;
+} wsman_option;
+
 typedef struct wsman_selector {
     const char *name;
     const char *value;         /* NULL when epr is set */
@@ -110,6 +119,8 @@ typedef struct wsman_request {
     bool has_max_envelope;
     uint64_t max_envelope;     /* w:MaxEnvelopeSize (saturated at UINT64_MAX) */
     const char *operation_timeout; /* w:OperationTimeout text, NULL if absent */
+    const wsman_option *options; /* the header's w:OptionSet, in order */
+    size_t noptions;
     /* The first header with s:mustUnderstand="true" (or "1") that is not
      * understood: its namespace URI and local name; NULL if none. */
     const char *not_understood_ns;

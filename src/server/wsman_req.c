@@ -55,6 +55,8 @@ typedef enum kind {
     K_FILTER_TEXT,  /* a WQL filter (or one without Dialect, so far text) */
     K_FILTER_ASSOC, /* the association filter */
     K_ASSOC,        /* b:AssociatedInstances, b:AssociationInstances */
+    K_OPTSET,       /* w:OptionSet */
+    K_OPTION,       /* w:Option */
 } kind;
 
 /* Children that may appear once in their parent (a bit each in seen). */
@@ -81,6 +83,7 @@ enum slot {
     S_RESULT_CLASS,
     S_ROLE,
     S_RESULT_ROLE,
+    S_OPTIONS,
 };
 
 typedef struct frame {
@@ -94,7 +97,8 @@ typedef struct frame {
     const char **dst;     /* K_TEXT: where the trimmed text goes */
     wsman_epr *epr;       /* K_EPR, K_REFPARAMS: the EPR; K_SELECTOR: its EPR */
     int epr_depth;        /* EPRs around (K_EPR: its own level) */
-    const char *name;     /* K_SELECTOR: the Name */
+    const char *name;     /* K_SELECTOR, K_OPTION: the Name */
+    bool must_comply;     /* K_OPTION: MustComply="true" */
     /* K_SELSET: the selectors so far and where they go at the end. */
     wsman_selector *sel;
     size_t nsel, cap;
@@ -112,6 +116,8 @@ typedef struct parser {
     size_t nelems;
     frame st[WSMAN_MAX_DEPTH];
     sc_buf text[WSMAN_MAX_DEPTH];
+    wsman_option *opts;   /* the w:OptionSet's, WSMAN_MAX_OPTIONS at most */
+    size_t nopts;
 } parser;
 
 /* ---- positions and errors ------------------------------------------------ */
@@ -345,11 +351,16 @@ static bool open_header_child(parser *b, frame *up, frame *f, const char *name,
             return false;
         f->k = K_MAX_ENVELOPE;
         f->keep = true;
+    } else if (is(name, WSMAN_NS_WSMAN, "OptionSet")) {
+        if (!claim(b, up, S_OPTIONS, WSMAN_E_INVALID, "w:OptionSet"))
+            return false;
+        f->k = K_OPTSET;
+        b->opts = sc_alloc_array(b->a, WSMAN_MAX_OPTIONS, sizeof *b->opts);
     } else if (is(name, WSMAN_NS_MSWSMAN, "DataLocale")) {
         if (must_understand(atts))
             r->data_locale_must = true;
     } else if (is(name, WSMAN_NS_ADDR, "To") || is(name, WSMAN_NS_ADDR, "ReplyTo") ||
-               is(name, WSMAN_NS_WSMAN, "Locale") || is(name, WSMAN_NS_WSMAN, "OptionSet") ||
+               is(name, WSMAN_NS_WSMAN, "Locale") ||
                is(name, WSMAN_NS_MSWSMAN, "SessionId") ||
                is(name, WSMAN_NS_MSWSMAN, "ActivityId") ||
                is(name, WSMAN_NS_MSWSMAN, "OperationID") ||
@@ -587,6 +598,34 @@ static bool open_element(parser *b, frame *up, frame *f, const char *name, const
         return true;
     case K_ASSOC:
         return open_assoc_child(b, up, f, name);
+    case K_OPTSET:
+        f->k = K_SKIP;
+        if (!is(name, WSMAN_NS_WSMAN, "Option"))
+            return true;
+        if (b->nopts >= WSMAN_MAX_OPTIONS)
+            return fail(b, WSMAN_E_LIMIT, "more than %d options in the w:OptionSet",
+                        WSMAN_MAX_OPTIONS);
+        {
+            const char *n = attr(atts, NULL, "Name");
+            size_t len = n ? strlen(n) : 0;
+            n = n ? trim(n, &len) : NULL;
+            if (!n || len == 0)
+                return fail(b, WSMAN_E_INVALID, "a w:Option without a Name");
+            f->name = sc_strndup(b->a, n, len);
+            const char *mc = attr(atts, NULL, "MustComply");
+            if (mc) {
+                size_t ml = strlen(mc);
+                mc = trim(mc, &ml);
+                f->must_comply = (ml == 4 && strncmp(mc, "true", 4) == 0) ||
+                                 (ml == 1 && mc[0] == '1');
+            }
+        }
+        f->k = K_OPTION;
+        f->keep = true;
+        return true;
+    case K_OPTION:
+        return fail(b, WSMAN_E_INVALID, "%.64s in the w:Option %.64s, which holds text only",
+                    local_of(name), up->name);
     }
     f->k = K_SKIP;
     return true;
@@ -681,6 +720,15 @@ static bool close_element(parser *b, frame *f, frame *up, const sc_buf *t)
     case K_SELSET:
         *f->sel_out = f->sel;
         *f->nsel_out = f->nsel;
+        return true;
+    case K_OPTION:
+        if (t->len && memchr(t->data, '\0', t->len))
+            return fail(b, WSMAN_E_INVALID, "a NUL character in the w:Option %.64s", f->name);
+        b->opts[b->nopts++] = (wsman_option){f->name, trimdup(b->a, t), f->must_comply};
+        return true;
+    case K_OPTSET:
+        r->options = b->opts;
+        r->noptions = b->nopts;
         return true;
     case K_SELECTOR:
         return add_selector(b, up, f, t);

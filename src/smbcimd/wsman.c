@@ -395,6 +395,42 @@ static uint64_t envelope_room(const wsman_request *r)
     return env > 2048 ? env - 2048 : 0; /* the envelope around the items */
 }
 
+/* The options smbcimd acts on (docs/wsman.md, "Options"); any other
+ * with MustComply="true" is refused (w:InvalidOptions). */
+static const char *const known_options[] = {
+    "IncludeQualifiers", "IncludeInheritedElements", "IncludeInheritanceHierarchy",
+    "IncludeClassOrigin", "msftwinrm:UsePreciseArrays",
+};
+
+static const wsman_option *unknown_must_comply(const wsman_request *r)
+{
+    for (size_t i = 0; i < r->noptions; i++) {
+        if (!r->options[i].must_comply)
+            continue;
+        bool known = false;
+        for (size_t k = 0; k < sizeof known_options / sizeof known_options[0]; k++)
+            known = known || sc_streqi(r->options[i].name, known_options[k]);
+        if (!known)
+            return &r->options[i];
+    }
+    return NULL;
+}
+
+/* An xs:boolean option's value; dflt when absent or not a boolean. */
+static bool opt_bool(const wsman_request *r, const char *name, bool dflt)
+{
+    for (size_t i = 0; i < r->noptions; i++) {
+        if (!sc_streqi(r->options[i].name, name))
+            continue;
+        const char *v = r->options[i].value;
+        if (strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
+            return true;
+        if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
+            return false;
+    }
+    return dflt;
+}
+
 static void get_class(wcall *c)
 {
     sc_buf_reset(c->out);
@@ -402,8 +438,14 @@ static void get_class(wcall *c)
                 c->r->message_id);
     cimxml_writer w;
     cimxml_writer_init(&w, c->out, srv_schema_of(c->s), NULL);
-    cimxml_objopts o = {.local_only = false, .include_qualifiers = true,
-                        .include_class_origin = true};
+    /* What Windows' client asks for (IncludeInheritanceHierarchy,
+     * IncludeInheritedElements and IncludeQualifiers all true); absent, the
+     * whole class with qualifiers and origins, without DERIVATION. */
+    const wsman_request *r = c->r;
+    cimxml_objopts o = {.local_only = !opt_bool(r, "IncludeInheritedElements", true),
+                        .include_qualifiers = opt_bool(r, "IncludeQualifiers", true),
+                        .include_class_origin = opt_bool(r, "IncludeClassOrigin", true),
+                        .derivation = opt_bool(r, "IncludeInheritanceHierarchy", false)};
     cimxml_put_class(&w, c->cls, &o);
     bool ok = cimxml_writer_ok(&w);
     cimxml_writer_free(&w);
@@ -824,6 +866,10 @@ void srv_wsman_handle(srv *s, const srv_identity *who, const char *body, size_t 
               DETAIL "MinimumEnvelopeLimit", 0, 0,
               "MaxEnvelopeSize %llu is below the minimum of %u bytes",
               (unsigned long long)r->max_envelope, ENVELOPE_MIN);
+    } else if (unknown_must_comply(r)) {
+        fault(&c, ACT_WSMAN_FAULT, "s:Sender", "w:InvalidOptions", DETAIL "NotSupported", 7,
+              0x8004100Cu, "The option %s (MustComply) is not supported",
+              unknown_must_comply(r)->name);
     } else if (r->operation_timeout && !is_duration(r->operation_timeout)) {
         fault(&c, ACT_ADDR_FAULT, "s:Sender", "a:InvalidMessageInformationHeader", NULL, 0, 0,
               "OperationTimeout '%s' is not an xs:duration", r->operation_timeout);

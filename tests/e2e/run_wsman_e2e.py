@@ -195,7 +195,7 @@ def selector_set(selectors):
 
 
 def envelope(action, uri, selectors=(), body="", msgid=None, max_env="512000", extra="",
-             opid=None):
+             opid=None, options=None):
     """A request as Windows' CIM client writes it (spec 2.1): the text and
     its MessageID.  action None: no Action header (Identify)."""
     msgid = msgid or new_id()
@@ -215,8 +215,13 @@ def envelope(action, uri, selectors=(), body="", msgid=None, max_env="512000", e
              '<p:OperationID s:mustUnderstand="false">%s</p:OperationID>'
              '<p:SequenceId s:mustUnderstand="false">1</p:SequenceId>' % (opid or new_id()))
     h.append(selector_set(selectors))
-    h.append('<w:OptionSet xmlns:xsi="%s"><w:Option Name="msftwinrm:UsePreciseArrays" '
-             'Type="xs:boolean">true</w:Option></w:OptionSet>' % NS["xsi"])
+    # options: (Name, Type, text, MustComply or None); Windows' client always
+    # sends UsePreciseArrays, and more for some operations (spec 4.8)
+    opts = [("msftwinrm:UsePreciseArrays", "xs:boolean", "true", None)] + list(options or [])
+    h.append('<w:OptionSet xmlns:xsi="%s">' % NS["xsi"] + "".join(
+        '<w:Option Name="%s" Type="%s"%s>%s</w:Option>'
+        % (xml_escape(n), t, "" if mc is None else ' MustComply="%s"' % mc, xml_escape(v))
+        for n, t, v, mc in opts) + '</w:OptionSet>')
     h.append(extra)
     text = ('<s:Envelope xmlns:s="%(s)s" xmlns:a="%(a)s" xmlns:n="%(n)s" xmlns:w="%(w)s" '
             'xmlns:p="%(p)s" xmlns:b="%(b)s"><s:Header>' % NS + "".join(h) +
@@ -1041,6 +1046,46 @@ def gets(admin, first_cs):
           r.status == 200 and cl is not None and cl.get("NAME") == "Win32_Share" and
           "Name" in props and "Path" in props, (props[:12], r.short()[:600]))
 
+    def getclass(cls, options):
+        text, mid = envelope(A_GET, CIMXML_ALL, [("__cimnamespace", "root/cimv2"),
+                                                 ("ClassName", cls)], options=options)
+        r = admin.send(text, mid, "GetClass %s" % cls)
+        el = next((e for e in r.sbody.iter() if e.tag == "CLASS"), None) \
+            if r.sbody is not None else None
+        return r, el
+
+    r, cl = getclass("Win32_ConnectionShare", WINDOWS_GETCLASS_OPTIONS)
+    check("GetClass with Windows' options: DERIVATION is the superclass chain "
+          "(IncludeInheritanceHierarchy)", cl is not None
+          and cl.get("DERIVATION") == "CIM_Dependency" and cl.get("SUPERCLASS") == "CIM_Dependency",
+          r.short()[:600])
+    r, cl = getclass("Win32_ServerConnection", [])
+    check("GetClass without those options: no DERIVATION; qualifiers and inherited "
+          "properties as before", cl is not None and cl.get("DERIVATION") is None
+          and any(e.tag == "QUALIFIER" for e in cl.iter())
+          and any(p.get("NAME") == "Caption" for p in cl.iter("PROPERTY")), r.short()[:600])
+    r, cl = getclass("Win32_ServerConnection", [
+        ("IncludeQualifiers", "xs:boolean", "false", None),
+        ("IncludeInheritedElements", "xs:boolean", "false", None),
+        ("IncludeInheritanceHierarchy", "xs:boolean", "true", None)])
+    names = [p.get("NAME") for p in cl.iter("PROPERTY")] if cl is not None else []
+    check("GetClass IncludeQualifiers=false, IncludeInheritedElements=false: no QUALIFIER, "
+          "only the class's own properties; DERIVATION the chain from the superclass up, as "
+          "WMI's __DERIVATION",
+          cl is not None and not any(e.tag == "QUALIFIER" for e in cl.iter())
+          and "ComputerName" in names and "Caption" not in names
+          and cl.get("DERIVATION") == "CIM_LogicalElement,CIM_ManagedSystemElement",
+          (names, cl.attrib if cl is not None else None, r.short()[:400]))
+    text, mid = envelope(A_GET, WMI + "Win32_Share", [("Name", SHARE)],
+                         options=[("smbcim:NoSuchOption", "xs:boolean", "true", "true")])
+    expect_fault("an unknown option with MustComply=\"true\" -> w:InvalidOptions",
+                 admin.send(text, mid, "MustComply"), Q("w", "InvalidOptions"))
+    text, mid = envelope(A_GET, WMI + "Win32_Share", [("Name", SHARE)],
+                         options=[("smbcim:NoSuchOption", "xs:boolean", "true", "false")])
+    r = admin.send(text, mid, "MustComply false")
+    check("the same option without MustComply is ignored (the instance comes back)",
+          r.status == 200 and r.fault is None, r.short()[:400])
+
 
 def authorization(user):
     text, mid = envelope(A_ENUM, DMTF + "Win32_Share", [("__cimnamespace", "root/cimv2")],
@@ -1269,6 +1314,16 @@ def golden_mask(body):
     return body
 
 
+# What Windows' client sends with a GetClass (spec 4.8).
+WINDOWS_GETCLASS_OPTIONS = [
+    ("IncludeInheritanceHierarchy", "xs:boolean", "true", None),
+    ("IncludeInheritedElements", "xs:boolean", "true", None),
+    ("IncludeQualifiers", "xs:boolean", "true", None),
+    ("__MI_CallbackRegistration", "xs:int", "11", None),
+    ("wmi:__MI_OPERATIONOPTIONS_WRITEERRORMODE", "xs:unsignedInt", "1", None),
+]
+
+
 def golden_requests():
     """(name, who, request text) in order; fixed ids, so that the requests
     themselves are byte-identical from run to run.  who: admin, user, anon.
@@ -1327,6 +1382,10 @@ def golden_requests():
                   "</n:EnumerationContext></n:Pull>")),
         ("17-unauthenticated-enumerate", "anon",
          env(17, A_ENUM, DMTF + "Win32_Share", body=enum_body())),
+        ("18-get-class-windows-options", "admin",
+         env(18, A_GET, CIMXML_ALL, [("__cimnamespace", "root/cimv2"),
+                                     ("ClassName", "Win32_ServerConnection")],
+             options=WINDOWS_GETCLASS_OPTIONS)),
     ]
 
 

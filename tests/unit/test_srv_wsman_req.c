@@ -153,7 +153,70 @@ static void test_windows_enumerate(void **state)
                         "SELECT Name, Path FROM Win32_Share WHERE Description = 'R&D <team>'");
     assert_null(r->assoc_object);
     assert_null(r->context);
+    assert_int_equal(r->noptions, 3); /* in order, repeated names kept */
+    assert_string_equal(r->options[0].name, "msftwinrm:UsePreciseArrays");
+    assert_string_equal(r->options[0].value, "true");
+    assert_false(r->options[0].must_comply);
+    assert_string_equal(r->options[2].name, "wmiarray:__MI_OPERATIONOPTIONS_CHANNELVALUE");
+    assert_string_equal(r->options[2].value, "2");
     sc_arena_free(a);
+}
+
+/* ---- w:OptionSet --------------------------------------------------------------- */
+
+static void test_options(void **state)
+{
+    (void)state;
+    sc_arena *a = sc_arena_new();
+    wsman_request *r = parse_ok(a, ENV(
+        "<w:OptionSet xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">"
+        "<w:Option Name=\" IncludeInheritanceHierarchy \" Type=\"xs:boolean\"> true </w:Option>"
+        "<w:Option Name=\"X\" MustComply=\"true\"/>"
+        "<w:Option Name=\"Y\" MustComply=\"1\">a&amp;b</w:Option>"
+        "<w:Option Name=\"Z\" MustComply=\"false\">0</w:Option>"
+        "<w:Other>ignored</w:Other>"
+        "</w:OptionSet>", ""));
+    assert_int_equal(r->noptions, 4);
+    assert_string_equal(r->options[0].name, "IncludeInheritanceHierarchy");
+    assert_string_equal(r->options[0].value, "true");
+    assert_false(r->options[0].must_comply);
+    assert_string_equal(r->options[1].value, "");
+    assert_true(r->options[1].must_comply);
+    assert_string_equal(r->options[2].value, "a&b");
+    assert_true(r->options[2].must_comply);
+    assert_false(r->options[3].must_comply);
+    r = parse_ok(a, ENV("<w:OptionSet/>", ""));
+    assert_int_equal(r->noptions, 0);
+    r = parse_ok(a, ENV("", ""));
+    assert_int_equal(r->noptions, 0);
+    assert_null(r->options);
+    sc_arena_free(a);
+
+    parse_bad(ENV("<w:OptionSet><w:Option>v</w:Option></w:OptionSet>", ""), WSMAN_E_INVALID,
+              "w:Option without a Name");
+    parse_bad(ENV("<w:OptionSet><w:Option Name=\" \">v</w:Option></w:OptionSet>", ""),
+              WSMAN_E_INVALID, "w:Option without a Name");
+    parse_bad(ENV("<w:OptionSet><w:Option Name=\"A\"><x/></w:Option></w:OptionSet>", ""),
+              WSMAN_E_INVALID, "w:Option A");
+    parse_bad(ENV("<w:OptionSet/><w:OptionSet/>", ""), WSMAN_E_INVALID, "w:OptionSet");
+    for (int n = WSMAN_MAX_OPTIONS; n <= WSMAN_MAX_OPTIONS + 1; n++) {
+        sc_buf in;
+        sc_buf_init(&in);
+        sc_buf_puts(&in, "<s:Envelope" NS_DECLS "><s:Header><w:OptionSet>");
+        for (int i = 0; i < n; i++)
+            sc_buf_printf(&in, "<w:Option Name=\"O%d\">%d</w:Option>", i, i);
+        sc_buf_puts(&in, "</w:OptionSet></s:Header><s:Body/></s:Envelope>");
+        if (n <= WSMAN_MAX_OPTIONS) {
+            a = sc_arena_new();
+            r = parse_ok(a, in.data);
+            assert_int_equal(r->noptions, n);
+            assert_string_equal(r->options[n - 1].value, "63");
+            sc_arena_free(a);
+        } else {
+            parse_bad(in.data, WSMAN_E_LIMIT, "options");
+        }
+        sc_buf_free(&in);
+    }
 }
 
 /* Nothing points into the input: parse a heap copy, scribble it, free it. */
@@ -1253,6 +1316,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_windows_enumerate),
+        cmocka_unit_test(test_options),
         cmocka_unit_test(test_no_pointers_into_input),
         cmocka_unit_test(test_prefixes),
         cmocka_unit_test(test_prefix_is_not_namespace),
