@@ -67,6 +67,39 @@ class Tally:
         return 1 if self.failed else 0
 
 
+def send_by_hand(port, head, chunks, delay=0.0, limit=8.0, tls_context=None):
+    """Bytes written by hand to 127.0.0.1:port (through tls_context when
+    given): head, then each chunk, delay apart, for at most limit s; then
+    the answer up to the end of its headers (the server may close early:
+    what it said is still read)."""
+    s = socket.create_connection(("127.0.0.1", port), 10)
+    if tls_context is not None:
+        s = tls_context.wrap_socket(s)
+    resp = b""
+    t0 = time.time()
+    try:
+        s.sendall(head.encode())
+        for c in chunks:
+            s.sendall(c)
+            if delay:
+                time.sleep(delay)
+            if time.time() - t0 > limit:
+                break
+    except OSError:
+        pass
+    try:
+        s.settimeout(10)
+        while b"\r\n\r\n" not in resp:
+            b = s.recv(65536)
+            if not b:
+                break
+            resp += b
+    except OSError:
+        pass
+    s.close()
+    return resp
+
+
 def sh(*args, **kw):
     """A command's result, its output captured as text."""
     import subprocess

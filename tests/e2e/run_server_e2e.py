@@ -39,7 +39,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
-from procs import free_port  # noqa: E402
+from procs import free_port, send_by_hand  # noqa: E402
 BUILD = os.environ.get("SMBCIM_BUILD", os.path.join(ROOT, "build"))
 SMBCIMD = os.path.join(BUILD, "smbcimd")
 SMBCIM = os.path.join(BUILD, "smbcim")
@@ -350,32 +350,7 @@ def protocol(d):
             "Authorization: Basic %s\r\n" % auth)
 
     def exchange(headers, chunks, delay=0.0, limit=8.0):
-        s = socket.create_connection(("127.0.0.1", d.http), 10)
-        resp = b""
-        t0 = time.time()
-        try:
-            s.sendall(headers.encode())
-            for ch in chunks:
-                s.sendall(ch)
-                if delay:
-                    time.sleep(delay)
-                if time.time() - t0 > limit:
-                    break
-        except OSError:
-            pass      # the server may close early: read what it said
-        try:
-            s.settimeout(10)
-            while True:
-                b = s.recv(65536)
-                if not b:
-                    break
-                resp += b
-                if b"\r\n\r\n" in resp:
-                    break
-        except OSError:
-            pass
-        s.close()
-        return resp
+        return send_by_hand(d.http, headers, chunks, delay, limit)
 
     resp = exchange(head + "Content-Length: %d\r\n\r\n" % (2 * 1024 * 1024), [])
     check("oversized body (Content-Length 2 MiB) -> 413 before the body is read",

@@ -58,7 +58,7 @@ from xml.sax.saxutils import escape as xml_escape
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
-from procs import Tally, free_port, sh  # noqa: E402
+from procs import Tally, free_port, send_by_hand, sh  # noqa: E402
 
 BUILD = os.environ.get("SMBCIM_BUILD", os.path.join(ROOT, "build"))
 SMBCIMD = os.path.join(BUILD, "smbcimd")
@@ -1450,37 +1450,6 @@ def golden(d):
 
 # ---- limits: bodies, slow clients, many contexts ---------------------------------------
 
-def send_raw(port, head, chunks, delay=0.0, limit=8.0, tls=False):
-    """Bytes written by hand (head, then each chunk, delay apart, for at most
-    limit s); the answer's status line and headers."""
-    s = socket.create_connection(("127.0.0.1", port), 10)
-    if tls:
-        s = tls_ctx().wrap_socket(s)
-    resp = b""
-    t0 = time.time()
-    try:
-        s.sendall(head.encode())
-        for c in chunks:
-            s.sendall(c)
-            if delay:
-                time.sleep(delay)
-            if time.time() - t0 > limit:
-                break
-    except OSError:
-        pass  # the server may close early: read what it said
-    try:
-        s.settimeout(10)
-        while b"\r\n\r\n" not in resp:
-            b = s.recv(65536)
-            if not b:
-                break
-            resp += b
-    except OSError:
-        pass
-    s.close()
-    return resp
-
-
 def limits(tmp, admin, user):
     """What the CIM-XML listener guarantees, on /wsman: oversized bodies
     refused before they are read (with and without a length), a slow body
@@ -1495,20 +1464,21 @@ def limits(tmp, admin, user):
         auth = base64.b64encode(("%s:%s" % (ADMIN, ADMIN_PW)).encode()).decode()
         head = ("POST /wsman HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\n"
                 "Authorization: Basic %s\r\n" % (CT_SOAP, auth))
-        resp = send_raw(ld.wsman_https, head + "Content-Length: %d\r\n\r\n" % (2 << 20), [],
-                        tls=True)
+        resp = send_by_hand(ld.wsman_https, head + "Content-Length: %d\r\n\r\n" % (2 << 20), [],
+                            tls_context=tls_ctx())
         check("limits: oversized body (Content-Length 2 MiB) -> 413 before it is read",
               resp.startswith(b"HTTP/1.1 413"), resp[:100])
         chunk = b"x" * 65536
         body = [b"%x\r\n%s\r\n" % (len(chunk), chunk)] * 40 + [b"0\r\n\r\n"]
-        resp = send_raw(ld.wsman_https, head + "Transfer-Encoding: chunked\r\n\r\n", body,
-                        tls=True)
+        resp = send_by_hand(ld.wsman_https, head + "Transfer-Encoding: chunked\r\n\r\n", body,
+                            tls_context=tls_ctx())
         check("limits: oversized chunked body (2.5 MiB, no length) -> 413",
               resp.startswith(b"HTTP/1.1 413"), resp[:100])
         small = envelope(A_ENUM, WMI + "Win32_Share", body=enum_body())[0].encode()
         t0 = time.time()
-        resp = send_raw(ld.wsman_https, head + "Content-Length: %d\r\n\r\n" % len(small),
-                        [small[i:i + 1] for i in range(len(small))], delay=0.05, tls=True)
+        resp = send_by_hand(ld.wsman_https, head + "Content-Length: %d\r\n\r\n" % len(small),
+                            [small[i:i + 1] for i in range(len(small))], delay=0.05,
+                            tls_context=tls_ctx())
         dt = time.time() - t0
         check("limits: slow body (a byte every 50 ms) cut off after request-seconds (3 s; "
               "took %.1f s)" % dt, not resp.startswith(b"HTTP/1.1 200") and 2.5 < dt < 9,

@@ -12,29 +12,13 @@
 #include <string.h>
 
 #include "smbcimd/smbcimd.h"
+#include "srvd_fixture.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static srv_config cfg;
-static srv *server;
-
-static void init(void)
-{
-    static char *argv[] = {"fuzz", "--config", "/dev/null", "--https", "none",
-                           "--snapshot", "tests/fixtures/fs01.json", NULL};
-    const char *dir = getenv("SMBCIM_SRCDIR");
-    static char path[1024];
-    snprintf(path, sizeof path, "%s/tests/fixtures/fs01.json", dir ? dir : ".");
-    argv[6] = path;
-    if (srv_config_load(&cfg, 7, argv) != 0)
-        abort();
-    server = srv_new(&cfg);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (!server)
-        init();
+    srv *server = fuzz_server();
     if (size < 1)
         return 0;
     static const srv_identity admin = {"fuzzadmin", true}, user = {"fuzzuser", false};
