@@ -597,18 +597,29 @@ static bool cache_hit(srv_auth *a, const unsigned char d[32], const char *user, 
     return hit;
 }
 
-/* Stores (keep) or drops the entry of digest d; admin updated. */
+/* What cache_put does with the entry of digest d. */
+typedef enum cache_op {
+    CACHE_DROP,   /* forget it (the account is gone) */
+    CACHE_FRESH,  /* PAM accepted it just now: its time starts again at now */
+    CACHE_ADMIN,  /* only the admin flag changes; its time is not extended */
+} cache_op;
+
 static void cache_put(srv_auth *a, const unsigned char d[32], const char *user, bool admin,
-                      double now, bool keep)
+                      double now, cache_op op)
 {
     pthread_mutex_lock(&a->lock);
     cached *c = &a->cache[slot_of(d)];
-    if (!keep) {
+    bool same = c->used && memcmp(c->digest, d, 32) == 0 && strcmp(c->user, user) == 0;
+    if (op == CACHE_DROP) {
         if (memcmp(c->digest, d, 32) == 0)
             explicit_bzero(c, sizeof *c);
-    } else if (c->used && memcmp(c->digest, d, 32) == 0 && strcmp(c->user, user) == 0) {
-        c->admin = admin; /* the same login: its time is not extended */
+    } else if (op == CACHE_ADMIN) {
+        if (same)
+            c->admin = admin;
     } else {
+        /* (an expired entry of the same login is renewed too: without
+         * that, every request after the first auth-cache-seconds went
+         * through PAM) */
         memcpy(c->digest, d, 32);
         snprintf(c->user, sizeof c->user, "%s", user);
         c->admin = admin;
@@ -714,7 +725,7 @@ static srv_auth_result cached_login(srv_auth *a, const unsigned char d[32], cons
     const srv_config *c = a->cfg;
     bool admin = false;
     if (!srv_account(user, c->admin_group, &admin)) {
-        cache_put(a, d, user, false, 0, false);
+        cache_put(a, d, user, false, 0, CACHE_DROP);
         srv_log(LOG_NOTICE, "user '%s' (from %s) no longer exists: its cached login is "
                 "refused", user, peer);
         return SRV_AUTH_FAILED;
@@ -722,7 +733,7 @@ static srv_auth_result cached_login(srv_auth *a, const unsigned char d[32], cons
     if (admin != was_admin) {
         srv_log(LOG_INFO, "user '%s' is %s the admin group '%s' now", user,
                 admin ? "in" : "no longer in", c->admin_group ? c->admin_group : "");
-        cache_put(a, d, user, admin, 0, true);
+        cache_put(a, d, user, admin, 0, CACHE_ADMIN);
     }
     snprintf(who->user, sizeof who->user, "%s", user);
     who->admin = admin;
@@ -765,7 +776,7 @@ static srv_auth_result check(srv_auth *a, const unsigned char d[32], const char 
     srv_auth_result pr = pam_check(a, user, pass, peer, ai.clean, why, sizeof why, &retry,
                                    &quiet);
     if (pr == SRV_AUTH_OK)
-        cache_put(a, d, user, false, t0, true); /* waiters find it (admin set below) */
+        cache_put(a, d, user, false, t0, CACHE_FRESH); /* waiters find it (admin below) */
     inflight_end(a, *slot);
     *slot = -2;
     if (pr == SRV_AUTH_UNAVAILABLE) {
@@ -797,7 +808,7 @@ static srv_auth_result check(srv_auth *a, const unsigned char d[32], const char 
         return SRV_AUTH_FAILED;
     }
     srv_log(LOG_INFO, "user '%s' logged in from %s%s", user, peer, admin ? " (admin)" : "");
-    cache_put(a, d, user, admin, t0, true);
+    cache_put(a, d, user, admin, t0, CACHE_ADMIN);
     snprintf(who->user, sizeof who->user, "%s", user);
     who->admin = admin;
     return SRV_AUTH_OK;

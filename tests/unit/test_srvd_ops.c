@@ -408,6 +408,33 @@ static void test_coalesced(void **state)
     srv_auth_free(f.a);
 }
 
+/* A login whose cache entry expired is cached again when PAM accepts it
+ * anew (it once kept its old expiry: from then on every request asked PAM,
+ * found by bench/server.py as 503s under load). */
+static void test_cache_renewed(void **state)
+{
+    (void)state;
+    fx_auth f;
+    auth_setup(&f, 1, 4, "sleep:200");
+    f.c.auth_cache_seconds = 1;
+    job j[4];
+    for (int i = 0; i < 4; i++)
+        j[i] = mkjob(f.a, "root", "good-renew", "10.0.2.9");
+    run_job(&j[0]); /* PAM */
+    run_job(&j[1]); /* cached */
+    usleep(1300 * 1000);
+    run_job(&j[2]); /* expired: PAM again */
+    run_job(&j[3]); /* cached again */
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(j[i].r, SRV_AUTH_OK);
+    assert_true(j[0].took >= 0.19);
+    assert_true(j[1].took < 0.1);
+    assert_true(j[2].took >= 0.19);
+    if (j[3].took >= 0.1)
+        fail_msg("the renewed login was not cached: %.3f s", j[3].took);
+    srv_auth_free(f.a);
+}
+
 static void test_failures(void **state)
 {
     (void)state;
@@ -699,6 +726,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_pool),
         cmocka_unit_test(test_queue_full),
         cmocka_unit_test(test_coalesced),
+        cmocka_unit_test(test_cache_renewed),
         cmocka_unit_test(test_failures),
         cmocka_unit_test(test_accounts),
         cmocka_unit_test(test_settings),
