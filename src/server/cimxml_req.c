@@ -8,6 +8,7 @@
  * reads (docs/object-paths.md).  Contract: cimxml.h.
  */
 #include "server/cimxml.h"
+#include "server/xml_int.h"
 #include "cim/cim.h"
 
 #include <errno.h>
@@ -39,27 +40,6 @@ typedef struct builder {
     bool failed;
 } builder;
 
-/* Where expat is: 1-based line, 0-based column.  Expat 2.9 deprecates
- * XML_GetCurrent{Line,Column}Number for their *64 twins, which older expat
- * (2.5 in Debian 12) does not have. */
-static unsigned x_line(XML_Parser p)
-{
-#if XML_MAJOR_VERSION > 2 || (XML_MAJOR_VERSION == 2 && XML_MINOR_VERSION >= 9)
-    return (unsigned)XML_GetCurrentLineNumber64(p);
-#else
-    return (unsigned)XML_GetCurrentLineNumber(p);
-#endif
-}
-
-static unsigned x_col(XML_Parser p)
-{
-#if XML_MAJOR_VERSION > 2 || (XML_MAJOR_VERSION == 2 && XML_MINOR_VERSION >= 9)
-    return (unsigned)XML_GetCurrentColumnNumber64(p);
-#else
-    return (unsigned)XML_GetCurrentColumnNumber(p);
-#endif
-}
-
 static void set_err(cimxml_error *err, cimxml_errkind kind, int code, unsigned line,
                     unsigned col, const char *fmt, va_list ap)
 {
@@ -82,7 +62,7 @@ static void b_fail(builder *b, cimxml_errkind kind, const char *fmt, ...)
     b->failed = true;
     va_list ap;
     va_start(ap, fmt);
-    set_err(b->err, kind, 0, x_line(b->p), x_col(b->p) + 1, fmt, ap);
+    set_err(b->err, kind, 0, xml_line(b->p), xml_col(b->p), fmt, ap);
     va_end(ap);
     XML_StopParser(b->p, XML_FALSE);
 }
@@ -103,8 +83,8 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
     }
     xnode *n = sc_alloc(b->a, sizeof(*n));
     n->name = sc_strdup(b->a, name);
-    n->line = x_line(b->p);
-    n->col = x_col(b->p) + 1;
+    n->line = xml_line(b->p);
+    n->col = xml_col(b->p);
     size_t na = 0;
     while (atts[na])
         na++;
@@ -206,8 +186,8 @@ static bool build_tree(sc_arena *a, const char *body, size_t len, xnode **root,
     } else if (st != XML_STATUS_OK) {
         err->kind = CIMXML_E_NOT_WELL_FORMED;
         err->cim_code = 0;
-        err->line = x_line(b.p);
-        err->col = x_col(b.p) + 1;
+        err->line = xml_line(b.p);
+        err->col = xml_col(b.p);
         snprintf(err->msg, sizeof err->msg, "line %u, column %u: XML not well-formed: %s",
                  err->line, err->col, XML_ErrorString(XML_GetErrorCode(b.p)));
         ok = false;

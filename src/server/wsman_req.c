@@ -17,6 +17,7 @@
  * "line L, column C: ", the place expat was at (column 1-based).
  */
 #include "server/wsman.h"
+#include "server/xml_int.h"
 
 #include <expat.h>
 #include <limits.h>
@@ -122,26 +123,6 @@ typedef struct parser {
 
 /* ---- positions and errors ------------------------------------------------ */
 
-/* Expat 2.9 deprecates XML_GetCurrent{Line,Column}Number for their *64
- * twins, which older expat (2.5 in Debian 12) does not have. */
-static unsigned x_line(XML_Parser p)
-{
-#if XML_MAJOR_VERSION > 2 || (XML_MAJOR_VERSION == 2 && XML_MINOR_VERSION >= 9)
-    return (unsigned)XML_GetCurrentLineNumber64(p);
-#else
-    return (unsigned)XML_GetCurrentLineNumber(p);
-#endif
-}
-
-static unsigned x_col(XML_Parser p)
-{
-#if XML_MAJOR_VERSION > 2 || (XML_MAJOR_VERSION == 2 && XML_MINOR_VERSION >= 9)
-    return (unsigned)XML_GetCurrentColumnNumber64(p) + 1;
-#else
-    return (unsigned)XML_GetCurrentColumnNumber(p) + 1;
-#endif
-}
-
 /* Drops the UTF-8 sequences that a precision ("%.64s") or the size of msg
  * cut short: the message goes into fault responses, which must stay
  * well-formed.  (What it quotes came from expat, so is otherwise valid.) */
@@ -188,7 +169,7 @@ static bool fail(parser *b, wsman_parse_status st, const char *fmt, ...)
     b->failed = true;
     va_list ap;
     va_start(ap, fmt);
-    set_err(b->err, st, x_line(b->p), x_col(b->p), fmt, ap);
+    set_err(b->err, st, xml_line(b->p), xml_col(b->p), fmt, ap);
     va_end(ap);
     XML_StopParser(b->p, XML_FALSE);
     return false;
@@ -876,7 +857,7 @@ wsman_parse_status wsman_parse_request(sc_arena *a, const char *body, size_t len
     if (!b->failed && st != XML_STATUS_OK) {
         err->status = WSMAN_E_NOT_XML;
         snprintf(err->msg, sizeof err->msg, "line %u, column %u: XML not well-formed: %s",
-                 x_line(b->p), x_col(b->p), XML_ErrorString(XML_GetErrorCode(b->p)));
+                 xml_line(b->p), xml_col(b->p), XML_ErrorString(XML_GetErrorCode(b->p)));
     }
     wsman_parse_status ret = err->status;
     if (ret == WSMAN_OK)

@@ -83,12 +83,18 @@ static bool write_all(int fd, const char *p, size_t n)
     return true;
 }
 
+/* The name of exchange n's request or response file. */
+static void file_name(const srv_trace *t, unsigned n, const char *what, char name[128])
+{
+    snprintf(name, 128, "%s-%06u-%s.http", t->prefix, n, what);
+}
+
 /* One file: head (lines ending in CRLF, the blank line included) and body. */
 static bool write_file(srv_trace *t, unsigned n, const char *what, const char *head,
                        const char *body, size_t len)
 {
     char name[128];
-    snprintf(name, sizeof name, "%s-%06u-%s.http", t->prefix, n, what);
+    file_name(t, n, what, name);
     int fd = openat(t->dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
         return false;
@@ -116,7 +122,7 @@ void srv_trace_write(srv_trace *t, const char *req_head, const char *req_body, s
     if (ok && !write_file(t, n, "response", resp_head, resp_body, resp_len)) {
         int e = errno;
         char name[128]; /* a request without its response is no fixture */
-        snprintf(name, sizeof name, "%s-%06u-request.http", t->prefix, n);
+        file_name(t, n, "request", name);
         unlinkat(t->dir, name, 0);
         errno = e;
         ok = false;

@@ -848,6 +848,7 @@ void srv_wsman_handle(srv *s, const srv_identity *who, const char *body, size_t 
         sc_arena_free(a);
         return;
     }
+    const wsman_option *bad_option = unknown_must_comply(r);
     if (r->not_understood_name) {
         sc_buf_reset(out);
         wsman_fault f = {.action = ACT_ADDR_FAULT, .code = "s:MustUnderstand",
@@ -866,10 +867,9 @@ void srv_wsman_handle(srv *s, const srv_identity *who, const char *body, size_t 
               DETAIL "MinimumEnvelopeLimit", 0, 0,
               "MaxEnvelopeSize %llu is below the minimum of %u bytes",
               (unsigned long long)r->max_envelope, ENVELOPE_MIN);
-    } else if (unknown_must_comply(r)) {
+    } else if (bad_option) {
         fault(&c, ACT_WSMAN_FAULT, "s:Sender", "w:InvalidOptions", DETAIL "NotSupported", 7,
-              0x8004100Cu, "The option %s (MustComply) is not supported",
-              unknown_must_comply(r)->name);
+              0x8004100Cu, "The option %s (MustComply) is not supported", bad_option->name);
     } else if (r->operation_timeout && !is_duration(r->operation_timeout)) {
         fault(&c, ACT_ADDR_FAULT, "s:Sender", "a:InvalidMessageInformationHeader", NULL, 0, 0,
               "OperationTimeout '%s' is not an xs:duration", r->operation_timeout);

@@ -3,8 +3,12 @@ the benchmarks (bench/): importable from both (they put tests/e2e on
 sys.path)."""
 import os
 import select
+import shutil
 import socket
+import subprocess
 import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def free_port():
@@ -104,3 +108,54 @@ def sh(*args, **kw):
     """A command's result, its output captured as text."""
     import subprocess
     return subprocess.run(list(args), capture_output=True, text=True, **kw)
+
+
+def set_password(user, pw):
+    subprocess.run(["chpasswd"], input="%s:%s\n" % (user, pw), text=True, check=True)
+
+
+class TempAccounts:
+    """What a test makes for PAM logins, and removes at the end (only what
+    it made itself): PAM service files (copies of dist/pam.d/smbcimd),
+    groups, and users without a home or a shell, with passwords."""
+
+    def __init__(self, gecos):
+        self.gecos = gecos
+        self.users, self.groups, self.pam_files = [], [], []
+
+    def pam_service(self, name="smbcimd"):
+        path = "/etc/pam.d/" + name
+        if not os.path.exists(path):
+            shutil.copy(os.path.join(ROOT, "dist", "pam.d", "smbcimd"), path)
+            self.pam_files.append(path)
+        return path
+
+    def group(self, name):
+        if sh("getent", "group", name).returncode != 0 and sh("groupadd", name).returncode == 0:
+            self.groups.append(name)
+
+    def user(self, name, pw, groups=()):
+        if sh("getent", "passwd", name).returncode != 0:
+            args = ["useradd", "-M", "-s", "/usr/sbin/nologin", "-c", self.gecos]
+            if groups:
+                args += ["-G", ",".join(groups)]
+            if sh(*(args + [name])).returncode == 0:
+                self.users.append(name)
+        set_password(name, pw)
+
+    def remove(self):
+        for u in self.users:
+            sh("userdel", u)
+        for g in self.groups:
+            sh("groupdel", g)
+        for path in self.pam_files:
+            os.unlink(path)
+        self.users, self.groups, self.pam_files = [], [], []
+
+
+def self_signed_cert(directory, cn="localhost", *extra):
+    """key.pem and cert.pem (RSA 2048, two days) in directory: openssl's
+    result.  extra: more openssl req arguments (-addext ...)."""
+    return sh("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+              "-subj", "/CN=" + cn, *extra, "-keyout", os.path.join(directory, "key.pem"),
+              "-out", os.path.join(directory, "cert.pem"))

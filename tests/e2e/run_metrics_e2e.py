@@ -49,7 +49,7 @@ import urllib.parse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
-from procs import Tally, free_port, sh  # noqa: E402
+from procs import Tally, TempAccounts, free_port, self_signed_cert, sh  # noqa: E402
 BUILD = os.environ.get("SMBCIM_BUILD", os.path.join(ROOT, "build"))
 SMBCIMD = os.path.join(BUILD, "smbcimd")
 SMBCIM = os.path.join(BUILD, "smbcim")
@@ -741,29 +741,17 @@ def main():
             return 1
     tmp = tempfile.mkdtemp(prefix="smbcim-metrics-e2e.")
     os.chmod(tmp, 0o755)
-    created_users, created_group, created_pam = [], False, False
+    accounts = TempAccounts(GECOS)
     daemons, prom = [], None
-    pam = "/etc/pam.d/" + PAM_SERVICE
     try:
         open(os.path.join(tmp, "empty.conf"), "w").close()
-        p = sh("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-               "-subj", "/CN=localhost", "-addext",
-               "subjectAltName=DNS:localhost,IP:127.0.0.1",
-               "-keyout", os.path.join(tmp, "key.pem"), "-out", os.path.join(tmp, "cert.pem"))
+        p = self_signed_cert(tmp, "localhost", "-addext",
+                             "subjectAltName=DNS:localhost,IP:127.0.0.1")
         check("setup: a certificate for localhost and 127.0.0.1", p.returncode == 0, p.stderr)
-        if not os.path.exists(pam):
-            shutil.copy(os.path.join(ROOT, "dist", "pam.d", "smbcimd"), pam)
-            created_pam = True
-        if sh("getent", "group", GROUP).returncode != 0:
-            created_group = sh("groupadd", GROUP).returncode == 0
-        for u, pw, groups in ((ADMIN, ADMIN_PW, [GROUP]), (USER, USER_PW, [])):
-            if sh("getent", "passwd", u).returncode != 0:
-                args = ["useradd", "-M", "-s", "/usr/sbin/nologin", "-c", GECOS]
-                if groups:
-                    args += ["-G", ",".join(groups)]
-                sh(*(args + [u]))
-                created_users.append(u)
-            subprocess.run(["chpasswd"], input="%s:%s\n" % (u, pw), text=True, check=True)
+        accounts.pam_service(PAM_SERVICE)
+        accounts.group(GROUP)
+        accounts.user(ADMIN, ADMIN_PW, [GROUP])
+        accounts.user(USER, USER_PW)
         check("setup: users %s (admin) and %s, PAM service %s" % (ADMIN, USER, PAM_SERVICE),
               True)
 
@@ -818,12 +806,7 @@ def main():
             prom.stop()
         for d in daemons:
             d.stop()
-        for u in created_users:
-            sh("userdel", u)
-        if created_group:
-            sh("groupdel", GROUP)
-        if created_pam:
-            os.unlink(pam)
+        accounts.remove()
         shutil.rmtree(tmp, ignore_errors=True)
     return tally.summary()
 

@@ -34,7 +34,6 @@ Checks:
 Prints "ok"/"FAIL" lines and ends with "N passed, N failed".
 """
 import base64
-import grp
 import hashlib
 import http.client
 import os
@@ -52,7 +51,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
-from procs import Tally, free_port, sh  # noqa: E402
+from procs import Tally, TempAccounts, free_port, self_signed_cert, set_password, sh  # noqa: E402
 BUILD = os.environ.get("SMBCIM_BUILD", os.path.join(ROOT, "build"))
 SMBCIMD = os.path.join(BUILD, "smbcimd")
 MKCERT = os.path.join(ROOT, "dist", "smbcimd-mkcert")
@@ -68,10 +67,6 @@ GECOS = "smbcim operator e2e temporary user"
 
 tally = Tally()
 check = tally.check
-
-
-def set_password(user, pw):
-    subprocess.run(["chpasswd"], input="%s:%s\n" % (user, pw), text=True, check=True)
 
 
 # ---- the server ------------------------------------------------------------------
@@ -711,32 +706,17 @@ def main():
             return 1
     TMP = tempfile.mkdtemp(prefix="smbcim-op-e2e.")
     os.chmod(TMP, 0o755)
-    pam_file = "/etc/pam.d/" + SERVICE
-    created_users, created_group, created_pam = [], False, False
+    accounts = TempAccounts(GECOS)
     try:
         for name in ("a", "b"):
             os.makedirs(os.path.join(TMP, name))
-            p = sh("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                   "-subj", "/CN=localhost-%s" % name,
-                   "-keyout", os.path.join(TMP, name, "key.pem"),
-                   "-out", os.path.join(TMP, name, "cert.pem"))
+            p = self_signed_cert(os.path.join(TMP, name), "localhost-%s" % name)
             check("setup: certificate %s" % name, p.returncode == 0, p.stderr)
-        if not os.path.exists(pam_file):
-            shutil.copy(os.path.join(ROOT, "dist", "pam.d", "smbcimd"), pam_file)
-            created_pam = True
-        try:
-            grp.getgrnam(GROUP)
-        except KeyError:
-            created_group = sh("groupadd", GROUP).returncode == 0
-        for u, pw, groups in ((ADMIN, ADMIN_PW, [GROUP]), (USER, USER_PW, []),
-                              (VICTIM, VICTIM_PW, []), (NEWBIE, NEWBIE_PW, [])):
-            if sh("getent", "passwd", u).returncode != 0:
-                args = ["useradd", "-M", "-s", "/usr/sbin/nologin", "-c", GECOS]
-                if groups:
-                    args += ["-G", ",".join(groups)]
-                sh(*(args + [u]))
-                created_users.append(u)
-            set_password(u, pw)
+        accounts.pam_service(SERVICE)
+        accounts.group(GROUP)
+        accounts.user(ADMIN, ADMIN_PW, [GROUP])
+        for u, pw in ((USER, USER_PW), (VICTIM, VICTIM_PW), (NEWBIE, NEWBIE_PW)):
+            accounts.user(u, pw)
         check("setup: group %s, users %s" % (GROUP, ", ".join([ADMIN, USER, VICTIM, NEWBIE])),
               True)
         for step in (startup_checks, check_config, pid_file, reload_and_certificates,
@@ -747,14 +727,9 @@ def main():
                 check("%s: unexpected error" % step.__name__, False,
                       "%s: %s" % (type(e).__name__, e))
     finally:
-        for u in created_users:
-            sh("userdel", u)
         if GECOS in sh("getent", "passwd", GONE).stdout:
             sh("userdel", GONE)
-        if created_group:
-            sh("groupdel", GROUP)
-        if created_pam:
-            os.unlink(pam_file)
+        accounts.remove()
         shutil.rmtree(TMP, ignore_errors=True)
     return tally.summary()
 

@@ -39,7 +39,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
-from procs import free_port, send_by_hand  # noqa: E402
+from procs import TempAccounts, free_port, self_signed_cert, send_by_hand  # noqa: E402
 BUILD = os.environ.get("SMBCIM_BUILD", os.path.join(ROOT, "build"))
 SMBCIMD = os.path.join(BUILD, "smbcimd")
 SMBCIM = os.path.join(BUILD, "smbcim")
@@ -662,21 +662,8 @@ def framing(d):
             ("Transfer-Encoding: chunked alone (accepted)", "Transfer-Encoding: chunked\r\n",
              chunked, 200)):
         for tls in (False, True):
-            s = socket.create_connection(("127.0.0.1", d.https if tls else d.http), 10)
-            if tls:
-                s = tls_client_ctx().wrap_socket(s)
-            resp = b""
-            try:
-                s.sendall((head + extra + "\r\n").encode() + payload)
-                s.settimeout(10)
-                while b"\r\n\r\n" not in resp:
-                    b = s.recv(65536)
-                    if not b:
-                        break
-                    resp += b
-            except OSError:
-                pass
-            s.close()
+            resp = send_by_hand(d.https if tls else d.http, head + extra + "\r\n", [payload],
+                                tls_context=tls_client_ctx() if tls else None)
             check("%s: %s -> %d" % ("https" if tls else "http", label, want),
                   resp.startswith(b"HTTP/1.1 %d" % want), resp[:120])
     for meth, obj in (("EnumerateInstanceNames%00", "root%2Fcimv2"),
@@ -798,28 +785,17 @@ def main():
             return 1
     tmp = tempfile.mkdtemp(prefix="smbcim-srv-e2e.")
     os.chmod(tmp, 0o755)
-    created_users, created_group, created_pam = [], False, False
+    accounts = TempAccounts(GECOS)
     daemons = []
     live = None
     try:
         open(os.path.join(tmp, "empty.conf"), "w").close()
-        p = sh("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-               "-subj", "/CN=localhost", "-keyout", os.path.join(tmp, "key.pem"),
-               "-out", os.path.join(tmp, "cert.pem"))
+        p = self_signed_cert(tmp)
         check("setup: self-signed certificate", p.returncode == 0, p.stderr)
-        if not os.path.exists("/etc/pam.d/smbcimd"):
-            shutil.copy(os.path.join(ROOT, "dist", "pam.d", "smbcimd"), "/etc/pam.d/smbcimd")
-            created_pam = True
-        if sh("getent", "group", GROUP).returncode != 0:
-            created_group = sh("groupadd", GROUP).returncode == 0
-        for u, pw, groups in ((ADMIN, ADMIN_PW, [GROUP]), (USER, USER_PW, [])):
-            if sh("getent", "passwd", u).returncode != 0:
-                args = ["useradd", "-M", "-s", "/usr/sbin/nologin", "-c", GECOS]
-                if groups:
-                    args += ["-G", ",".join(groups)]
-                sh(*(args + [u]))
-                created_users.append(u)
-            subprocess.run(["chpasswd"], input="%s:%s\n" % (u, pw), text=True, check=True)
+        accounts.pam_service()
+        accounts.group(GROUP)
+        accounts.user(ADMIN, ADMIN_PW, [GROUP])
+        accounts.user(USER, USER_PW)
         check("setup: users %s (admin) and %s" % (ADMIN, USER), True)
 
         d = Daemon(tmp, ["--snapshot", FS01, "--allow-plain-http"], "snapshot")
@@ -903,12 +879,7 @@ def main():
             d.stop()
         if live:
             live.stop()
-        for u in created_users:
-            sh("userdel", u)
-        if created_group:
-            sh("groupdel", GROUP)
-        if created_pam:
-            os.unlink("/etc/pam.d/smbcimd")
+        accounts.remove()
         shutil.rmtree(tmp, ignore_errors=True)
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0

@@ -58,7 +58,8 @@ from xml.sax.saxutils import escape as xml_escape
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
-from procs import Tally, free_port, send_by_hand, sh  # noqa: E402
+from procs import (Tally, TempAccounts, free_port, self_signed_cert, send_by_hand,  # noqa: E402
+                   sh)
 
 BUILD = os.environ.get("SMBCIM_BUILD", os.path.join(ROOT, "build"))
 SMBCIMD = os.path.join(BUILD, "smbcimd")
@@ -1399,9 +1400,8 @@ def golden(d):
     who = {"admin": (ADMIN, ADMIN_PW), "user": (USER, USER_PW), "anon": (None, None)}
     ctx = None
     names = []
-    for name, role, text in golden_requests():
-        if "{CTX}" in text:
-            text = text.replace("{CTX}", ctx or "missing")
+    for name, role, stored_req in golden_requests():
+        text = stored_req.replace("{CTX}", ctx or "missing")
         user, pw = who[role]
         status, headers, body = raw(d.wsman_https, text, user=user, pw=pw, what=name)
         m = re.search(rb"<n:EnumerationContext>([^<]*)</n:EnumerationContext>", body)
@@ -1412,7 +1412,6 @@ def golden(d):
         req_file = os.path.join(GOLDEN_DIR, name + ".request.xml")
         resp_file = os.path.join(GOLDEN_DIR, name + ".response")
         names.append(name)
-        stored_req = text.replace(ctx or "\0", "{CTX}") if "07-" in name else text
         if update:
             os.makedirs(GOLDEN_DIR, exist_ok=True)
             with open(req_file, "w") as f:
@@ -1623,27 +1622,16 @@ def main():
             return T.summary()
     tmp = tempfile.mkdtemp(prefix="smbcim-wsman-e2e.")
     os.chmod(tmp, 0o755)
-    created_users, created_group, created_pam = [], False, False
+    accounts = TempAccounts(GECOS)
     d = None
     try:
         open(os.path.join(tmp, "empty.conf"), "w").close()
-        p = sh("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-               "-subj", "/CN=localhost", "-keyout", os.path.join(tmp, "key.pem"),
-               "-out", os.path.join(tmp, "cert.pem"))
+        p = self_signed_cert(tmp)
         check("setup: self-signed certificate", p.returncode == 0, p.stderr)
-        if not os.path.exists("/etc/pam.d/smbcimd"):
-            shutil.copy(os.path.join(ROOT, "dist", "pam.d", "smbcimd"), "/etc/pam.d/smbcimd")
-            created_pam = True
-        if sh("getent", "group", GROUP).returncode != 0:
-            created_group = sh("groupadd", GROUP).returncode == 0
-        for u, pw, groups in ((ADMIN, ADMIN_PW, [GROUP]), (USER, USER_PW, [])):
-            if sh("getent", "passwd", u).returncode != 0:
-                args = ["useradd", "-M", "-s", "/usr/sbin/nologin", "-c", GECOS]
-                if groups:
-                    args += ["-G", ",".join(groups)]
-                if sh(*(args + [u])).returncode == 0:
-                    created_users.append(u)
-            subprocess.run(["chpasswd"], input="%s:%s\n" % (u, pw), text=True, check=True)
+        accounts.pam_service()
+        accounts.group(GROUP)
+        accounts.user(ADMIN, ADMIN_PW, [GROUP])
+        accounts.user(USER, USER_PW)
         check("setup: users %s (admin) and %s" % (ADMIN, USER), True)
 
         tdir = os.path.join(tmp, "trace")
@@ -1697,12 +1685,7 @@ def main():
     finally:
         if d is not None:
             d.stop()
-        for u in created_users:
-            sh("userdel", u)
-        if created_group:
-            sh("groupdel", GROUP)
-        if created_pam:
-            os.unlink("/etc/pam.d/smbcimd")
+        accounts.remove()
         shutil.rmtree(tmp, ignore_errors=True)
     return T.summary()
 
