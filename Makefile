@@ -205,6 +205,11 @@ install: all
 	sed -e 's|/usr/local/sbin|$(SBINDIR)|g' -e 's|/etc/smbcim|$(SYSCONFDIR)/smbcim|g' \
 	  dist/systemd/smbcimd.service > $(DESTDIR)$(UNITDIR)/smbcimd.service
 	if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null; then ldconfig; fi
+	# smbcimd's worker runs as the system user smbcim (user = in smbcimd.conf);
+	# a staged install (packages) leaves that to the package's scripts.
+	if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && ! getent passwd smbcim >/dev/null; then \
+	  useradd --system --user-group --no-create-home --home-dir /nonexistent \
+	    --shell /usr/sbin/nologin --comment "smbcim WBEM server" smbcim; fi
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/smbcim $(DESTDIR)$(LIBDIR)/libsmbcim.* \

@@ -32,7 +32,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
-from procs import free_port  # noqa: E402
+from procs import ensure_worker_user, free_port  # noqa: E402
 BUILD = os.environ.get("SMBCIM_BUILD", os.path.join(ROOT, "build"))
 
 
@@ -119,7 +119,10 @@ def main():
     ap.add_argument("--warm", type=int, default=200)
     ap.add_argument("--changed", type=int, default=20)
     args = ap.parse_args()
+    if os.geteuid() == 0:
+        ensure_worker_user()  # smbcimd's worker reads the snapshots as smbcim
     with tempfile.TemporaryDirectory(prefix="smbcim-bench-metrics.") as tmp:
+        os.chmod(tmp, 0o755)
         rows = [run(int(s), args.warm, args.changed, tmp) for s in args.sizes.split(",")]
     print("smbcimd /metrics, %s, median (p95) in ms, client side over 127.0.0.1" % BUILD)
     print("%-12s %-8s %-20s %-22s %-18s %-18s" % ("connections", "bytes", "changed state",

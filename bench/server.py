@@ -63,7 +63,7 @@ import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
-from procs import free_port  # noqa: E402
+from procs import ensure_worker_user, free_port, worker_pid  # noqa: E402
 BUILD = os.environ.get("SMBCIM_BUILD", os.path.join(ROOT, "build"))
 USER, PW = "smbcim_bench", "Bench-pass-1"
 
@@ -372,7 +372,7 @@ def bench_cimxml(a, tmp, d, port, auth, procs):
                      ("CIMOperation", "MethodCall"), ("CIMMethod", "EnumerateInstances"),
                      ("CIMObject", "root%2Fcimv2"), ("Authorization", "Basic " + auth)):
             f.write('wrk.headers[%s] = %s\n' % (json.dumps(k), json.dumps(v)))
-    r1, samples = measured(d.pid, lambda: wrk("http://127.0.0.1:%d/cimom" % port, lua,
+    r1, samples = measured(worker_pid(d.pid), lambda: wrk("http://127.0.0.1:%d/cimom" % port, lua,
                                               a.seconds, a.connections))
     # nginx, same bytes, same request
     nport = start_nginx(tmp, {"cimom": os.path.join(tmp, "resp.xml")},
@@ -453,7 +453,7 @@ def bench_wsman(a, tmp, d, port, auth, procs):
         with open(os.path.join(tmp, name + ".xml"), "wb") as f:
             f.write(body)
     lua = ws_lua(os.path.join(tmp, "wsman.lua"), "/wsman", "/wsman", auth)
-    r1, samples = measured(d.pid, lambda: wrk(url, lua, a.seconds, a.connections))
+    r1, samples = measured(worker_pid(d.pid), lambda: wrk(url, lua, a.seconds, a.connections))
     # nginx: the captured Enumerate answer for an Enumerate, the Pull answer
     # for a Pull, to the same requests on two paths
     names = ("wsman-enum", "wsman-pull")
@@ -523,6 +523,8 @@ def main():
         subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends"] + missing,
                        check=True, env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
     tmp = tempfile.mkdtemp(prefix="smbcim-bench-srv.")
+    os.chmod(tmp, 0o755)  # smbcimd's worker (user smbcim) reads the snapshot
+    ensure_worker_user()
     os.chmod(tmp, 0o755)
     made_user = subprocess.run(["getent", "passwd", USER], capture_output=True).returncode != 0
     made_pam = not os.path.exists("/etc/pam.d/smbcimd")

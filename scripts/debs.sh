@@ -169,6 +169,8 @@ t "/usr/bin/smbcim --snapshot fs01.json query 'SELECT * FROM Win32_Share'" \
     "echo \"\$out\" | grep -q 'Projects' && echo \"\$out\" | grep -q 'IPC\\$'"
 t "/usr/bin/smbcim --version says $v_deb" "/usr/bin/smbcim --version 2>&1 | grep -q '$v_deb'"
 t "the package made the admin group smbcimd needs (smbcim-admins)" "getent group smbcim-admins >/dev/null"
+t "the package made the system user smbcimd's worker runs as (smbcim, no shell)" \
+    "getent passwd smbcim | grep -q ':/nonexistent:/usr/sbin/nologin$'"
 t "smbcim(1) installed for man" "man -w smbcim 2>/dev/null | grep -q /usr/share/man/man1/smbcim.1"
 t "the MOF schema in /usr/share/smbcim/schema" "[ \$(ls /usr/share/smbcim/schema/*.mof | wc -l) -eq \$(ls '$top'/schema/*.mof | wc -l) ]"
 

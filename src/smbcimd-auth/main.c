@@ -7,6 +7,11 @@
  * crashing takes only this helper down: smbcimd starts it again), and the
  * server itself loads no PAM module.
  *
+ * Started as `smbcimd-auth SERVICE`, it answers for that PAM service only:
+ * a request naming another is refused without asking PAM (under
+ * privilege separation the worker that sends requests is not root, and
+ * must not pick which PAM stack runs as root; priv.c).
+ *
  * Request:  u32 length (little endian), then "service\0user\0password\0rhost\0".
  * Answer:   u32 length, then "0" (accepted) or "1" (refused) and a message.
  * Anything malformed ends the helper (exit 2).  It is not meant to be run by
@@ -92,8 +97,9 @@ static void answer(int ok, const char *msg)
         exit(0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    const char *only = argc > 1 ? argv[1] : NULL;
     char req[MAX_REQ + 1];
     for (;;) {
         unsigned char lb[4];
@@ -111,6 +117,11 @@ int main(void)
                 return 2;
             f[i] = req + at;
             at += strlen(req + at) + 1;
+        }
+        if (only && strcmp(f[0], only) != 0) {
+            answer(0, "not the PAM service this helper was started for");
+            explicit_bzero(req, sizeof req);
+            continue;
         }
         conv_data d = {f[2]};
         struct pam_conv pc = {conv, &d};

@@ -69,7 +69,7 @@ typedef struct cached {
 /* One helper process; its fields change only while it is busy (owned by
  * the thread asking it) or under srv_auth's lock. */
 typedef struct helper {
-    pid_t pid;                 /* 0: not running */
+    long pid;                  /* its id (priv.c), 0: not running */
     int to, from;              /* our ends of its pipes */
     bool busy;
 } helper;
@@ -279,8 +279,8 @@ void srv_helper_path(char *out, size_t len)
     snprintf(out, len, "%s/smbcimd-auth", SMBCIM_LIBEXECDIR);
 }
 
-/* Closes the pipes and ends the helper: SIGTERM (SIGKILL at once when
- * `now`), then SIGKILL if it is still there after a second. */
+/* Closes the pipes and ends the helper (priv.c: in process, or through
+ * the privileged part that started it). */
 static void helper_end(helper *h, bool now)
 {
     if (h->to >= 0)
@@ -288,76 +288,25 @@ static void helper_end(helper *h, bool now)
     if (h->from >= 0)
         close(h->from);
     h->to = h->from = -1;
-    if (h->pid > 0) {
-        kill(h->pid, now ? SIGKILL : SIGTERM);
-        for (int i = 0; i < 100; i++) {
-            pid_t r = waitpid(h->pid, NULL, WNOHANG);
-            if (r == h->pid || (r < 0 && errno != EINTR))
-                goto gone;
-            struct timespec ts = {0, 10 * 1000 * 1000};
-            nanosleep(&ts, NULL);
-        }
-        kill(h->pid, SIGKILL);
-        while (waitpid(h->pid, NULL, 0) < 0 && errno == EINTR) {
-        }
-    }
-gone:
+    if (h->pid > 0)
+        srv_priv_helper_end(h->pid, now);
     h->pid = 0;
 }
 
-static bool helper_start(const char *path, helper *h, char *why, size_t whylen)
+static bool helper_start(srv_auth *a, helper *h, char *why, size_t whylen)
 {
-    int in[2], out[2];
-    if (pipe(in) != 0)
-        goto fail;
-    if (pipe(out) != 0) {
-        close(in[0]);
-        close(in[1]);
-        goto fail;
-    }
-    /* Our ends must not leak into other children (the smbstatus fallback,
-     * the other helpers). */
-    fcntl(in[1], F_SETFD, FD_CLOEXEC);
-    fcntl(out[0], F_SETFD, FD_CLOEXEC);
-    char *argv[] = {"smbcimd-auth", NULL};
-    char *envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
-    sigset_t none;
-    sigemptyset(&none);
-    struct sigaction dfl;
-    memset(&dfl, 0, sizeof dfl);
-    dfl.sa_handler = SIG_DFL;
-    sigemptyset(&dfl.sa_mask);
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(in[0]), close(in[1]), close(out[0]), close(out[1]);
-        goto fail;
-    }
-    if (pid == 0) { /* only async-signal-safe calls until exec */
-        dup2(in[0], 0);
-        dup2(out[1], 1);
-        for (int fd = 3; fd < 1024; fd++)
-            close(fd); /* listening sockets, client connections */
-        /* The server's signal mask (SIGTERM, SIGINT, SIGHUP blocked for
-         * sigwait) and ignored SIGPIPE would survive exec: the helper
-         * starts with the defaults, so that SIGTERM ends it. */
-        for (int sig = 1; sig < NSIG; sig++)
-            sigaction(sig, &dfl, NULL); /* fails harmlessly for KILL, STOP */
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        execve(path, argv, envp);
-        _exit(127);
-    }
-    close(in[0]);
-    close(out[1]);
+    long id = 0;
+    int to = -1, from = -1;
+    if (!srv_priv_helper_start(a->helper_path, a->cfg->pam_service, &id, &to, &from, why,
+                               whylen))
+        return false;
     /* Ours are non-blocking: helper_ask waits with poll and a deadline. */
-    fcntl(in[1], F_SETFL, fcntl(in[1], F_GETFL) | O_NONBLOCK);
-    fcntl(out[0], F_SETFL, fcntl(out[0], F_GETFL) | O_NONBLOCK);
-    h->pid = pid;
-    h->to = in[1];
-    h->from = out[0];
+    fcntl(to, F_SETFL, fcntl(to, F_GETFL) | O_NONBLOCK);
+    fcntl(from, F_SETFL, fcntl(from, F_GETFL) | O_NONBLOCK);
+    h->pid = id;
+    h->to = to;
+    h->from = from;
     return true;
-fail:
-    snprintf(why, whylen, "cannot start %.150s: %.80s", path, strerror(errno));
-    return false;
 }
 
 typedef enum { ASK_OK, ASK_FAILED, ASK_TIMEOUT } ask_result;
@@ -533,7 +482,7 @@ static srv_auth_result pam_check(srv_auth *a, const char *user, const char *pass
     bool asked = false;
     double deadline = srv_now() + a->cfg->auth_timeout;
     for (int attempt = 0; attempt < 2 && !asked; attempt++) {
-        if (h->pid <= 0 && !helper_start(a->helper_path, h, why, whylen))
+        if (h->pid <= 0 && !helper_start(a, h, why, whylen))
             break;
         ask_result r = helper_ask(h, req, len, ans, sizeof ans, deadline);
         asked = r == ASK_OK;

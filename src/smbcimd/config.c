@@ -86,6 +86,7 @@ static void defaults(srv_config *c)
     c->admin_classes =
         "Win32_ServerConnection Win32_ServerSession Win32_ConnectionShare Win32_SessionConnection";
     c->pam_service = "smbcimd";
+    c->user = SRV_USER_DEFAULT;
     c->cache_seconds = 2;
     c->max_body = 1024 * 1024;
     c->timeout = 30;
@@ -129,6 +130,7 @@ static const struct opt {
     {"admin-group", K_STR, offsetof(srv_config, admin_group), false},
     {"admin-classes", K_STR, offsetof(srv_config, admin_classes), false},
     {"pam-service", K_STR, offsetof(srv_config, pam_service), false},
+    {"user", K_STR, offsetof(srv_config, user), false},
     {"allow-plain-http", K_BOOL, offsetof(srv_config, allow_plain_http), true},
     {"foreground", K_BOOL, offsetof(srv_config, foreground), true},
     {"cache-seconds", K_UINT, offsetof(srv_config, cache_seconds), false},
@@ -317,7 +319,7 @@ static void usage(FILE *out)
             "               [--metrics ADDR:PORT|none] [--metrics-tls] [--metrics-auth]\n"
             "               [--metrics-per-user]\n"
             "               [--wsman-https ADDR:PORT|none] [--wsman-http ADDR:PORT|none]\n"
-            "               [--wsman-trace DIR]\n"
+            "               [--wsman-trace DIR] [--user NAME]\n"
             "\n"
             "Serves Win32_Share, Win32_ServerSession, Win32_ServerConnection,\n"
             "Win32_ConnectionShare and Win32_SessionConnection as CIM-XML (DSP0200)\n"
@@ -498,7 +500,8 @@ int srv_config_reread(const srv_config *c, srv_config *next)
  * K_LISTEN), and these. */
 static const char *const restart_only[] = {
     "tls-priority", "max-connections", "max-per-ip", "timeout", "auth-helpers",
-    "admin-classes", "pid-file", "foreground", "metrics-tls", "wsman-trace",
+    "admin-classes", "pid-file", "foreground", "metrics-tls", "wsman-trace", "user",
+    "smb-conf", "pam-service",
 };
 
 static bool needs_restart(const struct opt *o)

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +59,45 @@ static bool pam_service_exists(const char *service, bool *checked)
     return false;
 }
 
+/* The account these checks run as (the worker's). */
+static const char *who_am_i(void)
+{
+    static char name[64];
+    struct passwd *pw = getpwuid(geteuid());
+    snprintf(name, sizeof name, "%s", pw ? pw->pw_name : "?");
+    return name;
+}
+
+/* What the worker reads itself, checked as the user it runs as (priv.c):
+ * the snapshot, the certificate and key, the trace directory. */
+static unsigned file_checks(const srv_config *c, void (*report)(const char *line, void *arg),
+                            void *arg)
+{
+    unsigned bad = 0;
+    struct stat st;
+    if (c->snapshot) {
+        int fd = open(c->snapshot, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+        if (fd < 0)
+            fail(&bad, report, arg, "the snapshot %s cannot be read by the user '%s': %s",
+                 c->snapshot, who_am_i(), strerror(errno));
+        else if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+            fail(&bad, report, arg, "the snapshot %s is not a regular file", c->snapshot);
+        if (fd >= 0)
+            close(fd);
+    }
+
+    if (c->https[0] || c->wsman_https[0] || (c->metrics[0] && c->metrics_tls)) {
+        char why[700];
+        if (!srv_tls_check(c->cert, c->key, why, sizeof why))
+            fail(&bad, report, arg, "https (as the user '%s'): %s", who_am_i(), why);
+    }
+    if (c->wsman_trace && c->wsman_trace[0] && (c->wsman_https[0] || c->wsman_http[0]) &&
+        access(c->wsman_trace, W_OK | X_OK) != 0)
+        fail(&bad, report, arg, "the WS-Man trace directory %s is not writable by the user "
+             "'%s': %s", c->wsman_trace, who_am_i(), strerror(errno));
+    return bad;
+}
+
 unsigned srv_preflight(const srv_config *c, void (*report)(const char *line, void *arg),
                        void *arg)
 {
@@ -94,22 +134,7 @@ unsigned srv_preflight(const srv_config *c, void (*report)(const char *line, voi
                  e ? strerror(e) : "");
     }
 
-    if (c->snapshot) {
-        int fd = open(c->snapshot, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-        if (fd < 0)
-            fail(&bad, report, arg, "the snapshot %s cannot be read: %s", c->snapshot,
-                 strerror(errno));
-        else if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-            fail(&bad, report, arg, "the snapshot %s is not a regular file", c->snapshot);
-        if (fd >= 0)
-            close(fd);
-    }
-
-    if (c->https[0] || c->wsman_https[0] || (c->metrics[0] && c->metrics_tls)) {
-        char why[700];
-        if (!srv_tls_check(c->cert, c->key, why, sizeof why))
-            fail(&bad, report, arg, "https: %s", why);
-    }
+    bad += srv_priv_check_as_user(c, file_checks, report, arg);
     return bad;
 }
 

@@ -875,6 +875,37 @@ static int listen_fd(const char *spec, const char *what, char *why, size_t whyle
     return fd;
 }
 
+bool srv_http_bind(const srv_config *c, int *fds)
+{
+    char why[512];
+    const char *specs[SRV_LISTENERS] = {c->https, c->http, c->metrics, c->wsman_https,
+                                        c->wsman_http};
+    const char *whats[SRV_LISTENERS] = {"https", "http", "metrics", "wsman-https",
+                                        "wsman-http"};
+    for (int i = 0; i < SRV_LISTENERS; i++)
+        fds[i] = -1;
+    for (int i = 0; i < SRV_LISTENERS; i++) {
+        if (!specs[i][0])
+            continue;
+        fds[i] = listen_fd(specs[i], whats[i], why, sizeof why);
+        if (fds[i] < 0) {
+            srv_log(LOG_ERR, "%s", why);
+            srv_http_unbind(fds);
+            return false;
+        }
+    }
+    return true;
+}
+
+void srv_http_unbind(int *fds)
+{
+    for (int i = 0; i < SRV_LISTENERS; i++)
+        if (fds[i] >= 0) {
+            close(fds[i]);
+            fds[i] = -1;
+        }
+}
+
 bool srv_listen_check(const char *spec, const char *what, char *why, size_t whylen)
 {
     int fd = listen_fd(spec, what, why, whylen);
@@ -938,7 +969,7 @@ static bool start_one(srv_http *h, listener *l, const char *spec, bool tls, int 
     return true;
 }
 
-srv_http *srv_http_start(const srv_config *c, srv *s, srv_auth *a)
+srv_http *srv_http_start(const srv_config *c, srv *s, srv_auth *a, int *fds)
 {
     srv_http *h = sc_xcalloc(1, sizeof *h);
     h->cfg = c;
@@ -963,6 +994,7 @@ srv_http *srv_http_start(const srv_config *c, srv *s, srv_auth *a)
     int e = pthread_create(&h->watchdog, NULL, watchdog, h);
     if (e != 0) {
         srv_log(LOG_ERR, "cannot start the connection watchdog: %s", strerror(e));
+        srv_http_unbind(fds);
         srv_http_stop(h);
         return NULL;
     }
@@ -972,28 +1004,14 @@ srv_http *srv_http_start(const srv_config *c, srv *s, srv_auth *a)
         h->cred = cred_load(c->cert, c->key, why, sizeof why);
         if (!h->cred) {
             srv_log(LOG_ERR, "https: %s", why);
+            srv_http_unbind(fds);
             srv_http_stop(h);
             return NULL;
         }
         tls_owner = h;
     }
-    /* Every socket first, so that a port in use is the one line said. */
-    int fds[5] = {-1, -1, -1, -1, -1};
-    const char *specs[5] = {c->https, c->http, c->metrics, c->wsman_https, c->wsman_http};
-    const char *whats[5] = {"https", "http", "metrics", "wsman-https", "wsman-http"};
-    for (int i = 0; i < 5; i++) {
-        if (!specs[i][0])
-            continue;
-        fds[i] = listen_fd(specs[i], whats[i], why, sizeof why);
-        if (fds[i] < 0) {
-            srv_log(LOG_ERR, "%s", why);
-            for (int j = 0; j < i; j++)
-                if (fds[j] >= 0)
-                    close(fds[j]);
-            srv_http_stop(h);
-            return NULL;
-        }
-    }
+    const char *specs[SRV_LISTENERS] = {c->https, c->http, c->metrics, c->wsman_https,
+                                        c->wsman_http};
     bool ok = true;
     if (fds[0] >= 0)
         ok = start_one(h, &h->tls, c->https, true, fds[0]);

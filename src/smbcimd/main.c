@@ -15,6 +15,12 @@
  * (systemd's Type=simple) it logs to stderr with "<N>" priorities for
  * journald, and writes a pid file only when one is named.
  *
+ * Started as root, smbcimd splits (priv.c): this process stays root as the
+ * privileged part (it reads smbd's state and starts the PAM helpers for
+ * the worker, forwards the signals below and exits with the worker's
+ * status, removing the pid file); its child, the worker, becomes `user`
+ * and does everything below.
+ *
  * Signals: SIGTERM and SIGINT stop the listeners (open connections finish
  * their request), free everything and exit 0.  SIGHUP reads the
  * configuration file (and the same command line) again and, when it
@@ -148,9 +154,34 @@ int main(int argc, char **argv)
         srv_config_free(&cfg);
         return 1;
     }
+    /* Started as root: the privileged part stays here, the worker goes on
+     * below as the unprivileged user (priv.c). */
+    int lfds[SRV_LISTENERS];
+    if (!srv_http_bind(&cfg, lfds)) { /* as root: any port; a port in use is one line */
+        srv_detach_ready(ready, false);
+        srv_pidfile_remove(pid_fd, pid_path);
+        srv_config_free(&cfg);
+        return 1;
+    }
+    int code = 0;
+    int split = srv_priv_split(&cfg, &ready, lfds, &code);
+    if (split != 0) {
+        if (split < 0) {
+            srv_detach_ready(ready, false);
+            srv_http_unbind(lfds);
+        }
+        srv_pidfile_remove(pid_fd, pid_path);
+        srv_config_free(&cfg);
+        return split < 0 ? 1 : code;
+    }
+    if (srv_priv_active() && pid_fd >= 0) { /* the pid file is the privileged part's */
+        close(pid_fd);
+        pid_fd = -1;
+        pid_path = NULL;
+    }
     srv *s = srv_new(&cfg);
     srv_auth *a = srv_auth_new(&cfg);
-    srv_http *h = srv_http_start(&cfg, s, a);
+    srv_http *h = srv_http_start(&cfg, s, a, lfds);
     if (!h) {
         srv_detach_ready(ready, false);
         srv_auth_free(a);

@@ -585,9 +585,10 @@ static void fail(srvm_state *st, sc_arena *a, const char *why)
 
 /* Reads the figures of the state ctx into st (in arena a), with its keys;
  * call with the state's lock held. */
-static void collect(srvm_state *st, sc_arena *a, smbcim_ctx *ctx, bool live, const char ***ckeys,
+static void collect(srvm_state *st, sc_arena *a, srv_state *state, bool live, const char ***ckeys,
                     size_t *nck, const char ***skeys, size_t *nsk)
 {
+    smbcim_ctx *ctx = state->ctx;
     smbcim_error err = {0};
     smbcim_result *shares = NULL, *conns = NULL, *sess = NULL;
     st->ok = true;
@@ -600,10 +601,10 @@ static void collect(srvm_state *st, sc_arena *a, smbcim_ctx *ctx, bool live, con
         goto out;
     }
     const char *why = NULL;
-    const char *route = smbcim_live_route(ctx, &why);
+    const char *route = srv_state_route(state, &why);
     st->route = route ? sc_strdup(a, route) : "snapshot";
     if (route && strcmp(route, "none") == 0) {
-        const char *w = smbcim_live_warning(ctx);
+        const char *w = srv_state_warning(state);
         fail(st, a, w && *w ? w : "smbd's state could not be read");
         goto out;
     }
@@ -710,7 +711,7 @@ static bool refresh(srv_metrics *m, char *why, size_t whylen)
     const char **ck = NULL, **sk = NULL;
     size_t nck = 0, nsk = 0;
     pthread_mutex_lock(&s->lock);
-    collect(&st, a, s->ctx, m->cfg->snapshot == NULL, &ck, &nck, &sk, &nsk);
+    collect(&st, a, s, m->cfg->snapshot == NULL, &ck, &nck, &sk, &nsk);
     srv_state_note_route(s);
     pthread_mutex_unlock(&s->lock);
     unsigned long gen = s->gen;

@@ -17,6 +17,8 @@
  *   config.c    configuration file and command line, reload, logging
  *   throttle.c  the failure budgets of logins (per address, user, in all)
  *   daemon.c    the checks before starting, the pid file, detaching
+ *   priv.c      privilege separation: the root part (smbd's state, the PAM
+ *               helpers) and the unprivileged worker that does the rest
  *   main.c      start, signals (SIGHUP reloads), clean shutdown
  *
  * Threads: libmicrohttpd runs one thread per connection.  The engine is not
@@ -49,6 +51,8 @@ typedef struct srv_config {
     const char *admin_group;   /* members may read the admin classes */
     const char *admin_classes; /* space-separated class names */
     const char *pam_service;
+    const char *user;          /* the worker's account when started as root
+                                * (priv.c); "root" = no separation */
     bool allow_plain_http;     /* accept credentials over plain HTTP */
     bool foreground;
     unsigned cache_seconds;    /* reuse one state this long (live source) */
@@ -101,6 +105,9 @@ typedef struct srv_config {
 #define SRV_TLS_PRIORITY_DEFAULT                                                        \
     "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:"       \
     "-CIPHER-ALL:+AES-256-GCM:+CHACHA20-POLY1305:+AES-128-GCM:-MAC-ALL:+AEAD"
+
+/* The worker's account by default (make install and the package make it). */
+#define SRV_USER_DEFAULT "smbcim"
 
 /* Defaults, then the file (--config FILE, or /etc/smbcim/smbcimd.conf when
  * it exists), then the command line.  Returns 0, or 2 after printing a
@@ -204,6 +211,9 @@ void srv_throttle_success(srv_throttle *t, const char *user, const char *peer, d
 /* ---- the data source (state.c) ------------------------------------------- */
 typedef struct srv_state {
     smbcim_ctx *ctx;
+    /* Read through the privileged part (priv.c): how, as smbcim_live_route
+     * and smbcim_live_warning would say (malloc()ed; NULL otherwise). */
+    char *route, *route_why, *warning;
     unsigned long gen;         /* distinct for every state read */
     pthread_mutex_t lock;      /* held while the engine works on ctx */
     int refs;                  /* guarded by the cache's mutex */
@@ -223,6 +233,10 @@ void srv_state_note_route(srv_state *s);
  * cannot be read. */
 srv_state *srv_state_get(srv_cache *c, smbcim_error *err);
 void srv_state_release(srv_cache *c, srv_state *s);
+/* How the state was read (smbcim_live_route / smbcim_live_warning, also
+ * when the privileged part read it); call with s->lock held. */
+const char *srv_state_route(const srv_state *s, const char **why);
+const char *srv_state_warning(const srv_state *s);
 
 /* ---- dispatch (dispatch.c) ----------------------------------------------- */
 typedef struct srv srv;
@@ -305,9 +319,16 @@ void srv_trace_close(srv_trace *t); /* NULL is fine */
 
 /* ---- HTTP (http.c) ------------------------------------------------------- */
 typedef struct srv_http srv_http;
-/* Starts the listeners the configuration asks for; NULL after logging
- * why (a port in use, an unreadable certificate, ...). */
-srv_http *srv_http_start(const srv_config *c, srv *s, srv_auth *a);
+/* The listening sockets the configuration asks for, bound (as root,
+ * before the privileges are dropped: priv.c), in the order https, http,
+ * metrics, wsman-https, wsman-http (-1: not asked for); false after
+ * logging the one that failed (a port in use), with none left open. */
+#define SRV_LISTENERS 5
+bool srv_http_bind(const srv_config *c, int *fds);
+void srv_http_unbind(int *fds); /* closes those still open */
+/* Starts the listeners on fds (srv_http_bind's, which it takes); NULL after
+ * logging why (an unreadable certificate, ...). */
+srv_http *srv_http_start(const srv_config *c, srv *s, srv_auth *a, int *fds);
 void srv_http_stop(srv_http *h);
 /* SIGHUP: loads c->cert and c->key again; new TLS connections get them,
  * established ones keep theirs.  False (the old ones stay) after logging
@@ -341,6 +362,61 @@ int srv_detach(int *ready);
 void srv_detach_ready(int ready, bool ok);
 
 double srv_now(void); /* monotonic seconds */
+
+/* ---- privilege separation (priv.c; docs/smbcimd.md "Least privilege") ---- */
+/* Started as root with c->user not root: forks.  The child drops to
+ * c->user and returns 0 (it is the worker: everything else runs in it);
+ * the parent stays root as the privileged part, serves the worker until
+ * it exits, and returns 1 with *exit_code the worker's.  *ready (the
+ * detach descriptor) and the SRV_LISTENERS listen_fds are closed in the
+ * parent: the worker reports readiness and holds the sockets.  Returns 0 without forking when not root or user = root;
+ * -1 after logging why. */
+int srv_priv_split(const srv_config *c, int *ready, int *listen_fds, int *exit_code);
+/* Whether this process is a worker of a split. */
+bool srv_priv_active(void);
+/* A PAM helper for `service` with its pipes (ours, close-on-exec) and an
+ * id for srv_priv_helper_end: started in process, or by the privileged
+ * part (which then uses its own helper path and its configured service,
+ * whatever is passed). */
+bool srv_priv_helper_start(const char *path, const char *service, long *id, int *to, int *from,
+                           char *why, size_t whylen);
+/* Ends it: SIGTERM (SIGKILL when now), SIGKILL after a second, reaped. */
+void srv_priv_helper_end(long id, bool now);
+/* Worker: the live state read by the privileged part, the answer of
+ * srv_priv_parse_state (malloc()ed, *len bytes, NUL-ended); NULL with err
+ * set when the privileged part does not answer. */
+char *srv_priv_read_state(size_t *len, smbcim_error *err);
+/* The checks that depend on who reads the files (certificate, key,
+ * snapshot, trace directory), run as c->user when started as root. */
+typedef unsigned (*srv_check_fn)(const srv_config *c,
+                                 void (*report)(const char *line, void *arg), void *arg);
+unsigned srv_priv_check_as_user(const srv_config *c, srv_check_fn check,
+                                void (*report)(const char *line, void *arg), void *arg);
+
+/* The protocol (exposed for tests and the fuzz target).  A request is
+ * PRIV_REQ_LEN bytes: type, flag (0, or 1 = "now" for HELPER_END), two
+ * zero bytes, u32 LE argument (the helper's pid for HELPER_END, else 0). */
+#define PRIV_REQ_LEN 8
+#define PRIV_STATE 'S'        /* read smbd's state: u32 length, then the state answer */
+#define PRIV_HELPER_START 'H' /* PRIV_HELPER_ANSWER bytes: 1, u32 pid (+ 2 fds); or 0, message */
+#define PRIV_HELPER_END 'E'   /* one byte: 1 ended, 0 not one of its helpers */
+#define PRIV_HELPER_ANSWER 256
+typedef struct srv_priv_req {
+    char type;
+    bool now;
+    long pid;
+} srv_priv_req;
+bool srv_priv_parse_request(const unsigned char *b, size_t len, srv_priv_req *r);
+/* The state answer: u32 LE status (a WBEM status, 0 = read), the route,
+ * why, warning and error message (each NUL-ended), then the snapshot
+ * document (empty on failure).  Pointers into the buffer. */
+typedef struct srv_priv_state {
+    int status;
+    const char *route, *why, *warning, *message;
+    const char *doc;
+    size_t doc_len;
+} srv_priv_state;
+bool srv_priv_parse_state(const char *b, size_t len, srv_priv_state *s);
 
 /* ---- Prometheus metrics (metrics.c; docs/monitoring.md) ----------------- */
 typedef struct srv_metrics srv_metrics;

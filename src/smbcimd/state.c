@@ -8,6 +8,7 @@
  * is reference-counted: requests and open enumerations hold it; it is
  * closed when the last one lets go after a newer state replaced it.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -37,6 +38,9 @@ srv_cache *srv_cache_new(const srv_config *c)
 static void state_free(srv_state *s)
 {
     smbcim_close(s->ctx);
+    free(s->route);
+    free(s->route_why);
+    free(s->warning);
     pthread_mutex_destroy(&s->lock);
     free(s);
 }
@@ -79,6 +83,50 @@ static srv_state *grab(srv_cache *k, double now)
     return s;
 }
 
+/* The live state as the privileged part read it (priv.c): its records as
+ * a snapshot document, with the route and warnings kept in s. */
+static smbcim_ctx *open_privileged(srv_state *s, smbcim_error *err)
+{
+    size_t len = 0;
+    char *buf = srv_priv_read_state(&len, err);
+    if (!buf)
+        return NULL;
+    srv_priv_state ps;
+    smbcim_ctx *ctx = NULL;
+    if (!srv_priv_parse_state(buf, len, &ps)) {
+        err->code = WBEM_E_FAILED;
+        snprintf(err->msg, sizeof err->msg, "the privileged part of smbcimd answered "
+                 "something malformed");
+    } else if (ps.status != 0) {
+        err->code = (smbcim_status)ps.status;
+        snprintf(err->msg, sizeof err->msg, "%s", ps.message);
+    } else {
+        ctx = smbcim_open_snapshot_buffer(ps.doc, ps.doc_len, "smbd's state", err);
+        if (ctx) {
+            s->route = sc_xstrdup(ps.route);
+            s->route_why = sc_xstrdup(ps.why);
+            s->warning = *ps.warning ? sc_xstrdup(ps.warning) : NULL;
+        }
+    }
+    free(buf);
+    return ctx;
+}
+
+const char *srv_state_route(const srv_state *s, const char **why)
+{
+    if (s->route) {
+        if (why)
+            *why = s->route_why;
+        return s->route;
+    }
+    return smbcim_live_route(s->ctx, why);
+}
+
+const char *srv_state_warning(const srv_state *s)
+{
+    return s->route ? s->warning : smbcim_live_warning(s->ctx);
+}
+
 srv_state *srv_state_get(srv_cache *k, smbcim_error *err)
 {
     double now = srv_now();
@@ -95,14 +143,19 @@ srv_state *srv_state_get(srv_cache *k, smbcim_error *err)
     struct stat st = {0};
     if (k->cfg->snapshot)
         stat(k->cfg->snapshot, &st);
+    s = sc_xcalloc(1, sizeof *s);
     smbcim_ctx *ctx = k->cfg->snapshot ? smbcim_open_snapshot(k->cfg->snapshot, err)
-                                       : smbcim_open_live(k->cfg->smb_conf, err);
+                      : srv_priv_active() ? open_privileged(s, err)
+                                          : smbcim_open_live(k->cfg->smb_conf, err);
     if (!ctx) {
         pthread_mutex_unlock(&k->open_lock);
         srv_log(LOG_ERR, "cannot read the server state: %s", err->msg);
+        free(s->route);
+        free(s->route_why);
+        free(s->warning);
+        free(s);
         return NULL;
     }
-    s = sc_xcalloc(1, sizeof *s);
     s->ctx = ctx;
     pthread_mutex_init(&s->lock, NULL);
     s->opened = srv_now();
@@ -126,13 +179,13 @@ void srv_state_note_route(srv_state *s)
     /* smbd's databases are read when a request first needs them: say once
      * per state how they were read, when it is worth a word */
     const char *why = NULL;
-    const char *route = smbcim_live_route(s->ctx, &why);
+    const char *route = srv_state_route(s, &why);
     if (s->route_logged || !route || strcmp(route, "config") == 0)
         return;
     s->route_logged = true;
     if (why && *why)
         srv_log(LOG_WARNING, "read the state through smbstatus: %s", why);
-    const char *warn = smbcim_live_warning(s->ctx);
+    const char *warn = srv_state_warning(s);
     if (warn)
         srv_log(LOG_WARNING, "%s", warn);
 }

@@ -153,9 +153,37 @@ class TempAccounts:
         self.users, self.groups, self.pam_files = [], [], []
 
 
+WORKER_USER = "smbcim"
+
+
+def ensure_worker_user():
+    """The system account smbcimd's unprivileged worker runs as (user =,
+    default smbcim), made as `make install` and the package make it when
+    it is missing; kept afterwards, like theirs."""
+    if sh("getent", "passwd", WORKER_USER).returncode != 0:
+        subprocess.run(["useradd", "--system", "--user-group", "-M", "-d", "/nonexistent",
+                        "-s", "/usr/sbin/nologin", "-c", "smbcim WBEM server", WORKER_USER],
+                       check=True)
+    return WORKER_USER
+
+
+def worker_pid(pid):
+    """The worker of the smbcimd started as pid (its one smbcimd child, when
+    it split: docs/smbcimd.md, "Least privilege"), else pid itself."""
+    kids = sh("pgrep", "-P", str(pid), "-x", "smbcimd").stdout.split()
+    return int(kids[0]) if len(kids) == 1 else pid
+
+
 def self_signed_cert(directory, cn="localhost", *extra):
     """key.pem and cert.pem (RSA 2048, two days) in directory: openssl's
-    result.  extra: more openssl req arguments (-addext ...)."""
-    return sh("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-              "-subj", "/CN=" + cn, *extra, "-keyout", os.path.join(directory, "key.pem"),
-              "-out", os.path.join(directory, "cert.pem"))
+    result.  extra: more openssl req arguments (-addext ...).  The key is
+    made readable by smbcimd's worker as smbcimd-mkcert makes it (group
+    smbcim, 0640); the directory must be searchable by it."""
+    p = sh("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+           "-subj", "/CN=" + cn, *extra, "-keyout", os.path.join(directory, "key.pem"),
+           "-out", os.path.join(directory, "cert.pem"))
+    if p.returncode == 0:
+        key = os.path.join(directory, "key.pem")
+        shutil.chown(key, group=ensure_worker_user())
+        os.chmod(key, 0o640)
+    return p

@@ -250,19 +250,19 @@ def startup_checks():
     start_fails("an admin group that does not exist", {"admin-group": "smbcim-no-such-grp"},
                 want=r"the admin group 'smbcim-no-such-grp' does not exist")
     start_fails("a snapshot that does not exist", {"snapshot": "/nonexistent/fs.json"},
-                want=r"the snapshot /nonexistent/fs\.json cannot be read: No such file")
+                want=r"the snapshot /nonexistent/fs\.json cannot be read by the user 'smbcim': No such file")
     start_fails("a snapshot that is a directory", {"snapshot": TMP},
                 want=r"the snapshot %s is not a regular file" % re.escape(TMP))
     junk = os.path.join(TMP, "junk.pem")
     with open(junk, "w") as f:
         f.write("-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n")
     start_fails("a certificate that does not load", {"cert": junk},
-                want=r"https: cannot load the certificate %s: " % re.escape(junk))
+                want=r"https \(as the user 'smbcim'\): cannot load the certificate %s: " % re.escape(junk))
     start_fails("a certificate file that does not exist", {"cert": "/nonexistent/c.pem"},
-                want=r"https: cannot read the certificate /nonexistent/c\.pem: No such file")
+                want=r"https \(as the user 'smbcim'\): cannot read the certificate /nonexistent/c\.pem: No such file")
     start_fails("a key that does not belong to the certificate",
                 {"key": os.path.join(TMP, "b", "key.pem")},
-                want=r"https: the key \S+/b/key\.pem does not belong to the certificate")
+                want=r"https \(as the user 'smbcim'\): the key \S+/b/key\.pem does not belong to the certificate")
     held = socket.socket()
     held.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     held.bind(("127.0.0.1", 0))
@@ -674,9 +674,13 @@ def mkcert():
     check("smbcimd-mkcert: subjectAltName %s" % san,
           p.returncode == 0 and all(w in san for w in want) and ip_in("127.0.0.1") and
           ip_in("::1") and all(ip_in(i) for i in ips if "%" not in i), (p.stderr, san))
-    check("smbcimd-mkcert: key mode 600, certificate 644",
-          oct(os.stat(os.path.join(out, "key.pem")).st_mode & 0o777) == "0o600" and
-          oct(os.stat(os.path.join(out, "cert.pem")).st_mode & 0o777) == "0o644")
+    import grp
+    kst = os.stat(os.path.join(out, "key.pem"))
+    check("smbcimd-mkcert: key mode 640 group smbcim (the worker's), certificate 644",
+          oct(kst.st_mode & 0o777) == "0o640" and kst.st_uid == 0 and
+          grp.getgrgid(kst.st_gid).gr_name == "smbcim" and
+          oct(os.stat(os.path.join(out, "cert.pem")).st_mode & 0o777) == "0o644",
+          (oct(kst.st_mode), kst.st_gid))
     with open(os.path.join(TMP, "afile"), "w"):
         pass
     p = sh("sh", MKCERT, os.path.join(TMP, "afile", "sub"))

@@ -39,7 +39,8 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
-from procs import TempAccounts, free_port, self_signed_cert, send_by_hand  # noqa: E402
+from procs import (TempAccounts, WORKER_USER, free_port, self_signed_cert,  # noqa: E402
+                   send_by_hand)
 BUILD = os.environ.get("SMBCIM_BUILD", os.path.join(ROOT, "build"))
 SMBCIMD = os.path.join(BUILD, "smbcimd")
 SMBCIM = os.path.join(BUILD, "smbcim")
@@ -759,7 +760,7 @@ def hung_helper(tmp, daemons):
           "503 (%.1f s)" % dt, st == 503 and 1.8 < dt < 5 and "Retry-After" in h, (st, h, dt))
     log = d.logtext()
     check("... logged", "did not answer within 2 s" in log, log[-600:])
-    sleepers = sh("pgrep", "-P", str(d.proc.pid)).stdout.split()
+    sleepers = sh("pgrep", "-P", str(d.proc.pid), "sleep").stdout.split()
     check("... and the hung helper was killed", sleepers == [], sleepers)
     t0 = time.time()
     try:
@@ -771,6 +772,187 @@ def hung_helper(tmp, daemons):
     check("smbcimd still running", d.proc.poll() is None, d.logtext()[-1000:])
     d.stop()
     daemons.remove(d)
+
+
+def proc_status(pid):
+    try:
+        with open("/proc/%s/status" % pid) as f:
+            return dict((k, v.strip()) for k, v in
+                        (l.split(":", 1) for l in f.read().splitlines() if ":" in l))
+    except OSError:
+        return {}
+
+
+def worker_of(d):
+    kids = sh("pgrep", "-P", str(d.proc.pid), "-x", "smbcimd").stdout.split()
+    return kids[0] if len(kids) == 1 else None
+
+
+def socket_holders(port):
+    """Pids holding the listening TCP socket on 127.0.0.1:port."""
+    inode = None
+    with open("/proc/net/tcp") as f:
+        for line in f.read().splitlines()[1:]:
+            fields = line.split()
+            if fields[1] == "0100007F:%04X" % port and fields[3] == "0A":
+                inode = fields[9]
+    pids = set()
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            for fd in os.listdir("/proc/%s/fd" % pid):
+                if os.readlink("/proc/%s/fd/%s" % (pid, fd)) == "socket:[%s]" % inode:
+                    pids.add(pid)
+        except OSError:
+            pass
+    return pids
+
+
+def wait_gone(pid, seconds):
+    for _ in range(int(seconds * 20)):
+        st = proc_status(pid)
+        if not st or st.get("State", "").startswith("Z"):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def privsep(tmp, daemons, d, live_conf):
+    """Least privilege (docs/smbcimd.md): the process started as root stays
+    root and small; the worker that listens, parses and answers runs as
+    the user smbcim without capabilities; it reads smbd's state and runs
+    PAM only through the privileged part."""
+    import pwd
+    pw = pwd.getpwnam(WORKER_USER)
+    main_st = proc_status(d.proc.pid)
+    check("privsep: the process started stays root (the privileged part)",
+          main_st.get("Uid", "").split()[:1] == ["0"], main_st.get("Uid"))
+    w = worker_of(d)
+    wst = proc_status(w) if w else {}
+    check("privsep: one worker, running as %s (uid %d, gid %d, its own group only)"
+          % (WORKER_USER, pw.pw_uid, pw.pw_gid),
+          w is not None and wst.get("Uid", "").split() == [str(pw.pw_uid)] * 4
+          and wst.get("Gid", "").split() == [str(pw.pw_gid)] * 4
+          and wst.get("Groups", "").split() == [str(pw.pw_gid)], wst)
+    check("privsep: the worker has no capability, no_new_privs set",
+          wst.get("CapEff") == "0000000000000000" and wst.get("CapPrm") == "0000000000000000"
+          and wst.get("NoNewPrivs") == "1", wst)
+    for port, what in ((d.https, "https"), (d.http, "http")):
+        holders = socket_holders(port)
+        check("privsep: only the worker holds the %s listening socket" % what,
+              holders == {w}, (holders, w))
+    # A login: the PAM helper is started by the privileged part, as root,
+    # for the configured PAM service only.
+    rc, out, err = wbemcli("ein", url(d, True, ADMIN, ADMIN_PW, "root/cimv2:Win32_Share"),
+                           "-noverify")
+    helper = sh("pgrep", "-P", str(d.proc.pid), "smbcimd-auth").stdout.split()
+    hst = proc_status(helper[0]) if helper else {}
+    cmd = open("/proc/%s/cmdline" % helper[0]).read().split("\0") if helper else []
+    check("privsep: the PAM helper is the privileged part's child, root, started for "
+          "service smbcimd", rc == 0 and len(helper) == 1 and
+          hst.get("Uid", "").split()[:1] == ["0"] and cmd[:2] == ["smbcimd-auth", "smbcimd"],
+          (rc, err, helper, hst.get("Uid"), cmd))
+    wfds = os.listdir("/proc/%s/fd" % w) if w else []
+    check("privsep: the worker holds the helper's pipes (%d descriptors)" % len(wfds),
+          any(os.readlink("/proc/%s/fd/%s" % (w, fd)).startswith("pipe:") for fd in wfds),
+          wfds)
+    # The live state came through the privileged part: the worker itself
+    # cannot open smbd's databases.
+    log = d.logtext()
+    check("privsep: the log names the split",
+          "privileged part (pid %d): the worker (pid %s) runs as 'smbcim'" % (d.proc.pid, w)
+          in log, log[-500:])
+    lockdir = sh("testparm", "-s", "--parameter-name=lock directory", live_conf).stdout.strip()
+    probe = sh("setpriv", "--reuid", WORKER_USER, "--regid", WORKER_USER, "--clear-groups",
+               "cat", os.path.join(lockdir, "smbXsrv_session_global.tdb"))
+    check("privsep: as the worker's user, smbd's session database is not readable",
+          probe.returncode != 0, probe.stderr)
+
+    # The worker dies: the privileged part ends too (systemd restarts the
+    # service), its helpers with it.
+    d2 = Daemon(tmp, ["--smb-conf", live_conf], "privsep-kill")
+    daemons.append(d2)
+    rc, out, err = wbemcli("ein", url(d2, True, ADMIN, ADMIN_PW, "root/cimv2:Win32_Share"),
+                           "-noverify")
+    w2 = worker_of(d2)
+    helper = sh("pgrep", "-P", str(d2.proc.pid), "smbcimd-auth").stdout.split()
+    os.kill(int(w2), signal.SIGKILL)
+    try:
+        code = d2.proc.wait(10)
+    except subprocess.TimeoutExpired:
+        code = None
+    check("privsep: the worker killed -> the privileged part exits 1 and says why",
+          code == 1 and "the worker (pid %s) died of signal 9" % w2 in d2.logtext(),
+          (code, d2.logtext()[-400:]))
+    check("... and ends the PAM helper it started",
+          len(helper) == 1 and wait_gone(helper[0], 3), helper)
+    daemons.remove(d2)
+    d3 = Daemon(tmp, ["--snapshot", FS01], "privsep-kill-main")
+    daemons.append(d3)
+    w3 = worker_of(d3)
+    d3.proc.kill()
+    d3.proc.wait()
+    check("privsep: the privileged part killed -> the worker dies with it",
+          w3 is not None and wait_gone(w3, 5), w3)
+    daemons.remove(d3)
+
+    # Start checks made as the worker's user.
+    bad = sh(SMBCIMD, "--foreground", "--config", os.path.join(tmp, "empty.conf"), "--snapshot",
+             FS01, "--http", "none", "--https", "127.0.0.1:%d" % free_port(), "--cert",
+             os.path.join(tmp, "cert.pem"), "--key", os.path.join(tmp, "key.pem"),
+             "--user", "smbcim-no-such-user")
+    check("privsep: a user that does not exist: one line, exit 1",
+          bad.returncode == 1 and "the user 'smbcim-no-such-user' (user =) does not exist"
+          in bad.stderr, bad.stderr)
+    secret = os.path.join(tmp, "secret")
+    os.mkdir(secret, 0o700)
+    shutil.copy(os.path.join(tmp, "key.pem"), os.path.join(secret, "key.pem"))
+    bad = sh(SMBCIMD, "--foreground", "--config", os.path.join(tmp, "empty.conf"), "--snapshot",
+             FS01, "--http", "none", "--https", "127.0.0.1:%d" % free_port(), "--cert",
+             os.path.join(tmp, "cert.pem"), "--key", os.path.join(secret, "key.pem"))
+    check("privsep: a key the worker cannot read: refused at start, naming the user",
+          bad.returncode == 1 and "https (as the user 'smbcim'): cannot read the key" in bad.stderr
+          and "Permission denied" in bad.stderr, bad.stderr)
+    snap = os.path.join(secret, "fs01.json")
+    shutil.copy(FS01, snap)
+    bad = sh(SMBCIMD, "--check-config", "--config", os.path.join(tmp, "empty.conf"),
+             "--snapshot", snap, "--https", "none")
+    check("privsep: --check-config: a snapshot the worker cannot read",
+          bad.returncode == 1 and "the snapshot %s cannot be read by the user 'smbcim': "
+          "Permission denied" % snap in bad.stderr, bad.stderr)
+    d4 = Daemon(tmp, ["--snapshot", FS01, "--user", "root"], "privsep-root")
+    daemons.append(d4)
+    check("privsep: user = root: no split, and a warning says so",
+          d4.proc.poll() is None and worker_of(d4) is None and
+          "user = root: no privilege separation" in d4.logtext(), d4.logtext()[-300:])
+    d4.stop()
+    daemons.remove(d4)
+    # The sockets are bound before the split: a port below 1024 works
+    # although the worker is not root.
+    low = next(p for p in range(990, 700, -1)
+               if not socket_holders(p) and sh("ss", "-Htln", "sport = :%d" % p).stdout == "")
+    d5 = Daemon(tmp, ["--snapshot", FS01, "--http", "127.0.0.1:%d" % low], "privsep-low")
+    daemons.append(d5)
+    time.sleep(0.3)
+    w5 = worker_of(d5)
+    check("privsep: a port below 1024 (%d) is bound as root and held by the worker" % low,
+          w5 is not None and socket_holders(low) == {w5}, (w5, socket_holders(low),
+                                                           d5.logtext()[-300:]))
+    d5.stop()
+    daemons.remove(d5)
+    # The PAM helper answers only for the service it was started for.
+    req = b"other\0" + ADMIN.encode() + b"\0" + ADMIN_PW.encode() + b"\x00127.0.0.1\x00"
+    p = subprocess.run([os.path.join(BUILD, "smbcimd-auth"), "smbcimd"],
+                       input=len(req).to_bytes(4, "little") + req, capture_output=True,
+                       timeout=10)
+    check("privsep: smbcimd-auth started for smbcimd refuses a request for another service",
+          p.stdout[4:5] == b"1" and b"not the PAM service" in p.stdout, p.stdout)
+    req = b"smbcimd\0" + ADMIN.encode() + b"\0" + ADMIN_PW.encode() + b"\x00127.0.0.1\x00"
+    p = subprocess.run([os.path.join(BUILD, "smbcimd-auth"), "smbcimd"],
+                       input=len(req).to_bytes(4, "little") + req, capture_output=True,
+                       timeout=10)
+    check("... and accepts its own", p.stdout[4:5] == b"0", p.stdout)
 
 
 def main():
@@ -871,6 +1053,7 @@ def main():
         check("live: ai Projects -> alice's merged connection, 2 users",
               rc == 0 and 'UserName="smbcim_alice"' in out and "NumberOfUsers=2" in out,
               (rc, err, out[:300]))
+        privsep(tmp, daemons, d3, live.conf)
         holder.stop()
     except Exception as e:  # noqa: BLE001
         check("unexpected error", False, "%s: %s" % (type(e).__name__, e))

@@ -58,7 +58,7 @@ from xml.sax.saxutils import escape as xml_escape
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
-from procs import (Tally, TempAccounts, free_port, self_signed_cert, send_by_hand,  # noqa: E402
+from procs import (Tally, TempAccounts, WORKER_USER, free_port, self_signed_cert, send_by_hand,  # noqa: E402
                    sh)
 
 BUILD = os.environ.get("SMBCIM_BUILD", os.path.join(ROOT, "build"))
@@ -1599,6 +1599,14 @@ def trace_checks(d, tdir, admin):
     check("trace: a trace directory that does not exist fails the start (--check-config: "
           "exit 2, named)", p.returncode != 0 and "wsman-trace" in p.stderr
           and "missing" in p.stderr, (p.returncode, p.stderr))
+    rootonly = os.path.join(os.path.dirname(tdir), "trace-root")
+    os.mkdir(rootonly, 0o700)
+    p = sh(SMBCIMD, "--check-config", "--config", "/dev/null", "--snapshot", FS01,
+           "--https", "none", "--http", "none", "--wsman-http", "127.0.0.1:1",
+           "--allow-plain-http", "--wsman-trace", rootonly)
+    check("trace: a directory only root may write: refused, naming the worker's user",
+          p.returncode == 1 and "the WS-Man trace directory %s is not writable by the user "
+          "'%s'" % (rootonly, WORKER_USER) in p.stderr, (p.returncode, p.stderr))
     check("trace: a refused unauthenticated request recorded with its 401 challenge",
           st == 401 and got is not None and got.startswith(b"HTTP/1.1 401 Unauthorized\r\n")
           and b'WWW-Authenticate: Basic realm="WSMAN"' in got, got and got[:300])
@@ -1636,6 +1644,7 @@ def main():
 
         tdir = os.path.join(tmp, "trace")
         os.mkdir(tdir, 0o700)
+        shutil.chown(tdir, user=WORKER_USER)  # the worker writes the files
         d = Daemon(tmp, ["--snapshot", FS01, "--wsman-trace", tdir], "wsman")
         if not check("setup: smbcimd started (wsman-https 127.0.0.1:%d, wsman-http %d)"
                      % (d.wsman_https, d.wsman_http), d.proc.poll() is None, d.logtext()):

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -617,14 +618,19 @@ static void test_preflight(void **state)
     const char *args[] = {"--https", "127.0.0.1:7003", "--cert", "/nonexistent/cert.pem",
                           "--key", "/nonexistent/key.pem"};
     assert_int_equal(load(&c, "admin-group = no-such-group-xyz\npam-service = no-such-svc-xyz\n"
-                              "snapshot = /nonexistent/fs.json\n", 6, args, path), 0);
+                              "snapshot = /nonexistent/fs.json\nuser = root\n", 6, args,
+                     path), 0);
     lines l = {0};
     unsigned bad = srv_preflight(&c, collect, &l);
     assert_true(bad >= 4); /* (+1 when no helper is installed) */
     assert_true(has_line(&l, "the admin group 'no-such-group-xyz' does not exist"));
     assert_true(has_line(&l, "the PAM service 'no-such-svc-xyz' does not exist"));
     assert_true(has_line(&l, "the snapshot /nonexistent/fs.json cannot be read"));
-    assert_true(has_line(&l, "https: cannot read the certificate /nonexistent/cert.pem"));
+    char want[300];
+    struct passwd *me = getpwuid(geteuid()); /* user = root: checked as who runs it */
+    snprintf(want, sizeof want, "https (as the user '%s'): cannot read the certificate "
+             "/nonexistent/cert.pem", me ? me->pw_name : "?");
+    assert_true(has_line(&l, want));
     for (int i = 0; i < l.n; i++)
         assert_null(strchr(l.text[i], '\n')); /* one line each */
     srv_config_free(&c);
@@ -638,6 +644,15 @@ static void test_preflight(void **state)
     assert_true(has_line(&l, "the snapshot /tmp is not a regular file"));
     assert_true(has_line(&l, "pam-service '../x' is not a PAM service name"));
     assert_false(has_line(&l, "admin group"));
+    srv_config_free(&c);
+    unlink(path);
+    /* started as root, the worker's user must exist (priv.c) */
+    const char *a3[] = {"--https", "none", "--user", "no-such-user-xyz"};
+    assert_int_equal(load(&c, "", 4, a3, path), 0);
+    l.n = 0;
+    srv_preflight(&c, collect, &l);
+    assert_true(has_line(&l, "the user 'no-such-user-xyz' (user =) does not exist") ==
+                (geteuid() == 0));
     srv_config_free(&c);
     unlink(path);
 }
