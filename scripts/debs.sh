@@ -236,8 +236,8 @@ t "the unit is installed disabled (systemctl is-enabled: disabled)" \
 if command -v systemd-analyze >/dev/null; then
     t "systemd-analyze verify $unit" "systemd-analyze verify '$unit' >'$work/verify.log' 2>&1 || { cat '$work/verify.log'; false; }"
 fi
-t "smbcimd-mkcert writes a certificate and a root-only key" \
-    "/usr/sbin/smbcimd-mkcert '$work/tls' >/dev/null && openssl x509 -noout -in '$work/tls/cert.pem' && [ \"\$(stat -c %a '$work/tls/key.pem')\" = 600 ]"
+t "smbcimd-mkcert writes a certificate and a key only root and group smbcim (the worker) read" \
+    "/usr/sbin/smbcimd-mkcert '$work/tls' >/dev/null && openssl x509 -noout -in '$work/tls/cert.pem' && [ \"\$(stat -c %a:%U:%G '$work/tls/key.pem')\" = 640:root:smbcim ]"
 
 # ---- end to end against the installed programs ------------------------------
 if [ "${SMBCIM_DEBS_E2E:-1}" != 0 ]; then

@@ -941,15 +941,19 @@ def privsep(tmp, daemons, d, live_conf):
                                                            d5.logtext()[-300:]))
     d5.stop()
     daemons.remove(d5)
-    # The PAM helper answers only for the service it was started for.
+    # The PAM helper answers only for the service it was started for (the
+    # build tree's, or the installed one when SMBCIM_BUILD holds links).
+    helper_bin = next((h for h in (os.path.join(BUILD, "smbcimd-auth"),
+                                   "/usr/libexec/smbcim/smbcimd-auth") if os.path.exists(h)),
+                      None)
     req = b"other\0" + ADMIN.encode() + b"\0" + ADMIN_PW.encode() + b"\x00127.0.0.1\x00"
-    p = subprocess.run([os.path.join(BUILD, "smbcimd-auth"), "smbcimd"],
+    p = subprocess.run([helper_bin, "smbcimd"],
                        input=len(req).to_bytes(4, "little") + req, capture_output=True,
                        timeout=10)
     check("privsep: smbcimd-auth started for smbcimd refuses a request for another service",
           p.stdout[4:5] == b"1" and b"not the PAM service" in p.stdout, p.stdout)
     req = b"smbcimd\0" + ADMIN.encode() + b"\0" + ADMIN_PW.encode() + b"\x00127.0.0.1\x00"
-    p = subprocess.run([os.path.join(BUILD, "smbcimd-auth"), "smbcimd"],
+    p = subprocess.run([helper_bin, "smbcimd"],
                        input=len(req).to_bytes(4, "little") + req, capture_output=True,
                        timeout=10)
     check("... and accepts its own", p.stdout[4:5] == b"0", p.stdout)

@@ -637,8 +637,8 @@ static void test_preflight(void **state)
     unlink(path);
     /* a directory is not a snapshot; a service name with a slash is not one */
     const char *a2[] = {"--https", "none", "--snapshot", "/tmp", "--pam-service", "../x",
-                        "--admin-group", "root"};
-    assert_int_equal(load(&c, "", 8, a2, path), 0);
+                        "--admin-group", "root", "--user", "root"};
+    assert_int_equal(load(&c, "", 10, a2, path), 0);
     l.n = 0;
     srv_preflight(&c, collect, &l);
     assert_true(has_line(&l, "the snapshot /tmp is not a regular file"));
