@@ -474,19 +474,31 @@ static void *serve_helpers(void *arg)
     return NULL;
 }
 
-/* The worker's new identity: the user's groups, then its gid and uid; root
- * cannot be had back, no exec gains privileges, and it dies with the
- * privileged part. */
+/* The account `user` (false if it does not exist); buf holds its strings. */
+static bool lookup_user(const char *user, struct passwd *pw, char *buf, size_t len)
+{
+    struct passwd *res = NULL;
+    return getpwnam_r(user, pw, buf, len, &res) == 0 && res != NULL;
+}
+
+/* Becomes that account: its groups, then its gid and uid. */
+static bool become(const char *user, const struct passwd *pw)
+{
+    return initgroups(user, pw->pw_gid) == 0 && setgid(pw->pw_gid) == 0 &&
+           setuid(pw->pw_uid) == 0;
+}
+
+/* The worker's new identity: the account's; root cannot be had back, no
+ * exec gains privileges, and it dies with the privileged part. */
 static bool drop_to(const char *user, pid_t parent, char *why, size_t whylen)
 {
-    struct passwd pw, *res = NULL;
+    struct passwd pw;
     char buf[16384];
-    getpwnam_r(user, &pw, buf, sizeof buf, &res);
-    if (!res) {
+    if (!lookup_user(user, &pw, buf, sizeof buf)) {
         snprintf(why, whylen, "the user '%s' does not exist", user);
         return false;
     }
-    if (initgroups(user, pw.pw_gid) != 0 || setgid(pw.pw_gid) != 0 || setuid(pw.pw_uid) != 0) {
+    if (!become(user, &pw)) {
         snprintf(why, whylen, "cannot become the user '%s': %s", user, strerror(errno));
         return false;
     }
@@ -629,10 +641,9 @@ unsigned srv_priv_check_as_user(const srv_config *c, srv_check_fn check,
 {
     if (geteuid() != 0 || !c->user || strcmp(c->user, "root") == 0)
         return check(c, report, arg);
-    struct passwd pw, *res = NULL;
+    struct passwd pw;
     char buf[16384];
-    getpwnam_r(c->user, &pw, buf, sizeof buf, &res);
-    if (!res) {
+    if (!lookup_user(c->user, &pw, buf, sizeof buf)) {
         char line[400];
         snprintf(line, sizeof line, "the user '%.100s' (user =) does not exist: create it "
                  "(adduser --system --group --no-create-home %.100s; make install and the "
@@ -651,8 +662,7 @@ unsigned srv_priv_check_as_user(const srv_config *c, srv_check_fn check,
     if (pid == 0) {
         close(p[0]);
         FILE *f = fdopen(p[1], "w");
-        if (!f || initgroups(c->user, pw.pw_gid) != 0 || setgid(pw.pw_gid) != 0 ||
-            setuid(pw.pw_uid) != 0)
+        if (!f || !become(c->user, &pw))
             _exit(100);
         unsigned bad = check(c, report_to_pipe, f);
         fclose(f);

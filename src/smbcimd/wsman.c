@@ -38,12 +38,6 @@
 #define ENVELOPE_MIN 8192u
 #define MAX_BATCH 32000u
 
-/* WMI's codes (HRESULTs) carried in fault details. */
-#define WBEM_ACCESS_DENIED 0x80041003u
-#define WBEM_NOT_FOUND 0x80041002u
-#define WBEM_INVALID_CLASS 0x80041010u
-#define WBEM_INVALID_NAMESPACE 0x8004100Eu
-#define WBEM_INVALID_QUERY 0x80041017u
 
 typedef struct wcall {
     srv *s;
@@ -182,7 +176,7 @@ static bool resolve(wcall *c, const char *uri, const wsman_selector *sel, size_t
         const char *slash = strrchr(path, '/');
         if (!slash || slash == path) {
             fault(c, ACT_ADDR_FAULT, "s:Sender", "a:DestinationUnreachable",
-                  DETAIL "InvalidResourceURI", 3, WBEM_INVALID_NAMESPACE,
+                  DETAIL "InvalidResourceURI", 3, WBEM_E_INVALID_NAMESPACE,
                   "The resource URI %s names no namespace and class", uri);
             return false;
         }
@@ -192,7 +186,7 @@ static bool resolve(wcall *c, const char *uri, const wsman_selector *sel, size_t
          * namespace (MS-WSMV note <46>). */
         if (ns_sel && !srv_ns_equal(ns_sel, ns)) {
             fault(c, ACT_WSMAN_FAULT, "s:Receiver", "w:InternalError", NULL, 3,
-                  WBEM_INVALID_NAMESPACE,
+                  WBEM_E_INVALID_NAMESPACE,
                   "The __cimnamespace selector (%s) differs from the namespace of the "
                   "resource URI (%s)", ns_sel, ns);
             return false;
@@ -211,13 +205,13 @@ static bool resolve(wcall *c, const char *uri, const wsman_selector *sel, size_t
         /* Windows looks in root\hardware then, where none of these classes
          * is: say what to add rather than guess. */
         fault(c, ACT_ADDR_FAULT, "s:Sender", "a:DestinationUnreachable",
-              DETAIL "InvalidResourceURI", 3, WBEM_INVALID_NAMESPACE,
+              DETAIL "InvalidResourceURI", 3, WBEM_E_INVALID_NAMESPACE,
               "The resource URI %s needs a __cimnamespace selector (root/cimv2)", uri);
         return false;
     }
     if (!srv_ns_equal(ns, "root/cimv2")) {
         fault(c, ACT_ADDR_FAULT, "s:Sender", "a:DestinationUnreachable",
-              DETAIL "InvalidResourceURI", 3, WBEM_INVALID_NAMESPACE,
+              DETAIL "InvalidResourceURI", 3, WBEM_E_INVALID_NAMESPACE,
               "The namespace %s does not exist here (root/cimv2 does)", ns);
         return false;
     }
@@ -226,7 +220,7 @@ static bool resolve(wcall *c, const char *uri, const wsman_selector *sel, size_t
     if (!cls || !*cls) {
         if (!all_ok) {
             fault(c, ACT_ADDR_FAULT, "s:Sender", "a:DestinationUnreachable",
-                  DETAIL "InvalidResourceURI", 5, WBEM_INVALID_CLASS,
+                  DETAIL "InvalidResourceURI", 5, WBEM_E_INVALID_CLASS,
                   "This operation needs the resource URI of one class, not %s", uri);
             return false;
         }
@@ -236,7 +230,7 @@ static bool resolve(wcall *c, const char *uri, const wsman_selector *sel, size_t
     c->cls = smbcim_class_find(schema, cls);
     if (!c->cls) {
         fault(c, ACT_ADDR_FAULT, "s:Sender", "a:DestinationUnreachable",
-              DETAIL "InvalidResourceURI", 5, WBEM_INVALID_CLASS,
+              DETAIL "InvalidResourceURI", 5, WBEM_E_INVALID_CLASS,
               "The class %s does not exist in the namespace root/cimv2", cls);
         return false;
     }
@@ -450,7 +444,7 @@ static void get_class(wcall *c)
     bool ok = cimxml_writer_ok(&w);
     cimxml_writer_free(&w);
     if (!ok) {
-        fault(c, ACT_WSMAN_FAULT, "s:Receiver", "w:InternalError", NULL, 1, 0x80041001u,
+        fault(c, ACT_WSMAN_FAULT, "s:Receiver", "w:InternalError", NULL, 1, WBEM_E_FAILED,
               "the class %s cannot be written", c->cls->name);
         return;
     }
@@ -501,7 +495,7 @@ static smbcim_result *run(wcall *c, srv_engine_fn fn, eargs *e, bool filter, srv
     smbcim_error err = {0};
     srv_state *st = srv_state_get(srv_cache_of(c->s), &err);
     if (!st) {
-        fault(c, ACT_WSMAN_FAULT, "s:Receiver", "w:InternalError", NULL, 1, 0x80041001u,
+        fault(c, ACT_WSMAN_FAULT, "s:Receiver", "w:InternalError", NULL, 1, WBEM_E_FAILED,
               "the server state cannot be read: %s", err.msg);
         return NULL;
     }
@@ -514,7 +508,7 @@ static smbcim_result *run(wcall *c, srv_engine_fn fn, eargs *e, bool filter, srv
     if (res->is_classes) {
         smbcim_result_free(res);
         srv_state_release(srv_cache_of(c->s), st);
-        fault(c, ACT_ENUM_FAULT, "s:Sender", "n:CannotProcessFilter", NULL, 7, 0x8004100Cu,
+        fault(c, ACT_ENUM_FAULT, "s:Sender", "n:CannotProcessFilter", NULL, 7, WBEM_E_NOT_SUPPORTED,
               "the query returns class declarations, which Enumerate does not carry");
         return NULL;
     }
@@ -538,7 +532,7 @@ static void op_get(wcall *c)
                   &detail)) {
         sc_buf_free(&path);
         fault(c, ACT_WSMAN_FAULT, "s:Sender", "w:InvalidSelectors", detail, 4,
-              0x80041008u,
+              WBEM_E_INVALID_PARAMETER,
               "The WS-Management service cannot process the request because the request "
               "contained invalid selectors for the resource: %s", why);
         return;
@@ -568,7 +562,7 @@ static void op_enumerate(wcall *c)
     if (!resolve(c, r->resource_uri, r->selectors, r->nselectors, all_ok, &cimxml))
         return;
     if (cimxml) {
-        fault(c, ACT_WSMAN_FAULT, "s:Sender", "w:UnsupportedFeature", NULL, 7, 0x8004100Cu,
+        fault(c, ACT_WSMAN_FAULT, "s:Sender", "w:UnsupportedFeature", NULL, 7, WBEM_E_NOT_SUPPORTED,
               "Enumerating classes (Get-CimClass without -ClassName) is not supported; "
               "get one class by name");
         return;
@@ -593,7 +587,7 @@ static void op_enumerate(wcall *c)
     case WSMAN_F_WQL:
         if (!r->filter_text || !*r->filter_text) {
             fault(c, ACT_ENUM_FAULT, "s:Sender", "n:CannotProcessFilter", NULL, 15,
-                  WBEM_INVALID_QUERY, "The WQL filter is empty");
+                  WBEM_E_INVALID_QUERY, "The WQL filter is empty");
             return;
         }
         e.query = r->filter_text;
@@ -605,7 +599,7 @@ static void op_enumerate(wcall *c)
         const wsman_epr *obj = r->assoc_object;
         if (!obj) {
             fault(c, ACT_ENUM_FAULT, "s:Sender", "n:CannotProcessFilter", NULL, 4,
-                  0x80041008u, "The association filter names no Object");
+                  WBEM_E_INVALID_PARAMETER, "The association filter names no Object");
             return;
         }
         sc_buf path;
@@ -614,7 +608,7 @@ static void op_enumerate(wcall *c)
         if (!epr_path(c, obj->resource_uri, obj->selectors, obj->nselectors, &path, 0, &why,
                       &detail)) {
             sc_buf_free(&path);
-            fault(c, ACT_ENUM_FAULT, "s:Sender", "n:CannotProcessFilter", NULL, 4, 0x80041008u,
+            fault(c, ACT_ENUM_FAULT, "s:Sender", "n:CannotProcessFilter", NULL, 4, WBEM_E_INVALID_PARAMETER,
                   "The Object of the association filter is not usable: %s", why);
             return;
         }
@@ -623,7 +617,7 @@ static void op_enumerate(wcall *c)
         e.refs = r->filter == WSMAN_F_ASSOCIATION;
         if (e.refs && (r->assoc_class || r->result_role)) {
             fault(c, ACT_ENUM_FAULT, "s:Sender", "n:CannotProcessFilter", NULL, 4,
-                  0x80041008u,
+                  WBEM_E_INVALID_PARAMETER,
                   "AssociationInstances takes ResultClassName and Role only");
             return;
         }
@@ -636,7 +630,7 @@ static void op_enumerate(wcall *c)
     }
     case WSMAN_F_OTHER:
         fault(c, ACT_ENUM_FAULT, "s:Sender", "n:FilterDialectRequestedUnavailable", NULL, 14,
-              0x80041017u, "The filter dialect %s is not supported (WQL and the association "
+              WBEM_E_INVALID_QUERY, "The filter dialect %s is not supported (WQL and the association "
               "filter are)", r->filter_dialect ? r->filter_dialect : "(none)");
         return;
     }
@@ -726,7 +720,7 @@ static srv_enum *take(wcall *c)
     srv_enum *e = id ? srv_enum_take(c->s, id, c->who->user) : NULL;
     if (!e)
         fault(c, ACT_ENUM_FAULT, "s:Receiver", "n:InvalidEnumerationContext", NULL, 21,
-              0x80041001u,
+              WBEM_E_FAILED,
               "The enumeration context %s is not open (released, finished, expired or not "
               "yours)", c->r->context ? c->r->context : "(none)");
     return e;
@@ -869,7 +863,7 @@ void srv_wsman_handle(srv *s, const srv_identity *who, const char *body, size_t 
               (unsigned long long)r->max_envelope, ENVELOPE_MIN);
     } else if (bad_option) {
         fault(&c, ACT_WSMAN_FAULT, "s:Sender", "w:InvalidOptions", DETAIL "NotSupported", 7,
-              0x8004100Cu, "The option %s (MustComply) is not supported", bad_option->name);
+              WBEM_E_NOT_SUPPORTED, "The option %s (MustComply) is not supported", bad_option->name);
     } else if (r->operation_timeout && !is_duration(r->operation_timeout)) {
         fault(&c, ACT_ADDR_FAULT, "s:Sender", "a:InvalidMessageInformationHeader", NULL, 0, 0,
               "OperationTimeout '%s' is not an xs:duration", r->operation_timeout);
@@ -887,7 +881,7 @@ void srv_wsman_handle(srv *s, const srv_identity *who, const char *body, size_t 
         case WSMAN_A_PULL: op_pull(&c); break;
         case WSMAN_A_RELEASE: op_release(&c); break;
         case WSMAN_A_OTHER:
-            fault(&c, ACT_ADDR_FAULT, "s:Sender", "a:ActionNotSupported", NULL, 7, 0x8004100Cu,
+            fault(&c, ACT_ADDR_FAULT, "s:Sender", "a:ActionNotSupported", NULL, 7, WBEM_E_NOT_SUPPORTED,
                   "The action %s is not supported (smbcimd answers Identify, Get, Enumerate, "
                   "Pull and Release)", r->action_uri);
             break;

@@ -853,10 +853,17 @@ def privsep(tmp, daemons, d, live_conf):
           "service smbcimd", rc == 0 and len(helper) == 1 and
           hst.get("Uid", "").split()[:1] == ["0"] and cmd[:2] == ["smbcimd-auth", "smbcimd"],
           (rc, err, helper, hst.get("Uid"), cmd))
-    wfds = os.listdir("/proc/%s/fd" % w) if w else []
-    check("privsep: the worker holds the helper's pipes (%d descriptors)" % len(wfds),
-          any(os.readlink("/proc/%s/fd/%s" % (w, fd)).startswith("pipe:") for fd in wfds),
-          wfds)
+    def links(pid):
+        try:
+            return {os.readlink("/proc/%s/fd/%s" % (pid, fd))
+                    for fd in os.listdir("/proc/%s/fd" % pid)}
+        except OSError:
+            return set()
+    # the helper's stdin and stdout: their other ends are the worker's
+    ends = {os.readlink("/proc/%s/fd/%d" % (helper[0], n)) for n in (0, 1)} if helper else set()
+    check("privsep: the worker holds the helper's pipes, the privileged part does not",
+          len(ends) == 2 and all(e.startswith("pipe:") for e in ends) and
+          ends <= links(w) and not ends & links(d.proc.pid), (ends, w))
     # The live state came through the privileged part: the worker itself
     # cannot open smbd's databases.
     log = d.logtext()
