@@ -642,7 +642,8 @@ static void sleep_until(double t)
 /* Every final failure ends here: counted against the peer (and the user
  * name, when PAM said no), then answered no sooner than auth_failure_ms
  * after the check began (t0) and the peer's failure delay after that. */
-static void failure_delay(srv_auth *a, const char *user, const char *peer, double t0)
+static void failure_delay(srv_auth *a, const char *user, const char *peer, double t0,
+                          bool checked)
 {
     srv_metrics_login_failed(); /* every final failure passes here (smbcim_login_failures_total) */
     double pad_end = t0 + (double)a->cfg->auth_failure_ms / 1000.0;
@@ -655,6 +656,8 @@ static void failure_delay(srv_auth *a, const char *user, const char *peer, doubl
                 "%u s (the last from %s): its logins are refused without asking PAM "
                 "until then, the right password too (user-lockout-*)", user, li.retry,
                 li.failures, a->cfg->user_lockout_window, peer);
+    if (checked)
+        srv_throttle_checked(a->thr, peer); /* after the failure is on record */
     sleep_until(from + delay);
 }
 
@@ -701,7 +704,7 @@ static srv_auth_result check(srv_auth *a, const unsigned char d[32], const char 
     if (ad == SRV_ADMIT_LOCKED) {
         srv_log(LOG_DEBUG, "refused a login of user '%s' from %s without asking PAM: "
                 "locked out for %.0f more s", user, peer, ai.retry);
-        failure_delay(a, NULL, peer, t0);
+        failure_delay(a, NULL, peer, t0, false);
         return SRV_AUTH_FAILED;
     }
     if (ad != SRV_ADMIT_OK) {
@@ -709,6 +712,10 @@ static srv_auth_result check(srv_auth *a, const unsigned char d[32], const char 
         if (ad == SRV_ADMIT_PEER_WAIT)
             srv_log(prio, "refusing logins from %s for %.1f s without asking PAM (503): "
                     "recent failed logins from that address", peer, ai.retry);
+        else if (ad == SRV_ADMIT_PEER_BUSY)
+            srv_log(prio, "refusing a login of user '%s' from %s without asking PAM (503): "
+                    "%d logins from that address are being checked already", user, peer,
+                    THR_PEER_CHECKS);
         else
             srv_log(prio, "login budget spent (auth-rate %u/s): refusing logins without "
                     "asking PAM (503) but those of users or from addresses that logged in "
@@ -728,6 +735,7 @@ static srv_auth_result check(srv_auth *a, const unsigned char d[32], const char 
     *slot = -2;
     if (pr == SRV_AUTH_UNAVAILABLE) {
         /* Nothing was checked: no failure delay, no guess counted. */
+        srv_throttle_checked(a->thr, peer);
         srv_log(quiet ? LOG_DEBUG : LOG_ERR, "login of user '%s' from %s not checked: %s",
                 user, peer, why);
         *retry_after = retry;
@@ -745,10 +753,11 @@ static srv_auth_result check(srv_auth *a, const unsigned char d[32], const char 
             srv_log(LOG_WARNING, "a failed login took %.0f ms, more than auth-failure-ms (%u): "
                     "failures of existing and unknown user names may be told apart by their "
                     "time; raise auth-failure-ms", took * 1000.0, c->auth_failure_ms);
-        failure_delay(a, user, peer, t0);
+        failure_delay(a, user, peer, t0, true);
         return SRV_AUTH_FAILED;
     }
     srv_throttle_success(a->thr, user, peer, srv_now());
+    srv_throttle_checked(a->thr, peer);
     if (!srv_account(user, c->admin_group, &admin)) {
         srv_log(LOG_WARNING, "user '%s' from %s: PAM accepted it but the account cannot be "
                 "looked up (getpwnam); refused", user, peer);
@@ -779,7 +788,7 @@ srv_auth_result srv_auth_check_retry(srv_auth *a, const char *authorization, con
     char user[256], pass[768];
     if (!srv_basic_decode(authorization, user, sizeof user, pass, sizeof pass)) {
         srv_log(LOG_WARNING, "authentication failed from %s: malformed Basic credentials", peer);
-        failure_delay(a, NULL, peer, t0);
+        failure_delay(a, NULL, peer, t0, false);
         return SRV_AUTH_MALFORMED;
     }
     unsigned char d[32];

@@ -185,6 +185,7 @@ typedef enum srv_admit {
     SRV_ADMIT_LOCKED,    /* the user name is locked out: refuse without asking */
     SRV_ADMIT_PEER_WAIT, /* the address is within its failure delay: 503 */
     SRV_ADMIT_BUDGET,    /* the budget is spent and this one is not clean and known: 503 */
+    SRV_ADMIT_PEER_BUSY, /* THR_PEER_CHECKS checks of the address are running: 503 */
 } srv_admit;
 typedef struct srv_admit_info {
     double retry;        /* seconds until it may try again (lockout: its length) */
@@ -195,8 +196,10 @@ typedef struct srv_admit_info {
 } srv_admit_info;
 srv_throttle *srv_throttle_new(const srv_config *c);
 void srv_throttle_free(srv_throttle *t);
+#define THR_PEER_CHECKS 4 /* PAM checks of one address at once */
 /* Whether PAM may be asked about user from peer at time now (seconds,
- * monotonic); an OK takes a token from the budget. */
+ * monotonic); an OK takes a token from the budget and counts a running
+ * check of peer, which srv_throttle_checked ends. */
 srv_admit srv_throttle_admit(srv_throttle *t, const char *user, const char *peer, double now,
                              srv_admit_info *info);
 /* A failure at `now`: PAM said no for user (NULL: no PAM check, the peer
@@ -207,6 +210,10 @@ double srv_throttle_failure(srv_throttle *t, const char *user, const char *peer,
 /* PAM said yes: the name's failures are forgotten (not a running lockout),
  * and the name and the address are known (they pass a spent budget). */
 void srv_throttle_success(srv_throttle *t, const char *user, const char *peer, double now);
+/* The PAM check that srv_throttle_admit let through has ended (called
+ * after its failure or success is recorded, so that the address's next
+ * request sees its failure delay). */
+void srv_throttle_checked(srv_throttle *t, const char *peer);
 
 /* ---- the data source (state.c) ------------------------------------------- */
 typedef struct srv_state {

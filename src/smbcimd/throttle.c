@@ -16,6 +16,11 @@
  *    pam_faillock does).  A name that does not exist is counted the same
  *    way, so a lockout tells nothing about existence.  A success clears
  *    the count.
+ *  - per address at once: at most THR_PEER_CHECKS PAM checks of one address
+ *    run at the same time; more are answered 503 (retry after a second).
+ *    Without it, the first burst of many connections from one address
+ *    would all be asked before the first failure sets its delay, and would
+ *    spend the budget below that everybody else's first login needs.
  *  - in all: a token bucket of auth_rate checks per second (auth_burst at
  *    once).  When it is empty, only requests that are clean (no recent
  *    failure of the address or the user name) and known (the user name or
@@ -40,6 +45,7 @@
 #define THR_GOOD 512
 #define PEER_FORGIVE 300.0 /* seconds without a failure: an address is clean again */
 #define GOOD_FOR 86400.0   /* a successful login makes its user and address known this long */
+#define THR_CHECKING 256   /* addresses with PAM checks running (at most one per request thread) */
 
 typedef struct peer_rec {
     char peer[64];
@@ -69,10 +75,15 @@ struct srv_throttle {
     double tokens;
     double refilled;      /* time of the last refill; < 0: never */
     double budget_said;   /* last time a budget refusal was logged */
+    double busy_said;     /* ... a refusal for too many checks at once */
     peer_rec peers[THR_PEERS];
     user_rec users[THR_USERS];
     good_rec good_users[THR_GOOD];
     good_rec good_peers[THR_GOOD];
+    struct {
+        char peer[64];
+        unsigned n;    /* PAM checks running for it; 0: free */
+    } checking[THR_CHECKING];
 };
 
 srv_throttle *srv_throttle_new(const srv_config *c)
@@ -217,6 +228,23 @@ srv_admit srv_throttle_admit(srv_throttle *t, const char *user, const char *peer
         pthread_mutex_unlock(&t->lock);
         return SRV_ADMIT_PEER_WAIT;
     }
+    int busy = -1, free_slot = -1;
+    for (int i = 0; i < THR_CHECKING; i++) {
+        if (!t->checking[i].n) {
+            if (free_slot < 0)
+                free_slot = i;
+        } else if (strcmp(t->checking[i].peer, peer) == 0) {
+            busy = i;
+        }
+    }
+    if (busy >= 0 && t->checking[busy].n >= THR_PEER_CHECKS) {
+        info->retry = 1.0;
+        info->say = now - t->busy_said >= 10.0;
+        if (info->say)
+            t->busy_said = now;
+        pthread_mutex_unlock(&t->lock);
+        return SRV_ADMIT_PEER_BUSY;
+    }
     info->clean = !peer_dirty(p, now) && !user_dirty(t, u, now);
     if (c->auth_rate) {
         double burst = c->auth_burst ? (double)c->auth_burst : 1.0;
@@ -240,8 +268,27 @@ srv_admit srv_throttle_admit(srv_throttle *t, const char *user, const char *peer
             return SRV_ADMIT_BUDGET;
         }
     }
+    /* counted (when the table is full, which takes more checks at once
+     * than there are request threads, the check just goes uncounted) */
+    if (busy < 0 && free_slot >= 0) {
+        busy = free_slot;
+        snprintf(t->checking[busy].peer, sizeof t->checking[busy].peer, "%s", peer);
+    }
+    if (busy >= 0)
+        t->checking[busy].n++;
     pthread_mutex_unlock(&t->lock);
     return SRV_ADMIT_OK;
+}
+
+void srv_throttle_checked(srv_throttle *t, const char *peer)
+{
+    pthread_mutex_lock(&t->lock);
+    for (int i = 0; i < THR_CHECKING; i++)
+        if (t->checking[i].n && strcmp(t->checking[i].peer, peer) == 0) {
+            t->checking[i].n--;
+            break;
+        }
+    pthread_mutex_unlock(&t->lock);
 }
 
 double srv_throttle_failure(srv_throttle *t, const char *user, const char *peer, double now,

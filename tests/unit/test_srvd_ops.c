@@ -85,6 +85,7 @@ static void test_peer_delay(void **state)
     double now = 100;
     for (int k = 0; k < 6; k++) {
         double d = srv_throttle_failure(t, NULL, "10.0.0.1", now, &i);
+        srv_throttle_checked(t, "10.0.0.1");
         assert_true(d > want[k] - 1e-9 && d < want[k] + 1e-9);
         /* meanwhile that address gets no PAM check: 503 at once */
         assert_int_equal(srv_throttle_admit(t, "bob", "10.0.0.1", now + d / 2, &i),
@@ -93,6 +94,7 @@ static void test_peer_delay(void **state)
         /* another address is not held up, and is still clean */
         assert_int_equal(srv_throttle_admit(t, "bob", "10.0.0.2", now + d / 2, &i),
                          SRV_ADMIT_OK);
+        srv_throttle_checked(t, "10.0.0.2");
         assert_true(i.clean);
         now += d;
         assert_int_equal(srv_throttle_admit(t, "bob", "10.0.0.1", now + 0.001, &i),
@@ -215,8 +217,57 @@ static void test_budget(void **state)
     assert_int_equal(ok, 3);
     /* auth-rate 0: no budget */
     c.auth_rate = 0;
-    for (int k = 0; k < 50; k++)
+    for (int k = 0; k < 50; k++) {
         assert_int_equal(srv_throttle_admit(t, "x", "10.6.0.1", now + 1000, &i), SRV_ADMIT_OK);
+        srv_throttle_checked(t, "10.6.0.1");
+    }
+    srv_throttle_free(t);
+}
+
+/* At most THR_PEER_CHECKS checks of one address at once: a burst of
+ * connections from one address cannot spend the budget before its first
+ * failure gives it a delay (the CI flake of 2026-11: a first login got
+ * 503 while 64 connections from one address guessed). */
+static void test_peer_busy(void **state)
+{
+    (void)state;
+    srv_config c = thr_cfg();
+    c.auth_rate = 5;
+    c.auth_burst = 20;
+    srv_throttle *t = srv_throttle_new(&c);
+    srv_admit_info i;
+    double now = 10;
+    for (int k = 0; k < THR_PEER_CHECKS; k++) {
+        char user[32];
+        snprintf(user, sizeof user, "guess%d", k);
+        assert_int_equal(srv_throttle_admit(t, user, "10.8.0.1", now, &i), SRV_ADMIT_OK);
+    }
+    assert_int_equal(srv_throttle_admit(t, "guess9", "10.8.0.1", now, &i), SRV_ADMIT_PEER_BUSY);
+    assert_true(i.say && i.retry > 0.99 && i.retry < 1.01);
+    for (int k = 0; k < 60; k++)
+        assert_int_equal(srv_throttle_admit(t, "guess9", "10.8.0.1", now, &i),
+                         SRV_ADMIT_PEER_BUSY);
+    assert_false(i.say); /* logged at most every 10 s */
+    /* the rest of the burst is left for others: a first login from
+     * elsewhere, unknown and clean, goes through */
+    for (int k = 0; k < 20 - THR_PEER_CHECKS; k++) {
+        char peer[32];
+        snprintf(peer, sizeof peer, "10.9.1.%d", k);
+        assert_int_equal(srv_throttle_admit(t, "newbie", peer, now, &i), SRV_ADMIT_OK);
+        srv_throttle_checked(t, peer);
+    }
+    /* the first failure is recorded before its check ends: the address's
+     * next request finds the delay, not a free place */
+    srv_throttle_failure(t, "guess0", "10.8.0.1", now + 0.1, &i);
+    srv_throttle_checked(t, "10.8.0.1");
+    assert_int_equal(srv_throttle_admit(t, "guess9", "10.8.0.1", now + 0.2, &i),
+                     SRV_ADMIT_PEER_WAIT);
+    /* ended checks free their places; another address was never affected */
+    for (int k = 1; k < THR_PEER_CHECKS; k++)
+        srv_throttle_checked(t, "10.8.0.1");
+    srv_throttle_checked(t, "10.8.0.1"); /* one too many: harmless */
+    assert_int_equal(srv_throttle_admit(t, "guess9", "10.8.0.1", now + 60, &i), SRV_ADMIT_OK);
+    srv_throttle_checked(t, "10.8.0.1");
     srv_throttle_free(t);
 }
 
@@ -737,6 +788,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_peer_delay),
         cmocka_unit_test(test_user_lockout),
         cmocka_unit_test(test_budget),
+        cmocka_unit_test(test_peer_busy),
         cmocka_unit_test(test_tables_full),
         cmocka_unit_test(test_pool),
         cmocka_unit_test(test_queue_full),
