@@ -508,6 +508,11 @@ static smbcim_status load_registry(conf *c, const char *path, bool shares_only)
     size_t len = 0;
     int status = 0;
     char *text = sc_run_capture(c->a, argv, NULL, &len, NULL, &status);
+    if (!text && errno == ETIMEDOUT)
+        return smbcim_error_set(c->err, WBEM_E_FAILED,
+                                "%s asks for the registry configuration, and `net -s %s conf "
+                                "list` did not finish within %u s and was stopped "
+                                "(SMBCIM_RUN_TIMEOUT)", path, path, sc_run_timeout());
     if (!text || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
         return smbcim_error_set(c->err, WBEM_E_FAILED,
                                 "%s asks for the registry configuration, and `net -s %s conf "
@@ -791,6 +796,9 @@ static smbcim_status build(conf *cp, const char *path, sc_smbconf **out)
     sc->lock_dir = ld && *ld ? substitute(&c, ld, NULL) : SC_SAMBA_LOCKDIR;
     const char *pd = sget(c.global, "piddirectory");
     sc->pid_dir = pd && *pd ? substitute(&c, pd, NULL) : SC_SAMBA_PIDDIR;
+    sc->clustering = yes(sget(c.global, "clustering"), false);
+    const char *cs = sget(c.global, "ctdbdsocket");
+    sc->ctdbd_socket = cs && *cs ? substitute(&c, cs, NULL) : SC_CTDBD_SOCKET;
     const char *ss = sget(c.global, "serverstring");
     sc->server_string = substitute(&c, ss ? ss : "Samba %v", NULL);
 

@@ -83,6 +83,7 @@ typedef struct live {
     size_t records;
     unsigned layout[3];  /* per sc_ndr_kind: what the database's records fit */
     const char *reason;  /* why, naming the database */
+    bool clustering;     /* a CTDB node (its messages say so) */
 } live;
 
 /* Whether smbd process pid exists, asked of the kernel once per pid (every
@@ -441,6 +442,14 @@ static smbcim_status walk_all(live *l, unsigned parts)
 /* One runner for every process the live source starts (smbstatus, net):
  * posix_spawn, so that nothing of a threaded smbcimd is copied, standard
  * input from /dev/null, and both output pipes read as they fill. */
+unsigned sc_run_timeout(void)
+{
+    const char *e = getenv("SMBCIM_RUN_TIMEOUT");
+    char *end = NULL;
+    unsigned long v = e && *e ? strtoul(e, &end, 10) : 0;
+    return e && *e && end && !*end && v >= 1 && v <= 3600 ? (unsigned)v : SC_RUN_TIMEOUT;
+}
+
 char *sc_run_capture(sc_arena *a, char *const argv[], char *const envp[], size_t *len,
                      char **err_out, int *status)
 {
@@ -486,8 +495,22 @@ spawned:
     }
     struct pollfd pf[2] = {{.fd = out[0], .events = POLLIN}, {.fd = errp[0], .events = POLLIN}};
     char chunk[65536];
+    struct timespec t0, tn;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    long limit_ms = (long)sc_run_timeout() * 1000;
+    bool timed_out = false;
     while (pf[0].fd >= 0 || pf[1].fd >= 0) {
-        if (poll(pf, 2, -1) < 0) {
+        clock_gettime(CLOCK_MONOTONIC, &tn);
+        long spent = (long)(tn.tv_sec - t0.tv_sec) * 1000 + (tn.tv_nsec - t0.tv_nsec) / 1000000;
+        if (spent >= limit_ms) {
+            /* a hung child (smbstatus waiting on a CTDB node that does not
+             * answer, on a lock) must not hang its caller */
+            kill(pid, SIGKILL);
+            timed_out = true;
+            break;
+        }
+        int pr = poll(pf, 2, (int)(limit_ms - spent));
+        if (pr < 0) {
             if (errno == EINTR)
                 continue;
             break;
@@ -503,6 +526,10 @@ spawned:
         }
     }
     while (waitpid(pid, status, 0) < 0 && errno == EINTR) {
+    }
+    if (timed_out) {
+        errno = ETIMEDOUT;
+        goto done;
     }
     res = sc_strndup(a, b[0].len ? b[0].data : "", b[0].len);
     *len = b[0].len;
@@ -571,7 +598,13 @@ static char *smbstatus_run(live *l, const char *conf, const char *const *opts, s
     char *errtext = NULL;
     int status = 0;
     char *res = sc_run_capture(l->a, argv, smbstatus_env(l->a), len, &errtext, &status);
-    if (!res) {
+    if (!res && errno == ETIMEDOUT) {
+        smbcim_error_set(l->err, WBEM_E_FAILED, "%s did not finish within %u s and was "
+                         "stopped (SMBCIM_RUN_TIMEOUT)%s", cmd.data, sc_run_timeout(),
+                         l->clustering ? "; on a CTDB cluster every node must answer a "
+                                         "traverse: is one of them stopped or unreachable? "
+                                         "(`ctdb status`)" : "");
+    } else if (!res) {
         smbcim_error_set(l->err, WBEM_E_FAILED, "cannot run %s: %s", cmd.data, strerror(errno));
     } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         /* the first line smbstatus wrote on standard error, for the message */
@@ -784,12 +817,24 @@ static smbcim_status live_fill(sc_state *st, unsigned parts, void *priv, smbcim_
 {
     live_src *src = priv;
     const sc_smbconf *conf = src->conf;
-    live l = {.a = src->a, .err = err, .lock_dir = conf->lock_dir};
+    live l = {.a = src->a, .err = err, .lock_dir = conf->lock_dir,
+              .clustering = conf->clustering};
     sc_map_init_exact(&l.sess_by_id);
     sc_map_init_exact(&l.user_by_uid);
     const char *force = getenv("SMBCIM_SAMBA_SOURCE");
     bool use_smbstatus = force && strcmp(force, "smbstatus") == 0;
     smbcim_status rc = WBEM_S_NO_ERROR;
+    if (!use_smbstatus && conf->clustering) {
+        /* The lock directory holds no session state on a cluster node
+         * (ctdbd keeps the clustered databases, each node's copy only
+         * partly current): read it cluster-wide, as smbstatus does. */
+        if (src->info)
+            snprintf(src->info->fallback_reason, sizeof src->info->fallback_reason,
+                     "clustering = yes in %s: smbd's session, tree-connect and locking "
+                     "databases are clustered by CTDB (ctdbd socket %s), and smbcim reads "
+                     "them cluster-wide through smbstatus", src->conf_path, conf->ctdbd_socket);
+        use_smbstatus = true;
+    }
     if (!use_smbstatus) {
         rc = walk_all(&l, parts);
         if (rc == WBEM_S_NO_ERROR && l.bad_record) {

@@ -166,6 +166,9 @@ void sc_snapshot_write(const sc_state *st, sc_buf *out);
 #ifndef SC_SAMBA_PIDDIR
 #define SC_SAMBA_PIDDIR "/run/samba"
 #endif
+#ifndef SC_CTDBD_SOCKET
+#define SC_CTDBD_SOCKET "/run/ctdb/ctdbd.socket"  /* Debian's CTDB_SOCKET */
+#endif
 #ifndef SC_SAMBA_USERSHARES
 #define SC_SAMBA_USERSHARES "/var/lib/samba/usershares"
 #endif
@@ -187,6 +190,11 @@ typedef struct sc_smbconf {
     const char *netbios_name;   /* upper case; the host name by default */
     const char *server_string;  /* % macros expanded */
     const char *lock_dir, *pid_dir;
+    /* `clustering = yes`: smbd keeps its session, tree-connect and locking
+     * databases in CTDB, reached over ctdbd_socket (`ctdbd socket`, else
+     * SC_CTDBD_SOCKET); the lock directory does not hold them. */
+    bool clustering;
+    const char *ctdbd_socket;
     sc_share *shares;           /* file order, then printers, usershares, IPC$ */
     size_t nshares;
     bool homes;                 /* a [homes] section exists */
@@ -249,6 +257,11 @@ smbcim_status sc_live_load(sc_arena *a, const char *smb_conf, sc_state **out,
  * /dev/null.  NULL, with errno set, if it could not be started. */
 char *sc_run_capture(sc_arena *a, char *const argv[], char *const envp[], size_t *len,
                      char **err_out, int *status);
+/* ... and a child that has not finished after sc_run_timeout() seconds is
+ * killed (SIGKILL): NULL with errno ETIMEDOUT.  SC_RUN_TIMEOUT, or
+ * SMBCIM_RUN_TIMEOUT (1 to 3600) from the environment. */
+#define SC_RUN_TIMEOUT 30
+unsigned sc_run_timeout(void);
 
 /* ------------------------------------------------------------------------
  * Decoders of smbd's own records (samba_ndr.c): pure functions over the
