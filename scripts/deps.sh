@@ -9,13 +9,16 @@ PKGS="build-essential pkg-config libcmocka-dev clang llvm python3 valgrind \
       libtdb-dev samba-dev samba smbclient tdb-tools python3-tdb python3-impacket \
       libexpat1-dev libmicrohttpd-dev libpam0g-dev libgnutls28-dev sblim-wbemcli openssl \
       dpkg-dev debhelper fakeroot lintian \
-      prometheus python3-winrm"
+      prometheus python3-winrm ctdb iproute2"
 # prometheus (with promtool) is for the tests only: tests/e2e/run_metrics_e2e.py
 # scrapes smbcimd with the real Prometheus and checks contrib/prometheus/;
 # smbcim does not need it to run.  (Its screenshot mode, for
 # docs/monitoring-graph.png, also wants chromium, installed by hand.)  On a
 # host with systemd the package also enables its own prometheus.service
 # (port 9090); the test starts a private one on a free port either way.
+# ctdb and iproute2 are for tests/e2e/run_ctdb_e2e.py only (a CTDB cluster
+# of private ctdbd processes in a network namespace; the package's own
+# ctdb.service is enabled but not started on install, and unconfigured).
 # python3-winrm is the independent WS-Management client of
 # tests/e2e/run_wsman_e2e.py (tests only, too).
 

@@ -128,6 +128,9 @@ if [ "$(id -u)" -eq 0 ]; then
     echo "== event queries against a real smbd: smbcim watch with clients coming and going"
     SMBCIM=$PWD/build/smbcim /usr/bin/python3 tests/e2e/run_watch_e2e.py 2>&1 | tee "$log/watch"
     add "$log/watch"
+    echo "== a real CTDB cluster (3 nodes, one smbd each, clustering = yes): every node's answer"
+    SMBCIM=$PWD/build/smbcim /usr/bin/python3 tests/e2e/run_ctdb_e2e.py 2>&1 | tee "$log/ctdb"
+    add "$log/ctdb"
     echo "== smbcimd end to end again, with the ASan + UBSan build"
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         SMBCIM_BUILD=$PWD/build-san /usr/bin/python3 tests/e2e/run_server_e2e.py >"$log/srv-san" 2>&1

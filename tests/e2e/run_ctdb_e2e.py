@@ -1,0 +1,257 @@
+#!/usr/bin/python3
+"""End-to-end test on a real CTDB cluster (issue 13): three nodes on one
+machine (tests/e2e/ctdb_rig.py), one smbd per node with clustering = yes,
+real SMB clients (impacket, tests/e2e/smb_holder.py) on different nodes.
+
+    /usr/bin/python3 tests/e2e/run_ctdb_e2e.py     (as root; run make first)
+
+Checks: smbcim on every node answers for the whole cluster and equals that
+node's own `smbstatus --json`; the same client and user on two nodes is
+one Win32_ServerConnection; associations across nodes; a share added to
+the clustered registry on one node is seen on another; a node whose ctdbd
+does not answer and an unreachable ctdbd give a clear error and a non-zero
+exit, never a partial answer; a client leaving on one node is gone from
+every node's answer.
+
+Environment: SMBCIM (binary, default build/smbcim).  Ends with
+"N passed, N failed".
+"""
+import json
+import os
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+from procs import Tally, read_line  # noqa: E402
+import ctdb_rig  # noqa: E402
+
+SMBCIM = os.environ.get("SMBCIM", os.path.join(ROOT, "build", "smbcim"))
+HOLDER = os.path.join(ROOT, "tests", "e2e", "smb_holder.py")
+PY = "/usr/bin/python3"   # has python3-impacket
+NODES = 3
+tally = Tally()
+check = tally.check
+
+
+class Holder:
+    """smb_holder.py in the cluster's namespace, connected to one node."""
+
+    def __init__(self, cluster, node, connections, tag):
+        plan = {"host": cluster.addr(node), "port": cluster.port, "password": cluster.password,
+                "max_hold": 600, "connections": connections}
+        self.path = os.path.join(cluster.dir, "plan-%s.json" % tag)
+        with open(self.path, "w") as f:
+            json.dump(plan, f)
+        self.proc = subprocess.Popen(cluster.netns_argv([PY, HOLDER, self.path]),
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE)
+        rep = json.loads(read_line(self.proc, 60, "SMB clients (%s)" % tag))
+        if not rep.get("ready"):
+            raise RuntimeError("SMB clients (%s): %s" % (tag, rep.get("error")))
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def smbcim(conf, *args, env=None, timeout=120):
+    e = dict(os.environ)
+    e.update(env or {})
+    return subprocess.run([SMBCIM, "--smb-conf", conf] + list(args), capture_output=True,
+                          text=True, env=e, timeout=timeout)
+
+
+def rows(conf, wql, env=None):
+    p = smbcim(conf, "--format", "json", "query", wql, env=env)
+    if p.returncode != 0:
+        raise RuntimeError("smbcim %s: exit %d: %s" % (wql, p.returncode, p.stderr))
+    return json.loads(p.stdout), p.stderr
+
+
+def truth(cluster, node, share_paths):
+    """Win32_ServerConnection's (machine, share, user) -> open files, from
+    this node's `smbstatus --json` (the whole cluster, by Samba)."""
+    p = subprocess.run(["smbstatus", "-s", cluster.conf(node), "--json"], capture_output=True,
+                       text=True, timeout=120)
+    if p.returncode != 0:
+        raise RuntimeError("smbstatus --json on node %d: %s" % (node, p.stderr))
+    doc = json.loads(p.stdout)
+    sessions = doc.get("sessions") or {}
+
+    def sid(s):
+        return (s.get("vnn"), s.get("pid"), s.get("unique_id"))
+    conns = {}
+    for t in (doc.get("tcons") or {}).values():
+        s = sessions.get(t["session_id"])
+        if not s or s.get("uid", -1) == -1:
+            continue
+        key = (s["remote_machine"], t["service"], s["username"].split("\\")[-1])
+        conns.setdefault(key, set()).add(sid(t["server_id"]))
+    out = {}
+    for key, servers in conns.items():
+        path = share_paths.get(key[1])
+        n = 0
+        for f in (doc.get("open_files") or {}).values():
+            for o in f.get("opens", {}).values():
+                if sid(o["server_id"]) in servers and f["service_path"] == path:
+                    n += 1
+        out[key] = n
+    return out, doc
+
+
+def answer(conf, env=None):
+    r, err = rows(conf, "SELECT ComputerName, ShareName, UserName, NumberOfFiles "
+                  "FROM Win32_ServerConnection", env=env)
+    return {(x["ComputerName"], x["ShareName"], x["UserName"]): x["NumberOfFiles"] for x in r}, err
+
+
+def main():
+    if os.geteuid() != 0:
+        print("run_ctdb_e2e: must run as root (ctdbd, smbd, network namespace)")
+        print("0 passed, 1 failed")
+        return 1
+    try:
+        cluster = ctdb_rig.Cluster(nodes=NODES)
+        cluster.__enter__()
+    except Exception as e:  # noqa: BLE001
+        check("set-up: a %d-node CTDB cluster with one smbd per node" % NODES, False, e)
+        return tally.summary()
+    holders = []
+    try:
+        check("set-up: %d ctdbd and %d smbd (clustering = yes) in the namespace %s, "
+              "%.1f s" % (NODES, NODES, cluster.netns, cluster.setup_seconds), True)
+        a, b = cluster.users
+        paths = {n: cluster.share_path(n) for n in cluster.shares}
+        # alice from 127.0.0.101 on node 0 (Projects with two files open,
+        # Finance) and on node 2 (Projects, one file): the same client and
+        # user on two nodes; bob from 127.0.0.102 on node 1.
+        holders.append(Holder(cluster, 0, [
+            {"name": "a0", "user": a, "source": "127.0.0.101",
+             "trees": [{"share": "Projects", "files": ["plan.txt", "notes.txt"]},
+                       {"share": "Finance"}]}], "n0"))
+        holders.append(Holder(cluster, 1, [
+            {"name": "b1", "user": b, "source": "127.0.0.102",
+             "trees": [{"share": "Finance", "files": ["budget.xlsx"]}]}], "n1"))
+        holders.append(Holder(cluster, 2, [
+            {"name": "a2", "user": a, "source": "127.0.0.101",
+             "trees": [{"share": "Projects", "files": ["budget.xlsx"]}]}], "n2"))
+        want = {("127.0.0.101", "Projects", a): 3, ("127.0.0.101", "Finance", a): 0,
+                ("127.0.0.102", "Finance", b): 1}
+        answers = {}
+        for i in range(NODES):
+            t, doc = truth(cluster, i, paths)
+            got, err = answer(cluster.conf(i))
+            answers[i] = got
+            check("node %d: smbstatus --json there sees every node's clients (%d sessions, "
+                  "opens on %d nodes)" % (i, len(doc.get("sessions") or {}), len({
+                      o["server_id"].get("vnn") for f in (doc.get("open_files") or {}).values()
+                      for o in f.get("opens", {}).values()})),
+                  t == want, (t, want))
+            check("node %d: smbcim's Win32_ServerConnection equals that node's smbstatus "
+                  "for the whole cluster (alice on nodes 0 and 2 merged: 3 files)" % i,
+                  got == t, (got, t))
+            check("node %d: smbcim says it read the cluster through smbstatus" % i,
+                  "clustering = yes" in err and "CTDB" in err, err)
+        check("every node gives the same answer", all(answers[i] == answers[0]
+                                                      for i in range(NODES)), answers)
+        sess, _ = rows(cluster.conf(1), "SELECT ComputerName, UserName, ResourcesOpened "
+                       "FROM Win32_ServerSession")
+        sess = {(s["ComputerName"], s["UserName"]): s["ResourcesOpened"] for s in sess}
+        check("node 1: Win32_ServerSession has alice (sessions on nodes 0 and 2: one "
+              "instance, 3 files) and bob (node 1)",
+              sess == {("127.0.0.101", a): 3, ("127.0.0.102", b): 1}, sess)
+        assoc, _ = rows(cluster.conf(1), 'ASSOCIATORS OF {Win32_Share.Name="Projects"} '
+                        "WHERE AssocClass = Win32_ConnectionShare")
+        check("node 1: ASSOCIATORS OF Projects finds alice's connection (made on nodes 0 "
+              "and 2)", [(x.get("ComputerName"), x.get("UserName")) for x in assoc]
+              == [("127.0.0.101", a)], assoc)
+        srv, _ = rows(cluster.conf(2), "SELECT * FROM Win32_ServerConnection")
+        check("__SERVER is the cluster's NetBIOS name on every node (node 2)",
+              {x.get("__SERVER") for x in srv} == {"SMBCIMCLUSTER"}, srv)
+
+        # the clustered registry: a share added on node 0, seen on node 2
+        for i in range(NODES):
+            with open(cluster.conf(i), "a") as f:
+                f.write("[global]\n    registry shares = yes\n")
+        p = subprocess.run(["net", "-s", cluster.conf(0), "conf", "addshare", "Reg",
+                            cluster.share_path("Projects"), "writeable=y", "guest_ok=n",
+                            "Clustered registry share"], capture_output=True, text=True,
+                           timeout=60)
+        check("setup: net conf addshare Reg on node 0", p.returncode == 0, p.stderr)
+        r, _ = rows(cluster.conf(2), "SELECT Name, Description FROM Win32_Share")
+        check("node 2: Win32_Share lists the registry share added on node 0 (the clustered "
+              "registry)", any(x["Name"] == "Reg" and x["Description"] == "Clustered registry share"
+                               for x in r), r)
+
+        # a node whose ctdbd does not answer: the traverse cannot finish
+        cluster.freeze_ctdbd(2)
+        try:
+            t0 = time.monotonic()
+            p = smbcim(cluster.conf(0), "--format", "json", "query",
+                       "SELECT * FROM Win32_ServerConnection", env={"SMBCIM_RUN_TIMEOUT": "4"})
+            dt = time.monotonic() - t0
+        finally:
+            cluster.thaw_ctdbd(2)
+        check("node 2's ctdbd stopped (SIGSTOP): node 0's smbcim fails after its timeout "
+              "(%.1f s), exit %d, WBEM_E_FAILED naming the cause, nothing on stdout"
+              % (dt, p.returncode), p.returncode != 0 and dt < 30 and p.stdout == ""
+              and "did not finish within 4 s" in p.stderr and "ctdb status" in p.stderr
+              and "0x80041001" in p.stderr, p.stderr + p.stdout)
+        p = smbcim(cluster.conf(0), "--format", "json", "query",
+                   "SELECT * FROM Win32_Share WHERE Name = 'Projects'",
+                   env={"SMBCIM_RUN_TIMEOUT": "4"})
+        check("... Win32_Share (the configuration only) still answers meanwhile",
+              p.returncode == 0 and "Projects" in p.stdout, p.stderr)
+        ok = False
+        for _ in range(40):
+            try:
+                ok = answer(cluster.conf(0))[0] == want
+            except RuntimeError:
+                ok = False
+            if ok:
+                break
+            time.sleep(0.5)
+        check("node 2 answers again: node 0's answer is whole again", ok)
+
+        # ctdbd unreachable: a wrong socket
+        bad = os.path.join(cluster.dir, "smb-badsocket.conf")
+        with open(cluster.conf(0)) as f:
+            text = f.read()
+        with open(bad, "w") as f:
+            f.write(text.replace(cluster.socket(0), os.path.join(cluster.dir, "no-such.socket")))
+        p = smbcim(bad, "--format", "json", "query", "SELECT * FROM Win32_ServerSession",
+                   env={"SMBCIM_RUN_TIMEOUT": "20"})
+        check("ctdbd unreachable (a socket that does not exist): exit %d, an error, no "
+              "partial answer" % p.returncode,
+              p.returncode != 0 and p.stdout == "" and "WBEM_E_FAILED" in p.stderr,
+              p.stderr + p.stdout)
+
+        # churn: bob leaves node 1
+        holders[1].stop()
+        want2 = {k: v for k, v in want.items() if k[2] != b}
+        seen = {}
+        for _ in range(40):
+            seen = {i: answer(cluster.conf(i))[0] for i in range(NODES)}
+            if all(seen[i] == want2 for i in range(NODES)):
+                break
+            time.sleep(0.5)
+        check("bob disconnects from node 1: gone from every node's answer",
+              all(seen[i] == want2 for i in range(NODES)), seen)
+    except Exception as e:  # noqa: BLE001
+        check("unexpected error", False, "%s: %s" % (type(e).__name__, e))
+    finally:
+        for h in holders:
+            h.stop()
+        cluster.stop()
+    return tally.summary()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
