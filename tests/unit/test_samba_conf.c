@@ -11,7 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -327,6 +331,66 @@ static void test_hostile_files(void **state)
     free(conf), free(conf10), free(incf), free(huge);
 }
 
+/* clustering = yes and the ctdbd socket (issue 13): the live source reads
+ * a cluster node's state cluster-wide, never from the lock directory. */
+static void test_clustering(void **state)
+{
+    (void)state;
+    sc_arena *a = sc_arena_new();
+    smbcim_error err;
+    sc_smbconf *c = parse(a, "[global]\nnetbios name = x\n", &err);
+    assert_non_null(c);
+    assert_false(c->clustering);
+    assert_string_equal(c->ctdbd_socket, SC_CTDBD_SOCKET);
+    c = parse(a, "[global]\n  Clustering = Yes\n  ctdbd_socket = /var/lib/ctdb/%h.sock\n", &err);
+    assert_non_null(c);
+    assert_true(c->clustering);
+    assert_non_null(strstr(c->ctdbd_socket, "/var/lib/ctdb/"));
+    assert_null(strstr(c->ctdbd_socket, "%h")); /* macros expanded as smbd does */
+    c = parse(a, "[global]\nclustering = no\nctdbd socket =\n", &err);
+    assert_non_null(c);
+    assert_false(c->clustering);
+    assert_string_equal(c->ctdbd_socket, SC_CTDBD_SOCKET); /* empty: the default */
+    sc_arena_free(a);
+}
+
+/* A child that does not finish is killed after SMBCIM_RUN_TIMEOUT seconds
+ * (a smbstatus waiting on a CTDB node that does not answer). */
+static void test_run_timeout(void **state)
+{
+    (void)state;
+    sc_arena *a = sc_arena_new();
+    setenv("SMBCIM_RUN_TIMEOUT", "1", 1);
+    assert_int_equal(sc_run_timeout(), 1);
+    char *argv[] = {"sh", "-c", "echo started; exec sleep 20", NULL};
+    size_t len = 0;
+    char *errtext = NULL;
+    int status = 0;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    errno = 0;
+    char *out = sc_run_capture(a, argv, NULL, &len, &errtext, &status);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double dt = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    assert_null(out);
+    assert_int_equal(errno, ETIMEDOUT);
+    assert_true(dt >= 0.9 && dt < 5.0);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    /* out of range or not a number: the default */
+    setenv("SMBCIM_RUN_TIMEOUT", "0", 1);
+    assert_int_equal(sc_run_timeout(), SC_RUN_TIMEOUT);
+    setenv("SMBCIM_RUN_TIMEOUT", "5s", 1);
+    assert_int_equal(sc_run_timeout(), SC_RUN_TIMEOUT);
+    unsetenv("SMBCIM_RUN_TIMEOUT");
+    /* a quick child is not affected */
+    char *argv2[] = {"sh", "-c", "printf abc", NULL};
+    out = sc_run_capture(a, argv2, NULL, &len, &errtext, &status);
+    assert_non_null(out);
+    assert_string_equal(out, "abc");
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    sc_arena_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -334,6 +398,8 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_files),
         cmocka_unit_test(test_hostile_files),
+        cmocka_unit_test(test_clustering),
+        cmocka_unit_test(test_run_timeout),
     };
     return cmocka_run_group_tests_name("samba_conf", tests, NULL, NULL);
 }
