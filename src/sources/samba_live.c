@@ -84,6 +84,8 @@ typedef struct live {
     unsigned layout[3];  /* per sc_ndr_kind: what the database's records fit */
     const char *reason;  /* why, naming the database */
     bool clustering;     /* a CTDB node (its messages say so) */
+    bool cluster_route;  /* records read through ctdbd: server ids are VNN:PID */
+    uint32_t pnn;        /* ... and this node's number (its pids are local) */
 } live;
 
 /* Whether smbd process pid exists, asked of the kernel once per pid (every
@@ -120,6 +122,25 @@ static bool pid_alive(live *l, uint64_t pid)
 static const char *u64s(sc_arena *a, uint64_t v)
 {
     return sc_u64_text(a, v, 10);
+}
+
+/* A record's smbd as its server id's pid: PID, or on the cluster route
+ * VNN:PID as smbstatus prints it there (the same pid on two nodes is two
+ * processes). */
+static const char *server_pid(live *l, uint64_t pid, uint32_t vnn)
+{
+    return l->cluster_route ? sc_sprintf(l->a, "%u:%llu", vnn, (unsigned long long)pid)
+                            : u64s(l->a, pid);
+}
+
+/* Whether a record's smbd exists: asked of the kernel for this node's
+ * processes; another node's are taken as its records say (smbd's cleanup
+ * on that node removes a dead process's records). */
+static bool server_alive(live *l, uint64_t pid, uint32_t vnn)
+{
+    if (l->cluster_route && vnn != l->pnn)
+        return true;
+    return pid_alive(l, pid);
 }
 
 static const char *user_name(live *l, int64_t uid, const char *fallback)
@@ -224,7 +245,7 @@ static int on_session(TDB_CONTEXT *db, TDB_DATA k, TDB_DATA v, void *priv)
         return 0;
     sc_session *o = sc_alloc(l->a, sizeof *o);
     o->session_id = u64s(l->a, s->session_id);
-    o->server.pid = u64s(l->a, s->pid);
+    o->server.pid = server_pid(l, s->pid, s->vnn);
     o->server.unique_id = u64s(l->a, s->unique_id);
     o->uid = s->authenticated ? s->uid : -1;
     o->username = s->authenticated ? user_name(l, s->uid, s->unix_name) : "(auth in progress)";
@@ -249,13 +270,13 @@ static int on_tcon(TDB_CONTEXT *db, TDB_DATA k, TDB_DATA v, void *priv)
         l->bad_record = true;
         return -1;
     }
-    if (t.deleted || !pid_alive(l, t.pid))
+    if (t.deleted || !server_alive(l, t.pid, t.vnn))
         return 0;
     sc_tcon *o = sc_alloc(l->a, sizeof *o);
     o->tcon_id = u64s(l->a, t.tcon_id);
     o->service = t.share_name;
     o->session_id = u64s(l->a, t.session_id);
-    o->server.pid = u64s(l->a, t.pid);
+    o->server.pid = server_pid(l, t.pid, t.vnn);
     o->server.unique_id = u64s(l->a, t.unique_id);
     o->connected_at = from_nttime(t.creation_time);
     sc_vec_push(&l->tcons, o);
@@ -283,7 +304,7 @@ static int on_locking(TDB_CONTEXT *db, TDB_DATA k, TDB_DATA v, void *priv)
         const sc_ndr_open *e = &f.opens[i];
 
         sc_open *o = sc_alloc(l->a, sizeof *o);
-        o->server.pid = u64s(l->a, e->pid);
+        o->server.pid = server_pid(l, e->pid, e->vnn);
         o->server.unique_id = u64s(l->a, e->unique_id);
         o->uid = e->uid;
         o->service_path = f.service_path;
@@ -323,7 +344,12 @@ static void keep_alive(live *l, sc_vec *v, size_t at, sc_vec *with)
     size_t n = 0;
     for (size_t i = 0; i < v->len; i++) {
         const sc_server_id *sid = (const sc_server_id *)((const char *)v->items[i] + at);
-        if (!pid_alive(l, strtoull(sid->pid, NULL, 10)))
+        char *end = NULL;
+        unsigned long long first = strtoull(sid->pid, &end, 10);
+        bool alive = l->cluster_route && end && *end == ':'
+                         ? server_alive(l, strtoull(end + 1, NULL, 10), (uint32_t)first)
+                         : pid_alive(l, first);
+        if (!alive)
             continue;
         if (with)
             with->items[n] = with->items[i];
@@ -373,6 +399,19 @@ static void sub_free(sub_walk *sw)
     sc_vec_free(&sw->l.ndr_sessions);
     sc_vec_free(&sw->l.tcons);
     sc_vec_free(&sw->l.opens);
+}
+
+/* After the walks: records of smbd processes that no longer exist are
+ * dropped, and the sessions are found by id. */
+static void walks_done(live *l)
+{
+    keep_alive(l, &l->sessions, offsetof(sc_session, server), &l->ndr_sessions);
+    keep_alive(l, &l->tcons, offsetof(sc_tcon, server), NULL);
+    keep_alive(l, &l->opens, offsetof(sc_open, server), NULL);
+    for (size_t i = 0; i < l->sessions.len; i++) {
+        const sc_session *o = l->sessions.items[i];
+        sc_map_put(&l->sess_by_id, o->session_id, l->ndr_sessions.items[i]);
+    }
 }
 
 /* The databases `parts` needs, in smbcim's order: sessions, tree connects,
@@ -425,15 +464,70 @@ static smbcim_status walk_all(live *l, unsigned parts)
     }
     for (size_t i = 0; i < nw; i++)
         walk_close(&w[i]);
-    if (rc == WBEM_S_NO_ERROR && !l->bad_record) {
-        keep_alive(l, &l->sessions, offsetof(sc_session, server), &l->ndr_sessions);
-        keep_alive(l, &l->tcons, offsetof(sc_tcon, server), NULL);
-        keep_alive(l, &l->opens, offsetof(sc_open, server), NULL);
-        for (size_t i = 0; i < l->sessions.len; i++) {
-            const sc_session *o = l->sessions.items[i];
-            sc_map_put(&l->sess_by_id, o->session_id, l->ndr_sessions.items[i]);
-        }
+    if (rc == WBEM_S_NO_ERROR && !l->bad_record)
+        walks_done(l);
+    return rc;
+}
+
+/* ---- the cluster route (CTDB) ------------------------------------------- */
+
+typedef struct cl_walk {
+    live *l;
+    rec_fn fn;
+} cl_walk;
+
+static int cl_record(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
+                     uint32_t dmaster, void *priv)
+{
+    (void)dmaster;
+    cl_walk *w = priv;
+    TDB_DATA k = {.dptr = (unsigned char *)key, .dsize = klen};
+    TDB_DATA v = {.dptr = (unsigned char *)val, .dsize = vlen};
+    return w->fn(NULL, k, v, w->l);
+}
+
+/* On a CTDB node (clustering = yes): the same databases, cluster-wide,
+ * through ctdbd's socket (ctdb.c), decoded by the same decoders; one
+ * connection, the databases one after the other.  *fallback: the failure
+ * is one smbstatus may get past (ctdbd refused something, a protocol
+ * surprise), not one it would meet too (not root, a node that does not
+ * answer, which holds smbstatus's traverse as well). */
+static smbcim_status walk_cluster(live *l, unsigned parts, const char *sock, bool *fallback)
+{
+    static const char *const names[3] = {"smbXsrv_session_global.tdb",
+                                         "smbXsrv_tcon_global.tdb", "locking.tdb"};
+    static const rec_fn fns[3] = {on_session, on_tcon, on_locking};
+    *fallback = false;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    double deadline = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 + (double)sc_run_timeout();
+    bool timed_out = false;
+    sc_ctdb *x = sc_ctdb_open(sock, names, deadline, &timed_out, l->err);
+    if (!x) {
+        *fallback = !timed_out && l->err->code != WBEM_E_ACCESS_DENIED;
+        return l->err->code;
     }
+    l->cluster_route = true;
+    l->pnn = sc_ctdb_pnn(x);
+    smbcim_status rc = WBEM_S_NO_ERROR;
+    for (int k = 0; k < 3 && rc == WBEM_S_NO_ERROR; k++) {
+        if (!(parts & (k < 2 ? SC_PART_CONNS : SC_PART_OPENS)))
+            continue;
+        cl_walk w = {.l = l, .fn = fns[k]};
+        size_t n = 0;
+        rc = sc_ctdb_traverse(x, k, cl_record, &w, &n);
+        if (rc == SC_CTDB_STOPPED) { /* a record that does not decode */
+            l->reason = sc_sprintf(l->a, "%s (cluster-wide, through ctdbd): %s", names[k],
+                                   l->why);
+            rc = WBEM_S_NO_ERROR;
+            break;
+        }
+        if (rc != WBEM_S_NO_ERROR)
+            *fallback = !sc_ctdb_timed_out(x);
+    }
+    sc_ctdb_close(x);
+    if (rc == WBEM_S_NO_ERROR && !l->bad_record)
+        walks_done(l);
     return rc;
 }
 
@@ -824,18 +918,36 @@ static smbcim_status live_fill(sc_state *st, unsigned parts, void *priv, smbcim_
     const char *force = getenv("SMBCIM_SAMBA_SOURCE");
     bool use_smbstatus = force && strcmp(force, "smbstatus") == 0;
     smbcim_status rc = WBEM_S_NO_ERROR;
+    bool cluster_done = false;
     if (!use_smbstatus && conf->clustering) {
         /* The lock directory holds no session state on a cluster node
          * (ctdbd keeps the clustered databases, each node's copy only
-         * partly current): read it cluster-wide, as smbstatus does. */
-        if (src->info)
-            snprintf(src->info->fallback_reason, sizeof src->info->fallback_reason,
-                     "clustering = yes in %s: smbd's session, tree-connect and locking "
-                     "databases are clustered by CTDB (ctdbd socket %s), and smbcim reads "
-                     "them cluster-wide through smbstatus", src->conf_path, conf->ctdbd_socket);
-        use_smbstatus = true;
+         * partly current): read them cluster-wide through ctdbd, as
+         * smbstatus does; smbstatus itself when that fails in a way it
+         * may not. */
+        bool fallback = false;
+        rc = walk_cluster(&l, parts, conf->ctdbd_socket, &fallback);
+        cluster_done = true;
+        if (rc == WBEM_S_NO_ERROR && l.bad_record) {
+            if (src->info)
+                snprintf(src->info->fallback_reason, sizeof src->info->fallback_reason, "%s",
+                         l.reason ? l.reason : l.why);
+            use_smbstatus = true;
+        } else if (rc != WBEM_S_NO_ERROR && fallback) {
+            if (src->info)
+                snprintf(src->info->fallback_reason, sizeof src->info->fallback_reason,
+                         "clustering = yes, and the cluster cannot be read through ctdbd: %.400s",
+                         err->msg);
+            smbcim_error_clear(err);
+            rc = WBEM_S_NO_ERROR;
+            use_smbstatus = true;
+        }
+        if (use_smbstatus) {
+            l.cluster_route = false;
+            l.ndr_sessions.len = 0;
+        }
     }
-    if (!use_smbstatus) {
+    if (!use_smbstatus && !cluster_done) {
         rc = walk_all(&l, parts);
         if (rc == WBEM_S_NO_ERROR && l.bad_record) {
             if (src->info)
@@ -855,7 +967,8 @@ static smbcim_status live_fill(sc_state *st, unsigned parts, void *priv, smbcim_
                 opens_take_unique_ids(st, &l.opens);
         }
     } else if (rc == WBEM_S_NO_ERROR && src->info && strcmp(src->info->route, "config") == 0) {
-        set_route(src, "tdb"); /* not over "smbstatus": an earlier part came that way */
+        /* not over "smbstatus": an earlier part came that way */
+        set_route(src, cluster_done ? "ctdb" : "tdb");
     }
     if (rc != WBEM_S_NO_ERROR) {
         st->sessions_status = rc;

@@ -168,11 +168,11 @@ static void nblob(ndr *n)
     skip(n, l);
 }
 
-static void server_id(ndr *n, uint64_t *pid, uint64_t *unique)
+static void server_id(ndr *n, uint64_t *pid, uint32_t *vnn, uint64_t *unique)
 {
     *pid = hyper(n);
     (void)u32(n); /* task_id */
-    (void)u32(n); /* vnn */
+    *vnn = u32(n); /* the CTDB node (NONCLUSTER_VNN 0xFFFFFFFF without clustering) */
     *unique = hyper(n);
 }
 
@@ -687,8 +687,9 @@ static bool decode_session(sc_arena *a, const uint8_t *buf, size_t len, sc_ndr_s
         nfail(n, "channel count out of range");
     for (uint32_t i = 0; i < nch && !n->fail; i++) {
         uint64_t pid, uniq;
+        uint32_t vnn;
         nalign(n, 8);
-        server_id(n, &pid, &uniq);
+        server_id(n, &pid, &vnn, &uniq);
         (void)hyper(n);  /* channel_id */
         (void)udlong(n); /* creation_time */
         const char *local = nstring(n, a);
@@ -704,6 +705,7 @@ static bool decode_session(sc_arena *a, const uint8_t *buf, size_t len, sc_ndr_s
             (void)u8(n); /* transport_type */
         if (i == 0) {
             s->pid = pid;
+            s->vnn = vnn;
             s->unique_id = uniq;
             s->local_address = local;
             s->remote_address = remote;
@@ -730,7 +732,7 @@ static bool decode_tcon(sc_arena *a, const uint8_t *buf, size_t len, sc_ndr_tcon
         return false;
     t->tcon_id = u32(n);
     (void)u32(n); /* tcon_wire_id */
-    server_id(n, &t->pid, &t->unique_id);
+    server_id(n, &t->pid, &t->vnn, &t->unique_id);
     t->creation_time = udlong(n);
     t->share_name = nstring(n, a);
     t->encryption_flags = u8(n);
@@ -743,7 +745,7 @@ static bool decode_tcon(sc_arena *a, const uint8_t *buf, size_t len, sc_ndr_tcon
 
 static void share_entry(ndr *n, sc_ndr_open *o, const lock_layout *ll)
 {
-    server_id(n, &o->pid, &o->unique_id);
+    server_id(n, &o->pid, &o->vnn, &o->unique_id);
     (void)hyper(n); /* op_mid */
     (void)u16(n);   /* op_type */
     nalign(n, 4);

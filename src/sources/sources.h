@@ -230,7 +230,8 @@ const char *sc_samba_version(void);
  * The live local smbd (samba_live.c).
  */
 typedef struct sc_live_info {
-    /* "config" (nothing but the configuration needed yet), "tdb",
+    /* "config" (nothing but the configuration needed yet), "tdb", "ctdb"
+     * (cluster-wide through ctdbd, clustering = yes),
      * "smbstatus" (some part came through the fallback) or "none" (smbd
      * not running, or its state not readable) */
     const char *route;
@@ -264,6 +265,55 @@ char *sc_run_capture(sc_arena *a, char *const argv[], char *const envp[], size_t
 unsigned sc_run_timeout(void);
 
 /* ------------------------------------------------------------------------
+ * CTDB (ctdb.c): a cluster-wide read of clustered volatile databases through
+ * ctdbd's Unix socket, as smbstatus does on a cluster node.
+ */
+/* One packet from ctdbd, parsed in place (pointers into the packet). */
+typedef struct sc_ctdb_packet {
+    uint32_t operation, reqid;
+    int32_t status;                 /* a control reply's */
+    const uint8_t *data, *error;    /* its data and error text; a message's data */
+    uint32_t datalen, errorlen;
+    uint64_t srvid;                 /* a message's */
+    bool is_record, end;            /* a message holding a traverse record; the end marker */
+    uint32_t rec_reqid;
+    const uint8_t *key, *value;     /* value: the 24-byte ltdb header, then the record */
+    uint32_t keylen, valuelen;
+} sc_ctdb_packet;
+/* The pure parsers (fuzzed): false with why ("a packet whose length field
+ * says 9 bytes, not 40") when the bytes are not what ctdbd sends. */
+bool sc_ctdb_parse_packet(const uint8_t *p, size_t len, sc_ctdb_packet *out, char *why,
+                          size_t whylen);
+bool sc_ctdb_parse_nodemap(const uint8_t *p, size_t len, uint32_t *pnns, uint32_t *flags,
+                           size_t max, size_t *n, char *why, size_t whylen);
+bool sc_ctdb_parse_dbmap(const uint8_t *p, size_t len, uint32_t *ids, size_t max, size_t *n,
+                         char *why, size_t whylen);
+
+typedef struct sc_ctdb sc_ctdb;
+#define SC_CTDB_STOPPED 1u /* not an error: WMI's WBEM_S_FALSE */
+/* Connects to ctdbd at sock and finds the databases names[0..2] (NULL with
+ * err: WBEM_E_FAILED, or WBEM_E_ACCESS_DENIED when not root).  Nothing waits
+ * past deadline (CLOCK_MONOTONIC seconds).  Closed with sc_ctdb_close. */
+sc_ctdb *sc_ctdb_open(const char *sock, const char *const names[3], double deadline,
+                      bool *timed_out, smbcim_error *err);
+/* Whether the last failure was the deadline passing. */
+bool sc_ctdb_timed_out(const sc_ctdb *x);
+void sc_ctdb_close(sc_ctdb *x);
+uint32_t sc_ctdb_pnn(const sc_ctdb *x);
+/* "node 0 OK (this one), node 1 disconnected, ..." */
+void sc_ctdb_nodes_text(const sc_ctdb *x, char *out, size_t n);
+/* Called per record: the key, the value without its ltdb header, and the
+ * node that holds it; non-zero stops the traverse. */
+typedef int (*sc_ctdb_rec_fn)(const uint8_t *key, size_t klen, const uint8_t *val,
+                              size_t vlen, uint32_t dmaster, void *priv);
+/* Every record of database names[which], cluster-wide, each once (from its
+ * dmaster).  WBEM_S_NO_ERROR; SC_CTDB_STOPPED when fn stopped it; an error
+ * (ctdbd refused, did not answer by the deadline, a traverse as slow as
+ * ctdbd's TraverseTimeout, which cuts it silently) in the open's err. */
+smbcim_status sc_ctdb_traverse(sc_ctdb *x, int which, sc_ctdb_rec_fn fn, void *priv,
+                               size_t *records);
+
+/* ------------------------------------------------------------------------
  * Decoders of smbd's own records (samba_ndr.c): pure functions over the
  * bytes of one TDB value.  Each returns false, with a message in why
  * ("session record: non-zero alignment padding at byte 12 of 900"), when
@@ -273,6 +323,7 @@ typedef struct sc_ndr_session {
     bool deleted;             /* an empty or deleted record: skip it */
     uint32_t session_id;
     uint64_t pid, unique_id;  /* channel 0's smbd */
+    uint32_t vnn;             /* ... its CTDB node (0xFFFFFFFF: not clustered) */
     uint64_t creation_time, auth_time; /* NTTIME */
     uint16_t dialect;         /* 0x0311, 0x0302, ..., 0x00ff = SMB1 */
     uint8_t signing_flags, encryption_flags;
@@ -286,6 +337,7 @@ typedef struct sc_ndr_tcon {
     bool deleted;
     uint32_t tcon_id, session_id;
     uint64_t pid, unique_id;
+    uint32_t vnn;
     uint64_t creation_time;   /* NTTIME */
     const char *share_name;
     uint8_t signing_flags, encryption_flags;
@@ -293,6 +345,7 @@ typedef struct sc_ndr_tcon {
 
 typedef struct sc_ndr_open {
     uint64_t pid, unique_id;
+    uint32_t vnn;
     uint32_t access_mask, share_access, uid;
     int64_t time_sec;
     uint32_t time_usec;

@@ -107,6 +107,7 @@ def truth(cluster, node, share_paths):
 
 
 def answer(conf, env=None):
+    env = dict(env or {}, SMBCIM_TIMING="1")
     r, err = rows(conf, "SELECT ComputerName, ShareName, UserName, NumberOfFiles "
                   "FROM Win32_ServerConnection", env=env)
     return {(x["ComputerName"], x["ShareName"], x["UserName"]): x["NumberOfFiles"] for x in r}, err
@@ -157,8 +158,11 @@ def main():
             check("node %d: smbcim's Win32_ServerConnection equals that node's smbstatus "
                   "for the whole cluster (alice on nodes 0 and 2 merged: 3 files)" % i,
                   got == t, (got, t))
-            check("node %d: smbcim says it read the cluster through smbstatus" % i,
-                  "clustering = yes" in err and "CTDB" in err, err)
+            check("node %d: smbcim read the cluster in process through ctdbd (route ctdb, "
+                  "no warning)" % i, "live source: ctdb" in err and "warning" not in err, err)
+            forced, ferr = answer(cluster.conf(i), env={"SMBCIM_SAMBA_SOURCE": "smbstatus"})
+            check("node %d: the smbstatus route (forced) gives the same" % i, forced == got,
+                  (forced, got, ferr))
         check("every node gives the same answer", all(answers[i] == answers[0]
                                                       for i in range(NODES)), answers)
         sess, _ = rows(cluster.conf(1), "SELECT ComputerName, UserName, ResourcesOpened "
@@ -201,9 +205,25 @@ def main():
             cluster.thaw_ctdbd(2)
         check("node 2's ctdbd stopped (SIGSTOP): node 0's smbcim fails after its timeout "
               "(%.1f s), exit %d, WBEM_E_FAILED naming the cause, nothing on stdout"
-              % (dt, p.returncode), p.returncode != 0 and dt < 30 and p.stdout == ""
-              and "did not finish within 4 s" in p.stderr and "ctdb status" in p.stderr
-              and "0x80041001" in p.stderr, p.stderr + p.stdout)
+              % (dt, p.returncode), p.returncode != 0 and dt < 12 and p.stdout == ""
+              and "did not answer within 4 s" in p.stderr and "ctdb status" in p.stderr
+              and "0x80041001" in p.stderr and "through smbstatus" not in p.stderr,
+              p.stderr + p.stdout)
+        # ... and with more patience than ctdbd's TraverseTimeout (20 s), which
+        # ends the traverse with the ordinary end marker: refused as partial
+        cluster.freeze_ctdbd(2)
+        try:
+            t0 = time.monotonic()
+            p = smbcim(cluster.conf(1), "--format", "json", "query",
+                       "SELECT * FROM Win32_ServerSession", env={"SMBCIM_RUN_TIMEOUT": "40"})
+            dt = time.monotonic() - t0
+        finally:
+            cluster.thaw_ctdbd(2)
+        check("... with SMBCIM_RUN_TIMEOUT 40: ctdbd's own TraverseTimeout ends the traverse "
+              "(%.1f s) and smbcim refuses the partial answer: exit %d, the nodes named"
+              % (dt, p.returncode), p.returncode != 0 and p.stdout == ""
+              and "TraverseTimeout" in p.stderr and "node 2" in p.stderr and dt < 30
+              and "through smbstatus" not in p.stderr, p.stderr + p.stdout)
         p = smbcim(cluster.conf(0), "--format", "json", "query",
                    "SELECT * FROM Win32_Share WHERE Name = 'Projects'",
                    env={"SMBCIM_RUN_TIMEOUT": "4"})
@@ -225,12 +245,14 @@ def main():
         with open(cluster.conf(0)) as f:
             text = f.read()
         with open(bad, "w") as f:
-            f.write(text.replace(cluster.socket(0), os.path.join(cluster.dir, "no-such.socket")))
+            f.write(text.replace(cluster.socket(0), os.path.join(cluster.dir, "no-such.socket"))
+                    .replace("registry shares = yes", "registry shares = no"))
         p = smbcim(bad, "--format", "json", "query", "SELECT * FROM Win32_ServerSession",
                    env={"SMBCIM_RUN_TIMEOUT": "20"})
-        check("ctdbd unreachable (a socket that does not exist): exit %d, an error, no "
-              "partial answer" % p.returncode,
-              p.returncode != 0 and p.stdout == "" and "WBEM_E_FAILED" in p.stderr,
+        check("ctdbd unreachable (a socket that does not exist): exit %d, the reason, then "
+              "smbstatus tried and its error, no partial answer" % p.returncode,
+              p.returncode != 0 and p.stdout == "" and "WBEM_E_FAILED" in p.stderr
+              and "cannot connect to ctdbd" in p.stderr and "no-such.socket" in p.stderr,
               p.stderr + p.stdout)
 
         # churn: bob leaves node 1
