@@ -131,6 +131,11 @@ if [ "$(id -u)" -eq 0 ]; then
     echo "== a real CTDB cluster (3 nodes, one smbd each, clustering = yes): every node's answer"
     SMBCIM=$PWD/build/smbcim /usr/bin/python3 tests/e2e/run_ctdb_e2e.py 2>&1 | tee "$log/ctdb"
     add "$log/ctdb"
+    echo "== the same with the ASan + UBSan build"
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        SMBCIM=$PWD/build-san/smbcim /usr/bin/python3 tests/e2e/run_ctdb_e2e.py >"$log/ctdb-san" 2>&1
+    grep -v '^ok ' "$log/ctdb-san" | tail -30
+    add "$log/ctdb-san"
     echo "== smbcimd end to end again, with the ASan + UBSan build"
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         SMBCIM_BUILD=$PWD/build-san /usr/bin/python3 tests/e2e/run_server_e2e.py >"$log/srv-san" 2>&1
