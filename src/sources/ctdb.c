@@ -292,23 +292,31 @@ static bool read_packet(conn *c, sc_ctdb_packet *pk)
 /* Sends a control and returns its reply (in c->buf, valid until the next
  * read).  Messages arriving meanwhile are not expected (nothing is
  * registered before the traverse) and are skipped. */
-static bool control(conn *c, uint32_t opcode, uint64_t srvid, const void *data, uint32_t dlen,
-                    const char *what, sc_ctdb_packet *reply)
+/* Sends control opcode to this node; *reqid: the id its reply carries. */
+static bool send_control(conn *c, uint32_t opcode, uint64_t srvid, const void *data,
+                         uint32_t dlen, uint32_t *reqid)
 {
     uint8_t head[CONTROL_FIXED];
     memset(head, 0, sizeof head);
-    uint32_t reqid = c->next_reqid++;
+    *reqid = c->next_reqid++;
     put32(head, CONTROL_FIXED + dlen);
     put32(head + 4, CTDB_MAGIC);
     put32(head + 8, CTDB_PROTOCOL);
     put32(head + 16, OP_REQ_CONTROL);
     put32(head + 20, CTDB_CURRENT_NODE);
-    put32(head + 28, reqid);
+    put32(head + 28, *reqid);
     put32(head + 32, opcode);
     put64(head + 40, srvid);
     put32(head + 56, dlen);
-    if (!io_all(c, head, sizeof head, true) ||
-        (dlen && !io_all(c, (uint8_t *)data, dlen, true)))
+    return io_all(c, head, sizeof head, true) &&
+           (!dlen || io_all(c, (uint8_t *)data, dlen, true));
+}
+
+static bool control(conn *c, uint32_t opcode, uint64_t srvid, const void *data, uint32_t dlen,
+                    const char *what, sc_ctdb_packet *reply)
+{
+    uint32_t reqid;
+    if (!send_control(c, opcode, srvid, data, dlen, &reqid))
         return false;
     for (;;) {
         if (!read_packet(c, reply))
@@ -465,19 +473,8 @@ smbcim_status sc_ctdb_traverse(sc_ctdb *x, int which, sc_ctdb_rec_fn fn, void *p
     sc_ctdb_packet r;
     /* Records may come before the reply to TRAVERSE_START (the order is
      * not promised): control() would skip them, so it is not used here. */
-    uint8_t head[CONTROL_FIXED];
-    memset(head, 0, sizeof head);
-    uint32_t reqid = c->next_reqid++;
-    put32(head, CONTROL_FIXED + 16);
-    put32(head + 4, CTDB_MAGIC);
-    put32(head + 8, CTDB_PROTOCOL);
-    put32(head + 16, OP_REQ_CONTROL);
-    put32(head + 20, CTDB_CURRENT_NODE);
-    put32(head + 28, reqid);
-    put32(head + 32, CTL_TRAVERSE_START);
-    put64(head + 40, x->srvid);
-    put32(head + 56, 16);
-    if (!io_all(c, head, sizeof head, true) || !io_all(c, d, 16, true))
+    uint32_t reqid;
+    if (!send_control(c, CTL_TRAVERSE_START, x->srvid, d, 16, &reqid))
         return c->err->code ? c->err->code : WBEM_E_FAILED;
     bool replied = false, ended = false;
     c->traversing = true;

@@ -195,14 +195,16 @@ def main():
                                for x in r), r)
 
         # a node whose ctdbd does not answer: the traverse cannot finish
-        cluster.freeze_ctdbd(2)
-        try:
-            t0 = time.monotonic()
-            p = smbcim(cluster.conf(0), "--format", "json", "query",
-                       "SELECT * FROM Win32_ServerConnection", env={"SMBCIM_RUN_TIMEOUT": "4"})
-            dt = time.monotonic() - t0
-        finally:
-            cluster.thaw_ctdbd(2)
+        def frozen(node, conf, wql, timeout):
+            cluster.freeze_ctdbd(node)
+            try:
+                t0 = time.monotonic()
+                p = smbcim(conf, "--format", "json", "query", wql,
+                           env={"SMBCIM_RUN_TIMEOUT": str(timeout)})
+                return p, time.monotonic() - t0
+            finally:
+                cluster.thaw_ctdbd(node)
+        p, dt = frozen(2, cluster.conf(0), "SELECT * FROM Win32_ServerConnection", 4)
         check("node 2's ctdbd stopped (SIGSTOP): node 0's smbcim fails after its timeout "
               "(%.1f s), exit %d, WBEM_E_FAILED naming the cause, nothing on stdout"
               % (dt, p.returncode), p.returncode != 0 and dt < 12 and p.stdout == ""
@@ -211,14 +213,7 @@ def main():
               p.stderr + p.stdout)
         # ... and with more patience than ctdbd's TraverseTimeout (20 s), which
         # ends the traverse with the ordinary end marker: refused as partial
-        cluster.freeze_ctdbd(2)
-        try:
-            t0 = time.monotonic()
-            p = smbcim(cluster.conf(1), "--format", "json", "query",
-                       "SELECT * FROM Win32_ServerSession", env={"SMBCIM_RUN_TIMEOUT": "40"})
-            dt = time.monotonic() - t0
-        finally:
-            cluster.thaw_ctdbd(2)
+        p, dt = frozen(2, cluster.conf(1), "SELECT * FROM Win32_ServerSession", 40)
         check("... with SMBCIM_RUN_TIMEOUT 40: ctdbd's own TraverseTimeout ends the traverse "
               "(%.1f s) and smbcim refuses the partial answer: exit %d, the nodes named"
               % (dt, p.returncode), p.returncode != 0 and p.stdout == ""
