@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static void oom(size_t n)
@@ -713,4 +714,11 @@ bool sc_read_fd(int fd, size_t max, sc_buf *b)
         total += (size_t)n;
         sc_buf_add(b, chunk, (size_t)n);
     }
+}
+
+double sc_monotonic(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }

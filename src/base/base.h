@@ -40,6 +40,8 @@ char *sc_concat(sc_arena *a, const char *const *parts, size_t n);
 size_t sc_arena_bytes(const sc_arena *a);  /* bytes reserved, for benchmarks */
 /* v as text in base 10 or 16 (lower case), in the arena; no printf. */
 char *sc_u64_text(sc_arena *a, uint64_t v, unsigned base);
+/* Seconds on CLOCK_MONOTONIC: for durations and deadlines. */
+double sc_monotonic(void);
 char *sc_i64_text(sc_arena *a, int64_t v);
 
 /* ---- growable heap buffer (always NUL-terminated) ------------------------ */

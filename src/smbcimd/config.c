@@ -71,9 +71,7 @@ void srv_log(int prio, const char *fmt, ...)
 
 double srv_now(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return sc_monotonic();
 }
 
 static void defaults(srv_config *c)

@@ -36,7 +36,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "sources/sources.h"
@@ -206,18 +205,11 @@ typedef struct conn {
     bool traversing;
 } conn;
 
-static double mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Waits for fd to be ready for events; false (err set) at the deadline. */
 static bool wait_fd(conn *c, short events)
 {
     for (;;) {
-        double left = c->deadline - mono();
+        double left = c->deadline - sc_monotonic();
         if (left <= 0) {
             smbcim_error_set(c->err, WBEM_E_FAILED, "ctdbd (%s) did not answer within %u s "
                              "(SMBCIM_RUN_TIMEOUT)%s", c->sock, sc_run_timeout(),
@@ -289,9 +281,6 @@ static bool read_packet(conn *c, sc_ctdb_packet *pk)
     return true;
 }
 
-/* Sends a control and returns its reply (in c->buf, valid until the next
- * read).  Messages arriving meanwhile are not expected (nothing is
- * registered before the traverse) and are skipped. */
 /* Sends control opcode to this node; *reqid: the id its reply carries. */
 static bool send_control(conn *c, uint32_t opcode, uint64_t srvid, const void *data,
                          uint32_t dlen, uint32_t *reqid)
@@ -312,6 +301,9 @@ static bool send_control(conn *c, uint32_t opcode, uint64_t srvid, const void *d
            (!dlen || io_all(c, (uint8_t *)data, dlen, true));
 }
 
+/* Sends a control and returns its reply (in c->buf, valid until the next
+ * read).  Messages arriving meanwhile are not expected (no traverse is
+ * running) and are skipped. */
 static bool control(conn *c, uint32_t opcode, uint64_t srvid, const void *data, uint32_t dlen,
                     const char *what, sc_ctdb_packet *reply)
 {
@@ -469,7 +461,7 @@ smbcim_status sc_ctdb_traverse(sc_ctdb *x, int which, sc_ctdb_rec_fn fn, void *p
     put32(d, x->dbids[which]);
     put32(d + 4, tr);
     put64(d + 8, x->srvid);
-    double t0 = mono();
+    double t0 = sc_monotonic();
     sc_ctdb_packet r;
     /* Records may come before the reply to TRAVERSE_START (the order is
      * not promised): control() would skip them, so it is not used here. */
@@ -506,7 +498,7 @@ smbcim_status sc_ctdb_traverse(sc_ctdb *x, int which, sc_ctdb_rec_fn fn, void *p
                priv) != 0)
             return SC_CTDB_STOPPED; /* the callback stopped it (its own reason) */
     }
-    double took = mono() - t0;
+    double took = sc_monotonic() - t0;
     if (took >= TRAVERSE_TIMEOUT * 0.95) {
         /* as good as timed out: smbstatus would wait as long, and then
          * print the partial answer as if whole */

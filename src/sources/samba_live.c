@@ -414,6 +414,19 @@ static void walks_done(live *l)
     }
 }
 
+/* smbd's three databases, their record decoders and the part each gives,
+ * for both routes (the lock directory's files, a cluster through ctdbd). */
+enum { DB_SESSION, DB_TCON, DB_LOCKING, NDBS };
+static const struct {
+    const char *name;
+    rec_fn fn;
+    unsigned part;
+} dbs[NDBS] = {
+    {"smbXsrv_session_global.tdb", on_session, SC_PART_CONNS},
+    {"smbXsrv_tcon_global.tdb", on_tcon, SC_PART_CONNS},
+    {"locking.tdb", on_locking, SC_PART_OPENS},
+};
+
 /* The databases `parts` needs, in smbcim's order: sessions, tree connects,
  * locking.tdb; the first error or record that does not decode, in that
  * order, ends the answer (the caller falls back or fails).  Whether a
@@ -428,17 +441,13 @@ static void walks_done(live *l)
  * locked); only a traversal runs in the other. */
 static smbcim_status walk_all(live *l, unsigned parts)
 {
-    tdb_walk w[3];
-    sub_walk sub[3];
+    tdb_walk w[NDBS];
+    sub_walk sub[NDBS];
     size_t nw = 0;
     smbcim_status rc = WBEM_S_NO_ERROR;
-    if (parts & SC_PART_CONNS) {
-        rc = walk_open(l, &w[nw++], "smbXsrv_session_global.tdb", on_session);
-        if (rc == WBEM_S_NO_ERROR)
-            rc = walk_open(l, &w[nw++], "smbXsrv_tcon_global.tdb", on_tcon);
-    }
-    if ((parts & SC_PART_OPENS) && rc == WBEM_S_NO_ERROR)
-        rc = walk_open(l, &w[nw++], "locking.tdb", on_locking);
+    for (int k = 0; k < NDBS && rc == WBEM_S_NO_ERROR; k++)
+        if (parts & dbs[k].part)
+            rc = walk_open(l, &w[nw++], dbs[k].name, dbs[k].fn);
     if (rc != WBEM_S_NO_ERROR) {
         for (size_t i = 0; i < nw; i++)
             walk_close(&w[i]);
@@ -494,15 +503,13 @@ static int cl_record(const uint8_t *key, size_t klen, const uint8_t *val, size_t
  * answer, which holds smbstatus's traverse as well). */
 static smbcim_status walk_cluster(live *l, unsigned parts, const char *sock, bool *fallback)
 {
-    static const char *const names[3] = {"smbXsrv_session_global.tdb",
-                                         "smbXsrv_tcon_global.tdb", "locking.tdb"};
-    static const rec_fn fns[3] = {on_session, on_tcon, on_locking};
+    const char *names[NDBS];
+    for (int k = 0; k < NDBS; k++)
+        names[k] = dbs[k].name;
     *fallback = false;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    double deadline = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 + (double)sc_run_timeout();
     bool timed_out = false;
-    sc_ctdb *x = sc_ctdb_open(sock, names, deadline, &timed_out, l->err);
+    sc_ctdb *x = sc_ctdb_open(sock, names, sc_monotonic() + (double)sc_run_timeout(),
+                              &timed_out, l->err);
     if (!x) {
         *fallback = !timed_out && l->err->code != WBEM_E_ACCESS_DENIED;
         return l->err->code;
@@ -510,10 +517,10 @@ static smbcim_status walk_cluster(live *l, unsigned parts, const char *sock, boo
     l->cluster_route = true;
     l->pnn = sc_ctdb_pnn(x);
     smbcim_status rc = WBEM_S_NO_ERROR;
-    for (int k = 0; k < 3 && rc == WBEM_S_NO_ERROR; k++) {
-        if (!(parts & (k < 2 ? SC_PART_CONNS : SC_PART_OPENS)))
+    for (int k = 0; k < NDBS && rc == WBEM_S_NO_ERROR; k++) {
+        if (!(parts & dbs[k].part))
             continue;
-        cl_walk w = {.l = l, .fn = fns[k]};
+        cl_walk w = {.l = l, .fn = dbs[k].fn};
         size_t n = 0;
         rc = sc_ctdb_traverse(x, k, cl_record, &w, &n);
         if (rc == SC_CTDB_STOPPED) { /* a record that does not decode */
@@ -533,9 +540,6 @@ static smbcim_status walk_cluster(live *l, unsigned parts, const char *sock, boo
 
 /* ---- the smbstatus route ------------------------------------------------ */
 
-/* One runner for every process the live source starts (smbstatus, net):
- * posix_spawn, so that nothing of a threaded smbcimd is copied, standard
- * input from /dev/null, and both output pipes read as they fill. */
 unsigned sc_run_timeout(void)
 {
     const char *e = getenv("SMBCIM_RUN_TIMEOUT");
@@ -544,6 +548,9 @@ unsigned sc_run_timeout(void)
     return e && *e && end && !*end && v >= 1 && v <= 3600 ? (unsigned)v : SC_RUN_TIMEOUT;
 }
 
+/* One runner for every process the live source starts (smbstatus, net):
+ * posix_spawn, so that nothing of a threaded smbcimd is copied, standard
+ * input from /dev/null, and both output pipes read as they fill. */
 char *sc_run_capture(sc_arena *a, char *const argv[], char *const envp[], size_t *len,
                      char **err_out, int *status)
 {
@@ -589,21 +596,18 @@ spawned:
     }
     struct pollfd pf[2] = {{.fd = out[0], .events = POLLIN}, {.fd = errp[0], .events = POLLIN}};
     char chunk[65536];
-    struct timespec t0, tn;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    long limit_ms = (long)sc_run_timeout() * 1000;
+    double deadline = sc_monotonic() + (double)sc_run_timeout();
     bool timed_out = false;
     while (pf[0].fd >= 0 || pf[1].fd >= 0) {
-        clock_gettime(CLOCK_MONOTONIC, &tn);
-        long spent = (long)(tn.tv_sec - t0.tv_sec) * 1000 + (tn.tv_nsec - t0.tv_nsec) / 1000000;
-        if (spent >= limit_ms) {
+        double left = deadline - sc_monotonic();
+        if (left <= 0) {
             /* a hung child (smbstatus waiting on a CTDB node that does not
              * answer, on a lock) must not hang its caller */
             kill(pid, SIGKILL);
             timed_out = true;
             break;
         }
-        int pr = poll(pf, 2, (int)(limit_ms - spent));
+        int pr = poll(pf, 2, (int)(left * 1000.0) + 1);
         if (pr < 0) {
             if (errno == EINTR)
                 continue;
@@ -918,22 +922,16 @@ static smbcim_status live_fill(sc_state *st, unsigned parts, void *priv, smbcim_
     const char *force = getenv("SMBCIM_SAMBA_SOURCE");
     bool use_smbstatus = force && strcmp(force, "smbstatus") == 0;
     smbcim_status rc = WBEM_S_NO_ERROR;
-    bool cluster_done = false;
-    if (!use_smbstatus && conf->clustering) {
+    if (!use_smbstatus) {
         /* The lock directory holds no session state on a cluster node
          * (ctdbd keeps the clustered databases, each node's copy only
-         * partly current): read them cluster-wide through ctdbd, as
-         * smbstatus does; smbstatus itself when that fails in a way it
-         * may not. */
+         * partly current): there they are read cluster-wide through
+         * ctdbd, as smbstatus does; smbstatus itself when that fails in a
+         * way it may not. */
         bool fallback = false;
-        rc = walk_cluster(&l, parts, conf->ctdbd_socket, &fallback);
-        cluster_done = true;
-        if (rc == WBEM_S_NO_ERROR && l.bad_record) {
-            if (src->info)
-                snprintf(src->info->fallback_reason, sizeof src->info->fallback_reason, "%s",
-                         l.reason ? l.reason : l.why);
-            use_smbstatus = true;
-        } else if (rc != WBEM_S_NO_ERROR && fallback) {
+        rc = conf->clustering ? walk_cluster(&l, parts, conf->ctdbd_socket, &fallback)
+                              : walk_all(&l, parts);
+        if (rc != WBEM_S_NO_ERROR && fallback) {
             if (src->info)
                 snprintf(src->info->fallback_reason, sizeof src->info->fallback_reason,
                          "clustering = yes, and the cluster cannot be read through ctdbd: %.400s",
@@ -941,15 +939,7 @@ static smbcim_status live_fill(sc_state *st, unsigned parts, void *priv, smbcim_
             smbcim_error_clear(err);
             rc = WBEM_S_NO_ERROR;
             use_smbstatus = true;
-        }
-        if (use_smbstatus) {
-            l.cluster_route = false;
-            l.ndr_sessions.len = 0;
-        }
-    }
-    if (!use_smbstatus && !cluster_done) {
-        rc = walk_all(&l, parts);
-        if (rc == WBEM_S_NO_ERROR && l.bad_record) {
+        } else if (rc == WBEM_S_NO_ERROR && l.bad_record) {
             if (src->info)
                 snprintf(src->info->fallback_reason, sizeof src->info->fallback_reason, "%s",
                          l.reason ? l.reason : l.why);
@@ -968,7 +958,7 @@ static smbcim_status live_fill(sc_state *st, unsigned parts, void *priv, smbcim_
         }
     } else if (rc == WBEM_S_NO_ERROR && src->info && strcmp(src->info->route, "config") == 0) {
         /* not over "smbstatus": an earlier part came that way */
-        set_route(src, cluster_done ? "ctdb" : "tdb");
+        set_route(src, l.cluster_route ? "ctdb" : "tdb");
     }
     if (rc != WBEM_S_NO_ERROR) {
         st->sessions_status = rc;
