@@ -23,6 +23,13 @@ bash scripts/deps.sh || exit 1
 jobs=$(nproc 2>/dev/null || echo 2)
 total_p=0
 total_f=0
+san_e2e() { # san_e2e NAME ENVVAR=VALUE SCRIPT: an e2e runner with the ASan+UBSan build, quietly
+    local name=$1 var=$2 script=$3
+    env ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        "$var" /usr/bin/python3 "$script" >"$log/$name" 2>&1
+    grep -v '^ok ' "$log/$name" | tail -30
+    add "$log/$name"
+}
 add() { # add "<log>"
     local line p f
     line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$1" | tail -1)
@@ -88,10 +95,7 @@ if [ "$(id -u)" -eq 0 ]; then
     SMBCIM=$PWD/build/smbcim /usr/bin/python3 tests/e2e/run_e2e.py 2>&1 | tee "$log/e2e"
     add "$log/e2e"
     echo "== end to end again, with the ASan + UBSan build of smbcim"
-    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-        SMBCIM=$PWD/build-san/smbcim /usr/bin/python3 tests/e2e/run_e2e.py >"$log/e2e-san" 2>&1
-    grep -v '^ok ' "$log/e2e-san" | tail -30
-    add "$log/e2e-san"
+    san_e2e e2e-san SMBCIM=$PWD/build-san/smbcim tests/e2e/run_e2e.py
     for cp in $chroot_pids; do
         s=${cp#*:}
         echo "== end to end against Samba in the $s chroot (the fast route expected)"
@@ -115,10 +119,7 @@ if [ "$(id -u)" -eq 0 ]; then
     SMBCIM_BUILD=$PWD/build /usr/bin/python3 tests/e2e/run_wsman_e2e.py 2>&1 | tee "$log/wsman"
     add "$log/wsman"
     echo "== the same with the ASan + UBSan build"
-    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-        SMBCIM_BUILD=$PWD/build-san /usr/bin/python3 tests/e2e/run_wsman_e2e.py >"$log/wsman-san" 2>&1
-    grep -v '^ok ' "$log/wsman-san" | tail -30
-    add "$log/wsman-san"
+    san_e2e wsman-san SMBCIM_BUILD=$PWD/build-san tests/e2e/run_wsman_e2e.py
     echo "== smbcimd as an operator meets it: start checks, reload, pid file, login budgets, mkcert"
     SMBCIM_BUILD=$PWD/build /usr/bin/python3 tests/e2e/run_operator_e2e.py 2>&1 | tee "$log/op"
     add "$log/op"
@@ -132,15 +133,9 @@ if [ "$(id -u)" -eq 0 ]; then
     SMBCIM=$PWD/build/smbcim /usr/bin/python3 tests/e2e/run_ctdb_e2e.py 2>&1 | tee "$log/ctdb"
     add "$log/ctdb"
     echo "== the same with the ASan + UBSan build"
-    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-        SMBCIM=$PWD/build-san/smbcim /usr/bin/python3 tests/e2e/run_ctdb_e2e.py >"$log/ctdb-san" 2>&1
-    grep -v '^ok ' "$log/ctdb-san" | tail -30
-    add "$log/ctdb-san"
+    san_e2e ctdb-san SMBCIM=$PWD/build-san/smbcim tests/e2e/run_ctdb_e2e.py
     echo "== smbcimd end to end again, with the ASan + UBSan build"
-    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-        SMBCIM_BUILD=$PWD/build-san /usr/bin/python3 tests/e2e/run_server_e2e.py >"$log/srv-san" 2>&1
-    grep -v '^ok ' "$log/srv-san" | tail -30
-    add "$log/srv-san"
+    san_e2e srv-san SMBCIM_BUILD=$PWD/build-san tests/e2e/run_server_e2e.py
 else
     echo "e2e: skipped (needs root to run smbd and create users)"
 fi
