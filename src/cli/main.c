@@ -614,9 +614,10 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: smbcim [options] COMMAND [ARG] [options]\n"
             "\n"
-            "Answers WMI questions about an SMB server's shares, sessions and\n"
-            "connections (Win32_Share, Win32_ServerSession, Win32_ServerConnection,\n"
-            "Win32_ConnectionShare, Win32_SessionConnection), as Windows does.\n"
+            "Answers WMI questions about an SMB server's shares, sessions,\n"
+            "connections and open files (Win32_Share, Win32_ServerSession,\n"
+            "Win32_ServerConnection, Win32_ConnectionShare, Win32_SessionConnection,\n"
+            "MSFT_SmbOpenFile), as Windows does.\n"
             "\n"
             "commands:\n");
     for (size_t i = 0; i < NCOMMANDS; i++) {

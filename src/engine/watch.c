@@ -538,9 +538,13 @@ static void group_add(smbcim_watch *w, evobj *o, double now)
 
 /* ---- states ---------------------------------------------------------------- */
 /* The instances of class `name` the caller may see in ctx (readable class,
- * visible instance), into *out (heap array, the caller frees). */
-static smbcim_status state_items(smbcim_ctx *ctx, const char *name, cim_instance ***out,
-                                 size_t *n, smbcim_error *err)
+ * visible instance), into *out (heap array, the caller frees).  With
+ * `optional` (a watch over several classes), a class this source cannot
+ * answer (WBEM_E_NOT_AVAILABLE: MSFT_SmbOpenFile without file ids, on the
+ * smbstatus text route) has no instances instead of failing the watch;
+ * named alone, it fails (docs/wql.md, "Event queries"). */
+static smbcim_status state_items(smbcim_ctx *ctx, const char *name, bool optional,
+                                 cim_instance ***out, size_t *n, smbcim_error *err)
 {
     *out = NULL;
     *n = 0;
@@ -549,6 +553,10 @@ static smbcim_status state_items(smbcim_ctx *ctx, const char *name, cim_instance
     if (!e || !e->prov || !ctx->state || !sc_readable(ctx, cls))
         return WBEM_S_NO_ERROR;
     smbcim_status st = sc_load(ctx, e, err);
+    if (st == WBEM_E_NOT_AVAILABLE && optional) {
+        smbcim_error_clear(err);
+        return WBEM_S_NO_ERROR;
+    }
     if (st != WBEM_S_NO_ERROR)
         return st;
     cim_instance **v = sc_xcalloc(e->nitems ? e->nitems : 1, sizeof(*v));
@@ -581,7 +589,7 @@ static smbcim_status load_state(smbcim_watch *w, smbcim_ctx *ctx, new_class *nc,
 {
     for (size_t c = 0; c < w->nclasses; c++) {
         sc_map_init_exact(&nc[c].keys);
-        smbcim_status st = state_items(ctx, w->classes[c].name, &nc[c].items, &nc[c].nitems, err);
+        smbcim_status st = state_items(ctx, w->classes[c].name, w->nclasses > 1, &nc[c].items, &nc[c].nitems, err);
         if (st != WBEM_S_NO_ERROR)
             return st;
         nc[c].ikeys = sc_xcalloc(nc[c].nitems ? nc[c].nitems : 1, sizeof(char *));

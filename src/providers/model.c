@@ -6,6 +6,7 @@
  */
 #include "providers/model_int.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -98,6 +99,7 @@ void sc_provctx_release(sc_provctx *pc)
     sc_map_free(&pc->model->share_by_name);
     sc_map_free(&pc->model->sess_by_key);
     sc_map_free(&pc->model->conn_by_key);
+    sc_map_free(&pc->model->open_by_id);
     pc->model = NULL;
 }
 
@@ -459,6 +461,7 @@ smbcim_status sc_model_at(sc_provctx *pc, sc_model_level level, bool optional, s
         sc_map_init(&m->share_by_name);
         sc_map_init(&m->sess_by_key);
         sc_map_init(&m->conn_by_key);
+        sc_map_init_exact(&m->open_by_id);
         add_state_shares(a, m, st, 0);
         m->level = SC_MODEL_SHARES;
         pc->model = m;
@@ -486,5 +489,203 @@ smbcim_status sc_model_at(sc_provctx *pc, sc_model_level level, bool optional, s
         m->level = SC_MODEL_COUNTS;
     }
     *out = m;
+    return WBEM_S_NO_ERROR;
+}
+
+/* ---- open files (MSFT_SmbOpenFile) ---------------------------------------- */
+
+/* What one smbd (a server id) serves: its sessions and tree connects. */
+typedef struct smbd_rows {
+    sc_vec sess;  /* const sc_session * */
+    sc_vec tcons; /* const sc_tcon * */
+} smbd_rows;
+
+static const char *server_key(sc_arena *a, const sc_server_id *s)
+{
+    const char *parts[] = {s->pid, "\x1f", s->unique_id};
+    return sc_concat(a, parts, 3);
+}
+
+static smbd_rows *rows_of(sc_arena *a, sc_map *by_server, sc_vec *all, const sc_server_id *s)
+{
+    const char *k = server_key(a, s);
+    smbd_rows *r = sc_map_get(by_server, k);
+    if (!r) {
+        r = sc_alloc(a, sizeof *r);
+        sc_map_put(by_server, k, r);
+        sc_vec_push(all, r);
+    }
+    return r;
+}
+
+/* A choice among candidates: the one seen, unless two different ones were. */
+typedef struct pick {
+    const void *one;
+    bool several;
+} pick;
+
+static void pick_add(pick *p, const void *x)
+{
+    if (p->one && p->one != x)
+        p->several = true;
+    p->one = x;
+}
+
+static const void *pick_get(const pick *p)
+{
+    return p->several ? NULL : p->one;
+}
+
+/* FileId of an open: Samba's share_file_id counts the opens of one smbd
+ * process (two smbds both have a 5), so the id that is unique on the
+ * server is the pair, as smbstatus keys its opens "PID/ID": FileId =
+ * PID * 2^32 + ID, plus VNN * 2^54 on a CTDB cluster ("VNN:PID").  Linux
+ * pids are below 2^22 (PID_MAX_LIMIT); an smbd would need 2^32 opens to
+ * overflow the counter.  false when a part does not fit. */
+static bool open_file_id(const sc_open *o, uint64_t *out)
+{
+    const char *p = o->server.pid, *colon = strchr(p, ':');
+    uint64_t vnn = 0, pid;
+    char *end;
+    if (colon) {
+        if (!isdigit((unsigned char)*p))
+            return false;
+        vnn = strtoull(p, &end, 10);
+        if (end != colon || vnn >= 1u << 10)
+            return false;
+        p = colon + 1;
+    }
+    if (!isdigit((unsigned char)*p))
+        return false;
+    pid = strtoull(p, &end, 10);
+    if (*end || pid >= 1u << 22 || o->file_id > UINT32_MAX)
+        return false;
+    *out = vnn << 54 | pid << 32 | o->file_id;
+    return true;
+}
+
+/* Each open belongs to the tree connect of its smbd whose share has the
+ * open's share path, preferring one whose session has the open's uid (the
+ * rule NumberOfFiles counts by); to the session of its smbd with its uid;
+ * and to the share of that tree connect, else the one share with that
+ * path.  When Samba's records leave two candidates, that link is left
+ * out (docs/values.md). */
+static void build_opens(sc_arena *a, sc_model *m, const sc_state *st)
+{
+    sc_arena *tmp = sc_arena_new();
+    sc_map by_server, sess_by_id, share_by_path;
+    sc_map_init_exact(&by_server);
+    sc_map_init_exact(&sess_by_id);
+    sc_map_init_exact(&share_by_path);
+    sc_vec all = {0};
+    for (size_t i = 0; i < st->nsessions; i++) {
+        const sc_session *s = &st->sessions[i];
+        if (!m->sess_of[i] || !server_id_usable(&s->server))
+            continue;
+        sc_vec_push(&rows_of(tmp, &by_server, &all, &s->server)->sess, (void *)s);
+        sc_map_put(&sess_by_id, s->session_id, (void *)s);
+    }
+    for (size_t i = 0; i < st->ntcons; i++) {
+        const sc_tcon *t = &st->tcons[i];
+        if (m->conn_of[i] && server_id_usable(&t->server))
+            sc_vec_push(&rows_of(tmp, &by_server, &all, &t->server)->tcons, (void *)t);
+    }
+    static const char several[] = "";
+    for (size_t i = 0; i < m->nshares; i++) {
+        sc_mshare *sh = m->shares[i];
+        if (!sh->rec || !sh->rec->path || sh->rec->kind != SC_SHARE_DISK)
+            continue;
+        sc_mshare *prev = sc_map_get(&share_by_path, sh->rec->path);
+        sc_map_put(&share_by_path, sh->rec->path, prev ? (void *)several : sh);
+    }
+
+    m->opens = sc_alloc_array(a, st->nopens ? st->nopens : 1, sizeof(sc_mopen));
+    for (size_t i = 0; i < st->nopens; i++) {
+        const sc_open *o = &st->opens[i];
+        if (!server_id_usable(&o->server) || !o->service_path)
+            continue;
+        uint64_t file_id;
+        if (!o->file_id_known) {
+            m->opens_without_id++;
+            continue;
+        }
+        if (!open_file_id(o, &file_id)) {
+            m->opens_unnumbered++;
+            continue;
+        }
+        sc_mopen *mo = &m->opens[m->nopens++];
+        mo->rec = o;
+        mo->file_id = file_id;
+        smbd_rows *r = sc_map_get(&by_server, server_key(tmp, &o->server));
+        pick by_uid = {0}, any = {0}, session = {0};
+        for (size_t j = 0; r && j < r->tcons.len; j++) {
+            const sc_tcon *t = r->tcons.items[j];
+            sc_mconn *c = m->conn_of[t - st->tcons];
+            const char *path = c->share->rec ? c->share->rec->path : NULL;
+            if (!path || strcmp(path, o->service_path) != 0)
+                continue;
+            const sc_session *ts = sc_map_get(&sess_by_id, t->session_id);
+            pick_add(ts && ts->uid == o->uid ? &by_uid : &any, c);
+        }
+        for (size_t j = 0; r && j < r->sess.len; j++) {
+            const sc_session *s = r->sess.items[j];
+            if (!mo->computer)
+                mo->computer = m->sess_of[s - st->sessions]->computer;
+            if (s->uid == o->uid)
+                pick_add(&session, s);
+        }
+        mo->conn = (sc_mconn *)pick_get(by_uid.one ? &by_uid : &any);
+        mo->session = pick_get(&session);
+        mo->sess = mo->conn      ? mo->conn->sess
+                   : mo->session ? m->sess_of[mo->session - st->sessions]
+                                 : NULL;
+        if (mo->conn) {
+            mo->share = mo->conn->share;
+        } else {
+            sc_mshare *sh = sc_map_get(&share_by_path, o->service_path);
+            mo->share = sh == (void *)several ? NULL : sh;
+        }
+        const char *id = sc_u64_text(a, file_id, 10);
+        if (!sc_map_get(&m->open_by_id, id))
+            sc_map_put(&m->open_by_id, id, mo);
+    }
+    for (size_t i = 0; i < all.len; i++) {
+        smbd_rows *r = all.items[i];
+        sc_vec_free(&r->sess);
+        sc_vec_free(&r->tcons);
+    }
+    sc_vec_free(&all);
+    sc_map_free(&by_server);
+    sc_map_free(&sess_by_id);
+    sc_map_free(&share_by_path);
+    sc_arena_free(tmp);
+}
+
+smbcim_status sc_model_opens(sc_provctx *pc, sc_model **out, smbcim_error *err)
+{
+    smbcim_status s = sc_model_at(pc, SC_MODEL_COUNTS, false, out, err);
+    if (s != WBEM_S_NO_ERROR)
+        return s;
+    sc_model *m = *out;
+    if (!m->opens_built) {
+        build_opens(pc->arena, m, pc->state);
+        m->opens_built = true;
+    }
+    if (m->opens_without_id) {
+        *out = NULL;
+        return smbcim_error_set(err, WBEM_E_NOT_AVAILABLE,
+                                "the ids of %zu open file(s) are not known: they were read from "
+                                "smbstatus' text output (the fallback route), which does not "
+                                "print them",
+                                m->opens_without_id);
+    }
+    if (m->opens_unnumbered) {
+        *out = NULL;
+        return smbcim_error_set(err, WBEM_E_NOT_AVAILABLE,
+                                "%zu open file(s) cannot be given a FileId: a pid of 2^22 or "
+                                "more, a CTDB node number of 1024 or more, or a share_file_id "
+                                "of 2^32 or more (docs/values.md, \"MSFT_SmbOpenFile\")",
+                                m->opens_unnumbered);
+    }
     return WBEM_S_NO_ERROR;
 }

@@ -8,6 +8,9 @@
  *              connects with that key merged (Win32_ServerConnection)
  *   sess       one per (ComputerName, UserName): the sessions with that
  *              key merged (Win32_ServerSession)
+ *   open       one per open of the state whose smbd is known
+ *              (MSFT_SmbOpenFile), with the share, connection and session
+ *              it belongs to when Samba's records tell
  */
 #ifndef SMBCIM_MODEL_INT_H
 #define SMBCIM_MODEL_INT_H
@@ -52,6 +55,18 @@ typedef struct sc_mconn {
     struct sc_mconn *next_in_share, *next_in_sess;
 } sc_mconn;
 
+typedef struct sc_mopen {
+    const sc_open *rec;
+    uint64_t file_id;         /* FileId: smbd's pid and its share_file_id (values.md) */
+    sc_mconn *conn;           /* the connection it was opened through, or NULL */
+    sc_msess *sess;           /* its session, or NULL */
+    sc_mshare *share;         /* its share, or NULL */
+    const sc_session *session; /* the one Samba session it belongs to, or NULL */
+    const char *computer;     /* the client machine of its smbd, or NULL */
+    cim_instance *inst;       /* built on first use (openfile.c) */
+    cim_instance *share_link, *conn_link, *sess_link; /* built once (openfile.c) */
+} sc_mopen;
+
 /* How much of the model is built: each level reads more of the state
  * (sources.h, SC_PART_*), so a request reads only what it needs. */
 typedef enum sc_model_level {
@@ -75,6 +90,13 @@ typedef struct sc_model {
     sc_map conn_by_key;       /* ComputerName, ShareName, UserName -> sc_mconn */
     sc_msess **sess_of;       /* per state session: its merged session, or NULL */
     sc_mconn **conn_of;       /* per state tree connect: its connection, or NULL */
+    /* The open files (sc_model_opens), built once after SC_MODEL_COUNTS. */
+    bool opens_built;
+    sc_mopen *opens;
+    size_t nopens;
+    size_t opens_without_id;  /* opens the source gave without their share_file_id */
+    size_t opens_unnumbered;  /* opens whose pid or share_file_id does not fit FileId */
+    sc_map open_by_id;        /* FileId (decimal) -> sc_mopen */
 } sc_model;
 
 /* Value of string key `name` in a resolved path, or NULL. */
@@ -87,6 +109,12 @@ const char *sc_path_key(const cim_objpath *p, const char *name);
  * shares of the configuration alone) and succeeds. */
 smbcim_status sc_model_at(sc_provctx *pc, sc_model_level level, bool optional, sc_model **out,
                           smbcim_error *err);
+
+/* The model at SC_MODEL_COUNTS with its open files matched to their
+ * shares, connections and sessions (docs/values.md, "MSFT_SmbOpenFile").
+ * Fails as sc_model_at does, and with WBEM_E_NOT_AVAILABLE when the
+ * source gave opens without their ids (smbstatus' text output). */
+smbcim_status sc_model_opens(sc_provctx *pc, sc_model **out, smbcim_error *err);
 
 /* ComputerName as Windows shows it: IPv6 addresses in brackets. */
 const char *sc_model_computer_name(sc_arena *a, const char *remote_machine);
@@ -116,6 +144,10 @@ extern const sc_provider sc_connection_provider;
 extern const sc_provider sc_session_provider;
 extern const sc_provider sc_connshare_provider;
 extern const sc_provider sc_sessconn_provider;
+extern const sc_provider sc_openfile_provider;
+extern const sc_provider sc_shareopen_provider;
+extern const sc_provider sc_connopen_provider;
+extern const sc_provider sc_sessopen_provider;
 
 /* Fills relpath and path of a finished instance. */
 void sc_instance_finish(sc_provctx *pc, cim_instance *inst);

@@ -11,6 +11,10 @@ static const sc_provider *const registry[] = {
     &sc_session_provider,
     &sc_connshare_provider,
     &sc_sessconn_provider,
+    &sc_openfile_provider,
+    &sc_shareopen_provider,
+    &sc_connopen_provider,
+    &sc_sessopen_provider,
 };
 
 const sc_provider *sc_provider_find(const char *class_name)

@@ -82,7 +82,8 @@ static void defaults(srv_config *c)
     snprintf(c->https, sizeof c->https, "0.0.0.0:5989");
     c->admin_group = "smbcim-admins";
     c->admin_classes =
-        "Win32_ServerConnection Win32_ServerSession Win32_ConnectionShare Win32_SessionConnection";
+        "Win32_ServerConnection Win32_ServerSession Win32_ConnectionShare Win32_SessionConnection "
+        "MSFT_SmbOpenFile SMBCIM_ShareOpenFile SMBCIM_ConnectionOpenFile SMBCIM_SessionOpenFile";
     c->pam_service = "smbcimd";
     c->user = SRV_USER_DEFAULT;
     c->cache_seconds = 2;
@@ -320,7 +321,8 @@ static void usage(FILE *out)
             "               [--wsman-trace DIR] [--user NAME]\n"
             "\n"
             "Serves Win32_Share, Win32_ServerSession, Win32_ServerConnection,\n"
-            "Win32_ConnectionShare and Win32_SessionConnection as CIM-XML (DSP0200)\n"
+            "Win32_ConnectionShare, Win32_SessionConnection and MSFT_SmbOpenFile (with\n"
+            "its associations) as CIM-XML (DSP0200)\n"
             "on POST /cimom, and as WS-Management on POST /wsman when a wsman listener\n"
             "is set (the usual ports: 5986 HTTPS, 5985 HTTP).  Defaults: HTTP 0.0.0.0:5988, HTTPS 0.0.0.0:5989, the live\n"
             "Samba server (/etc/samba/smb.conf), configuration %s.\n"

@@ -313,6 +313,8 @@ static int on_locking(TDB_CONTEXT *db, TDB_DATA k, TDB_DATA v, void *priv)
         o->opened_at.sec = e->time_sec;
         o->opened_at.usec = (int32_t)e->time_usec;
         o->opened_at.valid = e->time_sec > 0;
+        o->file_id = e->share_file_id;
+        o->file_id_known = true;
         sc_vec_push(&l->opens, o);
     }
     return 0;

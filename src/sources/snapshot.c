@@ -316,6 +316,29 @@ static bool get_int(rd *r, int64_t *out, int64_t min, int64_t max, const char *w
     return true;
 }
 
+/* An unsigned 64-bit id, as a decimal string (how Samba prints
+ * share_file_id) or a non-negative integer. */
+static bool get_u64(rd *r, uint64_t *out, const char *what)
+{
+    jp_tok t = next(r);
+    int64_t v;
+    if (t == JP_NUMBER && jp_int(&r->j, &v) && v >= 0) {
+        *out = (uint64_t)v;
+        return true;
+    }
+    if (t != JP_STRING || r->j.len == 0 || r->j.len > 20)
+        return bad(r, what);
+    uint64_t u = 0;
+    for (size_t i = 0; i < r->j.len; i++) {
+        unsigned d = (unsigned char)r->j.str[i] - '0';
+        if (d > 9 || u > (UINT64_MAX - d) / 10)
+            return bad(r, what);
+        u = u * 10 + d;
+    }
+    *out = u;
+    return true;
+}
+
 static bool get_bool(rd *r, bool *out)
 {
     jp_tok t = next(r);
@@ -604,6 +627,7 @@ static bool read_open(rd *r, sc_open *o)
         else if (key_is(r, "uid")) ok = have_uid = get_int(r, &o->uid, -1, UINT32_MAX, "expected a uid (an integer)");
         else if (key_is(r, "access_mask")) ok = read_access_mask(r, &o->access_mask);
         else if (key_is(r, "opened_at")) ok = get_time(r, &o->opened_at);
+        else if (key_is(r, "share_file_id")) ok = o->file_id_known = get_u64(r, &o->file_id, "expected a file id (a decimal string or an integer, 0 to 18446744073709551615)");
         else ok = skip_value(r);
         pop(r);
         if (!ok)
@@ -1035,6 +1059,8 @@ void sc_snapshot_write(const sc_state *st, sc_buf *b)
         w_server_id(b, &o->server);
         sc_buf_printf(b, ", \"uid\": %lld, \"access_mask\": {\"hex\": \"0x%08x\"}",
                       (long long)o->uid, (unsigned)o->access_mask);
+        if (o->file_id_known)
+            sc_buf_printf(b, ", \"share_file_id\": \"%llu\"", (unsigned long long)o->file_id);
         if (o->opened_at.valid) {
             sc_buf_puts(b, ", \"opened_at\": ");
             w_time(b, o->opened_at);

@@ -71,6 +71,10 @@ typedef struct sc_open {
     const char *filename;
     uint32_t access_mask;
     sc_time opened_at;
+    /* Samba's share_file_id: the open's id, unique on the server (the
+     * SMB2 persistent file id); unknown in smbstatus' text output. */
+    uint64_t file_id;
+    bool file_id_known;
 } sc_open;
 
 /* The parts of a state a source may read only when a request needs them

@@ -603,7 +603,8 @@ def test_cli_usability():
             "ShareName=\"Projects\",UserName=\"alice\"}")
     labels = [ln for ln in p.stdout.splitlines() if ln.startswith("Class: ")]
     check("table: a result of several classes prints one labelled table per class",
-          sorted(labels) == ["Class: Win32_ServerSession", "Class: Win32_Share"], p.stdout[:400])
+          sorted(labels) == ["Class: MSFT_SmbOpenFile", "Class: Win32_ServerSession",
+                             "Class: Win32_Share"], p.stdout[:400])
     # display cells: CJK takes two, the columns after it stay aligned
     with open(FS01) as f:
         doc = json.load(f)
@@ -654,9 +655,64 @@ def test_cli_usability():
           == ["Name,Path"], complete("smbcim", "enum", "Win32_Share", "--property", "Name,Pa"))
 
 
+def test_open_files():
+    """MSFT_SmbOpenFile: ids kept by `smbcim snapshot`, and a source without
+    them (smbstatus' text output) named as such, without breaking the rest."""
+    p = smbcim("-s", FS01, "-f", "json", "enum", "MSFT_SmbOpenFile")
+    ids = sorted(o["FileId"] for o in json.loads(p.stdout)) if p.returncode == 0 else None
+    # FileId = pid * 2^32 + share_file_id ("2001/11" is 2001 * 2^32 + 11)
+    check("open files: the fixture's six opens, FileId from pid and share_file_id",
+          ids == [2001 * 2**32 + 11, 2001 * 2**32 + 12, 2002 * 2**32 + 13, 2003 * 2**32 + 14,
+                  2003 * 2**32 + 15, 2005 * 2**32 + 16],
+          p.stderr or ids)
+    with tempfile.TemporaryDirectory() as d:
+        snap = os.path.join(d, "snap.json")
+        p = smbcim("-s", FS01, "snapshot")
+        with open(snap, "w") as f:
+            f.write(p.stdout)
+        p = smbcim("-s", snap, "-f", "json", "enum", "MSFT_SmbOpenFile")
+        again = sorted(o["FileId"] for o in json.loads(p.stdout)) if p.returncode == 0 else None
+        check("open files: smbcim snapshot keeps the file ids", again == ids, p.stderr or again)
+        with open(FS01) as f:
+            doc = json.load(f)
+        for fobj in doc["smbstatus"]["open_files"].values():
+            for o in fobj["opens"].values():
+                o.pop("share_file_id", None)
+        noids = os.path.join(d, "noids.json")
+        with open(noids, "w") as f:
+            json.dump(doc, f)
+        p = smbcim("-s", noids, "enum", "MSFT_SmbOpenFile")
+        check("open files without ids: WBEM_E_NOT_AVAILABLE (exit 6) saying why",
+              p.returncode == 6 and "WBEM_E_NOT_AVAILABLE" in p.stderr
+              and "ids of 6 open file(s) are not known" in p.stderr and p.stdout == "", p.stderr)
+        p = smbcim("-s", noids, "-f", "json", "query", 'ASSOCIATORS OF {Win32_Share.Name="Projects"}')
+        got = [o["__CLASS"] for o in json.loads(p.stdout)] if p.returncode == 0 else None
+        check("open files without ids: ASSOCIATORS OF a share still answers its connection",
+              got == ["Win32_ServerConnection"], p.stderr or got)
+        p = smbcim("-s", noids, "-f", "json", "query", "SELECT * FROM SMBCIM_ShareOpenFile")
+        check("open files without ids: the associations have no links",
+              p.returncode == 0 and json.loads(p.stdout) == [], p.stderr or p.stdout[:200])
+        doc["smbstatus"]["open_files"]["/srv/projects/plan.docx"]["opens"]["2001/11"]["share_file_id"] = "-3"
+        bad = os.path.join(d, "bad.json")
+        with open(bad, "w") as f:
+            json.dump(doc, f)
+        p = smbcim("-s", bad, "enum", "MSFT_SmbOpenFile")
+        check("a share_file_id that is no number is refused with its JSON path",
+              p.returncode == 3 and '.opens["2001/11"].share_file_id: expected a file id' in p.stderr,
+              p.stderr)
+        with open(FS01) as f:
+            doc = json.load(f)
+        doc["smbstatus"]["open_files"]["/srv/projects/plan.docx"]["opens"]["2001/11"]["share_file_id"] = str(2**32)
+        with open(bad, "w") as f:
+            json.dump(doc, f)
+        p = smbcim("-s", bad, "enum", "MSFT_SmbOpenFile")
+        check("a share_file_id of 2^32 cannot make a FileId: WBEM_E_NOT_AVAILABLE saying so",
+              p.returncode == 6 and "cannot be given a FileId" in p.stderr, p.stderr)
+
+
 def main():
     for t in (test_help_and_usage, test_errors, test_formats, test_stdin, test_unsafe_inputs,
-              test_commands, test_hostile_data, test_cli_usability):
+              test_commands, test_hostile_data, test_cli_usability, test_open_files):
         try:
             t()
         except Exception as e:  # a crash of the harness is a failure, not a skip

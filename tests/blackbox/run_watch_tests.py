@@ -311,8 +311,22 @@ def test_errors():
           and "--count" in p.stdout, p.stdout[:200])
 
 
+def test_open_files():
+    """An open file appearing between two states is an MSFT_SmbOpenFile
+    creation (state 02: alice's smbd 201 opens budget.xlsx, share_file_id 12)."""
+    p = watch("SELECT * FROM __InstanceOperationEvent WITHIN 1 "
+              "WHERE TargetInstance ISA 'MSFT_SmbOpenFile'")
+    ev = events_of(p) or []
+    got = [(e["__CLASS"], e["TargetInstance"].get("FileId"),
+            e["TargetInstance"].get("ShareRelativePath")) for e in ev]
+    check("open files: alice's new file is one __InstanceCreationEvent with its FileId",
+          p.returncode == 0 and got == [("__InstanceCreationEvent", 201 * 2**32 + 12, "budget.xlsx")],
+          p.stderr or got)
+
+
 def main():
-    for t in (test_replay, test_where, test_group, test_formats, test_stopping, test_errors):
+    for t in (test_replay, test_where, test_group, test_formats, test_stopping, test_errors,
+              test_open_files):
         try:
             t()
         except Exception as e:  # a crash of the harness is a failure, not a skip

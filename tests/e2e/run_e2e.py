@@ -235,7 +235,11 @@ def truth_from_json(doc):
     for f in (doc.get("open_files") or {}).values():
         for o in f.get("opens", {}).values():
             opens.append({"server": sid_key(o["server_id"]), "pid": str(o["server_id"]["pid"]),
-                          "uid": o["uid"], "path": f["service_path"]})
+                          "uid": o["uid"], "path": f["service_path"], "name": f["filename"],
+                          # FileId: the pid and share_file_id (docs/values.md)
+                          "file_id": int(str(o["server_id"]["pid"]).split(":")[-1]) * 2**32
+                          + int(o["share_file_id"]),
+                          "access": int(o["access_mask"]["hex"], 16)})
     return {"sessions": doc.get("sessions") or {}, "tcons": doc.get("tcons") or {},
             "opens": opens}
 
@@ -429,6 +433,8 @@ def run_checks(label, snap, truth, shares):
                   and all(o.get("__CLASS") == "Win32_ServerConnection" for o in r),
                   [o.get("__RELPATH") for o in r])
 
+    open_file_checks(label, snap, truth, conns)
+
     # Win32_ServerSession
     ss = q(snap, "SELECT * FROM Win32_ServerSession", label)
     if ss is not None:
@@ -449,6 +455,67 @@ def run_checks(label, snap, truth, shares):
               len(sc) == len(conns) and all(ci(a.get("Antecedent")) in sess_paths for a in sc)
               and {ci(a.get("Dependent")) for a in sc} == {ci(c["__RELPATH"]) for c in conns},
               [(a.get("Antecedent"), a.get("Dependent")) for a in sc])
+
+
+def has_file_ids(snap):
+    """Whether the source gives the opens' ids: the live route through
+    smbd's databases does; a snapshot only if its opens have share_file_id."""
+    if snap.startswith("live:"):
+        return True
+    with open(hpath(snap)) as f:
+        doc = json.load(f)
+    return all("share_file_id" in o for fo in doc["smbstatus"].get("open_files", {}).values()
+               for o in fo["opens"].values())
+
+
+def open_file_checks(label, snap, truth, conns):
+    """MSFT_SmbOpenFile against Samba's opens: one per open, FileId =
+    share_file_id, the path and the granted access; user and session by
+    the open's smbd and uid; each connection's open files through
+    SMBCIM_ConnectionOpenFile are as many as its NumberOfFiles."""
+    res, err = smbcim(snap, "query", "SELECT * FROM MSFT_SmbOpenFile")
+    if not has_file_ids(snap):
+        check("%s: MSFT_SmbOpenFile without file ids (text smbstatus): WBEM_E_NOT_AVAILABLE"
+              % label, res is None and "WBEM_E_NOT_AVAILABLE" in (err or ""), err or res)
+        return
+    if res is None:
+        check("%s: SELECT * FROM MSFT_SmbOpenFile" % label, False, err)
+        return
+    check("%s: MSFT_SmbOpenFile: one per open Samba lists (%d)" % (label, len(truth["opens"])),
+          len(res) == len(truth["opens"]), [r.get("Path") for r in res])
+    if all("file_id" in o for o in truth["opens"]):
+        want = sorted((o["file_id"], o["path"].rstrip("/") + "/" + o["name"], o["access"])
+                      for o in truth["opens"])
+        got = sorted((r.get("FileId"), r.get("Path"), r.get("Permissions")) for r in res)
+        check("%s: MSFT_SmbOpenFile FileId, Path, Permissions = share_file_id, "
+              "service_path/filename, access_mask" % label, got == want, (got, want))
+    by_pid_uid = {}
+    for sid, sess in truth["sessions"].items():
+        by_pid_uid.setdefault((sid_key(sess["server_id"]), sess["uid"]), []).append((sid, sess))
+    for o in truth["opens"]:
+        if "file_id" not in o:
+            continue
+        r = next((x for x in res if x.get("FileId") == o["file_id"]), None)
+        owners = by_pid_uid.get((o["server"], o["uid"]), [])
+        if r is None or len(owners) != 1:
+            continue
+        sid, sess = owners[0]
+        check("%s: open %d: ClientUserName, ClientComputerName and SessionId of its session %s"
+              % (label, o["file_id"], sid),
+              ci(bare_user(r.get("ClientUserName") or "")) == ci(bare_user(sess["username"]))
+              and r.get("ClientComputerName") == machine(sess["remote_machine"])
+              and str(r.get("SessionId")) == str(sid), r)
+        g, gerr = smbcim(snap, "get", r["__PATH"])
+        check("%s: open %d resolves with get" % (label, o["file_id"]),
+              g is not None and len(g) == 1 and g[0].get("Path") == r.get("Path"), gerr or g)
+    for c in conns:
+        if c.get("NumberOfFiles") is None:
+            continue
+        a = q(snap, "ASSOCIATORS OF {%s} WHERE ResultClass = MSFT_SmbOpenFile"
+              % c["__RELPATH"], label)
+        check("%s: %s: its open files through SMBCIM_ConnectionOpenFile = NumberOfFiles (%d)"
+              % (label, c["__RELPATH"], c["NumberOfFiles"]),
+              a is not None and len(a) == c["NumberOfFiles"], a and [x.get("Path") for x in a])
 
 
 # ---------------------------------------------------------------- scenario --
@@ -603,6 +670,14 @@ def live_checks(label, server, truth, shares):
             c = [{k: v for k, v in r.items() if k != "ConnectionID"} for r in c]
         check("%s: smbstatus fallback route gives the same answer: %s" % (label, wql),
               c is not None and strip_times(a) == strip_times(c), ec or rows_diff(a, c))
+    wql = "SELECT * FROM MSFT_SmbOpenFile"
+    a, ea = smbcim(live, "query", wql)
+    b, eb = smbcim(snap, "query", wql)
+    check("%s: snapshot round trip: %s (the file ids kept)" % (label, wql),
+          a is not None and a == b, ea or eb or rows_diff(a, b))
+    c, ec = smbcim(live, "query", wql, env=fb_env)
+    check("%s: smbstatus fallback route: %s is WBEM_E_NOT_AVAILABLE (no ids in the text)"
+          % (label, wql), c is None and "WBEM_E_NOT_AVAILABLE" in (ec or ""), ec or c)
 
 
 def error_checks(server):

@@ -228,12 +228,14 @@ static void test_operations(void **state)
     assert_int_equal(code_of(x), 6);
     free(x);
     x = call(f, &admin, "EnumerateClassNames", "", &st, NULL);
-    /* the three root classes: CIM_ManagedSystemElement, CIM_Dependency and
-     * __SystemClass (WMI's system classes: the event classes) */
-    assert_int_equal(count(x, "<CLASSNAME "), 3);
+    /* the root classes: CIM_ManagedSystemElement, CIM_Dependency,
+     * __SystemClass (WMI's system classes: the event classes),
+     * MSFT_SmbOpenFile and the three SMBCIM_ associations */
+    assert_int_equal(count(x, "<CLASSNAME "), 7);
     free(x);
     x = call(f, &admin, "EnumerateClassNames", VALUE("DeepInheritance", "TRUE"), &st, NULL);
-    assert_int_equal(count(x, "<CLASSNAME "), 16); /* 8 + 8 of schema/30_events.mof */
+    /* 8 + 4 of schema/25_smb_openfile.mof + 8 of schema/30_events.mof */
+    assert_int_equal(count(x, "<CLASSNAME "), 20);
     free(x);
     x = call(f, &admin, "ExecQuery", VALUE("QueryLanguage", "WQL")
              VALUE("Query", "SELECT Name FROM Win32_Share WHERE Name = 'C$'"), &st, NULL);
