@@ -39,6 +39,24 @@
  * SONAME libsmbcim.so.MAJOR; SMBCIM_VERSION_* give the version this header
  * describes and smbcim_version() the one running.  Only the functions
  * declared here are exported.
+ *
+ * Structs and later versions (within one MAJOR; tests/abi checks the
+ * layouts against tests/abi/layout.txt):
+ *  - smbcim_ctx and smbcim_watch are opaque.
+ *  - cim_class, cim_instance and smbcim_result are made by the library and
+ *    handed out by pointer: a later version may add members at their end.
+ *    Never allocate, copy or take the size of one.
+ *  - Structs the library hands out in arrays (cim_property, cim_qualifier,
+ *    cim_qualifier_decl, cim_parameter, cim_method_decl) end in reserved
+ *    members, where a later version puts what it adds without changing
+ *    the array's stride.  Ignore them.
+ *  - smbcim_assoc_filter is filled by the caller: its reserved members
+ *    must be zero (initialise it with = {0} or designated initialisers),
+ *    and a later version gives them a meaning only with zero meaning "as
+ *    before".
+ *  - cim_value, smbcim_error and smbcim_sysprop keep their layout for the
+ *    whole MAJOR version (a new kind of value is a new cim_type in the
+ *    same union).
  */
 #ifndef SMBCIM_H
 #define SMBCIM_H
@@ -227,6 +245,7 @@ typedef struct cim_qualifier_decl {
     bool translatable;       /* Translatable */
     const char *mof_file;
     unsigned mof_line;
+    void *reserved[2];       /* for later versions; ignore */
 } cim_qualifier_decl;
 
 typedef struct cim_qualifier {
@@ -242,6 +261,7 @@ typedef struct cim_qualifier {
     bool overridable;  /* a subclass may give another value */
     bool translatable; /* the value may be localized */
     const cim_qualifier_decl *decl; /* NULL when the schema declares none */
+    void *reserved[2];       /* for later versions; ignore */
 } cim_qualifier;
 
 typedef struct cim_property {
@@ -255,6 +275,7 @@ typedef struct cim_property {
     bool local;              /* declared or overridden in this class */
     bool key;                /* has Key (possibly through override) */
     cim_value defval;        /* default value; null if none */
+    void *reserved[2];       /* for later versions; ignore */
 } cim_property;
 
 /* A method parameter.  An embedded object is a string parameter with the
@@ -267,6 +288,7 @@ typedef struct cim_parameter {
     const char *ref_class;   /* class a REF parameter points to, else NULL */
     const cim_qualifier *quals;
     size_t nquals;
+    void *reserved[2];       /* for later versions; ignore */
 } cim_parameter;
 
 /* A method declaration.  The schema only describes methods: calling one
@@ -280,6 +302,7 @@ typedef struct cim_method_decl {
     size_t nquals;
     const char *origin;      /* class that first declared the method */
     bool local;              /* declared or overridden in this class */
+    void *reserved[2];       /* for later versions; ignore */
 } cim_method_decl;
 
 typedef struct cim_class {
@@ -470,6 +493,7 @@ typedef struct smbcim_assoc_filter {
     const char *role;
     const char *result_role;
     bool keys_only;
+    const void *reserved[4]; /* must be zero (see "Structs and later versions") */
 } smbcim_assoc_filter;
 /* The instances associated with the object at `path` (both directions,
  * every filter honoured), evaluated from the associations' reference keys

@@ -715,6 +715,14 @@ static smbcim_status run_assoc(smbcim_ctx *ctx, wql_kind kind, const char *path,
     if (kind == WQL_REFERENCES && f && (f->assoc_class || f->result_role))
         return smbcim_error_set(err, WBEM_E_INVALID_PARAMETER,
                                 "references take no AssocClass or ResultRole");
+    /* Reserved for filters of later versions: a caller that leaves garbage
+     * there now would be misread then (smbcim.h). */
+    for (size_t i = 0; f && i < sizeof f->reserved / sizeof f->reserved[0]; i++)
+        if (f->reserved[i])
+            return smbcim_error_set(err, WBEM_E_INVALID_PARAMETER,
+                                    "smbcim_assoc_filter.reserved[%zu] is not zero "
+                                    "(initialise the filter with = {0})",
+                                    i);
     sc_request *r = sc_request_new(ctx);
     wql_query q = {.kind = kind, .path = path};
     if (f) {

@@ -41,6 +41,73 @@ def version_macros():
                     for p in ("MAJOR", "MINOR", "PATCH"))
 
 
+# The structs whose layout a program compiled against one version relies
+# on (smbcim.h, "Structs and later versions"): size and the offset of each
+# member, against tests/abi/layout.txt.  A change there breaks programs
+# built against an earlier 0.x header: bump MAJOR, or put the new member in
+# a reserved slot, then record the new layout (SMBCIM_ABI_RECORD=1).
+LAYOUT = {
+    "cim_value": ["type", "null", "array", "count", "v"],
+    "smbcim_error": ["code", "msg"],
+    "smbcim_sysprop": ["name", "value"],
+    "smbcim_assoc_filter": ["assoc_class", "result_class", "role", "result_role", "keys_only",
+                            "reserved"],
+    "cim_qualifier_decl": ["name", "type", "array", "defval", "scope", "tosubclass",
+                           "overridable", "translatable", "mof_file", "mof_line", "reserved"],
+    "cim_qualifier": ["name", "value", "tosubclass", "overridable", "translatable", "decl",
+                      "reserved"],
+    "cim_property": ["name", "type", "array", "ref_class", "quals", "nquals", "origin",
+                     "local", "key", "defval", "reserved"],
+    "cim_parameter": ["name", "type", "array", "ref_class", "quals", "nquals", "reserved"],
+    "cim_method_decl": ["name", "type", "params", "nparams", "quals", "nquals", "origin",
+                        "local", "reserved"],
+    # made by the library, handed out by pointer: members may be added at
+    # the end only, so the offsets of these must not move
+    "cim_class": ["name", "super_name", "super", "quals", "nquals", "props", "nprops",
+                  "nkeys", "abstract", "association", "mof_file", "mof_line", "methods",
+                  "nmethods"],
+    "cim_instance": ["cls", "values", "present", "relpath", "path"],
+    "smbcim_result": ["count", "instances", "classes", "is_classes", "select_props",
+                      "nselect_props", "query_class"],
+}
+GROWS_AT_END = {"cim_class", "cim_instance", "smbcim_result"}
+
+
+def layout_check(tmp):
+    import platform
+    src = os.path.join(tmp, "layout.c")
+    with open(src, "w") as f:
+        f.write("#include <stddef.h>\n#include <stdio.h>\n#include <smbcim.h>\nint main(void)\n{\n")
+        for st, members in LAYOUT.items():
+            f.write('    printf("%s size %%zu\\n", sizeof(%s));\n' % (st, st))
+            for m in members:
+                f.write('    printf("%s.%s %%zu\\n", offsetof(%s, %s));\n' % (st, m, st, m))
+        f.write("    return 0;\n}\n")
+    exe = os.path.join(tmp, "layout")
+    p = run("cc", "-std=c11", "-I", os.path.join(ROOT, "include"), "-o", exe, src)
+    check("the struct layout probe builds", p.returncode == 0, p.stderr)
+    if p.returncode != 0:
+        return
+    got = run(exe).stdout.splitlines()
+    arch = platform.machine()
+    path = os.path.join(ROOT, "tests", "abi", "layout.txt")
+    if os.environ.get("SMBCIM_ABI_RECORD") == "1":
+        with open(path, "w") as f:
+            f.write("# struct layouts of smbcim.h (tests/abi/run_abi_tests.py); arch %s\n" % arch)
+            f.write("\n".join(got) + "\n")
+    with open(path) as f:
+        text = f.read()
+    want = [ln for ln in text.splitlines() if ln and not ln.startswith("#")]
+    check("layout.txt was recorded on this architecture (%s)" % arch, "arch %s" % arch in text,
+          text.splitlines()[:1])
+    fixed = [ln for ln in want if ln.split(".")[0].split(" ")[0] not in GROWS_AT_END
+             or " size " not in ln]
+    missing = [ln for ln in fixed if ln not in got]
+    check("the layouts of smbcim.h's structs are the recorded ones (sizes, and offsets; "
+          "cim_class, cim_instance, smbcim_result may only grow at the end)",
+          not missing, missing)
+
+
 def main():
     version = version_macros()
     major = version.split(".")[0]
@@ -128,6 +195,7 @@ int main(int argc, char **argv)
         check("smbcim.pc: Requires.private tdb resolves (static link flags name -ltdb)",
               pc.returncode == 0 and "-ltdb" in pc.stdout and "-lsmbcim" in pc.stdout,
               (pc.stdout, pc.stderr))
+        layout_check(tmp)
     fails = [r for r in results if not r[1]]
     for name, ok, detail in results:
         print(("ok   " if ok else "FAIL ") + name + ("" if ok else "\n     %s" % (detail,)))

@@ -528,6 +528,12 @@ static void test_assoc_api_matches_wql(void **state)
     smbcim_assoc_filter rr = {.result_role = "Dependent"};
     assert_int_equal(smbcim_references(ctx, "Win32_Share.Name=\"IPC$\"", &rr, &res, &err),
                      WBEM_E_INVALID_PARAMETER);
+    /* a filter whose reserved members are not zero (smbcim.h) */
+    smbcim_assoc_filter junk = {.keys_only = true};
+    junk.reserved[3] = &junk;
+    assert_int_equal(smbcim_associators(ctx, "Win32_Share.Name=\"IPC$\"", &junk, &res, &err),
+                     WBEM_E_INVALID_PARAMETER);
+    assert_non_null(strstr(err.msg, "reserved[3] is not zero"));
     smbcim_close(ctx);
 }
 
