@@ -35,6 +35,14 @@
  * Errors: every function taking an smbcim_error clears it first, so an
  * uninitialised or reused one is never read.
  *
+ * Out of memory: no call aborts or prints.  It answers WBEM_E_OUT_OF_MEMORY
+ * (NULL for the calls that return text or a context), and the context or
+ * watcher it ran on is then unusable: every later call on it answers
+ * WBEM_E_OUT_OF_MEMORY until smbcim_close / smbcim_watch_close.  Memory
+ * the failed call held may be lost (docs/decisions.md, "Out of memory").
+ * The library reads the environment and starts processes only for the
+ * live source (smbcim_open_live).
+ *
  * Versions: the library's file name is libsmbcim.so.MAJOR.MINOR.PATCH with
  * SONAME libsmbcim.so.MAJOR; SMBCIM_VERSION_* give the version this header
  * describes and smbcim_version() the one running.  Only the functions

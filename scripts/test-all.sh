@@ -81,6 +81,9 @@ add "$log/install"
 echo "== valgrind (unit tests and a CLI run)"
 vp=0; vf=0
 for t in build/tests/test_*; do
+    # test_oom makes allocations fail on purpose: what a failed call held
+    # is lost by design (docs/decisions.md, "Out of memory")
+    [ "$(basename "$t")" = test_oom ] && continue
     if SMBCIM_SRCDIR=$PWD valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
         "$t" >"$log/vg-$(basename "$t")" 2>&1; then vp=$((vp + 1)); else vf=$((vf + 1)); tail -30 "$log/vg-$(basename "$t")"; fi
 done

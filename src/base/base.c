@@ -5,6 +5,7 @@
 #include "base/base.h"
 
 #include <errno.h>
+#include <setjmp.h>
 #include <sys/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,15 +14,76 @@
 #include <time.h>
 #include <unistd.h>
 
-static void oom(size_t n)
+/* ---- out of memory ---------------------------------------------------------
+ * Each thread keeps a stack of sc_oom_call frames; an allocation failure
+ * longjmps to the innermost.  The frames live on the callers' stacks. */
+typedef struct oom_frame {
+    jmp_buf jb;
+    struct oom_frame *prev;
+    void (*undo)(void *);
+    void *undo_arg;
+} oom_frame;
+
+static _Thread_local oom_frame *oom_top;
+static _Thread_local unsigned long fail_countdown, alloc_count;
+
+bool sc_oom_call(void (*fn)(void *), void *arg)
 {
+    oom_frame f = {.prev = oom_top};
+    if (setjmp(f.jb) != 0)
+        return false; /* oom() popped f and ran its undo hook */
+    oom_top = &f;
+    fn(arg);
+    oom_top = f.prev;
+    return true;
+}
+
+void sc_oom_on_unwind(void (*fn)(void *), void *arg)
+{
+    if (oom_top) {
+        oom_top->undo = fn;
+        oom_top->undo_arg = arg;
+    }
+}
+
+unsigned long sc_oom_fail_after(unsigned long n)
+{
+    unsigned long made = alloc_count;
+    alloc_count = 0;
+    fail_countdown = n;
+    return made;
+}
+
+_Noreturn static void oom(size_t n);
+
+_Noreturn void sc_oom_raise(void)
+{
+    oom(0);
+}
+
+_Noreturn static void oom(size_t n)
+{
+    oom_frame *f = oom_top;
+    if (f) {
+        oom_top = f->prev;
+        if (f->undo)
+            f->undo(f->undo_arg);
+        longjmp(f->jb, 1);
+    }
     fprintf(stderr, "smbcim: out of memory (allocating %zu bytes)\n", n);
     abort();
 }
 
+/* Whether this allocation is the one a test asked to fail. */
+static bool injected(void)
+{
+    alloc_count++;
+    return fail_countdown && --fail_countdown == 0;
+}
+
 void *sc_xmalloc(size_t n)
 {
-    void *p = malloc(n ? n : 1);
+    void *p = injected() ? NULL : malloc(n ? n : 1);
     if (!p)
         oom(n);
     return p;
@@ -29,7 +91,7 @@ void *sc_xmalloc(size_t n)
 
 void *sc_xcalloc(size_t n, size_t size)
 {
-    void *p = calloc(n ? n : 1, size ? size : 1);
+    void *p = injected() ? NULL : calloc(n ? n : 1, size ? size : 1);
     if (!p)
         oom(n * size);
     return p;
@@ -37,7 +99,7 @@ void *sc_xcalloc(size_t n, size_t size)
 
 void *sc_xrealloc(void *p, size_t n)
 {
-    void *q = realloc(p, n ? n : 1);
+    void *q = injected() ? NULL : realloc(p, n ? n : 1);
     if (!q)
         oom(n);
     return q;

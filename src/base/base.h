@@ -3,8 +3,13 @@
  * a growable string buffer, case-insensitive UTF-8 comparison and a small
  * hash map.  Includes nothing else from src/.
  *
- * Out of memory: allocation failure is reported on stderr and aborts the
- * process (sc_xmalloc).  Documented in docs/decisions.md.
+ * Out of memory: inside sc_oom_call (every public function of smbcim.h
+ * runs its work there) an allocation failure unwinds to that call, which
+ * reports it (WBEM_E_OUT_OF_MEMORY); outside one (smbcimd's own code) it
+ * is reported on stderr and aborts the process.  Code that holds
+ * something an unwind would leak for good (a child process, a worker
+ * thread, a database lock) runs its part under a nested sc_oom_call and
+ * cleans up itself.  docs/decisions.md, "Out of memory".
  */
 #ifndef SMBCIM_BASE_H
 #define SMBCIM_BASE_H
@@ -14,6 +19,21 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "smbcim.h" /* smbcim_text_mode */
+
+/* Runs fn(arg); true when it returned, false when an allocation failed
+ * inside it (in this thread) and unwound to here.  Nests.  After false,
+ * what fn had allocated outside arenas freed by the undo hook is lost. */
+bool sc_oom_call(void (*fn)(void *), void *arg);
+/* Out of memory again, after a landing pad of sc_oom_call cleaned up:
+ * unwinds to the next sc_oom_call out (aborts when there is none). */
+_Noreturn void sc_oom_raise(void);
+/* The undo hook of the innermost sc_oom_call of this thread: called with
+ * arg when an allocation fails before the hook is cleared (fn NULL). */
+void sc_oom_on_unwind(void (*fn)(void *), void *arg);
+/* Tests only: the n-th allocation from now (in this thread) fails, as if
+ * memory had run out; 0 turns it off.  Returns how many allocations were
+ * made since the last call (to size a sweep). */
+unsigned long sc_oom_fail_after(unsigned long n);
 
 void *sc_xmalloc(size_t n);
 void *sc_xcalloc(size_t n, size_t size);

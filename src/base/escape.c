@@ -123,12 +123,25 @@ void sc_buf_put_escaped(sc_buf *b, const char *s, size_t len, smbcim_text_mode m
     }
 }
 
-char *smbcim_escape_text(const char *s, smbcim_text_mode mode)
+typedef struct escape_call {
+    const char *s;
+    smbcim_text_mode mode;
+    char *text;
+} escape_call;
+
+static void escape_cb(void *p)
 {
+    escape_call *c = p;
     sc_buf b;
     sc_buf_init(&b);
     sc_buf_puts(&b, ""); /* an empty string is "", not NULL */
-    if (s)
-        sc_buf_put_escaped(&b, s, strlen(s), mode);
-    return sc_buf_take(&b);
+    if (c->s)
+        sc_buf_put_escaped(&b, c->s, strlen(c->s), c->mode);
+    c->text = sc_buf_take(&b);
+}
+
+char *smbcim_escape_text(const char *s, smbcim_text_mode mode)
+{
+    escape_call c = {.s = s, .mode = mode};
+    return sc_oom_call(escape_cb, &c) ? c.text : NULL; /* NULL: out of memory */
 }

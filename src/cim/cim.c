@@ -266,14 +266,26 @@ bool cim_value_append_text(sc_buf *b, const cim_value *v)
     return true;
 }
 
+typedef struct text_call {
+    const cim_value *v;
+    char *text;
+} text_call;
+
+static void value_text_cb(void *p)
+{
+    text_call *c = p;
+    sc_buf b;
+    sc_buf_init(&b);
+    cim_value_append_text(&b, c->v);
+    c->text = sc_buf_take(&b);
+}
+
 char *smbcim_value_text(const cim_value *v)
 {
     if (v->null)
         return NULL;
-    sc_buf b;
-    sc_buf_init(&b);
-    cim_value_append_text(&b, v);
-    return sc_buf_take(&b);
+    text_call c = {.v = v};
+    return sc_oom_call(value_text_cb, &c) ? c.text : NULL; /* NULL: out of memory */
 }
 
 void cim_append_quoted(sc_buf *b, const char *s)

@@ -80,7 +80,7 @@ static smbcim_ctx *ctx_with_state(smbcim_ctx *ctx, sc_state *st)
     return ctx;
 }
 
-smbcim_ctx *smbcim_open_snapshot(const char *path, smbcim_error *err)
+static smbcim_ctx *open_snapshot_impl(const char *path, smbcim_error *err)
 {
     smbcim_error_clear(err);
     smbcim_ctx *ctx = ctx_new(err);
@@ -94,8 +94,8 @@ smbcim_ctx *smbcim_open_snapshot(const char *path, smbcim_error *err)
     return ctx_with_state(ctx, st);
 }
 
-smbcim_ctx *smbcim_open_snapshot_buffer(const char *buf, size_t len,
-                                        const char *origin, smbcim_error *err)
+static smbcim_ctx *open_buffer_impl(const char *buf, size_t len, const char *origin,
+                                    smbcim_error *err)
 {
     smbcim_error_clear(err);
     smbcim_ctx *ctx = ctx_new(err);
@@ -109,7 +109,7 @@ smbcim_ctx *smbcim_open_snapshot_buffer(const char *buf, size_t len,
     return ctx_with_state(ctx, st);
 }
 
-smbcim_ctx *smbcim_open_live(const char *smb_conf, smbcim_error *err)
+static smbcim_ctx *open_live_impl(const char *smb_conf, smbcim_error *err)
 {
     smbcim_error_clear(err);
     smbcim_ctx *ctx = ctx_new(err);
@@ -139,7 +139,7 @@ const char *smbcim_live_route(const smbcim_ctx *ctx, const char **why)
     return ctx->live.route;
 }
 
-char *smbcim_snapshot_text(smbcim_ctx *ctx, smbcim_error *err)
+static char *snapshot_text_impl(smbcim_ctx *ctx, smbcim_error *err)
 {
     smbcim_error_clear(err);
     if (!ctx->state) {
@@ -154,7 +154,7 @@ char *smbcim_snapshot_text(smbcim_ctx *ctx, smbcim_error *err)
     return sc_buf_take(&b);
 }
 
-smbcim_ctx *smbcim_open_schema_only(smbcim_error *err)
+static smbcim_ctx *open_schema_impl(smbcim_error *err)
 {
     smbcim_error_clear(err);
     return ctx_new(err);
@@ -417,12 +417,20 @@ cim_instance *sc_keys_only(sc_arena *a, const cim_instance *inst)
 }
 
 /* ---- requests ------------------------------------------------------------ */
+static void request_abort_hook(void *r)
+{
+    sc_vec_free(&((sc_request *)r)->out);
+    sc_arena_free(((sc_request *)r)->arena);
+}
+
 sc_request *sc_request_new(smbcim_ctx *ctx)
 {
     sc_arena *a = sc_arena_new();
     sc_request *r = sc_alloc(a, sizeof(*r));
     r->arena = a;
     r->ctx = ctx;
+    /* if memory runs out before the request is finished, free it */
+    sc_oom_on_unwind(request_abort_hook, r);
     return r;
 }
 
@@ -439,10 +447,12 @@ void sc_request_finish(sc_request *r)
     else
         r->pub.instances = (const cim_instance **)items;
     sc_vec_free(&r->out);
+    sc_oom_on_unwind(NULL, NULL);
 }
 
 static void request_abort(sc_request *r)
 {
+    sc_oom_on_unwind(NULL, NULL);
     sc_vec_free(&r->out);
     sc_arena_free(r->arena);
 }
@@ -673,8 +683,8 @@ static smbcim_status exec_select(sc_request *r, const wql_query *q, smbcim_error
     return WBEM_S_NO_ERROR;
 }
 
-smbcim_status smbcim_exec_query(smbcim_ctx *ctx, const char *text, smbcim_result **out,
-                                smbcim_error *err)
+static smbcim_status exec_query_impl(smbcim_ctx *ctx, const char *text, smbcim_result **out,
+                                     smbcim_error *err)
 {
     smbcim_error_clear(err);
     *out = NULL;
@@ -743,24 +753,9 @@ static smbcim_status run_assoc(smbcim_ctx *ctx, wql_kind kind, const char *path,
     return WBEM_S_NO_ERROR;
 }
 
-smbcim_status smbcim_associators(smbcim_ctx *ctx, const char *path,
-                                 const smbcim_assoc_filter *f, smbcim_result **out,
-                                 smbcim_error *err)
-{
-    smbcim_error_clear(err);
-    return run_assoc(ctx, WQL_ASSOCIATORS, path, f, out, err);
-}
 
-smbcim_status smbcim_references(smbcim_ctx *ctx, const char *path,
-                                const smbcim_assoc_filter *f, smbcim_result **out,
-                                smbcim_error *err)
-{
-    smbcim_error_clear(err);
-    return run_assoc(ctx, WQL_REFERENCES, path, f, out, err);
-}
-
-smbcim_status smbcim_enum_instances(smbcim_ctx *ctx, const char *clsname,
-                                    smbcim_result **out, smbcim_error *err)
+static smbcim_status enum_instances_impl(smbcim_ctx *ctx, const char *clsname,
+                                         smbcim_result **out, smbcim_error *err)
 {
     smbcim_error_clear(err);
     *out = NULL;
@@ -780,8 +775,8 @@ smbcim_status smbcim_enum_instances(smbcim_ctx *ctx, const char *clsname,
     return WBEM_S_NO_ERROR;
 }
 
-smbcim_status smbcim_get_object(smbcim_ctx *ctx, const char *path, smbcim_result **out,
-                                smbcim_error *err)
+static smbcim_status get_object_impl(smbcim_ctx *ctx, const char *path, smbcim_result **out,
+                                     smbcim_error *err)
 {
     smbcim_error_clear(err);
     *out = NULL;
@@ -812,7 +807,7 @@ smbcim_status smbcim_get_object(smbcim_ctx *ctx, const char *path, smbcim_result
 }
 
 /* ---- text forms ---------------------------------------------------------- */
-char *smbcim_class_mof(const cim_class *cls)
+static char *class_mof_impl(const cim_class *cls)
 {
     sc_buf b;
     sc_buf_init(&b);
@@ -820,10 +815,227 @@ char *smbcim_class_mof(const cim_class *cls)
     return sc_buf_take(&b);
 }
 
-char *smbcim_instance_mof(const cim_instance *inst)
+static char *instance_mof_impl(const cim_instance *inst)
 {
     sc_buf b;
     sc_buf_init(&b);
     mof_print_instance(&b, inst);
     return sc_buf_take(&b);
+}
+
+/* ---- the public calls, each run under sc_oom_call ------------------------
+ * Out of memory inside one is WBEM_E_OUT_OF_MEMORY (or NULL where the
+ * call reports failure that way), never an abort; the context is unusable
+ * afterwards (docs/decisions.md, "Out of memory"). */
+
+smbcim_status sc_ran_out(smbcim_ctx *ctx, smbcim_error *err)
+{
+    if (ctx)
+        ctx->oom = true;
+    smbcim_error_clear(err); /* what the failed call had set is moot */
+    return smbcim_error_set(err, WBEM_E_OUT_OF_MEMORY, "out of memory");
+}
+
+smbcim_status sc_ctx_unusable(const smbcim_ctx *ctx, smbcim_error *err)
+{
+    if (!ctx || !ctx->oom)
+        return WBEM_S_NO_ERROR;
+    return smbcim_error_set(err, WBEM_E_OUT_OF_MEMORY,
+                            "an earlier call on this context ran out of memory: close it");
+}
+
+/* The arguments and answer of one public call. */
+typedef struct api_call {
+    smbcim_ctx *ctx;
+    const char *s1, *s2;
+    size_t len;
+    const void *p;
+    smbcim_result **out;
+    smbcim_error *err;
+    smbcim_status st;
+    smbcim_ctx *ret_ctx;
+    char *ret_text;
+} api_call;
+
+static smbcim_ctx *open_guarded(void (*fn)(void *), api_call *c)
+{
+    smbcim_error_clear(c->err);
+    if (!sc_oom_call(fn, c)) {
+        sc_ran_out(NULL, c->err);
+        return NULL; /* the half-opened context is lost */
+    }
+    return c->ret_ctx;
+}
+
+static void open_snapshot_cb(void *p)
+{
+    api_call *c = p;
+    c->ret_ctx = open_snapshot_impl(c->s1, c->err);
+}
+
+smbcim_ctx *smbcim_open_snapshot(const char *path, smbcim_error *err)
+{
+    api_call c = {.s1 = path, .err = err};
+    return open_guarded(open_snapshot_cb, &c);
+}
+
+static void open_buffer_cb(void *p)
+{
+    api_call *c = p;
+    c->ret_ctx = open_buffer_impl(c->s1, c->len, c->s2, c->err);
+}
+
+smbcim_ctx *smbcim_open_snapshot_buffer(const char *buf, size_t len, const char *origin,
+                                        smbcim_error *err)
+{
+    api_call c = {.s1 = buf, .len = len, .s2 = origin, .err = err};
+    return open_guarded(open_buffer_cb, &c);
+}
+
+static void open_live_cb(void *p)
+{
+    api_call *c = p;
+    c->ret_ctx = open_live_impl(c->s1, c->err);
+}
+
+smbcim_ctx *smbcim_open_live(const char *smb_conf, smbcim_error *err)
+{
+    api_call c = {.s1 = smb_conf, .err = err};
+    return open_guarded(open_live_cb, &c);
+}
+
+static void open_schema_cb(void *p)
+{
+    api_call *c = p;
+    c->ret_ctx = open_schema_impl(c->err);
+}
+
+smbcim_ctx *smbcim_open_schema_only(smbcim_error *err)
+{
+    api_call c = {.err = err};
+    return open_guarded(open_schema_cb, &c);
+}
+
+static void snapshot_text_cb(void *p)
+{
+    api_call *c = p;
+    c->ret_text = snapshot_text_impl(c->ctx, c->err);
+}
+
+char *smbcim_snapshot_text(smbcim_ctx *ctx, smbcim_error *err)
+{
+    smbcim_error_clear(err);
+    if (sc_ctx_unusable(ctx, err))
+        return NULL;
+    api_call c = {.ctx = ctx, .err = err};
+    if (!sc_oom_call(snapshot_text_cb, &c)) {
+        sc_ran_out(ctx, err);
+        return NULL;
+    }
+    return c.ret_text;
+}
+
+/* A request on ctx: its answer, or WBEM_E_OUT_OF_MEMORY. */
+static smbcim_status request_guarded(void (*fn)(void *), api_call *c)
+{
+    smbcim_error_clear(c->err);
+    *c->out = NULL;
+    if (sc_ctx_unusable(c->ctx, c->err))
+        return c->err->code;
+    if (!sc_oom_call(fn, c)) {
+        *c->out = NULL;
+        return sc_ran_out(c->ctx, c->err);
+    }
+    return c->st;
+}
+
+static void exec_query_cb(void *p)
+{
+    api_call *c = p;
+    c->st = exec_query_impl(c->ctx, c->s1, c->out, c->err);
+}
+
+smbcim_status smbcim_exec_query(smbcim_ctx *ctx, const char *text, smbcim_result **out,
+                                smbcim_error *err)
+{
+    api_call c = {.ctx = ctx, .s1 = text, .out = out, .err = err};
+    return request_guarded(exec_query_cb, &c);
+}
+
+static void associators_cb(void *p)
+{
+    api_call *c = p;
+    c->st = run_assoc(c->ctx, WQL_ASSOCIATORS, c->s1, c->p, c->out, c->err);
+}
+
+smbcim_status smbcim_associators(smbcim_ctx *ctx, const char *path,
+                                 const smbcim_assoc_filter *f, smbcim_result **out,
+                                 smbcim_error *err)
+{
+    api_call c = {.ctx = ctx, .s1 = path, .p = f, .out = out, .err = err};
+    return request_guarded(associators_cb, &c);
+}
+
+static void references_cb(void *p)
+{
+    api_call *c = p;
+    c->st = run_assoc(c->ctx, WQL_REFERENCES, c->s1, c->p, c->out, c->err);
+}
+
+smbcim_status smbcim_references(smbcim_ctx *ctx, const char *path,
+                                const smbcim_assoc_filter *f, smbcim_result **out,
+                                smbcim_error *err)
+{
+    api_call c = {.ctx = ctx, .s1 = path, .p = f, .out = out, .err = err};
+    return request_guarded(references_cb, &c);
+}
+
+static void enum_instances_cb(void *p)
+{
+    api_call *c = p;
+    c->st = enum_instances_impl(c->ctx, c->s1, c->out, c->err);
+}
+
+smbcim_status smbcim_enum_instances(smbcim_ctx *ctx, const char *cls, smbcim_result **out,
+                                    smbcim_error *err)
+{
+    api_call c = {.ctx = ctx, .s1 = cls, .out = out, .err = err};
+    return request_guarded(enum_instances_cb, &c);
+}
+
+static void get_object_cb(void *p)
+{
+    api_call *c = p;
+    c->st = get_object_impl(c->ctx, c->s1, c->out, c->err);
+}
+
+smbcim_status smbcim_get_object(smbcim_ctx *ctx, const char *path, smbcim_result **out,
+                                smbcim_error *err)
+{
+    api_call c = {.ctx = ctx, .s1 = path, .out = out, .err = err};
+    return request_guarded(get_object_cb, &c);
+}
+
+static void class_mof_cb(void *p)
+{
+    api_call *c = p;
+    c->ret_text = class_mof_impl(c->p);
+}
+
+char *smbcim_class_mof(const cim_class *cls)
+{
+    api_call c = {.p = cls};
+    return sc_oom_call(class_mof_cb, &c) ? c.ret_text : NULL;
+}
+
+static void instance_mof_cb(void *p)
+{
+    api_call *c = p;
+    c->ret_text = instance_mof_impl(c->p);
+}
+
+char *smbcim_instance_mof(const cim_instance *inst)
+{
+    api_call c = {.p = inst};
+    return sc_oom_call(instance_mof_cb, &c) ? c.ret_text : NULL;
 }

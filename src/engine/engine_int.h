@@ -45,7 +45,16 @@ struct smbcim_ctx {
     bool generic_only;
     smbcim_may_read may_read;    /* smbcim_set_access; NULL: all readable */
     void *may_read_data;
+    /* A call ran out of memory part way: the context's state may be half
+     * built, so every later call but smbcim_close fails. */
+    bool oom;
 };
+
+/* WBEM_E_OUT_OF_MEMORY after sc_oom_call returned false: err says so
+ * (whatever the failed call had set), ctx (if any) is marked unusable. */
+smbcim_status sc_ran_out(smbcim_ctx *ctx, smbcim_error *err);
+/* WBEM_E_OUT_OF_MEMORY, err set, when an earlier call on ctx ran out. */
+smbcim_status sc_ctx_unusable(const smbcim_ctx *ctx, smbcim_error *err);
 
 /* Whether the caller may see instances of cls (smbcim_set_access). */
 static inline bool sc_readable(const smbcim_ctx *ctx, const cim_class *cls)

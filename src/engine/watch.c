@@ -57,6 +57,11 @@ struct smbcim_watch {
     size_t nclasses;
     sc_vec groups;           /* watch_group*, oldest first */
     sc_map group_by_key;
+    /* A poll ran out of memory part way: every later poll fails, and the
+     * state that poll was given is closed with the watcher (half-made
+     * groups may refer to it). */
+    bool oom;
+    smbcim_ctx *lost_state;
 };
 
 /* ---- the query against the schema -------------------------------------- */
@@ -658,7 +663,7 @@ static bool same_values(const cim_instance *a, const cim_instance *b)
 }
 
 /* ---- the API --------------------------------------------------------------- */
-bool smbcim_is_event_query(const smbcim_ctx *ctx, const char *wql)
+static bool is_event_query_impl(const smbcim_ctx *ctx, const char *wql)
 {
     if (!ctx || !wql)
         return false;
@@ -739,12 +744,8 @@ static smbcim_status open_query(smbcim_watch *w, const char *wql, smbcim_error *
     return WBEM_S_NO_ERROR;
 }
 
-smbcim_watch *smbcim_watch_open(smbcim_ctx *ctx, const char *wql, smbcim_error *err)
+static smbcim_watch *watch_open_impl(smbcim_ctx *ctx, const char *wql, smbcim_error *err)
 {
-    smbcim_error local;
-    if (!err)
-        err = &local; /* the checks below read err->code */
-    smbcim_error_clear(err);
     if (!ctx || !wql) {
         smbcim_error_set(err, WBEM_E_INVALID_PARAMETER, "no %s given", ctx ? "query" : "context");
         return NULL;
@@ -803,16 +804,9 @@ static smbcim_status offer(smbcim_watch *w, sc_request *r, evobj *o, uint64_t ba
     return WBEM_S_NO_ERROR;
 }
 
-smbcim_status smbcim_watch_poll(smbcim_watch *w, smbcim_ctx *state, smbcim_result **events,
-                                smbcim_error *err)
+static smbcim_status watch_poll_impl(smbcim_watch *w, smbcim_ctx *state,
+                                     smbcim_result **events, smbcim_error *err)
 {
-    smbcim_error local;
-    if (!err)
-        err = &local;
-    smbcim_error_clear(err);
-    *events = NULL;
-    if (!state)
-        return smbcim_error_set(err, WBEM_E_INVALID_PARAMETER, "no state to compare");
     new_class *nc = sc_xcalloc(w->nclasses ? w->nclasses : 1, sizeof(*nc));
     smbcim_status st = load_state(w, state, nc, err);
     if (st != WBEM_S_NO_ERROR) {
@@ -895,8 +889,90 @@ void smbcim_watch_close(smbcim_watch *w)
         group_free(w->groups.items[i]);
     sc_vec_free(&w->groups);
     sc_map_free(&w->group_by_key);
+    smbcim_close(w->lost_state);
     smbcim_close(w->prev);
     smbcim_close(w->sctx);
     sc_arena_free(w->arena);
     free(w);
+}
+
+/* ---- the public calls, under sc_oom_call (engine.c has the others) ------ */
+typedef struct watch_call {
+    smbcim_watch *w;
+    smbcim_ctx *ctx;
+    const char *wql;
+    smbcim_result **events;
+    smbcim_error *err;
+    smbcim_status st;
+    bool yes;
+} watch_call;
+
+static void is_event_query_cb(void *p)
+{
+    watch_call *c = p;
+    c->yes = is_event_query_impl(c->ctx, c->wql);
+}
+
+bool smbcim_is_event_query(const smbcim_ctx *ctx, const char *wql)
+{
+    watch_call c = {.ctx = (smbcim_ctx *)ctx, .wql = wql};
+    /* out of memory: "no"; the query then fails where it is run */
+    return sc_oom_call(is_event_query_cb, &c) && c.yes;
+}
+
+static void watch_open_cb(void *p)
+{
+    watch_call *c = p;
+    c->w = watch_open_impl(c->ctx, c->wql, c->err);
+}
+
+smbcim_watch *smbcim_watch_open(smbcim_ctx *ctx, const char *wql, smbcim_error *err)
+{
+    smbcim_error local;
+    if (!err)
+        err = &local; /* the checks read err->code */
+    smbcim_error_clear(err);
+    if (sc_ctx_unusable(ctx, err))
+        return NULL;
+    watch_call c = {.ctx = ctx, .wql = wql, .err = err};
+    if (!sc_oom_call(watch_open_cb, &c)) {
+        sc_ran_out(ctx, err); /* ctx stays the caller's, to close */
+        return NULL;
+    }
+    return c.w;
+}
+
+static void watch_poll_cb(void *p)
+{
+    watch_call *c = p;
+    c->st = watch_poll_impl(c->w, c->ctx, c->events, c->err);
+}
+
+smbcim_status smbcim_watch_poll(smbcim_watch *w, smbcim_ctx *state, smbcim_result **events,
+                                smbcim_error *err)
+{
+    smbcim_error local;
+    if (!err)
+        err = &local;
+    smbcim_error_clear(err);
+    *events = NULL;
+    if (!state)
+        return smbcim_error_set(err, WBEM_E_INVALID_PARAMETER, "no state to compare");
+    if (w->oom || sc_ctx_unusable(state, err)) {
+        smbcim_close(state);
+        smbcim_error_clear(err);
+        return smbcim_error_set(err, WBEM_E_OUT_OF_MEMORY,
+                                w->oom ? "an earlier poll of this watcher ran out of memory: "
+                                         "close it"
+                                       : "the state's context ran out of memory earlier");
+    }
+    watch_call c = {.w = w, .ctx = state, .events = events, .err = err};
+    if (!sc_oom_call(watch_poll_cb, &c)) {
+        *events = NULL;
+        w->oom = true;
+        /* groups may refer to the state's instances: it goes with w */
+        w->lost_state = state;
+        return sc_ran_out(state, err);
+    }
+    return c.st;
 }

@@ -380,12 +380,44 @@ bool sc_ctdb_timed_out(const sc_ctdb *x)
     return x->c.timed_out;
 }
 
+typedef struct open_call {
+    sc_ctdb *x;
+    const char *sock;
+    const char *const *names;
+    smbcim_error *err;
+    bool ok;
+} open_call;
+
+static bool open_conn(sc_ctdb *x, const char *sock, const char *const names[3],
+                      smbcim_error *err);
+
+static void open_cb(void *p)
+{
+    open_call *c = p;
+    c->ok = open_conn(c->x, c->sock, c->names, c->err);
+}
+
 sc_ctdb *sc_ctdb_open(const char *sock, const char *const names[3], double deadline,
                       bool *timed_out, smbcim_error *err)
 {
     *timed_out = false;
     sc_ctdb *x = sc_xcalloc(1, sizeof *x);
     x->c = (conn){.fd = -1, .deadline = deadline, .next_reqid = 1, .err = err, .sock = sock};
+    open_call c = {.x = x, .sock = sock, .names = names, .err = err};
+    bool done = sc_oom_call(open_cb, &c);
+    if (done && c.ok)
+        return x;
+    *timed_out = x->c.timed_out;
+    sc_ctdb_close(x); /* its socket too, out of memory or not */
+    if (!done)
+        sc_oom_raise();
+    return NULL;
+}
+
+/* Connects x to ctdbd and reads what a traverse needs; false with err set. */
+static bool open_conn(sc_ctdb *x, const char *sock, const char *const names[3],
+                      smbcim_error *err)
+{
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     if (strlen(sock) >= sizeof sa.sun_path) {
         smbcim_error_set(err, WBEM_E_FAILED, "ctdbd socket %s: path too long", sock);
@@ -442,11 +474,9 @@ sc_ctdb *sc_ctdb_open(const char *sock, const char *const names[3], double deadl
             }
         }
     }
-    return x;
+    return true;
 fail:
-    *timed_out = x->c.timed_out;
-    sc_ctdb_close(x);
-    return NULL;
+    return false;
 }
 
 smbcim_status sc_ctdb_traverse(sc_ctdb *x, int which, sc_ctdb_rec_fn fn, void *priv,

@@ -86,6 +86,8 @@ typedef struct live {
     bool clustering;     /* a CTDB node (its messages say so) */
     bool cluster_route;  /* records read through ctdbd: server ids are VNN:PID */
     uint32_t pnn;        /* ... and this node's number (its pids are local) */
+    int (*rec)(TDB_CONTEXT *, TDB_DATA, TDB_DATA, void *); /* what rec_guarded runs */
+    bool oom;            /* a record's decoding ran out of memory */
 } live;
 
 /* Whether smbd process pid exists, asked of the kernel once per pid (every
@@ -162,6 +164,34 @@ static const char *user_name(live *l, int64_t uid, const char *fallback)
 
 typedef int (*rec_fn)(TDB_CONTEXT *, TDB_DATA, TDB_DATA, void *);
 
+typedef struct rec_call {
+    TDB_CONTEXT *db;
+    TDB_DATA k, v;
+    live *l;
+    int rc;
+} rec_call;
+
+static void rec_cb(void *p)
+{
+    rec_call *c = p;
+    c->rc = c->l->rec(c->db, c->k, c->v, c->l);
+}
+
+/* The decoder l->rec under sc_oom_call: running out of memory stops the
+ * walk, which then gives back its locks (a tdb chain lock, ctdbd's
+ * traverse) and reports WBEM_E_OUT_OF_MEMORY, instead of unwinding
+ * through libtdb or ctdb.c with the locks held. */
+static int rec_guarded(TDB_CONTEXT *db, TDB_DATA k, TDB_DATA v, void *priv)
+{
+    live *l = priv;
+    rec_call c = {.db = db, .k = k, .v = v, .l = l};
+    if (!sc_oom_call(rec_cb, &c)) {
+        l->oom = true;
+        return -1;
+    }
+    return c.rc;
+}
+
 /* One database of smbd's lock directory.  Opened and closed by the
  * request's own thread (libtdb keeps its open databases in a list of its
  * own, not locked); only the traversal may run in another thread. */
@@ -218,9 +248,13 @@ static smbcim_status walk_records(live *l, tdb_walk *w)
     size_t hash_bytes = (size_t)tdb_hash_size(w->db) * 48;
     bool all = fstat(tdb_fd(w->db), &sb) == 0 &&
                (size_t)sb.st_size > hash_bytes + 256 * 1024 && tdb_lockall_read(w->db) == 0;
-    int n = tdb_traverse_read(w->db, w->fn, l);
+    l->rec = w->fn;
+    int n = tdb_traverse_read(w->db, rec_guarded, l);
     if (all)
         tdb_unlockall_read(w->db);
+    if (l->oom)
+        return smbcim_error_set(l->err, WBEM_E_OUT_OF_MEMORY, "out of memory reading %s",
+                                w->path);
     if (l->bad_record && !l->reason) /* "…/locking.tdb: locking record: … at byte N of M" */
         l->reason = sc_sprintf(l->a, "%s: %s", w->path, l->why);
     if (n < 0 && !l->bad_record)
@@ -331,10 +365,20 @@ typedef struct sub_walk {
     bool started;
 } sub_walk;
 
-static void *sub_main(void *p)
+static void sub_walk_cb(void *p)
 {
     sub_walk *sw = p;
     sw->rc = walk_records(&sw->l, sw->w);
+}
+
+/* The walk in its own thread, which has no sc_oom_call of the request's:
+ * running out of memory there is reported as the walk's outcome. */
+static void *sub_main(void *p)
+{
+    sub_walk *sw = p;
+    if (!sc_oom_call(sub_walk_cb, sw))
+        sw->rc = smbcim_error_set(&sw->err, WBEM_E_OUT_OF_MEMORY, "out of memory reading %s",
+                                  sw->w->path);
     return NULL;
 }
 
@@ -429,6 +473,43 @@ static const struct {
     {"locking.tdb", on_locking, SC_PART_OPENS},
 };
 
+typedef struct walks {
+    live *l;
+    tdb_walk w[NDBS];
+    sub_walk sub[NDBS];
+    bool joined[NDBS];
+    size_t nw;
+    smbcim_status rc;
+} walks;
+
+/* Walks the opened databases and takes their records (under sc_oom_call:
+ * walk_all cleans up if memory runs out part way). */
+static void walks_run(void *p)
+{
+    walks *ws = p;
+    live *l = ws->l;
+    for (size_t i = 0; i < ws->nw; i++) {
+        bool own = ws->w[i].fn == on_tcon && ws->w[i].db;
+        ws->sub[i] = (sub_walk){.w = &ws->w[i]};
+        ws->sub[i].l = (live){.a = own ? sc_arena_new() : l->a, .err = &ws->sub[i].err,
+                              .lock_dir = l->lock_dir};
+        sc_map_init_exact(&ws->sub[i].l.user_by_uid);
+        if (own) /* without a thread to be had: walked here, in turn */
+            ws->sub[i].started =
+                pthread_create(&ws->sub[i].tid, NULL, sub_main, &ws->sub[i]) == 0;
+    }
+    for (size_t i = 0; i < ws->nw; i++)
+        if (!ws->sub[i].started)
+            ws->sub[i].rc = walk_records(&ws->sub[i].l, &ws->w[i]);
+    for (size_t i = 0; i < ws->nw; i++) {
+        if (ws->sub[i].started)
+            pthread_join(ws->sub[i].tid, NULL);
+        ws->joined[i] = true;
+        sub_take(l, &ws->sub[i], &ws->rc);
+        sub_free(&ws->sub[i]);
+    }
+}
+
 /* The databases `parts` needs, in smbcim's order: sessions, tree connects,
  * locking.tdb; the first error or record that does not decode, in that
  * order, ends the answer (the caller falls back or fails).  Whether a
@@ -440,61 +521,79 @@ static const struct {
  * walks are about 2.7 (sessions), 1.5 + 3.5 (tree connects, kills) and 3.2
  * ms (locking.tdb); docs/live-source.md, "Speed".  Every database is opened
  * and closed by this thread (libtdb's list of open databases is not
- * locked); only a traversal runs in the other. */
+ * locked); only a traversal runs in the other.  Out of memory part way:
+ * the other thread is waited for and the databases closed before it
+ * unwinds to the request. */
 static smbcim_status walk_all(live *l, unsigned parts)
 {
-    tdb_walk w[NDBS];
-    sub_walk sub[NDBS];
-    size_t nw = 0;
-    smbcim_status rc = WBEM_S_NO_ERROR;
-    for (int k = 0; k < NDBS && rc == WBEM_S_NO_ERROR; k++)
+    walks ws = {.l = l};
+    for (int k = 0; k < NDBS && ws.rc == WBEM_S_NO_ERROR; k++)
         if (parts & dbs[k].part)
-            rc = walk_open(l, &w[nw++], dbs[k].name, dbs[k].fn);
-    if (rc != WBEM_S_NO_ERROR) {
-        for (size_t i = 0; i < nw; i++)
-            walk_close(&w[i]);
-        return rc;
+            ws.rc = walk_open(l, &ws.w[ws.nw++], dbs[k].name, dbs[k].fn);
+    if (ws.rc != WBEM_S_NO_ERROR) {
+        for (size_t i = 0; i < ws.nw; i++)
+            walk_close(&ws.w[i]);
+        return ws.rc;
     }
-    for (size_t i = 0; i < nw; i++) {
-        bool own = w[i].fn == on_tcon && w[i].db;
-        sub[i] = (sub_walk){.w = &w[i]};
-        sub[i].l = (live){.a = own ? sc_arena_new() : l->a, .err = &sub[i].err,
-                          .lock_dir = l->lock_dir};
-        sc_map_init_exact(&sub[i].l.user_by_uid);
-        if (own) /* without a thread to be had: walked here, in turn */
-            sub[i].started = pthread_create(&sub[i].tid, NULL, sub_main, &sub[i]) == 0;
-    }
-    for (size_t i = 0; i < nw; i++)
-        if (!sub[i].started)
-            sub[i].rc = walk_records(&sub[i].l, &w[i]);
-    for (size_t i = 0; i < nw; i++) {
-        if (sub[i].started)
-            pthread_join(sub[i].tid, NULL);
-        sub_take(l, &sub[i], &rc);
-        sub_free(&sub[i]);
-    }
-    for (size_t i = 0; i < nw; i++)
-        walk_close(&w[i]);
-    if (rc == WBEM_S_NO_ERROR && !l->bad_record)
+    bool ok = sc_oom_call(walks_run, &ws);
+    for (size_t i = 0; !ok && i < ws.nw; i++)
+        if (ws.sub[i].started && !ws.joined[i])
+            pthread_join(ws.sub[i].tid, NULL);
+    for (size_t i = 0; i < ws.nw; i++)
+        walk_close(&ws.w[i]);
+    if (!ok)
+        sc_oom_raise();
+    if (ws.rc == WBEM_S_NO_ERROR && !l->bad_record)
         walks_done(l);
-    return rc;
+    return ws.rc;
 }
 
 /* ---- the cluster route (CTDB) ------------------------------------------- */
-
-typedef struct cl_walk {
-    live *l;
-    rec_fn fn;
-} cl_walk;
 
 static int cl_record(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
                      uint32_t dmaster, void *priv)
 {
     (void)dmaster;
-    cl_walk *w = priv;
     TDB_DATA k = {.dptr = (unsigned char *)key, .dsize = klen};
     TDB_DATA v = {.dptr = (unsigned char *)val, .dsize = vlen};
-    return w->fn(NULL, k, v, w->l);
+    return rec_guarded(NULL, k, v, priv);
+}
+
+typedef struct cl_walks {
+    live *l;
+    sc_ctdb *x;
+    unsigned parts;
+    const char *const *names;
+    bool *fallback;
+    smbcim_status rc;
+} cl_walks;
+
+/* The databases one after the other (under sc_oom_call: walk_cluster
+ * closes the connection if memory runs out part way). */
+static void cl_walks_run(void *p)
+{
+    cl_walks *c = p;
+    live *l = c->l;
+    for (int k = 0; k < NDBS && c->rc == WBEM_S_NO_ERROR; k++) {
+        if (!(c->parts & dbs[k].part))
+            continue;
+        l->rec = dbs[k].fn;
+        size_t n = 0;
+        c->rc = sc_ctdb_traverse(c->x, k, cl_record, l, &n);
+        if (c->rc == SC_CTDB_STOPPED && l->oom) {
+            c->rc = smbcim_error_set(l->err, WBEM_E_OUT_OF_MEMORY,
+                                     "out of memory reading %s (through ctdbd)", c->names[k]);
+            break;
+        }
+        if (c->rc == SC_CTDB_STOPPED) { /* a record that does not decode */
+            l->reason = sc_sprintf(l->a, "%s (cluster-wide, through ctdbd): %s", c->names[k],
+                                   l->why);
+            c->rc = WBEM_S_NO_ERROR;
+            break;
+        }
+        if (c->rc != WBEM_S_NO_ERROR)
+            *c->fallback = !sc_ctdb_timed_out(c->x);
+    }
 }
 
 /* On a CTDB node (clustering = yes): the same databases, cluster-wide,
@@ -518,26 +617,14 @@ static smbcim_status walk_cluster(live *l, unsigned parts, const char *sock, boo
     }
     l->cluster_route = true;
     l->pnn = sc_ctdb_pnn(x);
-    smbcim_status rc = WBEM_S_NO_ERROR;
-    for (int k = 0; k < NDBS && rc == WBEM_S_NO_ERROR; k++) {
-        if (!(parts & dbs[k].part))
-            continue;
-        cl_walk w = {.l = l, .fn = dbs[k].fn};
-        size_t n = 0;
-        rc = sc_ctdb_traverse(x, k, cl_record, &w, &n);
-        if (rc == SC_CTDB_STOPPED) { /* a record that does not decode */
-            l->reason = sc_sprintf(l->a, "%s (cluster-wide, through ctdbd): %s", names[k],
-                                   l->why);
-            rc = WBEM_S_NO_ERROR;
-            break;
-        }
-        if (rc != WBEM_S_NO_ERROR)
-            *fallback = !sc_ctdb_timed_out(x);
-    }
+    cl_walks c = {.l = l, .x = x, .parts = parts, .names = names, .fallback = fallback};
+    bool ok = sc_oom_call(cl_walks_run, &c);
     sc_ctdb_close(x);
-    if (rc == WBEM_S_NO_ERROR && !l->bad_record)
+    if (!ok)
+        sc_oom_raise();
+    if (c.rc == WBEM_S_NO_ERROR && !l->bad_record)
         walks_done(l);
-    return rc;
+    return c.rc;
 }
 
 /* ---- the smbstatus route ------------------------------------------------ */
@@ -548,6 +635,46 @@ unsigned sc_run_timeout(void)
     char *end = NULL;
     unsigned long v = e && *e ? strtoul(e, &end, 10) : 0;
     return e && *e && end && !*end && v >= 1 && v <= 3600 ? (unsigned)v : SC_RUN_TIMEOUT;
+}
+
+/* Reading a child's two pipes until both end or the deadline passes. */
+typedef struct capture {
+    struct pollfd *pf; /* [2]: the output and error pipes */
+    sc_buf *b;
+    pid_t pid;
+    bool timed_out;
+} capture;
+
+static void capture_loop(void *p)
+{
+    capture *c = p;
+    char chunk[65536];
+    double deadline = sc_monotonic() + (double)sc_run_timeout();
+    while (c->pf[0].fd >= 0 || c->pf[1].fd >= 0) {
+        double left = deadline - sc_monotonic();
+        if (left <= 0) {
+            /* a hung child (smbstatus waiting on a CTDB node that does not
+             * answer, on a lock) must not hang its caller */
+            kill(c->pid, SIGKILL);
+            c->timed_out = true;
+            break;
+        }
+        int pr = poll(c->pf, 2, (int)(left * 1000.0) + 1);
+        if (pr < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        for (int i = 0; i < 2; i++) {
+            if (c->pf[i].fd < 0 || !c->pf[i].revents)
+                continue;
+            ssize_t r = read(c->pf[i].fd, chunk, sizeof chunk);
+            if (r > 0)
+                sc_buf_add(&c->b[i], chunk, (size_t)r);
+            else if (r == 0 || errno != EINTR)
+                c->pf[i].fd = -1;
+        }
+    }
 }
 
 /* One runner for every process the live source starts (smbstatus, net):
@@ -597,37 +724,28 @@ spawned:
         goto done;
     }
     struct pollfd pf[2] = {{.fd = out[0], .events = POLLIN}, {.fd = errp[0], .events = POLLIN}};
-    char chunk[65536];
-    double deadline = sc_monotonic() + (double)sc_run_timeout();
-    bool timed_out = false;
-    while (pf[0].fd >= 0 || pf[1].fd >= 0) {
-        double left = deadline - sc_monotonic();
-        if (left <= 0) {
-            /* a hung child (smbstatus waiting on a CTDB node that does not
-             * answer, on a lock) must not hang its caller */
-            kill(pid, SIGKILL);
-            timed_out = true;
-            break;
+    capture cap = {.pf = pf, .b = b, .pid = pid};
+    if (!sc_oom_call(capture_loop, &cap)) {
+        /* out of memory while the child runs: no child or pipe left
+         * behind, then on to the caller's sc_oom_call */
+        kill(pid, SIGKILL);
+        while (waitpid(pid, status, 0) < 0 && errno == EINTR) {
         }
-        int pr = poll(pf, 2, (int)(left * 1000.0) + 1);
-        if (pr < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
-        }
-        for (int i = 0; i < 2; i++) {
-            if (pf[i].fd < 0 || !pf[i].revents)
-                continue;
-            ssize_t r = read(pf[i].fd, chunk, sizeof chunk);
-            if (r > 0)
-                sc_buf_add(&b[i], chunk, (size_t)r);
-            else if (r == 0 || errno != EINTR)
-                pf[i].fd = -1;
-        }
+        close(out[0]);
+        if (errp[0] >= 0)
+            close(errp[0]);
+        sc_buf_free(&b[0]);
+        sc_buf_free(&b[1]);
+        sc_oom_raise();
     }
     while (waitpid(pid, status, 0) < 0 && errno == EINTR) {
     }
-    if (timed_out) {
+    close(out[0]); /* before what follows allocates (sc_oom_call) */
+    out[0] = -1;
+    if (errp[0] >= 0)
+        close(errp[0]);
+    errp[0] = -1;
+    if (cap.timed_out) {
         errno = ETIMEDOUT;
         goto done;
     }

@@ -804,6 +804,22 @@ smbcim_status sc_snapshot_parse(sc_arena *a, const char *buf, size_t len, const 
  * SC_SNAPSHOT_MAX_FILE bytes: a larger regular file is refused by its
  * size, a pipe stops with an error when it has given more. */
 
+typedef struct parse_call {
+    sc_arena *a;
+    const char *buf;
+    size_t len;
+    const char *origin;
+    sc_state **out;
+    smbcim_error *err;
+    smbcim_status st;
+} parse_call;
+
+static void parse_cb(void *p)
+{
+    parse_call *c = p;
+    c->st = sc_snapshot_parse(c->a, c->buf, c->len, c->origin, c->out, c->err);
+}
+
 /* "536870912 bytes (512 MiB)" */
 static void limit_text(size_t max, char *buf, size_t len)
 {
@@ -877,9 +893,12 @@ smbcim_status sc_snapshot_load_limit(sc_arena *a, const char *path, size_t max,
             if (!is_stdin)
                 close(fd);
             (void)madvise(map, (size_t)sb.st_size, MADV_SEQUENTIAL);
-            st = sc_snapshot_parse(a, map, (size_t)sb.st_size, path, out, err);
-            munmap(map, (size_t)sb.st_size);
-            return st;
+            parse_call c = {a, map, (size_t)sb.st_size, path, out, err, 0};
+            bool done = sc_oom_call(parse_cb, &c);
+            munmap(map, (size_t)sb.st_size); /* out of memory too */
+            if (!done)
+                sc_oom_raise();
+            return c.st;
         }
     }
     sc_buf b;
