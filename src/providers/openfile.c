@@ -145,46 +145,55 @@ static smbcim_status links_model(sc_provctx *pc, sc_model **m, smbcim_error *err
     return st;
 }
 
-static smbcim_status shareopen_enumerate(sc_provctx *pc, const cim_class *cls, sc_vec *out,
-                                         smbcim_error *err)
+/* The links of one association: from each open file's share, connection
+ * or session, when the open has one. */
+typedef enum link_end { LINK_SHARE, LINK_CONN, LINK_SESS } link_end;
+
+static smbcim_status links_enumerate(sc_provctx *pc, const cim_class *cls, link_end end,
+                                     sc_vec *out, smbcim_error *err)
 {
     sc_model *m;
     smbcim_status st = links_model(pc, &m, err);
     for (size_t i = 0; m && i < m->nopens; i++) {
         sc_mopen *mo = &m->opens[i];
-        if (mo->share)
-            sc_vec_push(out, open_link(pc, cls, &mo->share_link,
-                                       sc_share_instance(pc, mo->share)->relpath, mo));
+        const cim_instance *ante = NULL;
+        cim_instance **cache = NULL;
+        switch (end) {
+        case LINK_SHARE:
+            ante = mo->share ? sc_share_instance(pc, mo->share) : NULL;
+            cache = &mo->share_link;
+            break;
+        case LINK_CONN:
+            ante = mo->conn ? sc_conn_instance(pc, mo->conn) : NULL;
+            cache = &mo->conn_link;
+            break;
+        case LINK_SESS:
+            ante = mo->sess ? sc_sess_instance(pc, mo->sess) : NULL;
+            cache = &mo->sess_link;
+            break;
+        }
+        if (ante)
+            sc_vec_push(out, open_link(pc, cls, cache, ante->relpath, mo));
     }
     return st;
+}
+
+static smbcim_status shareopen_enumerate(sc_provctx *pc, const cim_class *cls, sc_vec *out,
+                                         smbcim_error *err)
+{
+    return links_enumerate(pc, cls, LINK_SHARE, out, err);
 }
 
 static smbcim_status connopen_enumerate(sc_provctx *pc, const cim_class *cls, sc_vec *out,
                                         smbcim_error *err)
 {
-    sc_model *m;
-    smbcim_status st = links_model(pc, &m, err);
-    for (size_t i = 0; m && i < m->nopens; i++) {
-        sc_mopen *mo = &m->opens[i];
-        if (mo->conn)
-            sc_vec_push(out, open_link(pc, cls, &mo->conn_link,
-                                       sc_conn_instance(pc, mo->conn)->relpath, mo));
-    }
-    return st;
+    return links_enumerate(pc, cls, LINK_CONN, out, err);
 }
 
 static smbcim_status sessopen_enumerate(sc_provctx *pc, const cim_class *cls, sc_vec *out,
                                         smbcim_error *err)
 {
-    sc_model *m;
-    smbcim_status st = links_model(pc, &m, err);
-    for (size_t i = 0; m && i < m->nopens; i++) {
-        sc_mopen *mo = &m->opens[i];
-        if (mo->sess)
-            sc_vec_push(out, open_link(pc, cls, &mo->sess_link,
-                                       sc_sess_instance(pc, mo->sess)->relpath, mo));
-    }
-    return st;
+    return links_enumerate(pc, cls, LINK_SESS, out, err);
 }
 
 const sc_provider sc_shareopen_provider = {
