@@ -175,9 +175,10 @@ def cli(*args):
 
 def path_part(line):
     """The object path of a wbemcli output line (ai/ri/ei lines go on with
-    the properties after the path's last closing quote and a space)."""
-    i = line.find('" ')
-    return line[:i + 1] if i >= 0 else line.strip()
+    the properties after the path and a space: after its last closing
+    quote, or after a bare number when the last key is numeric)."""
+    m = re.match(r'(.*?(?:"|=\d+)) ', line)
+    return m.group(1) if m else line.strip()
 
 
 def sig(path):
@@ -186,12 +187,15 @@ def sig(path):
     p = path
     for _ in range(4):   # WMI nests escaped paths inside reference keys
         p = p.replace('\\"', '"').replace("\\\\", "\\")
-    classes = tuple(re.findall(r"(?:Win32|CIM)_[A-Za-z]+", p))
+    # scanned from the left, SMBCIM_X is found before the CIM_X inside it
+    classes = tuple(re.findall(r"(?:SMBCIM|MSFT|Win32|CIM)_[A-Za-z]+", p))
     # a reference key's value is a path: its own keys are what count
     p = re.sub(r'(?i)\b(?:Antecedent|Dependent)="?', "", p)
     # key names compared without case: REF values spell them as Windows'
     # provider does ("computername"), CIM-XML as the class declares them
-    values = tuple(sorted((k.lower(), v) for k, v in re.findall(r'(\w+)="([^"\\]*)"', p)))
+    # string keys are quoted, numeric ones (MSFT_SmbOpenFile.FileId) bare
+    values = tuple(sorted((k.lower(), q if q else n) for k, q, n in
+                          re.findall(r'(\w+)=(?:"([^"\\]*)"|(\d+)(?![\w.]))', p)))
     return (classes, values)
 
 
@@ -218,7 +222,8 @@ def verbs(d, tls, label):
     check("%s: gc Win32_ConnectionShare" % label, rc == 0 and "Antecedent=" in out and
           "Dependent=" in out, (rc, out, err))
     for cls in ("Win32_Share", "Win32_ServerConnection", "Win32_ServerSession",
-                "Win32_ConnectionShare", "Win32_SessionConnection"):
+                "Win32_ConnectionShare", "Win32_SessionConnection", "MSFT_SmbOpenFile",
+                "SMBCIM_ShareOpenFile", "SMBCIM_ConnectionOpenFile", "SMBCIM_SessionOpenFile"):
         rc, out, err = wbemcli("ein", A("root/cimv2:" + cls), *nv)
         got = wbem_sigs(out)
         want = cli_sigs(cli("enum", cls))

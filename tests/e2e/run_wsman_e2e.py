@@ -107,13 +107,20 @@ OMIGOD_ACTION = "http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/SCX_Operating
 CT_SOAP = "application/soap+xml;charset=UTF-8"
 
 CLASSES = ["Win32_Share", "Win32_ServerSession", "Win32_ServerConnection",
-           "Win32_ConnectionShare", "Win32_SessionConnection"]
+           "Win32_ConnectionShare", "Win32_SessionConnection", "MSFT_SmbOpenFile"]
 KEYS = {"Win32_Share": ["Name"], "Win32_ServerSession": ["ComputerName", "UserName"],
         "Win32_ServerConnection": ["ComputerName", "ShareName", "UserName"],
         "Win32_ConnectionShare": ["Antecedent", "Dependent"],
-        "Win32_SessionConnection": ["Antecedent", "Dependent"]}
+        "Win32_SessionConnection": ["Antecedent", "Dependent"],
+        "MSFT_SmbOpenFile": ["FileId"],
+        "SMBCIM_ShareOpenFile": ["Antecedent", "Dependent"],
+        "SMBCIM_ConnectionOpenFile": ["Antecedent", "Dependent"],
+        "SMBCIM_SessionOpenFile": ["Antecedent", "Dependent"]}
 REFS = {"Win32_ConnectionShare": ("Antecedent", "Dependent"),
-        "Win32_SessionConnection": ("Antecedent", "Dependent")}
+        "Win32_SessionConnection": ("Antecedent", "Dependent"),
+        "SMBCIM_ShareOpenFile": ("Antecedent", "Dependent"),
+        "SMBCIM_ConnectionOpenFile": ("Antecedent", "Dependent"),
+        "SMBCIM_SessionOpenFile": ("Antecedent", "Dependent")}
 # Objects of fs01.json the filters start from.
 SHARE = "Projects"
 CONN = (("ComputerName", "10.0.0.5"), ("ShareName", "Projects"), ("UserName", "alice"))
