@@ -10,8 +10,8 @@
  * that ran out answers WBEM_E_OUT_OF_MEMORY to every later call.
  *
  * What a failed call had allocated may be lost (documented), so this
- * program is not run under valgrind's leak check and turns LeakSanitizer
- * off for itself.
+ * program is not run under valgrind's leak check and tells LeakSanitizer
+ * to ignore its allocations.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,10 +25,18 @@
 #include "smbcim.h"
 #include "base/base.h"
 
-const char *__asan_default_options(void) __attribute__((visibility("default"), used));
-const char *__asan_default_options(void)
+/* LeakSanitizer's interface, when the program is built with it: what is
+ * allocated between __lsan_disable() and __lsan_enable() is not reported
+ * (test-all.sh runs the ASan build with detect_leaks=1). */
+void __lsan_disable(void) __attribute__((weak));
+void __lsan_enable(void) __attribute__((weak));
+
+static void leaks_ignored(bool on)
 {
-    return "detect_leaks=0";
+    if (on && __lsan_disable)
+        __lsan_disable();
+    else if (!on && __lsan_enable)
+        __lsan_enable();
 }
 
 static char *fs01;
@@ -235,6 +243,7 @@ static void test_context_unusable_after(void **state)
 
 int main(void)
 {
+    leaks_ignored(true); /* the failed calls' losses are by design */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_context_unusable_after),
         cmocka_unit_test(test_every_allocation_fails_once),
