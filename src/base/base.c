@@ -443,6 +443,42 @@ char *sc_buf_take(sc_buf *b)
     return d;
 }
 
+typedef struct text_call {
+    void (*fill)(sc_buf *, const void *);
+    const void *arg;
+    char *text;
+} text_call;
+
+static void text_cb(void *p)
+{
+    text_call *c = p;
+    sc_buf b;
+    sc_buf_init(&b);
+    c->fill(&b, c->arg);
+    c->text = sc_buf_take(&b);
+}
+
+char *sc_buf_text(void (*fill)(sc_buf *b, const void *arg), const void *arg)
+{
+    text_call c = {.fill = fill, .arg = arg};
+    return sc_oom_call(text_cb, &c) ? c.text : NULL;
+}
+
+bool sc_parse_u64(const char *s, size_t n, uint64_t *out)
+{
+    if (n == 0)
+        return false;
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned d = (unsigned char)s[i] - (unsigned)'0';
+        if (d > 9 || v > (UINT64_MAX - d) / 10)
+            return false;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return true;
+}
+
 /* ---- sc_vec -------------------------------------------------------------- */
 void sc_vec_push(sc_vec *v, void *item)
 {

@@ -58,6 +58,9 @@ char *sc_sprintf(sc_arena *a, const char *fmt, ...)
  * the fast path for keys and paths built in loops. */
 char *sc_concat(sc_arena *a, const char *const *parts, size_t n);
 size_t sc_arena_bytes(const sc_arena *a);  /* bytes reserved, for benchmarks */
+/* The n decimal digits at s (no sign, no space) as a number; false on
+ * anything else and on overflow. */
+bool sc_parse_u64(const char *s, size_t n, uint64_t *out);
 /* v as text in base 10 or 16 (lower case), in the arena; no printf. */
 char *sc_u64_text(sc_arena *a, uint64_t v, unsigned base);
 /* Seconds on CLOCK_MONOTONIC: for durations and deadlines. */
@@ -81,6 +84,9 @@ void sc_buf_printf(sc_buf *b, const char *fmt, ...)
 void sc_buf_vprintf(sc_buf *b, const char *fmt, va_list ap);
 /* Hands the string to the caller (malloc()ed) and resets b. */
 char *sc_buf_take(sc_buf *b);
+/* The text fill(b, arg) writes into a new buffer, malloc()ed, under
+ * sc_oom_call: NULL when memory runs out (the public text calls). */
+char *sc_buf_text(void (*fill)(sc_buf *b, const void *arg), const void *arg);
 /* Appends the whole file at path to b; false with errno set on failure
  * (EFBIG when it holds more than max bytes). */
 bool sc_read_file(const char *path, size_t max, sc_buf *b);

@@ -123,25 +123,20 @@ void sc_buf_put_escaped(sc_buf *b, const char *s, size_t len, smbcim_text_mode m
     }
 }
 
-typedef struct escape_call {
+typedef struct escape_arg {
     const char *s;
     smbcim_text_mode mode;
-    char *text;
-} escape_call;
+} escape_arg;
 
-static void escape_cb(void *p)
+static void escape_fill(sc_buf *b, const void *p)
 {
-    escape_call *c = p;
-    sc_buf b;
-    sc_buf_init(&b);
-    sc_buf_puts(&b, ""); /* an empty string is "", not NULL */
-    if (c->s)
-        sc_buf_put_escaped(&b, c->s, strlen(c->s), c->mode);
-    c->text = sc_buf_take(&b);
+    const escape_arg *e = p;
+    if (e->s)
+        sc_buf_put_escaped(b, e->s, strlen(e->s), e->mode);
 }
 
 char *smbcim_escape_text(const char *s, smbcim_text_mode mode)
 {
-    escape_call c = {.s = s, .mode = mode};
-    return sc_oom_call(escape_cb, &c) ? c.text : NULL; /* NULL: out of memory */
+    escape_arg e = {.s = s, .mode = mode};
+    return sc_buf_text(escape_fill, &e); /* NULL: out of memory */
 }

@@ -266,26 +266,14 @@ bool cim_value_append_text(sc_buf *b, const cim_value *v)
     return true;
 }
 
-typedef struct text_call {
-    const cim_value *v;
-    char *text;
-} text_call;
-
-static void value_text_cb(void *p)
+static void value_fill(sc_buf *b, const void *v)
 {
-    text_call *c = p;
-    sc_buf b;
-    sc_buf_init(&b);
-    cim_value_append_text(&b, c->v);
-    c->text = sc_buf_take(&b);
+    cim_value_append_text(b, v);
 }
 
 char *smbcim_value_text(const cim_value *v)
 {
-    if (v->null)
-        return NULL;
-    text_call c = {.v = v};
-    return sc_oom_call(value_text_cb, &c) ? c.text : NULL; /* NULL: out of memory */
+    return v->null ? NULL : sc_buf_text(value_fill, v); /* NULL too: out of memory */
 }
 
 void cim_append_quoted(sc_buf *b, const char *s)

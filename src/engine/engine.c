@@ -453,17 +453,14 @@ void sc_request_finish(sc_request *r)
 static void request_abort(sc_request *r)
 {
     sc_oom_on_unwind(NULL, NULL);
-    sc_vec_free(&r->out);
-    sc_arena_free(r->arena);
+    request_abort_hook(r);
 }
 
 void smbcim_result_free(smbcim_result *res)
 {
     if (!res)
         return;
-    sc_request *r = (sc_request *)res;
-    sc_vec_free(&r->out);
-    sc_arena_free(r->arena);
+    request_abort_hook(res); /* the same freeing: a result is its request */
 }
 
 /* ---- system properties --------------------------------------------------- */
@@ -753,7 +750,6 @@ static smbcim_status run_assoc(smbcim_ctx *ctx, wql_kind kind, const char *path,
     return WBEM_S_NO_ERROR;
 }
 
-
 static smbcim_status enum_instances_impl(smbcim_ctx *ctx, const char *clsname,
                                          smbcim_result **out, smbcim_error *err)
 {
@@ -807,20 +803,24 @@ static smbcim_status get_object_impl(smbcim_ctx *ctx, const char *path, smbcim_r
 }
 
 /* ---- text forms ---------------------------------------------------------- */
-static char *class_mof_impl(const cim_class *cls)
+static void class_mof_fill(sc_buf *b, const void *cls)
 {
-    sc_buf b;
-    sc_buf_init(&b);
-    mof_print_class(&b, cls);
-    return sc_buf_take(&b);
+    mof_print_class(b, cls);
 }
 
-static char *instance_mof_impl(const cim_instance *inst)
+static void instance_mof_fill(sc_buf *b, const void *inst)
 {
-    sc_buf b;
-    sc_buf_init(&b);
-    mof_print_instance(&b, inst);
-    return sc_buf_take(&b);
+    mof_print_instance(b, inst);
+}
+
+char *smbcim_class_mof(const cim_class *cls)
+{
+    return sc_buf_text(class_mof_fill, cls); /* NULL: out of memory */
+}
+
+char *smbcim_instance_mof(const cim_instance *inst)
+{
+    return sc_buf_text(instance_mof_fill, inst);
 }
 
 /* ---- the public calls, each run under sc_oom_call ------------------------
@@ -942,10 +942,8 @@ static smbcim_status request_guarded(void (*fn)(void *), api_call *c)
     *c->out = NULL;
     if (sc_ctx_unusable(c->ctx, c->err))
         return c->err->code;
-    if (!sc_oom_call(fn, c)) {
-        *c->out = NULL;
-        return sc_ran_out(c->ctx, c->err);
-    }
+    if (!sc_oom_call(fn, c))
+        return sc_ran_out(c->ctx, c->err); /* *c->out is set only at the end */
     return c->st;
 }
 
@@ -1014,28 +1012,4 @@ smbcim_status smbcim_get_object(smbcim_ctx *ctx, const char *path, smbcim_result
 {
     api_call c = {.ctx = ctx, .s1 = path, .out = out, .err = err};
     return request_guarded(get_object_cb, &c);
-}
-
-static void class_mof_cb(void *p)
-{
-    api_call *c = p;
-    c->ret_text = class_mof_impl(c->p);
-}
-
-char *smbcim_class_mof(const cim_class *cls)
-{
-    api_call c = {.p = cls};
-    return sc_oom_call(class_mof_cb, &c) ? c.ret_text : NULL;
-}
-
-static void instance_mof_cb(void *p)
-{
-    api_call *c = p;
-    c->ret_text = instance_mof_impl(c->p);
-}
-
-char *smbcim_instance_mof(const cim_instance *inst)
-{
-    api_call c = {.p = inst};
-    return sc_oom_call(instance_mof_cb, &c) ? c.ret_text : NULL;
 }

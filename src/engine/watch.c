@@ -594,7 +594,8 @@ static smbcim_status load_state(smbcim_watch *w, smbcim_ctx *ctx, new_class *nc,
 {
     for (size_t c = 0; c < w->nclasses; c++) {
         sc_map_init_exact(&nc[c].keys);
-        smbcim_status st = state_items(ctx, w->classes[c].name, w->nclasses > 1, &nc[c].items, &nc[c].nitems, err);
+        smbcim_status st = state_items(ctx, w->classes[c].name, w->nclasses > 1,
+                                       &nc[c].items, &nc[c].nitems, err);
         if (st != WBEM_S_NO_ERROR)
             return st;
         nc[c].ikeys = sc_xcalloc(nc[c].nitems ? nc[c].nitems : 1, sizeof(char *));

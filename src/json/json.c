@@ -406,19 +406,10 @@ bool jp_int(const jp_reader *r, int64_t *out)
 {
     if (r->tok != JP_NUMBER || r->len == 0 || r->len > 20)
         return false;
-    const char *p = r->str, *end = r->str + r->len;
-    bool neg = *p == '-';
-    if (neg)
-        p++;
-    uint64_t v = 0;
-    for (; p < end; p++) {
-        if (*p < '0' || *p > '9')
-            return false;
-        unsigned d = (unsigned)(*p - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            return false;
-        v = v * 10 + d;
-    }
+    bool neg = r->str[0] == '-';
+    uint64_t v;
+    if (!sc_parse_u64(r->str + neg, r->len - neg, &v))
+        return false;
     if (neg) {
         if (v > (uint64_t)INT64_MAX + 1)
             return false;

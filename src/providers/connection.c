@@ -4,18 +4,6 @@
  */
 #include "providers/model_int.h"
 
-#include <stdlib.h>
-
-static cim_value parse_id(const char *s)
-{
-    if (!s || !*s)
-        return cim_null(CIM_T_UINT32);
-    char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (*end || v > UINT32_MAX || s[0] == '-')
-        return cim_null(CIM_T_UINT32);
-    return cim_u(CIM_T_UINT32, v);
-}
 
 cim_instance *sc_conn_instance(sc_provctx *pc, sc_mconn *c)
 {
@@ -27,7 +15,7 @@ cim_instance *sc_conn_instance(sc_provctx *pc, sc_mconn *c)
     cim_instance_set(inst, "ShareName", cim_str(CIM_T_STRING, c->share_name));
     cim_instance_set(inst, "UserName", cim_str(CIM_T_STRING, c->user));
     cim_instance_set(inst, "ActiveTime", sc_active_time(pc->state, c->oldest->connected_at));
-    cim_instance_set(inst, "ConnectionID", parse_id(c->oldest->tcon_id));
+    cim_instance_set(inst, "ConnectionID", sc_id_value(c->oldest->tcon_id, CIM_T_UINT32));
     cim_instance_set(inst, "NumberOfUsers", cim_u(CIM_T_UINT32, c->ntcons));
     if (c->nfiles_known)
         cim_instance_set(inst, "NumberOfFiles", cim_u(CIM_T_UINT32, c->nfiles));

@@ -6,7 +6,6 @@
  */
 #include "providers/model_int.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,6 +74,17 @@ sc_msess *sc_model_find_sess(sc_model *m, const char *computer, const char *user
     sc_msess *s = sc_map_get(&m->sess_by_key, b.data);
     sc_buf_free(&b);
     return s;
+}
+
+cim_value sc_id_value(const char *id, cim_type t)
+{
+    if (!id || !*id || id[0] == '-')
+        return cim_null(t);
+    char *end;
+    unsigned long long v = strtoull(id, &end, 10);
+    if (*end || (t == CIM_T_UINT32 && v > UINT32_MAX))
+        return cim_null(t);
+    return cim_u(t, v);
 }
 
 const char *sc_value_str(const cim_instance *inst, const char *name)
@@ -544,23 +554,14 @@ static const void *pick_get(const pick *p)
  * overflow the counter.  false when a part does not fit. */
 static bool open_file_id(const sc_open *o, uint64_t *out)
 {
-    const char *p = o->server.pid, *colon = strchr(p, ':');
-    uint64_t vnn = 0, pid;
-    char *end;
-    if (colon) {
-        if (!isdigit((unsigned char)*p))
-            return false;
-        vnn = strtoull(p, &end, 10);
-        if (end != colon || vnn >= 1u << 10)
-            return false;
-        p = colon + 1;
-    }
-    if (!isdigit((unsigned char)*p))
+    uint32_t vnn;
+    uint64_t pid;
+    if (!sc_server_pid_parse(o->server.pid, &vnn, &pid))
         return false;
-    pid = strtoull(p, &end, 10);
-    if (*end || pid >= 1u << 22 || o->file_id > UINT32_MAX)
+    uint64_t node = vnn == SC_NO_VNN ? 0 : vnn;
+    if (node >= 1u << 10 || pid >= 1u << 22 || o->file_id > UINT32_MAX)
         return false;
-    *out = vnn << 54 | pid << 32 | o->file_id;
+    *out = node << 54 | pid << 32 | o->file_id;
     return true;
 }
 

@@ -131,6 +131,10 @@ cim_instance *sc_sess_instance(sc_provctx *pc, sc_msess *s);
 sc_mconn *sc_model_find_conn(sc_model *m, const char *computer, const char *share,
                              const char *user);
 sc_msess *sc_model_find_sess(sc_model *m, const char *computer, const char *user);
+/* A record's decimal id (a tcon or session id) as a value of type t
+ * (CIM_T_UINT32 or CIM_T_UINT64); NULL when it is missing, not a number
+ * or too large for t. */
+cim_value sc_id_value(const char *id, cim_type t);
 /* A string property's value, or NULL. */
 const char *sc_value_str(const cim_instance *inst, const char *name);
 

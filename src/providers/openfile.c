@@ -8,7 +8,6 @@
  */
 #include "providers/model_int.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 /* "a/b c.txt" -> "a\b c.txt": Windows writes share-relative paths with
@@ -35,15 +34,6 @@ static const char *local_path(sc_arena *a, const sc_open *o)
     return sc_concat(a, parts, 3);
 }
 
-static cim_value session_id(const sc_session *s)
-{
-    if (!s || !s->session_id || !*s->session_id || s->session_id[0] == '-')
-        return cim_null(CIM_T_UINT64);
-    char *end;
-    unsigned long long v = strtoull(s->session_id, &end, 10);
-    return *end ? cim_null(CIM_T_UINT64) : cim_u(CIM_T_UINT64, v);
-}
-
 static cim_instance *open_instance(sc_provctx *pc, sc_mopen *mo)
 {
     if (mo->inst)
@@ -53,7 +43,8 @@ static cim_instance *open_instance(sc_provctx *pc, sc_mopen *mo)
     cim_instance *inst = cim_instance_new(pc->arena, cls);
     cim_instance_set(inst, "FileId", cim_u(CIM_T_UINT64, mo->file_id));
     cim_instance_set(inst, "SmbInstance", cim_u(CIM_T_UINT32, 0)); /* Default */
-    cim_instance_set(inst, "SessionId", session_id(mo->session));
+    cim_instance_set(inst, "SessionId",
+                     sc_id_value(mo->session ? mo->session->session_id : NULL, CIM_T_UINT64));
     /* Samba has no scoped shares: every share is in the default scope. */
     cim_instance_set(inst, "ScopeName", cim_str(CIM_T_STRING, "*"));
     /* On a CTDB cluster the pid is "VNN:PID": the node is known by number

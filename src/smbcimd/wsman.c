@@ -38,7 +38,6 @@
 #define ENVELOPE_MIN 8192u
 #define MAX_BATCH 32000u
 
-
 typedef struct wcall {
     srv *s;
     const srv_identity *who;

@@ -421,7 +421,7 @@ static bool open_conn(sc_ctdb *x, const char *sock, const char *const names[3],
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     if (strlen(sock) >= sizeof sa.sun_path) {
         smbcim_error_set(err, WBEM_E_FAILED, "ctdbd socket %s: path too long", sock);
-        goto fail;
+        return false;
     }
     memcpy(sa.sun_path, sock, strlen(sock) + 1);
     x->c.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -431,40 +431,40 @@ static bool open_conn(sc_ctdb *x, const char *sock, const char *const names[3],
                          "cannot connect to ctdbd (%s): %s%s", sock, strerror(e),
                          e == EACCES || e == EPERM ? " (reading smbd's state needs root, as "
                                                      "smbstatus does)" : "");
-        goto fail;
+        return false;
     }
     sc_ctdb_packet r;
     if (!control(&x->c, CTL_GET_PNN, 0, NULL, 0, "GET_PNN", &r))
-        goto fail;
+        return false;
     x->pnn = (uint32_t)r.status;
     char why[160];
     if (!control(&x->c, CTL_GET_NODEMAP, 0, NULL, 0, "GET_NODEMAP", &r))
-        goto fail;
+        return false;
     if (!sc_ctdb_parse_nodemap(r.data, r.datalen, x->node_pnn, x->node_flags, 64, &x->nnodes,
                                why, sizeof why)) {
         smbcim_error_set(err, WBEM_E_FAILED, "ctdbd (%s) sent %s", sock, why);
-        goto fail;
+        return false;
     }
     for (size_t i = 0; i < x->nnodes; i++)
         if (x->node_pnn[i] == x->pnn && (x->node_flags[i] & 0x39)) {
             smbcim_error_set(err, WBEM_E_FAILED, "this CTDB node (%u) is %s: its smbd "
                              "serves no clients", x->pnn, node_state(x->node_flags[i]));
-            goto fail;
+            return false;
         }
     x->srvid = SRVID_CLIENT_RANGE | (uint64_t)getpid();
     if (!control(&x->c, CTL_REGISTER_SRVID, x->srvid, NULL, 0, "REGISTER_SRVID", &r))
-        goto fail;
+        return false;
     if (!control(&x->c, CTL_GET_DBMAP, 0, NULL, 0, "GET_DBMAP", &r))
-        goto fail;
+        return false;
     uint32_t ids[1024];
     size_t nids = 0;
     if (!sc_ctdb_parse_dbmap(r.data, r.datalen, ids, 1024, &nids, why, sizeof why)) {
         smbcim_error_set(err, WBEM_E_FAILED, "ctdbd (%s) sent %s", sock, why);
-        goto fail;
+        return false;
     }
     for (size_t i = 0; i < nids; i++) {
         if (!control(&x->c, CTL_GET_DBNAME, 0, &ids[i], 4, "GET_DBNAME", &r))
-            goto fail;
+            return false;
         for (int k = 0; k < 3; k++) {
             size_t nl = strlen(names[k]);
             if (!x->have[k] && r.datalen >= nl && memcmp(r.data, names[k], nl) == 0 &&
@@ -475,8 +475,6 @@ static bool open_conn(sc_ctdb *x, const char *sock, const char *const names[3],
         }
     }
     return true;
-fail:
-    return false;
 }
 
 smbcim_status sc_ctdb_traverse(sc_ctdb *x, int which, sc_ctdb_rec_fn fn, void *priv,

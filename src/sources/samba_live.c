@@ -390,12 +390,9 @@ static void keep_alive(live *l, sc_vec *v, size_t at, sc_vec *with)
     size_t n = 0;
     for (size_t i = 0; i < v->len; i++) {
         const sc_server_id *sid = (const sc_server_id *)((const char *)v->items[i] + at);
-        char *end = NULL;
-        unsigned long long first = strtoull(sid->pid, &end, 10);
-        bool alive = l->cluster_route && end && *end == ':'
-                         ? server_alive(l, strtoull(end + 1, NULL, 10), (uint32_t)first)
-                         : pid_alive(l, first);
-        if (!alive)
+        uint32_t vnn;
+        uint64_t pid;
+        if (!sc_server_pid_parse(sid->pid, &vnn, &pid) || !server_alive(l, pid, vnn))
             continue;
         if (with)
             with->items[n] = with->items[i];

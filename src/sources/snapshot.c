@@ -326,16 +326,8 @@ static bool get_u64(rd *r, uint64_t *out, const char *what)
         *out = (uint64_t)v;
         return true;
     }
-    if (t != JP_STRING || r->j.len == 0 || r->j.len > 20)
+    if (t != JP_STRING || r->j.len > 20 || !sc_parse_u64(r->j.str, r->j.len, out))
         return bad(r, what);
-    uint64_t u = 0;
-    for (size_t i = 0; i < r->j.len; i++) {
-        unsigned d = (unsigned char)r->j.str[i] - '0';
-        if (d > 9 || u > (UINT64_MAX - d) / 10)
-            return bad(r, what);
-        u = u * 10 + d;
-    }
-    *out = u;
     return true;
 }
 

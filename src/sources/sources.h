@@ -38,11 +38,17 @@ typedef struct sc_share {
     bool max_known;       /* false when the source does not know the limit */
 } sc_share;
 
-/* A Samba server_id: which smbd process serves something. */
+/* A Samba server_id: which smbd process serves something.  pid is its
+ * decimal pid, or "VNN:PID" on a CTDB cluster (the node, then the
+ * process), as smbstatus prints it. */
 typedef struct sc_server_id {
     const char *pid;
     const char *unique_id; /* may be NULL */
 } sc_server_id;
+#define SC_NO_VNN 0xFFFFFFFFu /* no node: not clustered (Samba's NONCLUSTER_VNN) */
+/* The numbers of a server id's pid text: *vnn SC_NO_VNN when it has no
+ * node; false when the text is neither form. */
+bool sc_server_pid_parse(const char *text, uint32_t *vnn, uint64_t *pid);
 
 typedef struct sc_session {
     const char *session_id;
@@ -71,8 +77,9 @@ typedef struct sc_open {
     const char *filename;
     uint32_t access_mask;
     sc_time opened_at;
-    /* Samba's share_file_id: the open's id, unique on the server (the
-     * SMB2 persistent file id); unknown in smbstatus' text output. */
+    /* Samba's share_file_id: the open's number within its smbd process
+     * (unique with the pid, not alone); unknown in smbstatus' text
+     * output. */
     uint64_t file_id;
     bool file_id_known;
 } sc_open;
