@@ -65,6 +65,8 @@ SRVD_SRCS = $(filter-out src/smbcimd/main.c,$(wildcard src/smbcimd/*.c))
 SRVD_OBJS = $(patsubst %.c,$(BUILD)/obj/%.o,$(SRVD_SRCS))
 SRVD_LIBS = $(SRV_LIBS) -lmicrohttpd -lgnutls -lpthread
 MOF      = $(sort $(wildcard schema/*.mof))
+# root/interop: the shared qualifier declarations, then its own classes.
+INTEROP_MOF = $(sort $(wildcard schema/interop/*.mof))
 GEN_SRCS = $(BUILD)/gen/schema_data.c
 LIB_OBJS = $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS)) $(BUILD)/obj/gen/schema_data.o
 CLI_OBJS = $(patsubst %.c,$(BUILD)/obj/%.o,$(CLI_SRCS))
@@ -92,9 +94,10 @@ $(BUILD)/tools/embed: tools/embed.c
 
 # The MOF files are compiled into the library as text; the MOF parser reads
 # them when a context opens (MOF stays the single source of truth).
-$(BUILD)/gen/schema_data.c: $(MOF) $(BUILD)/tools/embed
+$(BUILD)/gen/schema_data.c: $(MOF) $(INTEROP_MOF) $(BUILD)/tools/embed
 	@mkdir -p $(dir $@)
-	$(BUILD)/tools/embed $(MOF) > $@.tmp && mv $@.tmp $@
+	$(BUILD)/tools/embed --set sc_schema $(MOF) \
+	  --set sc_interop_schema schema/00_qualifiers.mof $(INTEROP_MOF) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/obj/gen/schema_data.o: $(BUILD)/gen/schema_data.c
 	@mkdir -p $(dir $@)
@@ -179,7 +182,7 @@ bench: all
 # the shared library into a system directory, unless staged.
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBDIR) \
-	  $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(DATADIR)/smbcim/schema \
+	  $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(DATADIR)/smbcim/schema/interop \
 	  $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(LIBEXECDIR) \
 	  $(DESTDIR)$(SYSCONFDIR)/smbcim $(DESTDIR)$(SYSCONFDIR)/pam.d $(DESTDIR)$(UNITDIR) \
 	  $(DESTDIR)$(DATADIR)/doc/smbcim $(DESTDIR)$(BASHCOMPDIR)
@@ -192,6 +195,7 @@ install: all
 	install -m 644 include/smbcim.h $(DESTDIR)$(INCLUDEDIR)/smbcim.h
 	install -m 644 $(BUILD)/smbcim.pc $(DESTDIR)$(PKGCONFIGDIR)/smbcim.pc
 	install -m 644 $(MOF) $(DESTDIR)$(DATADIR)/smbcim/schema/
+	install -m 644 $(INTEROP_MOF) $(DESTDIR)$(DATADIR)/smbcim/schema/interop/
 	install -m 644 man/smbcim.1 $(DESTDIR)$(MANDIR)/man1/smbcim.1
 	install -m 755 $(BUILD)/smbcimd $(DESTDIR)$(SBINDIR)/smbcimd
 	install -m 755 $(BUILD)/smbcimd-auth $(DESTDIR)$(LIBEXECDIR)/smbcimd-auth

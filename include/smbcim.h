@@ -432,6 +432,66 @@ const char *smbcim_live_route(const smbcim_ctx *ctx, const char **why);
 char *smbcim_snapshot_text(smbcim_ctx *ctx, smbcim_error *err);
 void smbcim_close(smbcim_ctx *ctx);
 
+/* ------------------------------------------------------------------------
+ * root\\interop (docs/smbcimd.md, "root/interop"): what a WBEM client
+ * looks for to discover a server (DMTF DSP1033: CIM_ObjectManager,
+ * CIM_Namespace, CIM_RegisteredProfile and their associations) and the
+ * indication subscriptions of DSP1054 (CIM_IndicationFilter,
+ * CIM_ListenerDestinationCIMXML, CIM_IndicationSubscription), described by
+ * the caller (smbcimd keeps the subscriptions) as the plain records below.
+ * Every string is copied; the records may be freed after the call.
+ * Reserved members must be zero (WBEM_E_INVALID_PARAMETER otherwise). */
+typedef struct smbcim_interop_filter {
+    const char *name;             /* Name (key) */
+    const char *query;            /* Query */
+    const char *query_language;   /* QueryLanguage ("WQL") */
+    const char *source_namespace; /* SourceNamespace ("root/cimv2"), or NULL */
+    uint32_t reserved[4];
+} smbcim_interop_filter;
+
+typedef struct smbcim_interop_destination {
+    const char *name;             /* Name (key) */
+    const char *destination;      /* Destination: the listener's URL */
+    uint16_t persistence_type;    /* PersistenceType: 2 permanent, 3 transient; 0 NULL */
+    uint32_t reserved[4];
+} smbcim_interop_destination;
+
+typedef struct smbcim_interop_subscription {
+    const char *filter;           /* the Name of one of the filters */
+    const char *destination;      /* the Name of one of the destinations */
+    uint16_t state;               /* SubscriptionState: 2 enabled, 3 enabled
+                                   * degraded (deliveries failing), 4 disabled */
+    int64_t start_time;           /* SubscriptionStartTime, seconds since
+                                   * 1970-01-01 UTC; 0 = NULL */
+    int64_t state_time;           /* TimeOfLastStateChange, the same */
+    uint32_t reserved[4];
+} smbcim_interop_subscription;
+
+typedef struct smbcim_interop {
+    const char *system_name;      /* SystemName of every instance, and the
+                                   * server of their paths: the host's name */
+    const char *product;          /* ElementName of the CIM_ObjectManager
+                                   * ("smbcimd 1.2.0"), or NULL */
+    uint16_t delivery_retry_attempts; /* CIM_IndicationService's */
+    uint32_t delivery_retry_interval; /* seconds */
+    const smbcim_interop_filter *filters;
+    size_t nfilters;
+    const smbcim_interop_destination *destinations;
+    size_t ndestinations;
+    const smbcim_interop_subscription *subscriptions;
+    size_t nsubscriptions;
+    uint32_t reserved[4];
+} smbcim_interop;
+
+/* Opens a root\\interop context over these records (in NULL: the schema
+ * only, no instances).  The same requests as any context (enumerations,
+ * GetObject, WQL, associations) answer from them.  Errors:
+ * WBEM_E_INVALID_PARAMETER (a NULL name or system_name, two filters or
+ * two destinations with one name, a subscription naming neither a filter
+ * nor a destination given, two subscriptions of one filter and
+ * destination, reserved members set). */
+smbcim_ctx *smbcim_open_interop(const smbcim_interop *in, smbcim_error *err);
+
 /* Access control, for a server answering several users from one context.
  * may_read(cls, data) says whether the caller may see instances of cls;
  * the library asks it for every class a request names or would return,
@@ -459,8 +519,13 @@ void smbcim_set_access(smbcim_ctx *ctx, smbcim_may_read may_read, void *data);
 
 /* Server name used in __SERVER / __PATH (upper case). */
 const char *smbcim_server_name(const smbcim_ctx *ctx);
-/* The namespace: "root\\cimv2". */
+/* The namespace of the session classes: "root\\cimv2". */
 const char *smbcim_namespace(void);
+/* The namespace a context serves: "root\\cimv2" for every context but
+ * those of smbcim_open_interop(), "root\\interop" for these.  Paths the
+ * context writes carry it; paths given to it may name it (any case, '/'
+ * or '\\') or none, any other is WBEM_E_INVALID_NAMESPACE. */
+const char *smbcim_ctx_namespace(const smbcim_ctx *ctx);
 
 /* All classes, in schema order. */
 size_t smbcim_class_count(const smbcim_ctx *ctx);

@@ -113,8 +113,8 @@ char *cim_instance_relpath(sc_arena *a, const cim_instance *inst);
  * for REF values written as a provider spells them. */
 char *cim_instance_relpath_spelled(sc_arena *a, const cim_instance *inst,
                                    const char *const *spellings);
-/* \\SERVER\root\cimv2:<relpath> */
-char *cim_full_path(sc_arena *a, const char *server, const char *relpath);
+/* \\SERVER\<nspace>:<relpath> (nspace "root\\cimv2") */
+char *cim_full_path(sc_arena *a, const char *server, const char *nspace, const char *relpath);
 /* Formats a parsed path back (keys in their current order). full=true
  * includes server/namespace when present. */
 char *cim_path_format(sc_arena *a, const cim_objpath *p, bool full);

@@ -493,10 +493,10 @@ char *cim_instance_relpath_spelled(sc_arena *a, const cim_instance *inst,
     return r;
 }
 
-char *cim_full_path(sc_arena *a, const char *server, const char *relpath)
+char *cim_full_path(sc_arena *a, const char *server, const char *nspace, const char *relpath)
 {
-    const char *parts[] = {"\\\\", server, "\\root\\cimv2:", relpath};
-    return sc_concat(a, parts, 4);
+    const char *parts[] = {"\\\\", server, "\\", nspace, ":", relpath};
+    return sc_concat(a, parts, 6);
 }
 
 char *cim_path_format(sc_arena *a, const cim_objpath *p, bool full)

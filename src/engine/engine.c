@@ -18,21 +18,36 @@ struct sc_schema_file {
 };
 extern const struct sc_schema_file sc_schema_files[];
 extern const size_t sc_schema_nfiles;
+extern const struct sc_schema_file sc_interop_schema_files[];
+extern const size_t sc_interop_schema_nfiles;
+
+#define NS_CIMV2 "root\\cimv2"
+#define NS_INTEROP "root\\interop"
 
 const char *smbcim_namespace(void)
 {
-    return "root\\cimv2";
+    return NS_CIMV2;
+}
+
+const char *smbcim_ctx_namespace(const smbcim_ctx *ctx)
+{
+    return ctx->nspace;
 }
 
 /* ---- contexts ------------------------------------------------------------ */
-static smbcim_ctx *ctx_new(smbcim_error *err)
+/* A context of one namespace: root\cimv2 (the session classes) unless
+ * interop (root\interop: the object manager, profiles, subscriptions). */
+static smbcim_ctx *ctx_new_ns(bool interop, smbcim_error *err)
 {
     smbcim_ctx *ctx = sc_xcalloc(1, sizeof(*ctx));
     ctx->arena = sc_arena_new();
     ctx->server = "LOCALHOST";
+    ctx->nspace = interop ? NS_INTEROP : NS_CIMV2;
     cim_schema_init(&ctx->schema, ctx->arena);
-    for (size_t i = 0; i < sc_schema_nfiles; i++) {
-        const struct sc_schema_file *f = &sc_schema_files[i];
+    const struct sc_schema_file *files = interop ? sc_interop_schema_files : sc_schema_files;
+    size_t nfiles = interop ? sc_interop_schema_nfiles : sc_schema_nfiles;
+    for (size_t i = 0; i < nfiles; i++) {
+        const struct sc_schema_file *f = &files[i];
         if (mof_parse(&ctx->schema, f->text, f->len, f->name, err) != WBEM_S_NO_ERROR) {
             smbcim_close(ctx);
             return NULL;
@@ -59,24 +74,38 @@ static smbcim_ctx *ctx_new(smbcim_error *err)
         e->derivation.v.elems = d;
         e->dynasty = root->name;
         sc_map_init(&e->by_key);
-        e->path = cim_full_path(ctx->arena, ctx->server, cls->name);
+        e->path = cim_full_path(ctx->arena, ctx->server, ctx->nspace, cls->name);
         sc_map_put(&ctx->entry_by_name, cls->name, e);
     }
+    ctx->pc.arena = ctx->arena;
+    ctx->pc.schema = &ctx->schema;
+    ctx->pc.server = ctx->server;
+    ctx->pc.nspace = ctx->nspace;
     return ctx;
+}
+
+static smbcim_ctx *ctx_new(smbcim_error *err)
+{
+    return ctx_new_ns(false, err);
+}
+
+/* Sets the server name (upper case) of every path the context writes. */
+static void ctx_set_server(smbcim_ctx *ctx, const char *name)
+{
+    char *server = sc_strdup(ctx->arena, name);
+    sc_upcase_ascii(server);
+    ctx->server = server;
+    for (size_t i = 0; i < ctx->schema.nclasses; i++)
+        ctx->entries[i].path =
+            cim_full_path(ctx->arena, server, ctx->nspace, ctx->entries[i].cls->name);
+    ctx->pc.server = server;
 }
 
 static smbcim_ctx *ctx_with_state(smbcim_ctx *ctx, sc_state *st)
 {
     ctx->state = st;
-    char *server = sc_strdup(ctx->arena, st->server_name);
-    sc_upcase_ascii(server);
-    ctx->server = server;
-    for (size_t i = 0; i < ctx->schema.nclasses; i++)
-        ctx->entries[i].path = cim_full_path(ctx->arena, server, ctx->entries[i].cls->name);
-    ctx->pc.arena = ctx->arena;
-    ctx->pc.schema = &ctx->schema;
+    ctx_set_server(ctx, st->server_name);
     ctx->pc.state = st;
-    ctx->pc.server = server;
     return ctx;
 }
 
@@ -160,6 +189,22 @@ static smbcim_ctx *open_schema_impl(smbcim_error *err)
     return ctx_new(err);
 }
 
+static smbcim_ctx *open_interop_impl(const smbcim_interop *in, smbcim_error *err)
+{
+    smbcim_error_clear(err);
+    smbcim_ctx *ctx = ctx_new_ns(true, err);
+    if (!ctx || !in)
+        return ctx; /* schema only */
+    const smbcim_interop *copy = NULL;
+    if (sc_interop_copy(ctx->arena, in, &copy, err) != WBEM_S_NO_ERROR) {
+        smbcim_close(ctx);
+        return NULL;
+    }
+    ctx->pc.interop = copy;
+    ctx_set_server(ctx, copy->system_name);
+    return ctx;
+}
+
 void smbcim_close(smbcim_ctx *ctx)
 {
     if (!ctx)
@@ -213,7 +258,7 @@ smbcim_status sc_load(smbcim_ctx *ctx, class_entry *e, smbcim_error *err)
 {
     if (e->loaded)
         return WBEM_S_NO_ERROR;
-    if (e->prov && ctx->state) {
+    if (e->prov && sc_has_data(ctx)) {
         sc_vec v = {0};
         smbcim_status st = e->prov->enumerate(&ctx->pc, e->cls, &v, err);
         if (st != WBEM_S_NO_ERROR) {
@@ -276,7 +321,7 @@ smbcim_status sc_lookup(smbcim_ctx *ctx, sc_arena *a, const cim_objpath *p,
 {
     *out = NULL;
     class_entry *e = sc_entry(ctx, cls);
-    if (!e || !e->prov || !ctx->state)
+    if (!e || !e->prov || !sc_has_data(ctx))
         return WBEM_S_NO_ERROR;
     smbcim_status st;
     if (e->prov->get && !ctx->generic_only) {
@@ -338,15 +383,19 @@ smbcim_status sc_get_instance(smbcim_ctx *ctx, sc_arena *a, const cim_objpath *p
     return smbcim_error_set(err, WBEM_E_NOT_FOUND, "no instance %s", text ? text : "");
 }
 
-static bool namespace_ok(const char *ns)
+/* Whether ns names the context's namespace: any case, either separator,
+ * an optional leading separator ("root/interop" = "\\ROOT\\INTEROP"). */
+static bool namespace_ok(const smbcim_ctx *ctx, const char *ns)
 {
-    /* root\cimv2, any case, either separator, optional leading separator */
     if (*ns == '\\' || *ns == '/')
         ns++;
-    if (strlen(ns) != 10)
-        return false;
-    return sc_strnicmp_len(ns, 4, "root", 4) == 0 && (ns[4] == '\\' || ns[4] == '/') &&
-           sc_strnicmp_len(ns + 5, 5, "cimv2", 5) == 0;
+    const char *mine = ctx->nspace;
+    for (; *ns && *mine; ns++, mine++) {
+        bool sep = *ns == '\\' || *ns == '/';
+        if (sep ? *mine != '\\' : tolower((unsigned char)*ns) != tolower((unsigned char)*mine))
+            return false;
+    }
+    return !*ns && !*mine;
 }
 
 smbcim_status sc_resolve_user_path(smbcim_ctx *ctx, sc_arena *a, const char *text,
@@ -360,10 +409,10 @@ smbcim_status sc_resolve_user_path(smbcim_ctx *ctx, sc_arena *a, const char *tex
                                     perr.msg);
         return smbcim_error_set(err, perr.code, "%s", perr.msg);
     }
-    if (p->nspace && !namespace_ok(p->nspace))
+    if (p->nspace && !namespace_ok(ctx, p->nspace))
         return smbcim_error_set(err, WBEM_E_INVALID_NAMESPACE,
-                                "namespace '%s' does not exist (smbcim serves root\\cimv2)",
-                                p->nspace);
+                                "namespace '%s' is not this context's (%s)", p->nspace,
+                                ctx->nspace);
     *cls = cim_schema_find(&ctx->schema, p->class_name);
     if (!*cls) {
         if (col)
@@ -493,7 +542,7 @@ void sc_fill_sysprops(const smbcim_ctx *ctx, const cim_class *cls, int genus, si
     out[5].value = cim_i(CIM_T_SINT32, (int64_t)count);
     out[6].value = e->derivation;
     out[7].value = cim_str(CIM_T_STRING, path ? ctx->server : NULL);
-    out[8].value = cim_str(CIM_T_STRING, path ? smbcim_namespace() : NULL);
+    out[8].value = cim_str(CIM_T_STRING, path ? ctx->nspace : NULL);
     out[9].value = cim_str(CIM_T_STRING, path);
 }
 
@@ -914,6 +963,18 @@ smbcim_ctx *smbcim_open_schema_only(smbcim_error *err)
 {
     api_call c = {.err = err};
     return open_guarded(open_schema_cb, &c);
+}
+
+static void open_interop_cb(void *p)
+{
+    api_call *c = p;
+    c->ret_ctx = open_interop_impl(c->p, c->err);
+}
+
+smbcim_ctx *smbcim_open_interop(const smbcim_interop *in, smbcim_error *err)
+{
+    api_call c = {.p = in, .err = err};
+    return open_guarded(open_interop_cb, &c);
 }
 
 static void snapshot_text_cb(void *p)

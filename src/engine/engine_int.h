@@ -34,7 +34,8 @@ typedef struct class_entry {
 struct smbcim_ctx {
     sc_arena *arena;
     cim_schema schema;
-    sc_state *state;             /* NULL: schema only */
+    const char *nspace;          /* "root\\cimv2" or "root\\interop" */
+    sc_state *state;             /* NULL: schema only (or root\\interop) */
     sc_provctx pc;
     class_entry *entries;        /* parallel to schema.classes */
     sc_map entry_by_name;
@@ -49,6 +50,13 @@ struct smbcim_ctx {
      * built, so every later call but smbcim_close fails. */
     bool oom;
 };
+
+/* Whether the context has instances to give: a server's state, or the
+ * records of root\\interop. */
+static inline bool sc_has_data(const smbcim_ctx *ctx)
+{
+    return ctx->state || ctx->pc.interop;
+}
 
 /* WBEM_E_OUT_OF_MEMORY after sc_oom_call returned false: err says so
  * (whatever the failed call had set), ctx (if any) is marked unusable. */

@@ -152,6 +152,16 @@ extern const sc_provider sc_openfile_provider;
 extern const sc_provider sc_shareopen_provider;
 extern const sc_provider sc_connopen_provider;
 extern const sc_provider sc_sessopen_provider;
+/* root\\interop (interop.c) */
+extern const sc_provider sc_objectmanager_provider;
+extern const sc_provider sc_indicationservice_provider;
+extern const sc_provider sc_namespace_provider;
+extern const sc_provider sc_nsinmanager_provider;
+extern const sc_provider sc_regprofile_provider;
+extern const sc_provider sc_conformsto_provider;
+extern const sc_provider sc_indfilter_provider;
+extern const sc_provider sc_listenerdest_provider;
+extern const sc_provider sc_indsubscription_provider;
 
 /* Fills relpath and path of a finished instance. */
 void sc_instance_finish(sc_provctx *pc, cim_instance *inst);

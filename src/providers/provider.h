@@ -25,6 +25,10 @@ typedef struct sc_provctx {
     sc_state *state;        /* filled on demand (sc_state_fill) */
     struct sc_model *model; /* built on first use by sc_model_get() */
     const char *server;     /* upper-case server name for __SERVER/__PATH */
+    const char *nspace;     /* the context's namespace, for __PATH */
+    /* root\\interop: the caller's records (checked copies, in arena);
+     * NULL in root\\cimv2 */
+    const smbcim_interop *interop;
 } sc_provctx;
 
 typedef struct sc_provider {

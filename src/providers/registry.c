@@ -15,6 +15,15 @@ static const sc_provider *const registry[] = {
     &sc_shareopen_provider,
     &sc_connopen_provider,
     &sc_sessopen_provider,
+    &sc_objectmanager_provider,
+    &sc_indicationservice_provider,
+    &sc_namespace_provider,
+    &sc_nsinmanager_provider,
+    &sc_regprofile_provider,
+    &sc_conformsto_provider,
+    &sc_indfilter_provider,
+    &sc_listenerdest_provider,
+    &sc_indsubscription_provider,
 };
 
 const sc_provider *sc_provider_find(const char *class_name)

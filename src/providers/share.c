@@ -11,7 +11,8 @@
 void sc_instance_finish(sc_provctx *pc, cim_instance *inst)
 {
     inst->relpath = cim_instance_relpath(pc->arena, inst);
-    inst->path = inst->relpath ? cim_full_path(pc->arena, pc->server, inst->relpath) : NULL;
+    inst->path =
+        inst->relpath ? cim_full_path(pc->arena, pc->server, pc->nspace, inst->relpath) : NULL;
 }
 
 cim_instance *sc_share_instance(sc_provctx *pc, sc_mshare *s)

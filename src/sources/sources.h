@@ -426,4 +426,12 @@ size_t sc_smbstatus_text_uids_needed(sc_arena *a, const sc_smbstatus_text *t, in
 void sc_smbstatus_text_link(sc_arena *a, sc_smbstatus_text *t, const int64_t *uids,
                             const sc_smbstatus_text *listings, size_t nlistings);
 
+/* ---- root\\interop's records (interop.c) ------------------------------------
+ * The caller's description of the object manager and its subscriptions
+ * (smbcim_interop, include/smbcim.h), checked and deep-copied into a:
+ * names given, unique, subscriptions naming a filter and a destination
+ * given, reserved members zero.  WBEM_E_INVALID_PARAMETER otherwise. */
+smbcim_status sc_interop_copy(sc_arena *a, const smbcim_interop *in,
+                              const smbcim_interop **out, smbcim_error *err);
+
 #endif

@@ -248,7 +248,7 @@ static void test_relpath(void **state)
     const char *rel = cim_instance_relpath(a, inst);
     assert_string_equal(rel, "Win32_ServerConnection.ComputerName=\"[fe80::1]\","
                              "ShareName=\"Finance Data\",UserName=\"b\\\"o\\\\b\"");
-    assert_string_equal(cim_full_path(a, "FS01", rel),
+    assert_string_equal(cim_full_path(a, "FS01", "root\\cimv2", rel),
                         "\\\\FS01\\root\\cimv2:Win32_ServerConnection.ComputerName=\"[fe80::1]\","
                         "ShareName=\"Finance Data\",UserName=\"b\\\"o\\\\b\"");
     /* the path parses back to the same values */
