@@ -63,7 +63,7 @@ SRV_LIBS = -lexpat
 # main.c form an archive that the test_srvd_*.c unit tests link.
 SRVD_SRCS = $(filter-out src/smbcimd/main.c,$(wildcard src/smbcimd/*.c))
 SRVD_OBJS = $(patsubst %.c,$(BUILD)/obj/%.o,$(SRVD_SRCS))
-SRVD_LIBS = $(SRV_LIBS) -lmicrohttpd -lgnutls -lpthread
+SRVD_LIBS = $(SRV_LIBS) -lmicrohttpd -lgnutls -lcurl -lpthread
 MOF      = $(sort $(wildcard schema/*.mof))
 # root/interop: the shared qualifier declarations, then its own classes.
 INTEROP_MOF = $(sort $(wildcard schema/interop/*.mof))
@@ -214,6 +214,9 @@ install: all
 	if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && ! getent passwd smbcim >/dev/null; then \
 	  useradd --system --user-group --no-create-home --home-dir /nonexistent \
 	    --shell /usr/sbin/nologin --comment "smbcim WBEM server" smbcim; fi
+	# The worker keeps indication subscriptions in /var/lib/smbcim (state-dir).
+	if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && [ ! -e /var/lib/smbcim ]; then \
+	  install -d -m 700 -o smbcim -g smbcim /var/lib/smbcim; fi
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/smbcim $(DESTDIR)$(LIBDIR)/libsmbcim.* \

@@ -645,6 +645,9 @@ smbcim_watch *smbcim_watch_open(smbcim_ctx *ctx, const char *wql, smbcim_error *
 
 /* The polling interval of the query (WITHIN), in seconds. */
 double smbcim_watch_interval(const smbcim_watch *w);
+/* The grouping interval (GROUP WITHIN n: the query answers
+ * __AggregateEvent instances), in seconds; 0 without GROUP. */
+double smbcim_watch_group_interval(const smbcim_watch *w);
 
 /* One poll: compares state with the previous state and sets *events to the
  * events the query selects (possibly none; never NULL on success).  The

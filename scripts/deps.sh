@@ -7,7 +7,7 @@
 set -eu
 PKGS="build-essential pkg-config libcmocka-dev clang llvm python3 valgrind \
       libtdb-dev samba-dev samba smbclient tdb-tools python3-tdb python3-impacket \
-      libexpat1-dev libmicrohttpd-dev libpam0g-dev libgnutls28-dev sblim-wbemcli openssl \
+      libexpat1-dev libmicrohttpd-dev libcurl4-gnutls-dev libpam0g-dev libgnutls28-dev sblim-wbemcli openssl \
       dpkg-dev debhelper fakeroot lintian \
       prometheus python3-winrm ctdb iproute2"
 # prometheus (with promtool) is for the tests only: tests/e2e/run_metrics_e2e.py

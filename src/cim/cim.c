@@ -478,6 +478,13 @@ void cim_instance_set(cim_instance *inst, const char *name, cim_value v)
     inst->values[i] = v;
 }
 
+void cim_instance_put(cim_instance *inst, const char *name, cim_value v)
+{
+    int i = cim_class_prop_index(inst->cls, name);
+    if (i >= 0)
+        inst->values[i] = v;
+}
+
 const cim_value *cim_instance_get(const cim_instance *inst, const char *name)
 {
     int i = cim_class_prop_index(inst->cls, name);

@@ -135,6 +135,9 @@ cim_instance *cim_instance_new(sc_arena *a, const cim_class *cls);
 /* Sets property `name` (must exist; abort otherwise: a schema/provider bug
  * caught by the tests). */
 void cim_instance_set(cim_instance *inst, const char *name, cim_value v);
+/* The same, keeping v's type: an embedded instance (CIM_T_INSTANCE) in a
+ * property declared string with EmbeddedObject.  Unknown names: no-op. */
+void cim_instance_put(cim_instance *inst, const char *name, cim_value v);
 const cim_value *cim_instance_get(const cim_instance *inst, const char *name);
 
 #endif

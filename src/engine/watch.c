@@ -411,13 +411,6 @@ static cim_instance *copy_instance(smbcim_watch *w, sc_arena *a, const cim_insta
     return c;
 }
 
-static void set_prop(cim_instance *inst, const char *name, cim_value v)
-{
-    int i = cim_class_prop_index(inst->cls, name);
-    if (i >= 0)
-        inst->values[i] = v;
-}
-
 /* The event instance: TIME_CREATED, TargetInstance (PreviousInstance),
  * SECURITY_DESCRIPTOR NULL, no path; only the SELECT list's properties
  * when there is one (a dotted name keeps its embedded object whole, as
@@ -425,10 +418,10 @@ static void set_prop(cim_instance *inst, const char *name, cim_value v)
 static cim_instance *make_event(smbcim_watch *w, sc_arena *a, const evobj *o)
 {
     cim_instance *ev = cim_instance_new(a, o->ecls);
-    set_prop(ev, "TIME_CREATED", cim_u(CIM_T_UINT64, o->time));
-    set_prop(ev, "TargetInstance", object_value(copy_instance(w, a, o->target, 1)));
+    cim_instance_put(ev, "TIME_CREATED", cim_u(CIM_T_UINT64, o->time));
+    cim_instance_put(ev, "TargetInstance", object_value(copy_instance(w, a, o->target, 1)));
     if (o->previous)
-        set_prop(ev, "PreviousInstance", object_value(copy_instance(w, a, o->previous, 1)));
+        cim_instance_put(ev, "PreviousInstance", object_value(copy_instance(w, a, o->previous, 1)));
     if (!w->q->star) {
         bool *keep = sc_alloc_array(a, ev->cls->nprops ? ev->cls->nprops : 1, sizeof(bool));
         for (size_t k = 0; k < w->q->nprops; k++) {
@@ -487,8 +480,8 @@ static smbcim_status groups_flush(smbcim_watch *w, double now, sc_request *r, sm
         }
         if (pass) {
             cim_instance *agg = cim_instance_new(r->arena, w->ev_aggregate);
-            set_prop(agg, "NumberOfEvents", cim_u(CIM_T_UINT32, g->count));
-            set_prop(agg, "Representative", object_value(copy_instance(w, r->arena, g->rep, 1)));
+            cim_instance_put(agg, "NumberOfEvents", cim_u(CIM_T_UINT32, g->count));
+            cim_instance_put(agg, "Representative", object_value(copy_instance(w, r->arena, g->rep, 1)));
             sc_vec_push(&r->out, agg);
         }
         group_free(g);
@@ -776,6 +769,11 @@ static smbcim_watch *watch_open_impl(smbcim_ctx *ctx, const char *wql, smbcim_er
 double smbcim_watch_interval(const smbcim_watch *w)
 {
     return w->q->within;
+}
+
+double smbcim_watch_group_interval(const smbcim_watch *w)
+{
+    return w->q->has_group ? w->q->group_within : 0;
 }
 
 const smbcim_ctx *smbcim_watch_context(const smbcim_watch *w)

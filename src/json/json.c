@@ -421,3 +421,27 @@ bool jp_int(const jp_reader *r, int64_t *out)
     }
     return true;
 }
+
+void jp_put_str(sc_buf *b, const char *s)
+{
+    if (!s) {
+        sc_buf_puts(b, "null");
+        return;
+    }
+    sc_buf_putc(b, '"');
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '"': sc_buf_puts(b, "\\\""); break;
+        case '\\': sc_buf_puts(b, "\\\\"); break;
+        case '\n': sc_buf_puts(b, "\\n"); break;
+        case '\r': sc_buf_puts(b, "\\r"); break;
+        case '\t': sc_buf_puts(b, "\\t"); break;
+        default:
+            if (*p < 0x20)
+                sc_buf_printf(b, "\\u%04x", *p);
+            else
+                sc_buf_putc(b, (char)*p);
+        }
+    }
+    sc_buf_putc(b, '"');
+}

@@ -73,4 +73,8 @@ const char *jp_tok_name(jp_tok t);
  * exponent or does not fit. */
 bool jp_int(const jp_reader *r, int64_t *out);
 
+/* Writing: s as a JSON string ("null" for NULL), with '"', '\\' and the
+ * control characters escaped; other bytes (UTF-8) as they are. */
+void jp_put_str(sc_buf *b, const char *s);
+
 #endif

@@ -75,7 +75,7 @@
 typedef enum cimxml_op {
     CIMXML_OP_UNKNOWN = 0,       /* IMETHODCALL name DSP0200 does not define */
     CIMXML_OP_UNSUPPORTED,       /* DSP0200 intrinsic smbcimd does not offer
-                                  * (CreateInstance, GetProperty, ...) */
+                                  * (ModifyInstance, GetProperty, ...) */
     CIMXML_OP_EXTRINSIC,         /* METHODCALL */
     CIMXML_OP_GET_CLASS,
     CIMXML_OP_ENUMERATE_CLASSES,
@@ -88,6 +88,8 @@ typedef enum cimxml_op {
     CIMXML_OP_REFERENCES,
     CIMXML_OP_REFERENCE_NAMES,
     CIMXML_OP_EXEC_QUERY,
+    CIMXML_OP_CREATE_INSTANCE,
+    CIMXML_OP_DELETE_INSTANCE,
     CIMXML_OP_OPEN_ENUMERATE_INSTANCES,
     CIMXML_OP_OPEN_ENUMERATE_INSTANCE_PATHS,
     CIMXML_OP_OPEN_ASSOCIATOR_INSTANCES,
@@ -114,9 +116,38 @@ typedef enum cimxml_pkind {
     CIMXML_P_INSTANCENAME, /* INSTANCENAME or VALUE.REFERENCE to an instance:
                             * text = WMI object path */
     CIMXML_P_CLASSPATH,    /* VALUE.REFERENCE to a class: text = class name */
-    CIMXML_P_OTHER,        /* CLASS, INSTANCE, VALUE.NAMEDINSTANCE,
+    CIMXML_P_INSTANCE,     /* INSTANCE: inst (CreateInstance's NewInstance) */
+    CIMXML_P_OTHER,        /* CLASS, VALUE.NAMEDINSTANCE,
                             * QUALIFIER.DECLARATION: not decoded */
 } cimxml_pkind;
+
+/* A property of an INSTANCE a client sent (CreateInstance).  Values are
+ * kept as text, typed by whoever knows the class. */
+typedef struct cimxml_prop {
+    const char *name;            /* NAME as sent */
+    const char *type;            /* TYPE ("string", "uint16", ...); "reference"
+                                  * for PROPERTY.REFERENCE; NULL if absent */
+    bool is_array;               /* PROPERTY.ARRAY */
+    bool is_ref;                 /* PROPERTY.REFERENCE */
+    bool is_null;                /* no VALUE / VALUE.ARRAY / VALUE.REFERENCE */
+    const char *value;           /* scalar: the VALUE text; reference: the
+                                  * instance's WMI path, in the form of
+                                  * cimxml_request.instance_name */
+    const char **items;          /* arrays: the items, NULL for VALUE.NULL */
+    size_t nitems;
+    unsigned line, col;          /* of the property element */
+} cimxml_prop;
+
+/* An INSTANCE a client sent: QUALIFIERs are read past. */
+typedef struct cimxml_instance {
+    const char *class_name;
+    const cimxml_prop *props;
+    size_t nprops;
+    unsigned line, col;
+} cimxml_instance;
+
+/* Properties of one sent INSTANCE accepted at most. */
+#define CIMXML_MAX_PROPS 256
 
 typedef struct cimxml_param {
     const char *name;      /* as spelled in the request */
@@ -124,6 +155,7 @@ typedef struct cimxml_param {
     const char *text;      /* see cimxml_pkind; NULL for NULL/ARRAY/OTHER */
     const char **items;    /* CIMXML_P_ARRAY */
     size_t nitems;
+    const cimxml_instance *inst; /* CIMXML_P_INSTANCE */
     unsigned line, col;    /* of the IPARAMVALUE */
 } cimxml_param;
 
@@ -188,6 +220,7 @@ typedef struct cimxml_request {
     uint32_t max_object_count;    /* MaxObjectCount */
     bool has_operation_timeout;   /* false: NULL/absent = server default */
     uint32_t operation_timeout;   /* OperationTimeout (seconds, 0 = none) */
+    const cimxml_instance *new_instance; /* NewInstance (CreateInstance) */
 
     /* every IPARAMVALUE as given, in request order */
     cimxml_param *params;
@@ -273,6 +306,7 @@ typedef struct cimxml_writer {
                                * ("root/cimv2") */
     sc_arena *scratch;        /* owned */
     smbcim_error err;         /* first failure; output is then unusable */
+    int embed_depth;          /* embedded instances being written */
 } cimxml_writer;
 
 /* host NULL: the context's server name, or "localhost" without one. */
@@ -303,6 +337,23 @@ void cimxml_write_error(sc_buf *out, const char *id, const char *method, bool ex
 /* A void success (CloseEnumeration): an empty IMETHODRESPONSE. */
 void cimxml_write_void(sc_buf *out, const char *id, const char *method);
 
+/* ------------------------------------------------------------------------
+ * Export messages (DSP0200 "CIM export": smbcimd as the client of a
+ * listener).
+ */
+/* A whole ExportIndication request: <CIM><MESSAGE ID><SIMPLEEXPREQ>
+ * <EXPMETHODCALL NAME="ExportIndication"><EXPPARAMVALUE NAME=
+ * "NewIndication"><INSTANCE>...: every property of the indication, an
+ * embedded instance as DSP0201 carries one (below). */
+void cimxml_write_export_indication(cimxml_writer *w, const char *id,
+                                    const cim_instance *indication);
+/* Reads a listener's answer (SIMPLEEXPRSP / EXPMETHODRESPONSE): true with
+ * *cim_code 0 for success, true with *cim_code and msg set for an ERROR,
+ * false with msg saying what and where ("line L, column C: ...") when the
+ * body is no such answer.  The same hardening as the request parser. */
+bool cimxml_parse_export_response(const char *body, size_t len, int *cim_code, char *msg,
+                                  size_t msgsize);
+
 /* IRETURNVALUE items. */
 void cimxml_put_classname(cimxml_writer *w, const char *name);
 /* CLASS: qualifiers, properties, then METHODs with their PARAMETER /
@@ -332,7 +383,9 @@ void cimxml_put_object_path(cimxml_writer *w, const cim_instance *inst);
 void cimxml_put_instance_with_path(cimxml_writer *w, const cim_instance *inst,
                                    const cimxml_objopts *o);
 /* A value: VALUE, VALUE.ARRAY or VALUE.REFERENCE (VALUE.REFARRAY for
- * reference arrays); nothing for NULL. */
+ * reference arrays); nothing for NULL.  An embedded instance (CIM_T_INSTANCE)
+ * is a VALUE holding the escaped XML of its INSTANCE (DSP0201), the
+ * property marked EmbeddedObject="instance". */
 void cimxml_put_value(cimxml_writer *w, const cim_value *v);
 
 /* Text helpers: XML-escaped text (element content, or an attribute value

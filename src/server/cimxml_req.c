@@ -688,9 +688,127 @@ static const char *kind_name(cimxml_pkind k)
     case CIMXML_P_CLASSNAME: return "CLASSNAME";
     case CIMXML_P_INSTANCENAME: return "INSTANCENAME";
     case CIMXML_P_CLASSPATH: return "class reference";
-    case CIMXML_P_OTHER: return "CLASS/INSTANCE";
+    case CIMXML_P_INSTANCE: return "INSTANCE";
+    case CIMXML_P_OTHER: return "CLASS";
     }
     return "?";
+}
+
+/* ---- an INSTANCE sent by the client (CreateInstance) ----------------------- */
+
+/* QUALIFIER*, then the rest: the first child that is not a QUALIFIER. */
+static const xnode *past_qualifiers(const xnode *c)
+{
+    while (c && is(c, "QUALIFIER"))
+        c = c->next;
+    return c;
+}
+
+/* One PROPERTY, PROPERTY.ARRAY or PROPERTY.REFERENCE.  Structure faults
+ * are protocol-level (the DTD's content model); a name that is not a
+ * property name is CIM-level, like a bad class name. */
+static bool parse_prop(walker *w, const xnode *n, cimxml_prop *p)
+{
+    p->line = n->line;
+    p->col = n->col;
+    p->name = req_attr(w, n, "NAME");
+    if (!p->name || !no_text(w, n))
+        return false;
+    if (!is_ident(p->name))
+        cim_fail(w, n, CIM_ERR_INVALID_PARAMETER, "\"%s\" is not a valid property name",
+                 p->name);
+    p->is_array = is(n, "PROPERTY.ARRAY");
+    p->is_ref = is(n, "PROPERTY.REFERENCE");
+    p->type = p->is_ref ? "reference" : attr(n, "TYPE");
+    const xnode *v = past_qualifiers(n->child);
+    if (!v) {
+        p->is_null = true;
+        return true;
+    }
+    if (v->next)
+        return invalid(w, v->next, "<%s NAME=\"%s\"> holds more than one value", n->name,
+                       p->name);
+    if (p->is_ref) {
+        if (!is(v, "VALUE.REFERENCE"))
+            return invalid(w, v, "expected <VALUE.REFERENCE> in <PROPERTY.REFERENCE>, found <%s>",
+                           v->name);
+        sc_buf b;
+        sc_buf_init(&b);
+        bool is_class = false;
+        bool ok = parse_value_reference(w, v, 0, &b, &is_class);
+        p->value = sc_strndup(w->a, b.data ? b.data : "", b.len);
+        sc_buf_free(&b);
+        if (ok && is_class)
+            cim_fail(w, v, CIM_ERR_INVALID_PARAMETER, "property %s refers to a class; an "
+                     "instance is expected", p->name);
+        return ok;
+    }
+    if (p->is_array) {
+        if (!is(v, "VALUE.ARRAY"))
+            return invalid(w, v, "expected <VALUE.ARRAY> in <PROPERTY.ARRAY>, found <%s>",
+                           v->name);
+        if (!no_text(w, v))
+            return false;
+        size_t k = nchildren(v), i = 0;
+        p->items = sc_alloc_array(w->a, k ? k : 1, sizeof(char *));
+        for (const xnode *e = v->child; e; e = e->next) {
+            if (!is(e, "VALUE") && !is(e, "VALUE.NULL"))
+                return invalid(w, e, "expected <VALUE> or <VALUE.NULL> in <VALUE.ARRAY>, "
+                               "found <%s>", e->name);
+            if (!no_children(w, e) || (is(e, "VALUE.NULL") && !no_text(w, e)))
+                return false;
+            p->items[i++] = is(e, "VALUE") ? e->text : NULL;
+        }
+        p->nitems = i;
+        return true;
+    }
+    if (!is(v, "VALUE"))
+        return invalid(w, v, "expected <VALUE> in <PROPERTY>, found <%s>", v->name);
+    if (!no_children(w, v))
+        return false;
+    p->value = v->text;
+    return true;
+}
+
+static bool parse_instance(walker *w, const xnode *n, const cimxml_instance **out)
+{
+    cimxml_instance *in = sc_alloc(w->a, sizeof *in);
+    in->line = n->line;
+    in->col = n->col;
+    in->class_name = req_attr(w, n, "CLASSNAME");
+    if (!in->class_name || !no_text(w, n))
+        return false;
+    check_classname(w, n, in->class_name);
+    const xnode *first = past_qualifiers(n->child);
+    size_t k = 0;
+    for (const xnode *c = first; c; c = c->next)
+        k++;
+    if (k > CIMXML_MAX_PROPS) {
+        cim_fail(w, n, CIM_ERR_INVALID_PARAMETER, "%zu properties in <INSTANCE>; at most %d "
+                 "are accepted", k, CIMXML_MAX_PROPS);
+        *out = in;
+        return true;
+    }
+    cimxml_prop *props = sc_alloc_array(w->a, k ? k : 1, sizeof *props);
+    size_t i = 0;
+    for (const xnode *c = first; c; c = c->next) {
+        if (!is(c, "PROPERTY") && !is(c, "PROPERTY.ARRAY") && !is(c, "PROPERTY.REFERENCE"))
+            return invalid(w, c, "unexpected element <%s> in <INSTANCE> (QUALIFIERs, then "
+                           "PROPERTY, PROPERTY.ARRAY or PROPERTY.REFERENCE)", c->name);
+        if (!parse_prop(w, c, &props[i]))
+            return false;
+        for (size_t j = 0; j < i; j++)
+            if (sc_streqi(props[j].name, props[i].name)) {
+                cim_fail(w, c, CIM_ERR_INVALID_PARAMETER, "property %s is given twice",
+                         props[i].name);
+                break;
+            }
+        i++;
+    }
+    in->props = props;
+    in->nprops = i;
+    *out = in;
+    return true;
 }
 
 /* One IPARAMVALUE into p (structure only; typing is done by the op table). */
@@ -756,8 +874,11 @@ static bool parse_iparam(walker *w, const xnode *n, cimxml_param *p)
         sc_buf_free(&b);
         return ok;
     }
-    if (is(c, "CLASS") || is(c, "INSTANCE") || is(c, "VALUE.NAMEDINSTANCE") ||
-        is(c, "QUALIFIER.DECLARATION")) {
+    if (is(c, "INSTANCE")) {
+        p->kind = CIMXML_P_INSTANCE;
+        return parse_instance(w, c, &p->inst);
+    }
+    if (is(c, "CLASS") || is(c, "VALUE.NAMEDINSTANCE") || is(c, "QUALIFIER.DECLARATION")) {
         p->kind = CIMXML_P_OTHER;
         return true;
     }
@@ -771,10 +892,11 @@ enum {
     PN_IncludeQualifiers, PN_IncludeClassOrigin, PN_PropertyList, PN_AssocClass,
     PN_ResultClass, PN_Role, PN_ResultRole, PN_QueryLanguage, PN_Query,
     PN_FilterQueryLanguage, PN_FilterQuery, PN_OperationTimeout, PN_ContinueOnError,
-    PN_MaxObjectCount, PN_EnumerationContext, PN_ReturnQueryResultClass, PN_COUNT
+    PN_MaxObjectCount, PN_EnumerationContext, PN_ReturnQueryResultClass, PN_NewInstance,
+    PN_COUNT
 };
 
-typedef enum ptype { T_CLASS, T_INST, T_OBJ, T_BOOL, T_STR, T_U32, T_LIST } ptype;
+typedef enum ptype { T_CLASS, T_INST, T_OBJ, T_BOOL, T_STR, T_U32, T_LIST, T_NEWINST } ptype;
 
 static const struct {
     const char *name;
@@ -801,6 +923,7 @@ static const struct {
     [PN_MaxObjectCount] = {"MaxObjectCount", T_U32},
     [PN_EnumerationContext] = {"EnumerationContext", T_STR},
     [PN_ReturnQueryResultClass] = {"ReturnQueryResultClass", T_BOOL},
+    [PN_NewInstance] = {"NewInstance", T_NEWINST},
 };
 
 #define B(x) (1u << PN_##x)
@@ -838,6 +961,8 @@ static const struct {
     {"ReferenceNames", CIMXML_OP_REFERENCE_NAMES, B(ObjectName) | B(ResultClass) | B(Role),
      B(ObjectName)},
     {"ExecQuery", CIMXML_OP_EXEC_QUERY, B(QueryLanguage) | B(Query), B(QueryLanguage) | B(Query)},
+    {"CreateInstance", CIMXML_OP_CREATE_INSTANCE, B(NewInstance), B(NewInstance)},
+    {"DeleteInstance", CIMXML_OP_DELETE_INSTANCE, B(InstanceName), B(InstanceName)},
     {"OpenEnumerateInstances", CIMXML_OP_OPEN_ENUMERATE_INSTANCES,
      B(ClassName) | B(DeepInheritance) | B(IncludeClassOrigin) | B(PropertyList) | OPEN_COMMON,
      B(ClassName)},
@@ -869,7 +994,7 @@ static const struct {
 
 /* Intrinsic operations DSP0200 defines that smbcimd does not offer. */
 static const char *const unsupported_ops[] = {
-    "GetProperty", "SetProperty", "CreateInstance", "ModifyInstance", "DeleteInstance",
+    "GetProperty", "SetProperty", "ModifyInstance",
     "CreateClass", "ModifyClass", "DeleteClass", "GetQualifier", "SetQualifier",
     "DeleteQualifier", "EnumerateQualifiers", "EnumerationCount",
 };
@@ -923,6 +1048,13 @@ static void assign_param(walker *w, const xnode *n, int pn, const cimxml_param *
             r->result_class = name;
         return;
     }
+    case T_NEWINST:
+        if (p->kind != CIMXML_P_INSTANCE) {
+            want = "an INSTANCE";
+            break;
+        }
+        r->new_instance = p->inst;
+        return;
     case T_INST:
         if (p->kind != CIMXML_P_INSTANCENAME) {
             want = "an INSTANCENAME";
@@ -1286,4 +1418,62 @@ cimxml_objopts cimxml_request_objopts(const cimxml_request *req)
     o.property_list = req->property_list;
     o.nproperty_list = req->nproperty_list;
     return o;
+}
+
+/* ---- a listener's answer to ExportIndication ------------------------------- */
+
+bool cimxml_parse_export_response(const char *body, size_t len, int *cim_code, char *msg,
+                                  size_t msgsize)
+{
+    *cim_code = 0;
+    if (msgsize)
+        msg[0] = '\0';
+    sc_arena *a = sc_arena_new();
+    cimxml_error err = {0};
+    xnode *root = NULL;
+    bool ok = build_tree(a, body, len, &root, &err);
+    const char *why = NULL;
+    const xnode *at = root;
+    if (!ok) {
+        snprintf(msg, msgsize, "%s", err.msg);
+    } else {
+        /* CIM > MESSAGE > SIMPLEEXPRSP > EXPMETHODRESPONSE > (ERROR | IRETURNVALUE)? */
+        static const char *const chain[] = {"CIM", "MESSAGE", "SIMPLEEXPRSP",
+                                            "EXPMETHODRESPONSE"};
+        for (size_t i = 0; i < 4 && !why; i++) {
+            if (!is(at, chain[i]))
+                why = chain[i];
+            else if (i < 3) {
+                if (!at->child || at->child->next)
+                    why = chain[i + 1];
+                else
+                    at = at->child;
+            }
+        }
+        const xnode *c = why ? NULL : at->child;
+        if (!why && c && c->next)
+            why = "one ERROR or IRETURNVALUE";
+        else if (!why && c && is(c, "ERROR")) {
+            const char *code = attr(c, "CODE");
+            const char *desc = attr(c, "DESCRIPTION");
+            char *end = NULL;
+            long v = code ? strtol(code, &end, 10) : 0;
+            if (!code || end == code || *end || v <= 0 || v > 1000)
+                why = "an ERROR with a CODE";
+            else {
+                *cim_code = (int)v;
+                snprintf(msg, msgsize, "%s", desc ? desc : "");
+            }
+        } else if (!why && c && !is(c, "IRETURNVALUE")) {
+            why = "ERROR or IRETURNVALUE";
+        }
+        if (why) {
+            const xnode *n = at ? at : root;
+            snprintf(msg, msgsize, "line %u, column %u: expected <%s> in an export response",
+                     n->line, n->col, why);
+            ok = false;
+        }
+    }
+    sc_arena_free(a);
+    return ok;
 }

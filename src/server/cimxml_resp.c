@@ -757,6 +757,35 @@ static void put_method(cimxml_writer *w, const cim_class *cls, size_t i, const c
     sc_buf_puts(b, "</METHOD>");
 }
 
+static void put_instance_el(cimxml_writer *w, const cim_instance *inst, const cimxml_objopts *o);
+
+/* Embedded instances inside embedded instances, at most (events nest one:
+ * an indication's SourceInstance). */
+#define MAX_EMBED_DEPTH 4
+
+/* An embedded instance as DSP0201 carries it: the XML of its INSTANCE,
+ * escaped, as the text of one VALUE. */
+static void put_embedded(cimxml_writer *w, const cim_instance *inst)
+{
+    if (w->embed_depth >= MAX_EMBED_DEPTH) {
+        smbcim_error_set(&w->err, WBEM_E_FAILED, "embedded instances nested deeper than %d",
+                         MAX_EMBED_DEPTH);
+        return;
+    }
+    sc_buf inner;
+    sc_buf_init(&inner);
+    sc_buf *outer = w->out;
+    w->out = &inner;
+    w->embed_depth++;
+    put_instance_el(w, inst, NULL);
+    w->embed_depth--;
+    w->out = outer;
+    sc_buf_puts(outer, "<VALUE>");
+    cimxml_escape(outer, inner.data ? inner.data : "", false);
+    sc_buf_puts(outer, "</VALUE>");
+    sc_buf_free(&inner);
+}
+
 /* One PROPERTY / PROPERTY.ARRAY / PROPERTY.REFERENCE: a declaration (in a
  * CLASS, value = default) or a value (in an INSTANCE). */
 static void put_property(cimxml_writer *w, const cim_class *cls, size_t i, const cim_value *v,
@@ -776,6 +805,11 @@ static void put_property(cimxml_writer *w, const cim_class *cls, size_t i, const
     } else {
         attr_kv(b, "TYPE", p->type == CIM_T_REFERENCE ? "string" : cim_type_name(p->type));
     }
+    bool embedded = !v->null && v->type == CIM_T_INSTANCE && !v->array;
+    if (embedded)
+        sc_buf_puts(b, " EmbeddedObject=\"instance\"");
+    else if (cim_property_qualifier(cls, i, "EmbeddedObject"))
+        sc_buf_puts(b, " EmbeddedObject=\"object\"");
     if (o && o->include_class_origin && p->origin)
         attr_kv(b, "CLASSORIGIN", p->origin);
     if (in_class && !p->local)
@@ -783,7 +817,9 @@ static void put_property(cimxml_writer *w, const cim_class *cls, size_t i, const
     sc_buf_putc(b, '>');
     if (o && o->include_qualifiers)
         put_prop_quals(w, cls, i, in_class && o->local_only);
-    if (!v->null) {
+    if (embedded) {
+        put_embedded(w, v->v.o);
+    } else if (!v->null) {
         if (p->array && v->array)
             put_prop_array_value(w, v);
         else if (!p->array && !v->array)
@@ -857,6 +893,21 @@ static void put_instance_el(cimxml_writer *w, const cim_instance *inst, const ci
         put_property(w, cls, i, &inst->values[i], o, false);
     }
     sc_buf_puts(b, "</INSTANCE>");
+}
+
+void cimxml_write_export_indication(cimxml_writer *w, const char *id,
+                                    const cim_instance *indication)
+{
+    sc_buf *b = w->out;
+    sc_buf_puts(b, "<?xml version=\"1.0\" encoding=\"utf-8\" ?>\n"
+                   "<CIM CIMVERSION=\"2.0\" DTDVERSION=\"2.0\"><MESSAGE");
+    attr_kv(b, "ID", id ? id : "");
+    sc_buf_puts(b, " PROTOCOLVERSION=\"1.0\"><SIMPLEEXPREQ>"
+                   "<EXPMETHODCALL NAME=\"ExportIndication\">"
+                   "<EXPPARAMVALUE NAME=\"NewIndication\">");
+    put_instance_el(w, indication, NULL);
+    sc_buf_puts(b, "</EXPPARAMVALUE></EXPMETHODCALL></SIMPLEEXPREQ></MESSAGE></CIM>\n");
+    scratch_trim(w);
 }
 
 void cimxml_put_instance(cimxml_writer *w, const cim_instance *inst, const cimxml_objopts *o)

@@ -83,7 +83,8 @@ static void defaults(srv_config *c)
     c->admin_group = "smbcim-admins";
     c->admin_classes =
         "Win32_ServerConnection Win32_ServerSession Win32_ConnectionShare Win32_SessionConnection "
-        "MSFT_SmbOpenFile SMBCIM_ShareOpenFile SMBCIM_ConnectionOpenFile SMBCIM_SessionOpenFile";
+        "MSFT_SmbOpenFile SMBCIM_ShareOpenFile SMBCIM_ConnectionOpenFile SMBCIM_SessionOpenFile "
+        "CIM_IndicationFilter CIM_ListenerDestination CIM_IndicationSubscription";
     c->pam_service = "smbcimd";
     c->user = SRV_USER_DEFAULT;
     c->cache_seconds = 2;
@@ -110,6 +111,12 @@ static void defaults(srv_config *c)
     c->user_lockout_seconds = 300;
     c->auth_failure_ms = 250;
     c->log_level = LOG_INFO;
+    c->state_dir = "/var/lib/smbcim";
+    c->max_subscriptions = 64;
+    c->indication_retry_attempts = 3;
+    c->indication_retry_interval = 20;
+    c->indication_timeout = 10;
+    c->indication_queue = 1000;
 }
 
 typedef enum { K_STR, K_LISTEN, K_BOOL, K_UINT, K_SIZE, K_LEVEL } kind;
@@ -164,6 +171,14 @@ static const struct opt {
     {"metrics-tls", K_BOOL, offsetof(srv_config, metrics_tls), true},
     {"metrics-auth", K_BOOL, offsetof(srv_config, metrics_auth), true},
     {"metrics-per-user", K_BOOL, offsetof(srv_config, metrics_per_user), true},
+    {"state-dir", K_STR, offsetof(srv_config, state_dir), false},
+    {"max-subscriptions", K_UINT, offsetof(srv_config, max_subscriptions), false},
+    {"indication-retry-attempts", K_UINT, offsetof(srv_config, indication_retry_attempts), false},
+    {"indication-retry-interval", K_UINT, offsetof(srv_config, indication_retry_interval), false},
+    {"indication-timeout", K_UINT, offsetof(srv_config, indication_timeout), false},
+    {"indication-queue", K_UINT, offsetof(srv_config, indication_queue), false},
+    {"listener-ca-file", K_STR, offsetof(srv_config, listener_ca_file), false},
+    {"listener-insecure", K_BOOL, offsetof(srv_config, listener_insecure), true},
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
 
@@ -501,7 +516,7 @@ int srv_config_reread(const srv_config *c, srv_config *next)
 static const char *const restart_only[] = {
     "tls-priority", "max-connections", "max-per-ip", "timeout", "auth-helpers",
     "admin-classes", "pid-file", "foreground", "metrics-tls", "wsman-trace", "user",
-    "smb-conf", "pam-service",
+    "smb-conf", "pam-service", "state-dir",
 };
 
 static bool needs_restart(const struct opt *o)

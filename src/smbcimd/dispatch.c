@@ -81,6 +81,7 @@ struct srv {
     char **admin;              /* admin class names */
     size_t nadmin;
     smbcim_ctx *schema;        /* classes only: class operations need no state */
+    srv_subs *subs;            /* root/interop's subscriptions (indicate.c) */
     pthread_mutex_t rc_lock;
     rcache_ent rc[RCACHE_SLOTS];
     size_t rc_bytes;
@@ -106,6 +107,8 @@ srv *srv_new(const srv_config *c)
         s->admin[s->nadmin++] = sc_xstrdup(t);
     }
     free(list);
+    s->subs = srv_subs_new(c, s->cache);
+    srv_subs_start(s->subs);
     return s;
 }
 
@@ -126,6 +129,7 @@ void srv_free(srv *s)
         s->enums = e->next;
         enum_free(s, e);
     }
+    srv_subs_free(s->subs); /* its poller reads the cache */
     for (size_t i = 0; i < s->nadmin; i++)
         free(s->admin[i]);
     free(s->admin);
@@ -151,6 +155,11 @@ size_t srv_open_enumerations(srv *s)
 srv_cache *srv_cache_of(srv *s)
 {
     return s->cache;
+}
+
+srv_subs *srv_subs_of(srv *s)
+{
+    return s->subs;
 }
 
 void srv_expire(srv *s)
@@ -232,6 +241,7 @@ typedef struct call {
     srv_response *resp;
     sc_arena *a;
     int code;                  /* the CIM status answered (0: success) */
+    bool interop;              /* the request is for root/interop */
 } call;
 
 static void cim_error(call *c, int code, const char *fmt, ...)
@@ -304,6 +314,8 @@ static void begin_answer(call *c, const smbcim_ctx *ctx, cimxml_writer *w)
 {
     sc_buf_reset(&c->resp->body);
     cimxml_writer_init(w, &c->resp->body, ctx, NULL);
+    if (c->interop)
+        w->nspace = "root/interop";
     cimxml_begin_response(w, c->req->id, c->req->method, false);
     cimxml_begin_ireturn(w);
 }
@@ -364,7 +376,7 @@ static cimxml_objopts only_class_props(call *c, const cim_class *cls, cimxml_obj
 
 /* ---- operations ---------------------------------------------------------------- */
 
-static void op_get_class(call *c, smbcim_ctx *ctx)
+static void op_get_class(call *c, const smbcim_ctx *ctx)
 {
     const cimxml_request *r = c->req;
     if (!r->class_name) {
@@ -383,7 +395,7 @@ static void op_get_class(call *c, smbcim_ctx *ctx)
     end_answer(c, &w, cls->name);
 }
 
-static void op_enum_classes(call *c, smbcim_ctx *ctx, bool names)
+static void op_enum_classes(call *c, const smbcim_ctx *ctx, bool names)
 {
     const cimxml_request *r = c->req;
     const cim_class *base = NULL;
@@ -852,6 +864,24 @@ static void op_pull(call *c)
     pthread_mutex_unlock(&c->s->enum_lock);
 }
 
+/* The state a request reads: the server's (root/cimv2), or root/interop
+ * over the subscriptions as they are now, in a state of its own that the
+ * last release closes (it is not the cache's). */
+static srv_state *state_for(call *c, smbcim_error *err)
+{
+    if (!c->interop)
+        return srv_state_get(c->s->cache, err);
+    smbcim_ctx *ctx = srv_subs_open(c->s->subs, err);
+    if (!ctx)
+        return NULL;
+    srv_state *st = sc_xcalloc(1, sizeof *st);
+    st->ctx = ctx;
+    pthread_mutex_init(&st->lock, NULL);
+    st->opened = srv_now();
+    st->refs = 1;
+    return st;
+}
+
 static void op_instances(call *c)
 {
     const cimxml_request *r = c->req;
@@ -870,7 +900,7 @@ static void op_instances(call *c)
             return;
         }
     }
-    srv_state *st = srv_state_get(c->s->cache, &err);
+    srv_state *st = state_for(c, &err);
     if (!st) {
         cim_error(c, CIM_ERR_FAILED, "the server state cannot be read: %s", err.msg);
         return;
@@ -911,6 +941,66 @@ static void op_instances(call *c)
     }
     smbcim_result_free(res);
     srv_state_release(c->s->cache, st);
+}
+
+/* CreateInstance and DeleteInstance: root/interop's subscription classes,
+ * for members of the admin group only (DSP1054: who subscribes chooses
+ * what is sent where).  root/cimv2 reflects smbd's state: nothing there is
+ * created or deleted through smbcimd. */
+static void op_modify(call *c)
+{
+    const cimxml_request *r = c->req;
+    bool create = r->op == CIMXML_OP_CREATE_INSTANCE;
+    if (!c->interop) {
+        cim_error(c, CIM_ERR_NOT_SUPPORTED, "%s is not supported in root/cimv2 (its instances "
+                  "are smbd's state); root/interop's subscriptions can be created and deleted",
+                  r->method);
+        return;
+    }
+    if (!c->who->admin) {
+        cim_error(c, CIM_ERR_ACCESS_DENIED, "%s in root/interop is for members of the group "
+                  "'%s'", r->method, c->s->cfg->admin_group);
+        srv_log(LOG_NOTICE, "refused %s in root/interop to '%s' (not in the admin group)",
+                r->method, c->who->user);
+        return;
+    }
+    char msg[1024] = "";
+    if (create) {
+        if (!r->new_instance) {
+            cim_error(c, CIM_ERR_INVALID_PARAMETER, "CreateInstance needs NewInstance");
+            return;
+        }
+        char *path = NULL;
+        int rc = srv_subs_create(c->s->subs, c->who->user, r->new_instance, &path, msg,
+                                 sizeof msg);
+        if (rc) {
+            cim_error(c, rc, "%s", msg);
+            return;
+        }
+        /* written by a context of the records: the server named in its
+         * reference keys is the host's, as every read gives it */
+        smbcim_error err = {0};
+        smbcim_ctx *ictx = srv_subs_open(c->s->subs, &err);
+        cimxml_writer w;
+        begin_answer(c, ictx ? ictx : srv_subs_schema(c->s->subs), &w);
+        cimxml_put_instancename_path(&w, path);
+        end_answer(c, &w, "the new instance's name");
+        smbcim_close(ictx);
+        free(path);
+        return;
+    }
+    if (!r->instance_name) {
+        cim_error(c, CIM_ERR_INVALID_PARAMETER, "DeleteInstance needs InstanceName");
+        return;
+    }
+    int rc = srv_subs_delete(c->s->subs, r->instance_name, msg, sizeof msg);
+    if (rc) {
+        cim_error(c, rc, "%s", msg);
+        return;
+    }
+    sc_buf_reset(&c->resp->body);
+    cimxml_write_void(&c->resp->body, r->id, r->method);
+    c->resp->http_status = 200;
 }
 
 /* ---- the store, for WS-Management (wsman.c) ------------------------------------- */
@@ -1097,7 +1187,8 @@ size_t srv_response_cache_bytes(srv *s)
 static bool cacheable(cimxml_op op)
 {
     return op != CIMXML_OP_UNKNOWN && op != CIMXML_OP_UNSUPPORTED &&
-           op != CIMXML_OP_EXTRINSIC && !(op >= CIMXML_OP_OPEN_ENUMERATE_INSTANCES);
+           op != CIMXML_OP_EXTRINSIC && op != CIMXML_OP_CREATE_INSTANCE &&
+           op != CIMXML_OP_DELETE_INSTANCE && !(op >= CIMXML_OP_OPEN_ENUMERATE_INSTANCES);
 }
 
 /* ---- request counts (smbcim_requests_total, docs/monitoring.md) ----------------- */
@@ -1200,18 +1291,26 @@ void srv_handle(srv *s, const srv_identity *who, const char *cim_method, const c
         req->op == CIMXML_OP_EXTRINSIC) {
         cim_error(&c, CIM_ERR_NOT_SUPPORTED, "%s is not supported by smbcimd",
                   req->method ? req->method : "this method");
-    } else if (!req->nspace || !srv_ns_equal(req->nspace, "root/cimv2")) {
-        cim_error(&c, CIM_ERR_INVALID_NAMESPACE, "namespace '%s' does not exist (root/cimv2 does)",
+    } else if (!req->nspace || (!srv_ns_equal(req->nspace, "root/cimv2") &&
+                                !srv_ns_equal(req->nspace, "root/interop"))) {
+        cim_error(&c, CIM_ERR_INVALID_NAMESPACE,
+                  "namespace '%s' does not exist (root/cimv2 and root/interop do)",
                   req->nspace ? req->nspace : "");
     } else {
+        c.interop = srv_ns_equal(req->nspace, "root/interop");
+        const smbcim_ctx *schema = c.interop ? srv_subs_schema(s->subs) : s->schema;
         switch (req->op) {
         case CIMXML_OP_GET_CLASS:
         case CIMXML_OP_ENUMERATE_CLASSES:
         case CIMXML_OP_ENUMERATE_CLASS_NAMES:
             if (req->op == CIMXML_OP_GET_CLASS)
-                op_get_class(&c, s->schema);
+                op_get_class(&c, schema);
             else
-                op_enum_classes(&c, s->schema, req->op == CIMXML_OP_ENUMERATE_CLASS_NAMES);
+                op_enum_classes(&c, schema, req->op == CIMXML_OP_ENUMERATE_CLASS_NAMES);
+            break;
+        case CIMXML_OP_CREATE_INSTANCE:
+        case CIMXML_OP_DELETE_INSTANCE:
+            op_modify(&c);
             break;
         case CIMXML_OP_PULL_INSTANCES_WITH_PATH:
         case CIMXML_OP_PULL_INSTANCE_PATHS:
@@ -1226,7 +1325,7 @@ void srv_handle(srv *s, const srv_identity *who, const char *cim_method, const c
     srv_metrics_count_request(op_label(req->op), resp->http_status == 200
                                                      ? srv_metrics_cim_status(c.code)
                                                      : http_label(resp->http_status));
-    if (gen && cacheable(req->op) && resp->http_status == 200 && resp->body.data &&
+    if (gen && cacheable(req->op) && !c.interop && resp->http_status == 200 && resp->body.data &&
         !strstr(resp->body.data, "<ERROR "))
         rc_store(s, h, gen, who->admin, key.data, key.len, &resp->body);
     sc_buf_free(&key);

@@ -784,6 +784,21 @@ static void render_self(srv_metrics *m, sc_buf *b, srvm_format f)
             "Failed logins (wrong password, unknown user, malformed credentials).", fails);
     total(b, f, "smbcim_open_enumerations", "Open pulled-enumeration contexts.",
           (uint64_t)srv_open_enumerations(m->s));
+    srv_subs_stats is;
+    srv_subs_stats_get(srv_subs_of(m->s), &is);
+    total(b, f, "smbcim_indication_subscriptions",
+          "Indication subscriptions in root/interop (CIM_IndicationSubscription).",
+          (uint64_t)is.subscriptions);
+    counter(b, f, "smbcim_indications_delivered",
+            "Indications a listener accepted (ExportIndication answered without error).",
+            is.delivered);
+    counter(b, f, "smbcim_indication_delivery_failures",
+            "Delivery attempts that failed (each retry counts).", is.failed);
+    counter(b, f, "smbcim_indications_dropped",
+            "Indications given up on: retries spent, or the destination's queue full.",
+            is.dropped);
+    total(b, f, "smbcim_indications_queued", "Indications waiting to be delivered.",
+          (uint64_t)is.queued);
     srvm_family(b, f, "smbcim_scrape_duration_seconds", SRVM_GAUGE, "seconds",
                 "Seconds the previous /metrics answer took to compute.");
     srvm_sample_f64(b, "smbcim_scrape_duration_seconds", SRVM_GAUGE, NULL, 0, m->last_scrape);

@@ -43,6 +43,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <syslog.h>
 #include <time.h>
@@ -566,6 +567,34 @@ static int monitor_run(monitor *m)
     return code;
 }
 
+/* The worker keeps the subscriptions in state-dir (indicate.c): as root,
+ * make it if it is missing and give it to the worker's account, mode 0700
+ * (the file names listeners and queries).  An existing directory is never
+ * given away (state-dir = /tmp must not hand /tmp to the worker); one the
+ * worker does not own is said: saving will fail there. */
+static void prepare_state_dir(const srv_config *c)
+{
+    const char *dir = c->state_dir && *c->state_dir ? c->state_dir : "/var/lib/smbcim";
+    struct passwd pw;
+    char buf[16384];
+    if (!lookup_user(c->user, &pw, buf, sizeof buf))
+        return; /* drop_to says so */
+    if (mkdir(dir, 0700) == 0) {
+        if (chown(dir, pw.pw_uid, pw.pw_gid) != 0)
+            srv_log(LOG_WARNING, "cannot give %s to '%s': %s", dir, c->user, strerror(errno));
+        return;
+    }
+    struct stat st;
+    if (errno != EEXIST || lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        srv_log(LOG_WARNING, "state-dir %s cannot be made (%s): subscriptions will not be "
+                "kept", dir, strerror(errno));
+        return;
+    }
+    if (st.st_uid != pw.pw_uid)
+        srv_log(LOG_WARNING, "state-dir %s belongs to uid %ld, not to '%s': subscriptions "
+                "cannot be saved there", dir, (long)st.st_uid, c->user);
+}
+
 int srv_priv_split(const srv_config *c, int *ready, int *listen_fds, int *exit_code)
 {
     if (geteuid() != 0 || !c->user || strcmp(c->user, "root") == 0) {
@@ -574,6 +603,7 @@ int srv_priv_split(const srv_config *c, int *ready, int *listen_fds, int *exit_c
                     "part runs as root");
         return 0;
     }
+    prepare_state_dir(c);
     int sp[2], hp[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0)
         goto fail;

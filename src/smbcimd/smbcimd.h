@@ -78,6 +78,15 @@ typedef struct srv_config {
     bool metrics_tls;          /* ... over TLS (cert, key, tls_priority) */
     bool metrics_auth;         /* ... behind the Basic/PAM authentication */
     bool metrics_per_user;     /* series per share and user (cardinality) */
+    /* Indication subscriptions (indicate.c; docs/smbcimd.md "Indications"). */
+    const char *state_dir;     /* where subscriptions.json is kept */
+    unsigned max_subscriptions; /* filters, destinations, subscriptions: each at most */
+    unsigned indication_retry_attempts; /* retries of a failed delivery */
+    unsigned indication_retry_interval; /* seconds between them */
+    unsigned indication_timeout; /* seconds one delivery may take */
+    unsigned indication_queue; /* indications waiting per destination */
+    const char *listener_ca_file; /* CA certificates for https listeners */
+    bool listener_insecure;    /* do not verify listeners' certificates */
     /* Logins (auth.c, throttle.c; docs/smbcimd.md "Failed logins"). */
     unsigned auth_helpers;     /* PAM helper processes at most */
     unsigned auth_queue;       /* logins waiting for a helper; 503 beyond */
@@ -226,6 +235,9 @@ typedef struct srv_state {
     int refs;                  /* guarded by the cache's mutex */
     double opened;             /* monotonic seconds */
     bool route_logged;         /* under lock: srv_state_note_route said it */
+    char *doc;                 /* under lock: the state as a snapshot document,
+                                * made on demand (srv_state_open_copy) */
+    size_t doc_len;
 } srv_state;
 
 typedef struct srv_cache srv_cache;
@@ -239,6 +251,10 @@ void srv_state_note_route(srv_state *s);
  * caller drops with srv_state_release.  NULL with err set when the source
  * cannot be read. */
 srv_state *srv_state_get(srv_cache *c, smbcim_error *err);
+/* A new context over the same state, owned by the caller (an event
+ * watcher takes one per poll): opened from the state's snapshot document,
+ * made once per state.  NULL with err set. */
+smbcim_ctx *srv_state_open_copy(srv_state *s, smbcim_error *err);
 void srv_state_release(srv_cache *c, srv_state *s);
 /* How the state was read (smbcim_live_route / smbcim_live_warning, also
  * when the privileged part read it); call with s->lock held. */
@@ -443,5 +459,42 @@ void srv_metrics_login_failed(void);
 /* "OK" for 0, the DSP0200 name of a CIM status code ("CIM_ERR_NOT_FOUND"),
  * or "CIM_ERR_OTHER". */
 const char *srv_metrics_cim_status(int code);
+
+/* ---- indication subscriptions (indicate.c; docs/smbcimd.md "Indications") ----
+ * The records of root/interop's CIM_IndicationFilter,
+ * CIM_ListenerDestinationCIMXML and CIM_IndicationSubscription, kept in
+ * <state-dir>/subscriptions.json, and their delivery: a poller thread runs
+ * each subscribed filter's event query against the state of `cache`, and
+ * one thread per destination POSTs ExportIndication requests to it. */
+typedef struct srv_subs srv_subs;
+struct cimxml_instance;
+/* Reads the state file (a corrupt one is set aside and logged). */
+srv_subs *srv_subs_new(const srv_config *c, srv_cache *cache);
+/* Starts the poller (in the worker, after the privileges are dropped). */
+void srv_subs_start(srv_subs *s);
+/* Stops every thread; queued indications are counted and logged. */
+void srv_subs_free(srv_subs *s);
+/* root/interop over the records as they are now (the caller closes it). */
+smbcim_ctx *srv_subs_open(srv_subs *s, smbcim_error *err);
+/* root/interop's classes, no instances (owned by s). */
+const smbcim_ctx *srv_subs_schema(const srv_subs *s);
+/* CreateInstance of a filter, destination or subscription by `user`: 0
+ * with *path the new instance's path (malloc()ed), or a DSP0200 status
+ * code with msg set. */
+int srv_subs_create(srv_subs *s, const char *user, const struct cimxml_instance *ni,
+                    char **path, char *msg, size_t msglen);
+/* DeleteInstance: 0, or a DSP0200 status code with msg set (a filter or
+ * destination still subscribed is CIM_ERR_FAILED). */
+int srv_subs_delete(srv_subs *s, const char *path, char *msg, size_t msglen);
+typedef struct srv_subs_stats {
+    uint64_t delivered;        /* indications the listeners accepted */
+    uint64_t failed;           /* delivery attempts that failed */
+    uint64_t dropped;          /* indications given up on (retries spent, queue full) */
+    size_t queued;             /* waiting now */
+    size_t subscriptions;
+} srv_subs_stats;
+void srv_subs_stats_get(srv_subs *s, srv_subs_stats *out);
+/* The server's subscriptions (dispatch.c owns them). */
+srv_subs *srv_subs_of(srv *s);
 
 #endif

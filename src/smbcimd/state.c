@@ -41,6 +41,7 @@ static void state_free(srv_state *s)
     free(s->route);
     free(s->route_why);
     free(s->warning);
+    free(s->doc);
     pthread_mutex_destroy(&s->lock);
     free(s);
 }
@@ -172,6 +173,19 @@ srv_state *srv_state_get(srv_cache *k, smbcim_error *err)
     if (free_old)
         state_free(old);
     return s;
+}
+
+smbcim_ctx *srv_state_open_copy(srv_state *s, smbcim_error *err)
+{
+    pthread_mutex_lock(&s->lock);
+    if (!s->doc) {
+        s->doc = smbcim_snapshot_text(s->ctx, err);
+        s->doc_len = s->doc ? strlen(s->doc) : 0;
+    }
+    smbcim_ctx *c = s->doc ? smbcim_open_snapshot_buffer(s->doc, s->doc_len, "the server state", err)
+                           : NULL;
+    pthread_mutex_unlock(&s->lock);
+    return c;
 }
 
 void srv_state_note_route(srv_state *s)

@@ -924,30 +924,6 @@ smbcim_status sc_snapshot_load(sc_arena *a, const char *path, sc_state **out,
  * the smbstatus part in smbstatus's own JSON shape, so that reading it
  * back gives the same records (tests/e2e checks that the answers agree).
  */
-static void w_str(sc_buf *b, const char *s)
-{
-    if (!s) {
-        sc_buf_puts(b, "null");
-        return;
-    }
-    sc_buf_putc(b, '"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '"': sc_buf_puts(b, "\\\""); break;
-        case '\\': sc_buf_puts(b, "\\\\"); break;
-        case '\n': sc_buf_puts(b, "\\n"); break;
-        case '\r': sc_buf_puts(b, "\\r"); break;
-        case '\t': sc_buf_puts(b, "\\t"); break;
-        default:
-            if (*p < 0x20)
-                sc_buf_printf(b, "\\u%04x", *p);
-            else
-                sc_buf_putc(b, (char)*p);
-        }
-    }
-    sc_buf_putc(b, '"');
-}
-
 static void w_time(sc_buf *b, sc_time t)
 {
     if (!t.valid) {
@@ -965,10 +941,10 @@ static void w_time(sc_buf *b, sc_time t)
 static void w_server_id(sc_buf *b, const sc_server_id *id)
 {
     sc_buf_puts(b, "{\"pid\": ");
-    w_str(b, id->pid);
+    jp_put_str(b, id->pid);
     if (id->unique_id) {
         sc_buf_puts(b, ", \"unique_id\": ");
-        w_str(b, id->unique_id);
+        jp_put_str(b, id->unique_id);
     }
     sc_buf_putc(b, '}');
 }
@@ -986,41 +962,41 @@ static const char *kind_name(sc_share_kind k)
 void sc_snapshot_write(const sc_state *st, sc_buf *b)
 {
     sc_buf_puts(b, "{\n\"smbcim_snapshot\": 1,\n\"server\": {\"name\": ");
-    w_str(b, st->server_name);
+    jp_put_str(b, st->server_name);
     sc_buf_puts(b, ", \"taken_at\": ");
     w_time(b, st->taken_at);
     sc_buf_puts(b, "},\n\"shares\": [");
     for (size_t i = 0; i < st->nshares; i++) {
         const sc_share *s = &st->shares[i];
         sc_buf_puts(b, i ? ",\n  {\"name\": " : "\n  {\"name\": ");
-        w_str(b, s->name);
+        jp_put_str(b, s->name);
         sc_buf_printf(b, ", \"kind\": \"%s\", \"administrative\": %s, \"path\": ",
                       kind_name(s->kind), s->administrative ? "true" : "false");
-        w_str(b, s->path);
+        jp_put_str(b, s->path);
         sc_buf_puts(b, ", \"comment\": ");
-        w_str(b, s->comment);
+        jp_put_str(b, s->comment);
         sc_buf_printf(b, ", \"max_connections\": %u}", (unsigned)s->max_connections);
     }
     sc_buf_puts(b, "\n],\n\"smbstatus\": {\n\"sessions\": {");
     for (size_t i = 0; i < st->nsessions; i++) {
         const sc_session *s = &st->sessions[i];
         sc_buf_puts(b, i ? ",\n  " : "\n  ");
-        w_str(b, s->session_id);
+        jp_put_str(b, s->session_id);
         sc_buf_puts(b, ": {\"session_id\": ");
-        w_str(b, s->session_id);
+        jp_put_str(b, s->session_id);
         sc_buf_puts(b, ", \"server_id\": ");
         w_server_id(b, &s->server);
         sc_buf_printf(b, ", \"uid\": %lld, \"username\": ", (long long)s->uid);
-        w_str(b, s->username);
+        jp_put_str(b, s->username);
         sc_buf_puts(b, ", \"remote_machine\": ");
-        w_str(b, s->remote_machine ? s->remote_machine : "");
+        jp_put_str(b, s->remote_machine ? s->remote_machine : "");
         if (s->hostname) {
             sc_buf_puts(b, ", \"hostname\": ");
-            w_str(b, s->hostname);
+            jp_put_str(b, s->hostname);
         }
         if (s->dialect) {
             sc_buf_puts(b, ", \"session_dialect\": ");
-            w_str(b, s->dialect);
+            jp_put_str(b, s->dialect);
         }
         if (s->creation_time.valid) {
             sc_buf_puts(b, ", \"creation_time\": ");
@@ -1032,18 +1008,18 @@ void sc_snapshot_write(const sc_state *st, sc_buf *b)
     for (size_t i = 0; i < st->ntcons; i++) {
         const sc_tcon *t = &st->tcons[i];
         sc_buf_puts(b, i ? ",\n  " : "\n  ");
-        w_str(b, t->tcon_id);
+        jp_put_str(b, t->tcon_id);
         sc_buf_puts(b, ": {\"tcon_id\": ");
-        w_str(b, t->tcon_id);
+        jp_put_str(b, t->tcon_id);
         sc_buf_puts(b, ", \"service\": ");
-        w_str(b, t->service);
+        jp_put_str(b, t->service);
         sc_buf_puts(b, ", \"session_id\": ");
-        w_str(b, t->session_id);
+        jp_put_str(b, t->session_id);
         sc_buf_puts(b, ", \"server_id\": ");
         w_server_id(b, &t->server);
         if (t->machine) {
             sc_buf_puts(b, ", \"machine\": ");
-            w_str(b, t->machine);
+            jp_put_str(b, t->machine);
         }
         sc_buf_puts(b, ", \"connected_at\": ");
         w_time(b, t->connected_at);
@@ -1056,16 +1032,16 @@ void sc_snapshot_write(const sc_state *st, sc_buf *b)
         sc_buf_puts(b, i ? ",\n  " : "\n  ");
         char *key = sc_xmalloc(strlen(o->service_path) + strlen(o->filename) + 32);
         sprintf(key, "%s/%s#%zu", o->service_path, o->filename, i);
-        w_str(b, key);
+        jp_put_str(b, key);
         free(key);
         sc_buf_puts(b, ": {\"service_path\": ");
-        w_str(b, o->service_path);
+        jp_put_str(b, o->service_path);
         sc_buf_puts(b, ", \"filename\": ");
-        w_str(b, o->filename);
+        jp_put_str(b, o->filename);
         sc_buf_puts(b, ", \"opens\": {");
         char okey[64];
         snprintf(okey, sizeof okey, "%s/%zu", o->server.pid, i);
-        w_str(b, okey);
+        jp_put_str(b, okey);
         sc_buf_puts(b, ": {\"server_id\": ");
         w_server_id(b, &o->server);
         sc_buf_printf(b, ", \"uid\": %lld, \"access_mask\": {\"hex\": \"0x%08x\"}",

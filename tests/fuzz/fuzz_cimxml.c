@@ -70,6 +70,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
             if (req->class_name)
                 cimxml_put_classname(&w, req->class_name);
+            /* a sent INSTANCE: every property is whole, and its values
+             * and references write back */
+            const cimxml_instance *ni = req->new_instance;
+            for (size_t i = 0; ni && i < ni->nprops; i++) {
+                const cimxml_prop *p = &ni->props[i];
+                if (!p->name || (p->is_null && (p->value || p->nitems)))
+                    abort();
+                cim_value v = {.type = p->is_ref ? CIM_T_REFERENCE : CIM_T_STRING};
+                v.v.s = p->value;
+                if (p->value)
+                    cimxml_put_value(&w, &v);
+                for (size_t k = 0; k < p->nitems; k++)
+                    if (p->items[k] && !strlen(p->items[k]) && p->items[k][0])
+                        abort();
+            }
             for (size_t i = 0; i < req->nproperty_list; i++) {
                 cim_value v = {.type = CIM_T_STRING};
                 v.v.s = req->property_list[i];
@@ -89,5 +104,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         sc_buf_free(&out);
     }
     sc_arena_free(a);
+    /* the same bytes as a listener's answer to ExportIndication */
+    int code = 0;
+    char msg[300];
+    bool eok = cimxml_parse_export_response((const char *)data, size, &code, msg, sizeof msg);
+    if (!eok && strncmp(msg, "line ", 5) != 0)
+        abort(); /* says where */
+    if (eok && (code < 0 || code > 1000))
+        abort();
     return 0;
 }

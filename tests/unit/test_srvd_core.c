@@ -120,6 +120,8 @@ static int setup(void **state)
     snprintf(f->fs01, sizeof f->fs01, "%s/tests/fixtures/fs01.json", srcdir());
     const char *args[] = {"--https", "none", "--snapshot", f->fs01, "--max-enumerations", "3"};
     assert_int_equal(load(&f->cfg, "", 6, args), 0);
+    /* no subscriptions of this machine's (indicate.c) */
+    f->cfg.state_dir = "/nonexistent/smbcim-unit-test";
     f->s = srv_new(&f->cfg);
     *state = f;
     return 0;
@@ -132,6 +134,8 @@ static int setup_quota(void **state)
     const char *args[] = {"--https", "none", "--snapshot", f->fs01, "--max-enumerations", "6",
                           "--max-enumerations-per-user", "2", "--enumeration-lifetime", "2"};
     assert_int_equal(load(&f->cfg, "", 10, args), 0);
+    /* no subscriptions of this machine's (indicate.c) */
+    f->cfg.state_dir = "/nonexistent/smbcim-unit-test";
     f->s = srv_new(&f->cfg);
     *state = f;
     return 0;
@@ -697,6 +701,8 @@ static void test_cache(void **state)
     fx f = {0};
     const char *args[] = {"--https", "none", "--snapshot", tmp};
     assert_int_equal(load(&f.cfg, "", 4, args), 0);
+    /* no subscriptions of this machine's (indicate.c) */
+    f.cfg.state_dir = "/nonexistent/smbcim-unit-test";
     f.s = srv_new(&f.cfg);
     int st;
     char *a1 = call(&f, &admin, "EnumerateInstanceNames", CLASSNAME("Win32_ConnectionShare"), &st,

@@ -362,6 +362,8 @@ static int setup(void **state)
     const char *args[] = {"--https", "none", "--snapshot", f->snap, "--metrics",
                           "127.0.0.1:9979", "--metrics-per-user"};
     assert_int_equal(load(&f->cfg, 7, args), 0);
+    /* no subscriptions of this machine's (indicate.c) */
+    f->cfg.state_dir = "/nonexistent/smbcim-unit-test";
     f->s = srv_new(&f->cfg);
     f->m = srv_metrics_new(&f->cfg, f->s);
     *state = f;
