@@ -132,6 +132,11 @@ if [ "$(id -u)" -eq 0 ]; then
     echo "== event queries against a real smbd: smbcim watch with clients coming and going"
     SMBCIM=$PWD/build/smbcim /usr/bin/python3 tests/e2e/run_watch_e2e.py 2>&1 | tee "$log/watch"
     add "$log/watch"
+    echo "== indication subscriptions: wbemcli ci/di in root/interop, a CIM-XML listener, a real smbd"
+    SMBCIM_BUILD=$PWD/build /usr/bin/python3 tests/e2e/run_indication_e2e.py 2>&1 | tee "$log/ind"
+    add "$log/ind"
+    echo "== the same with the ASan + UBSan build"
+    san_e2e ind-san SMBCIM_BUILD=$PWD/build-san tests/e2e/run_indication_e2e.py
     echo "== a real CTDB cluster (3 nodes, one smbd each, clustering = yes): every node's answer"
     SMBCIM=$PWD/build/smbcim /usr/bin/python3 tests/e2e/run_ctdb_e2e.py 2>&1 | tee "$log/ctdb"
     add "$log/ctdb"
