@@ -1045,7 +1045,9 @@ int srv_subs_delete(srv_subs *s, const char *path, char *msg, size_t msglen)
                       err.msg);
     }
     const cim_instance *in = res->instances[0];
-    const char *cls = in->cls->name;
+    /* the class name is copied: ctx (which holds it) is closed below */
+    char cls[128];
+    snprintf(cls, sizeof cls, "%s", in->cls->name);
     char *name = NULL, *filter = NULL, *dest = NULL;
     int rc = 0;
     if (sc_streqi(cls, "CIM_IndicationFilter") || sc_streqi(cls, "CIM_ListenerDestinationCIMXML")) {

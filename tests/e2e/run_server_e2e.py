@@ -396,8 +396,12 @@ def protocol(d):
                       method="EnumerateInstanceNames", headers={"CIMOperation": "Other"})
     check("CIMOperation other than MethodCall -> 400 unsupported-operation",
           st == 400 and h.get("CIMError") == "unsupported-operation", (st, h))
-    st, h, body = raw(d, imethod("CreateInstance", ""), method="CreateInstance")
-    check("CreateInstance -> CIM_ERR_NOT_SUPPORTED (7)", st == 200 and error_code(body) == 7,
+    new = ('<IPARAMVALUE NAME="NewInstance"><INSTANCE CLASSNAME="Win32_Share">'
+           '<PROPERTY NAME="Name" TYPE="string"><VALUE>New</VALUE></PROPERTY></INSTANCE>'
+           '</IPARAMVALUE>')
+    st, h, body = raw(d, imethod("CreateInstance", new), method="CreateInstance")
+    check("CreateInstance in root/cimv2 -> CIM_ERR_NOT_SUPPORTED (7)",
+          st == 200 and error_code(body) == 7,
           (st, body[:300]))
     q = imethod("ExecQuery", p_value("QueryLanguage", "WQL") +
                 p_value("Query", "SELECT Name FROM Win32_Share WHERE Type = 0"))
