@@ -3,7 +3,16 @@
  * encoded as DSP0201 XML): a request parser (cimxml_req.c, on expat) and a
  * response writer (cimxml_resp.c).  The HTTP layer hands the parser the
  * body of a POST, dispatches the typed request to libsmbcim, and builds the
- * answer with the writer.
+ * answer with the writer.  The requests read are the intrinsic operations
+ * smbcimd serves: reads of classes and instances, associations, queries,
+ * the pulled enumerations, and CreateInstance / DeleteInstance (the
+ * instance a client sends is decoded to text, cimxml_instance, for a
+ * provider that knows its class to type).
+ *
+ * The other direction, smbcimd as the client of a CIM listener (DSP0200
+ * export, indications): cimxml_write_export_indication() builds the
+ * ExportIndication request and cimxml_parse_export_response() reads the
+ * listener's answer, with the request parser's hardening.
  *
  * Ownership
  * ---------
@@ -53,6 +62,8 @@
 #define CIM_ERR_INVALID_CLASS 5
 #define CIM_ERR_NOT_FOUND 6
 #define CIM_ERR_NOT_SUPPORTED 7
+#define CIM_ERR_ALREADY_EXISTS 11
+#define CIM_ERR_NO_SUCH_PROPERTY 12
 #define CIM_ERR_INVALID_QUERY 15
 #define CIM_ERR_QUERY_LANGUAGE_NOT_SUPPORTED 14
 #define CIM_ERR_INVALID_ENUMERATION_CONTEXT 21
@@ -61,17 +72,24 @@
 #define CIM_ERR_CONTINUATION_ON_ERROR_NOT_SUPPORTED 26
 #define CIM_ERR_SERVER_LIMITS_EXCEEDED 27
 
-/* Parser limits: deeper or bigger requests are refused (protocol level,
- * CIMXML_E_NOT_VALID) before any work is done on them. */
+/* Parser limits.  Deeper nesting and more elements are refused while
+ * expat reads (protocol level, CIMXML_E_NOT_VALID); the others when the
+ * tree is walked, as a CIM-level CIM_ERR_INVALID_PARAMETER, before the
+ * parts beyond the limit are looked at. */
 #define CIMXML_MAX_DEPTH 32          /* element nesting */
 #define CIMXML_MAX_ELEMENTS 20000    /* elements in one request */
 #define CIMXML_MAX_REF_DEPTH 4       /* reference keys inside reference keys */
 #define CIMXML_MAX_PATH 65536        /* bytes of one object path built */
 #define CIMXML_MAX_PARAMS 64         /* (I)PARAMVALUEs of one method call */
+#define CIMXML_MAX_PROPS 256         /* properties of one INSTANCE sent */
 
 /* ------------------------------------------------------------------------
  * Request parsing
  */
+/* The operations.  Open* to CloseEnumeration stay last, the Open ones
+ * first among them: the dispatcher tests ranges (the pulled operations are
+ * op >= CIMXML_OP_OPEN_ENUMERATE_INSTANCES, the Open ones end at
+ * CIMXML_OP_OPEN_QUERY_INSTANCES), so a new operation goes before them. */
 typedef enum cimxml_op {
     CIMXML_OP_UNKNOWN = 0,       /* IMETHODCALL name DSP0200 does not define */
     CIMXML_OP_UNSUPPORTED,       /* DSP0200 intrinsic smbcimd does not offer
@@ -121,38 +139,47 @@ typedef enum cimxml_pkind {
                             * QUALIFIER.DECLARATION: not decoded */
 } cimxml_pkind;
 
-/* A property of an INSTANCE a client sent (CreateInstance).  Values are
- * kept as text, typed by whoever knows the class. */
+/* A property of an INSTANCE a client sent (CreateInstance).  Values stay
+ * text, as sent: whoever knows the class types them.  QUALIFIERs are read
+ * past. */
 typedef struct cimxml_prop {
-    const char *name;            /* NAME as sent */
-    const char *type;            /* TYPE ("string", "uint16", ...); "reference"
-                                  * for PROPERTY.REFERENCE; NULL if absent */
+    const char *name;            /* NAME as sent (an identifier) */
+    const char *type;            /* TYPE ("string", "uint16", ...: one of
+                                  * DSP0201's); "reference" for
+                                  * PROPERTY.REFERENCE; NULL if absent */
+    const char *reference_class; /* REFERENCECLASS of PROPERTY.REFERENCE,
+                                  * or NULL */
     bool is_array;               /* PROPERTY.ARRAY */
     bool is_ref;                 /* PROPERTY.REFERENCE */
+    bool embedded;               /* EmbeddedObject (or EMBEDDEDOBJECT)
+                                  * "object" / "instance": the text (once
+                                  * decoded, as every text) is the XML of
+                                  * an object */
     bool is_null;                /* no VALUE / VALUE.ARRAY / VALUE.REFERENCE */
-    const char *value;           /* scalar: the VALUE text; reference: the
-                                  * instance's WMI path, in the form of
-                                  * cimxml_request.instance_name */
-    const char **items;          /* arrays: the items, NULL for VALUE.NULL */
+    const char *value;           /* scalar: the VALUE text (not trimmed);
+                                  * reference: the instance's WMI path, in
+                                  * the form of cimxml_request.instance_name;
+                                  * NULL for arrays and NULL */
+    const char **items;          /* arrays: the items (not trimmed), NULL
+                                  * for VALUE.NULL */
     size_t nitems;
     unsigned line, col;          /* of the property element */
 } cimxml_prop;
 
-/* An INSTANCE a client sent: QUALIFIERs are read past. */
+/* An INSTANCE a client sent. */
 typedef struct cimxml_instance {
-    const char *class_name;
-    const cimxml_prop *props;
+    const char *class_name;      /* CLASSNAME (an identifier) */
+    const cimxml_prop *props;    /* in request order, names unique
+                                  * (case-insensitive) */
     size_t nprops;
-    unsigned line, col;
+    unsigned line, col;          /* of the INSTANCE element */
 } cimxml_instance;
-
-/* Properties of one sent INSTANCE accepted at most. */
-#define CIMXML_MAX_PROPS 256
 
 typedef struct cimxml_param {
     const char *name;      /* as spelled in the request */
     cimxml_pkind kind;
-    const char *text;      /* see cimxml_pkind; NULL for NULL/ARRAY/OTHER */
+    const char *text;      /* see cimxml_pkind; NULL for NULL, ARRAY,
+                            * INSTANCE and OTHER */
     const char **items;    /* CIMXML_P_ARRAY */
     size_t nitems;
     const cimxml_instance *inst; /* CIMXML_P_INSTANCE */
@@ -220,7 +247,9 @@ typedef struct cimxml_request {
     uint32_t max_object_count;    /* MaxObjectCount */
     bool has_operation_timeout;   /* false: NULL/absent = server default */
     uint32_t operation_timeout;   /* OperationTimeout (seconds, 0 = none) */
-    const cimxml_instance *new_instance; /* NewInstance (CreateInstance) */
+    const cimxml_instance *new_instance; /* NewInstance (CreateInstance;
+                                          * DeleteInstance's target is
+                                          * instance_name) */
 
     /* every IPARAMVALUE as given, in request order */
     cimxml_param *params;
@@ -341,16 +370,27 @@ void cimxml_write_void(sc_buf *out, const char *id, const char *method);
  * Export messages (DSP0200 "CIM export": smbcimd as the client of a
  * listener).
  */
-/* A whole ExportIndication request: <CIM><MESSAGE ID><SIMPLEEXPREQ>
- * <EXPMETHODCALL NAME="ExportIndication"><EXPPARAMVALUE NAME=
- * "NewIndication"><INSTANCE>...: every property of the indication, an
- * embedded instance as DSP0201 carries one (below). */
+/* A whole ExportIndication request body: the XML declaration, <CIM
+ * CIMVERSION="2.0" DTDVERSION="2.0"><MESSAGE ID=id PROTOCOLVERSION="1.0">
+ * <SIMPLEEXPREQ><EXPMETHODCALL NAME="ExportIndication"><EXPPARAMVALUE
+ * NAME="NewIndication"><INSTANCE>...</INSTANCE> and the matching ends.
+ * The INSTANCE is written as for a read without qualifiers and class
+ * origin (a NULL property is an empty PROPERTY); an embedded instance
+ * (CIM_T_INSTANCE) as cimxml_put_value() writes one.  Check
+ * cimxml_writer_ok() before sending. */
 void cimxml_write_export_indication(cimxml_writer *w, const char *id,
                                     const cim_instance *indication);
-/* Reads a listener's answer (SIMPLEEXPRSP / EXPMETHODRESPONSE): true with
- * *cim_code 0 for success, true with *cim_code and msg set for an ERROR,
- * false with msg saying what and where ("line L, column C: ...") when the
- * body is no such answer.  The same hardening as the request parser. */
+/* Reads a listener's answer to ExportIndication: <CIM><MESSAGE>
+ * <SIMPLEEXPRSP><EXPMETHODRESPONSE NAME="ExportIndication"> holding
+ * nothing, an empty <IRETURNVALUE> or one <ERROR CODE=.. DESCRIPTION=..>.
+ * true with *cim_code 0 (msg "") for success; true with *cim_code the
+ * ERROR's CODE (> 0) and msg its DESCRIPTION for a refusal; false with msg
+ * saying what and where ("line L, column C: ...") when the body is not
+ * such an answer.  Refuses DOCTYPE and entity declarations and the
+ * request parser's depth and size (CIMXML_MAX_DEPTH, CIMXML_MAX_ELEMENTS);
+ * the CIM and MESSAGE attributes are not judged.  Allocates nothing the
+ * caller frees; msg (msgsize bytes) is always NUL-ended; msgsize 0 (msg
+ * may then be NULL) asks for no message. */
 bool cimxml_parse_export_response(const char *body, size_t len, int *cim_code, char *msg,
                                   size_t msgsize);
 
@@ -384,8 +424,10 @@ void cimxml_put_instance_with_path(cimxml_writer *w, const cim_instance *inst,
                                    const cimxml_objopts *o);
 /* A value: VALUE, VALUE.ARRAY or VALUE.REFERENCE (VALUE.REFARRAY for
  * reference arrays); nothing for NULL.  An embedded instance (CIM_T_INSTANCE)
- * is a VALUE holding the escaped XML of its INSTANCE (DSP0201), the
- * property marked EmbeddedObject="instance". */
+ * is a VALUE whose text is the XML of its INSTANCE (DSP0201: escaped once
+ * more, every property, no qualifiers); a PROPERTY holding one says
+ * EmbeddedObject="instance".  Embedded instances nest at most 4 deep
+ * (deeper fails the writer). */
 void cimxml_put_value(cimxml_writer *w, const cim_value *v);
 
 /* Text helpers: XML-escaped text (element content, or an attribute value

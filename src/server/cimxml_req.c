@@ -5,7 +5,10 @@
  * many elements); a recursive walk then checks the tree against the
  * request part of the CIM DTD and turns it into a typed cimxml_request.
  * Instance names become WMI object paths in the form cim_path_parse()
- * reads (docs/object-paths.md).  Contract: cimxml.h.
+ * reads (docs/object-paths.md); an INSTANCE (CreateInstance) becomes a
+ * cimxml_instance of text values.  The same tree builder reads a
+ * listener's answer to ExportIndication (the end of the file).  Contract:
+ * cimxml.h.
  */
 #include "server/cimxml.h"
 #include "server/xml_int.h"
@@ -77,7 +80,7 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
         return;
     }
     if (++b->nelems > CIMXML_MAX_ELEMENTS) {
-        b_fail(b, CIMXML_E_NOT_VALID, "more than %d elements in one request",
+        b_fail(b, CIMXML_E_NOT_VALID, "more than %d elements in one message",
                CIMXML_MAX_ELEMENTS);
         return;
     }
@@ -163,8 +166,8 @@ static bool build_tree(sc_arena *a, const char *body, size_t len, xnode **root,
     b.err = err;
     if (len > (size_t)INT_MAX) {
         err->kind = CIMXML_E_NOT_VALID;
-        snprintf(err->msg, sizeof err->msg, "line 1, column 1: request of %zu bytes is too large",
-                 len);
+        snprintf(err->msg, sizeof err->msg,
+                 "line 1, column 1: a message of %zu bytes is too large", len);
         err->line = err->col = 1;
         return false;
     }
@@ -679,22 +682,30 @@ static bool parse_instancename(walker *w, const xnode *n, int refdepth, sc_buf *
 }
 
 /* ---- parameters ---------------------------------------------------------- */
+/* What an IPARAMVALUE held, with its article, for "must be X, not Y". */
 static const char *kind_name(cimxml_pkind k)
 {
     switch (k) {
     case CIMXML_P_NULL: return "NULL";
-    case CIMXML_P_VALUE: return "VALUE";
-    case CIMXML_P_ARRAY: return "VALUE.ARRAY";
-    case CIMXML_P_CLASSNAME: return "CLASSNAME";
-    case CIMXML_P_INSTANCENAME: return "INSTANCENAME";
-    case CIMXML_P_CLASSPATH: return "class reference";
-    case CIMXML_P_INSTANCE: return "INSTANCE";
-    case CIMXML_P_OTHER: return "CLASS";
+    case CIMXML_P_VALUE: return "a VALUE";
+    case CIMXML_P_ARRAY: return "a VALUE.ARRAY";
+    case CIMXML_P_CLASSNAME: return "a CLASSNAME";
+    case CIMXML_P_INSTANCENAME: return "an INSTANCENAME";
+    case CIMXML_P_CLASSPATH: return "a class reference";
+    case CIMXML_P_INSTANCE: return "an INSTANCE";
+    case CIMXML_P_OTHER: return "a CLASS or other object";
     }
     return "?";
 }
 
-/* ---- an INSTANCE sent by the client (CreateInstance) ----------------------- */
+/* ---- an INSTANCE sent by the client (CreateInstance) ----------------------- *
+ * What the DTD's content model forbids (an unexpected element, two values,
+ * a missing NAME, a TYPE that is no CIM type) is protocol-level, as
+ * everywhere in this file; what a well-formed INSTANCE says that cannot be
+ * (a property name that is not a name, a name given twice, a reference to
+ * a class, too many properties) is CIM-level CIM_ERR_INVALID_PARAMETER,
+ * like a bad class or key name in an INSTANCENAME.  Values are kept as the
+ * text sent: only a provider that knows the class can type them. */
 
 /* QUALIFIER*, then the rest: the first child that is not a QUALIFIER. */
 static const xnode *past_qualifiers(const xnode *c)
@@ -704,9 +715,63 @@ static const xnode *past_qualifiers(const xnode *c)
     return c;
 }
 
-/* One PROPERTY, PROPERTY.ARRAY or PROPERTY.REFERENCE.  Structure faults
- * are protocol-level (the DTD's content model); a name that is not a
- * property name is CIM-level, like a bad class name. */
+/* DSP0201's %CIMType: boolean to datetime in cim_type's order, spelled
+ * as cim_type_name() spells them. */
+static bool is_cim_type(const char *t)
+{
+    for (int k = CIM_T_BOOLEAN; k <= CIM_T_DATETIME; k++)
+        if (strcmp(cim_type_name((cim_type)k), t) == 0)
+            return true;
+    return false;
+}
+
+/* VALUE.ARRAY: (VALUE | VALUE.NULL)*, items NULL for VALUE.NULL. */
+static bool parse_value_array(walker *w, const xnode *n, const char ***items, size_t *nitems)
+{
+    if (!no_text(w, n))
+        return false;
+    size_t k = nchildren(n), i = 0;
+    *items = sc_alloc_array(w->a, k ? k : 1, sizeof(char *));
+    for (const xnode *v = n->child; v; v = v->next) {
+        if (!is(v, "VALUE") && !is(v, "VALUE.NULL"))
+            return invalid(w, v, "expected <VALUE> or <VALUE.NULL> in <VALUE.ARRAY>, found <%s>",
+                           v->name);
+        if (!no_children(w, v))
+            return false;
+        if (is(v, "VALUE.NULL") && !no_text(w, v))
+            return false;
+        (*items)[i++] = is(v, "VALUE") ? v->text : NULL;
+    }
+    *nitems = i;
+    return true;
+}
+
+/* The VALUE.REFERENCE of a PROPERTY.REFERENCE: an instance's path. */
+static bool parse_prop_reference(walker *w, const xnode *v, cimxml_prop *p)
+{
+    /* string_keys lists the keys of InstanceName (for the dispatcher's REF
+     * key check); the keys of a property's reference are not its */
+    const char **keys = w->req->string_keys;
+    size_t nkeys = w->req->nstring_keys;
+    sc_buf b;
+    sc_buf_init(&b);
+    bool is_class = false;
+    bool ok = parse_value_reference(w, v, 0, &b, &is_class);
+    p->value = sc_strndup(w->a, b.data ? b.data : "", b.len);
+    sc_buf_free(&b);
+    w->req->string_keys = keys;
+    w->req->nstring_keys = nkeys;
+    if (ok && is_class) {
+        const char *colon = strrchr(p->value, ':');
+        cim_fail(w, v, CIM_ERR_INVALID_PARAMETER,
+                 "property %s refers to the class %s; a reference property names an instance",
+                 p->name, colon ? colon + 1 : p->value);
+    }
+    return ok;
+}
+
+/* One PROPERTY, PROPERTY.ARRAY or PROPERTY.REFERENCE: QUALIFIER*, then at
+ * most one VALUE, VALUE.ARRAY or VALUE.REFERENCE respectively. */
 static bool parse_prop(walker *w, const xnode *n, cimxml_prop *p)
 {
     p->line = n->line;
@@ -719,62 +784,56 @@ static bool parse_prop(walker *w, const xnode *n, cimxml_prop *p)
                  p->name);
     p->is_array = is(n, "PROPERTY.ARRAY");
     p->is_ref = is(n, "PROPERTY.REFERENCE");
-    p->type = p->is_ref ? "reference" : attr(n, "TYPE");
+    const char *want = p->is_ref ? "VALUE.REFERENCE" : p->is_array ? "VALUE.ARRAY" : "VALUE";
+    if (p->is_ref) {
+        p->type = "reference";
+        p->reference_class = attr(n, "REFERENCECLASS");
+        if (p->reference_class)
+            check_classname(w, n, p->reference_class);
+    } else {
+        p->type = attr(n, "TYPE");
+        if (p->type && !is_cim_type(p->type))
+            return invalid(w, n, "<%s NAME=\"%s\"> has TYPE \"%s\", which is no CIM type",
+                           n->name, p->name, p->type);
+        /* DSP0201 spells it EmbeddedObject; its 2.2 edition and some
+         * clients EMBEDDEDOBJECT */
+        const char *eo = attr(n, "EmbeddedObject");
+        if (!eo)
+            eo = attr(n, "EMBEDDEDOBJECT");
+        if (eo && strcmp(eo, "object") != 0 && strcmp(eo, "instance") != 0)
+            return invalid(w, n, "EmbeddedObject of property %s must be \"object\" or "
+                           "\"instance\", not \"%s\"", p->name, eo);
+        p->embedded = eo != NULL;
+    }
     const xnode *v = past_qualifiers(n->child);
     if (!v) {
         p->is_null = true;
         return true;
     }
+    if (!is(v, want))
+        return invalid(w, v, "expected <%s> in <%s NAME=\"%s\"> (after its QUALIFIERs), "
+                       "found <%s>", want, n->name, p->name, v->name);
     if (v->next)
-        return invalid(w, v->next, "<%s NAME=\"%s\"> holds more than one value", n->name,
-                       p->name);
-    if (p->is_ref) {
-        if (!is(v, "VALUE.REFERENCE"))
-            return invalid(w, v, "expected <VALUE.REFERENCE> in <PROPERTY.REFERENCE>, found <%s>",
-                           v->name);
-        sc_buf b;
-        sc_buf_init(&b);
-        bool is_class = false;
-        bool ok = parse_value_reference(w, v, 0, &b, &is_class);
-        p->value = sc_strndup(w->a, b.data ? b.data : "", b.len);
-        sc_buf_free(&b);
-        if (ok && is_class)
-            cim_fail(w, v, CIM_ERR_INVALID_PARAMETER, "property %s refers to a class; an "
-                     "instance is expected", p->name);
-        return ok;
-    }
-    if (p->is_array) {
-        if (!is(v, "VALUE.ARRAY"))
-            return invalid(w, v, "expected <VALUE.ARRAY> in <PROPERTY.ARRAY>, found <%s>",
-                           v->name);
-        if (!no_text(w, v))
-            return false;
-        size_t k = nchildren(v), i = 0;
-        p->items = sc_alloc_array(w->a, k ? k : 1, sizeof(char *));
-        for (const xnode *e = v->child; e; e = e->next) {
-            if (!is(e, "VALUE") && !is(e, "VALUE.NULL"))
-                return invalid(w, e, "expected <VALUE> or <VALUE.NULL> in <VALUE.ARRAY>, "
-                               "found <%s>", e->name);
-            if (!no_children(w, e) || (is(e, "VALUE.NULL") && !no_text(w, e)))
-                return false;
-            p->items[i++] = is(e, "VALUE") ? e->text : NULL;
-        }
-        p->nitems = i;
-        return true;
-    }
-    if (!is(v, "VALUE"))
-        return invalid(w, v, "expected <VALUE> in <PROPERTY>, found <%s>", v->name);
+        return invalid(w, v->next, "unexpected element <%s> after the value of <%s "
+                       "NAME=\"%s\">", v->next->name, n->name, p->name);
+    if (p->is_ref)
+        return parse_prop_reference(w, v, p);
+    if (p->is_array)
+        return parse_value_array(w, v, &p->items, &p->nitems);
     if (!no_children(w, v))
         return false;
     p->value = v->text;
     return true;
 }
 
+/* INSTANCE: QUALIFIER*, then (PROPERTY | PROPERTY.ARRAY |
+ * PROPERTY.REFERENCE)*. */
 static bool parse_instance(walker *w, const xnode *n, const cimxml_instance **out)
 {
     cimxml_instance *in = sc_alloc(w->a, sizeof *in);
     in->line = n->line;
     in->col = n->col;
+    *out = in;
     in->class_name = req_attr(w, n, "CLASSNAME");
     if (!in->class_name || !no_text(w, n))
         return false;
@@ -783,10 +842,11 @@ static bool parse_instance(walker *w, const xnode *n, const cimxml_instance **ou
     size_t k = 0;
     for (const xnode *c = first; c; c = c->next)
         k++;
+    /* the cap keeps the duplicate check below (quadratic) small */
     if (k > CIMXML_MAX_PROPS) {
-        cim_fail(w, n, CIM_ERR_INVALID_PARAMETER, "%zu properties in <INSTANCE>; at most %d "
-                 "are accepted", k, CIMXML_MAX_PROPS);
-        *out = in;
+        cim_fail(w, n, CIM_ERR_INVALID_PARAMETER,
+                 "%zu properties in <INSTANCE CLASSNAME=\"%s\">; at most %d are accepted", k,
+                 in->class_name, CIMXML_MAX_PROPS);
         return true;
     }
     cimxml_prop *props = sc_alloc_array(w->a, k ? k : 1, sizeof *props);
@@ -797,17 +857,18 @@ static bool parse_instance(walker *w, const xnode *n, const cimxml_instance **ou
                            "PROPERTY, PROPERTY.ARRAY or PROPERTY.REFERENCE)", c->name);
         if (!parse_prop(w, c, &props[i]))
             return false;
-        for (size_t j = 0; j < i; j++)
+        for (size_t j = 0; j < i; j++) {
             if (sc_streqi(props[j].name, props[i].name)) {
-                cim_fail(w, c, CIM_ERR_INVALID_PARAMETER, "property %s is given twice",
-                         props[i].name);
+                cim_fail(w, c, CIM_ERR_INVALID_PARAMETER, "property %s given twice in %s "
+                         "(first at line %u, column %u)", props[i].name, in->class_name,
+                         props[j].line, props[j].col);
                 break;
             }
+        }
         i++;
     }
     in->props = props;
     in->nprops = i;
-    *out = in;
     return true;
 }
 
@@ -835,23 +896,8 @@ static bool parse_iparam(walker *w, const xnode *n, cimxml_param *p)
         return true;
     }
     if (is(c, "VALUE.ARRAY")) {
-        if (!no_text(w, c))
-            return false;
-        size_t k = nchildren(c), i = 0;
         p->kind = CIMXML_P_ARRAY;
-        p->items = sc_alloc_array(w->a, k ? k : 1, sizeof(char *));
-        for (const xnode *v = c->child; v; v = v->next) {
-            if (!is(v, "VALUE") && !is(v, "VALUE.NULL"))
-                return invalid(w, v, "expected <VALUE> or <VALUE.NULL> in <VALUE.ARRAY>, found <%s>",
-                               v->name);
-            if (!no_children(w, v))
-                return false;
-            if (is(v, "VALUE.NULL") && !no_text(w, v))
-                return false;
-            p->items[i++] = is(v, "VALUE") ? v->text : NULL;
-        }
-        p->nitems = i;
-        return true;
+        return parse_value_array(w, c, &p->items, &p->nitems);
     }
     if (is(c, "CLASSNAME")) {
         p->kind = CIMXML_P_CLASSNAME;
@@ -1150,8 +1196,10 @@ static void assign_param(walker *w, const xnode *n, int pn, const cimxml_param *
             p->items[i] = trim(w->a, p->items[i]);
         return;
     }
-    cim_fail(w, n, CIM_ERR_INVALID_PARAMETER, "parameter %s of %s must be %s, not a %s", pname,
-             r->method, want, kind_name(p->kind));
+    /* an undecoded value is named by its element */
+    bool other = p->kind == CIMXML_P_OTHER && n->child;
+    cim_fail(w, n, CIM_ERR_INVALID_PARAMETER, "parameter %s of %s must be %s, not %s%s", pname,
+             r->method, want, other ? "a " : "", other ? n->child->name : kind_name(p->kind));
 }
 
 /* IMETHODCALL: LOCALNAMESPACEPATH, IPARAMVALUE* */
@@ -1422,58 +1470,117 @@ cimxml_objopts cimxml_request_objopts(const cimxml_request *req)
 
 /* ---- a listener's answer to ExportIndication ------------------------------- */
 
+/* The one element child of n, or NULL with msg saying what is wrong. */
+static const xnode *only_child(const xnode *n, const char *want, char *msg, size_t msgsize)
+{
+    const xnode *c = n->child;
+    if (!c) {
+        snprintf(msg, msgsize, "line %u, column %u: <%s> holds no <%s>", n->line, n->col,
+                 n->name, want);
+        return NULL;
+    }
+    if (!is(c, want)) {
+        snprintf(msg, msgsize, "line %u, column %u: expected <%s> in <%s>, found <%s>", c->line,
+                 c->col, want, n->name, c->name);
+        return NULL;
+    }
+    if (c->next) {
+        snprintf(msg, msgsize, "line %u, column %u: unexpected <%s> after <%s> in <%s>",
+                 c->next->line, c->next->col, c->next->name, want, n->name);
+        return NULL;
+    }
+    return c;
+}
+
+/* CIM > MESSAGE > SIMPLEEXPRSP > EXPMETHODRESPONSE > (ERROR | IRETURNVALUE)?
+ * The answer only says whether the listener took the indication, so only
+ * that structure is judged; text between elements is ignored. */
+static bool read_export_response(const xnode *root, int *cim_code, char *msg, size_t msgsize)
+{
+    if (!is(root, "CIM")) {
+        snprintf(msg, msgsize, "line %u, column %u: the root element must be <CIM>, not <%s>",
+                 root->line, root->col, root->name);
+        return false;
+    }
+    const xnode *m = only_child(root, "MESSAGE", msg, msgsize);
+    const xnode *s = m ? only_child(m, "SIMPLEEXPRSP", msg, msgsize) : NULL;
+    const xnode *r = s ? only_child(s, "EXPMETHODRESPONSE", msg, msgsize) : NULL;
+    if (!r)
+        return false;
+    const char *name = attr(r, "NAME");
+    if (!name || !sc_streqi(name, "ExportIndication")) {
+        snprintf(msg, msgsize, "line %u, column %u: expected <EXPMETHODRESPONSE "
+                 "NAME=\"ExportIndication\">, found NAME \"%.64s\"", r->line, r->col,
+                 name ? name : "(none)");
+        return false;
+    }
+    const xnode *c = r->child;
+    if (!c)
+        return true;
+    if (c->next) {
+        snprintf(msg, msgsize, "line %u, column %u: unexpected <%s> in <EXPMETHODRESPONSE> "
+                 "(one ERROR or IRETURNVALUE at most)", c->next->line, c->next->col,
+                 c->next->name);
+        return false;
+    }
+    if (is(c, "IRETURNVALUE")) {
+        /* ExportIndication returns nothing */
+        if (c->child || !all_space(c->text)) {
+            snprintf(msg, msgsize, "line %u, column %u: the <IRETURNVALUE> of ExportIndication "
+                     "must be empty", c->line, c->col);
+            return false;
+        }
+        return true;
+    }
+    if (!is(c, "ERROR")) {
+        snprintf(msg, msgsize, "line %u, column %u: expected <ERROR> or <IRETURNVALUE> in "
+                 "<EXPMETHODRESPONSE>, found <%s>", c->line, c->col, c->name);
+        return false;
+    }
+    /* ERROR may carry CIM_Error INSTANCEs: CODE and DESCRIPTION say enough */
+    const char *code = attr(c, "CODE");
+    const char *d = code;
+    bool ok = d && *d;
+    for (; ok && *d; d++)
+        ok = *d >= '0' && *d <= '9';
+    long v = 0;
+    if (ok) {
+        errno = 0;
+        v = strtol(code, NULL, 10);
+        ok = errno == 0 && v > 0 && v <= INT_MAX;
+    }
+    if (!ok) {
+        snprintf(msg, msgsize, "line %u, column %u: <ERROR> needs a CODE that is a CIM status "
+                 "code (a positive integer), not \"%.32s\"", c->line, c->col,
+                 code ? code : "(none)");
+        return false;
+    }
+    const char *desc = attr(c, "DESCRIPTION");
+    *cim_code = (int)v;
+    snprintf(msg, msgsize, "%s", desc ? desc : "");
+    return true;
+}
+
 bool cimxml_parse_export_response(const char *body, size_t len, int *cim_code, char *msg,
                                   size_t msgsize)
 {
     *cim_code = 0;
-    if (msgsize)
-        msg[0] = '\0';
+    char dummy[1];
+    if (!msgsize) {
+        msg = dummy;
+        msgsize = sizeof dummy;
+    }
+    msg[0] = '\0';
     sc_arena *a = sc_arena_new();
     cimxml_error err = {0};
     xnode *root = NULL;
     bool ok = build_tree(a, body, len, &root, &err);
-    const char *why = NULL;
-    const xnode *at = root;
-    if (!ok) {
+    if (!ok)
         snprintf(msg, msgsize, "%s", err.msg);
-    } else {
-        /* CIM > MESSAGE > SIMPLEEXPRSP > EXPMETHODRESPONSE > (ERROR | IRETURNVALUE)? */
-        static const char *const chain[] = {"CIM", "MESSAGE", "SIMPLEEXPRSP",
-                                            "EXPMETHODRESPONSE"};
-        for (size_t i = 0; i < 4 && !why; i++) {
-            if (!is(at, chain[i]))
-                why = chain[i];
-            else if (i < 3) {
-                if (!at->child || at->child->next)
-                    why = chain[i + 1];
-                else
-                    at = at->child;
-            }
-        }
-        const xnode *c = why ? NULL : at->child;
-        if (!why && c && c->next)
-            why = "one ERROR or IRETURNVALUE";
-        else if (!why && c && is(c, "ERROR")) {
-            const char *code = attr(c, "CODE");
-            const char *desc = attr(c, "DESCRIPTION");
-            char *end = NULL;
-            long v = code ? strtol(code, &end, 10) : 0;
-            if (!code || end == code || *end || v <= 0 || v > 1000)
-                why = "an ERROR with a CODE";
-            else {
-                *cim_code = (int)v;
-                snprintf(msg, msgsize, "%s", desc ? desc : "");
-            }
-        } else if (!why && c && !is(c, "IRETURNVALUE")) {
-            why = "ERROR or IRETURNVALUE";
-        }
-        if (why) {
-            const xnode *n = at ? at : root;
-            snprintf(msg, msgsize, "line %u, column %u: expected <%s> in an export response",
-                     n->line, n->col, why);
-            ok = false;
-        }
-    }
+    else if (!read_export_response(root, cim_code, msg, msgsize))
+        ok = false;
+    if (!ok)
+        *cim_code = 0;
     sc_arena_free(a);
     return ok;
 }

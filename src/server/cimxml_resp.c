@@ -274,7 +274,7 @@ static void scalar_text(sc_buf *b, const cim_value *v)
     case CIM_T_CHAR16: case CIM_T_STRING: case CIM_T_DATETIME: case CIM_T_REFERENCE:
         cimxml_escape(b, v->v.s, false);
         break;
-    case CIM_T_INSTANCE: /* only event objects (smbcim_watch_poll) hold one */
+    case CIM_T_INSTANCE: /* not text: put_embedded() */
     case CIM_T_NONE:
         break;
     }
@@ -384,6 +384,42 @@ static void put_ref_path(cimxml_writer *w, const char *path, int depth)
     sc_buf_puts(b, "</VALUE.REFERENCE>");
 }
 
+static void put_instance_el(cimxml_writer *w, const cim_instance *inst, const cimxml_objopts *o);
+
+/* Embedded instances inside embedded instances, at most: events nest one
+ * (an indication's SourceInstance); the cap stops an instance that holds
+ * itself. */
+#define MAX_EMBED_DEPTH 4
+
+/* An embedded instance as DSP0201 carries it: a VALUE whose text is the
+ * XML of its INSTANCE (all properties, no qualifiers), escaped once more.
+ * The INSTANCE is built apart and then escaped as a whole. */
+static void put_embedded(cimxml_writer *w, const cim_instance *inst)
+{
+    if (!inst) {
+        smbcim_error_set(&w->err, WBEM_E_FAILED, "an embedded object value without its "
+                         "instance");
+        return;
+    }
+    if (w->embed_depth >= MAX_EMBED_DEPTH) {
+        smbcim_error_set(&w->err, WBEM_E_FAILED, "embedded instances nested deeper than %d "
+                         "levels (an instance of %s)", MAX_EMBED_DEPTH, inst->cls->name);
+        return;
+    }
+    sc_buf inner;
+    sc_buf_init(&inner);
+    sc_buf *outer = w->out;
+    w->out = &inner;
+    w->embed_depth++;
+    put_instance_el(w, inst, NULL);
+    w->embed_depth--;
+    w->out = outer;
+    sc_buf_puts(outer, "<VALUE>");
+    cimxml_escape(outer, inner.data ? inner.data : "", false);
+    sc_buf_puts(outer, "</VALUE>");
+    sc_buf_free(&inner);
+}
+
 static void put_value_depth(cimxml_writer *w, const cim_value *v)
 {
     sc_buf *b = w->out;
@@ -398,6 +434,8 @@ static void put_value_depth(cimxml_writer *w, const cim_value *v)
                 sc_buf_puts(b, "<VALUE.NULL/>");
             } else if (refs) {
                 put_ref_path(w, e->v.s, 0);
+            } else if (e->type == CIM_T_INSTANCE) {
+                put_embedded(w, e->v.o);
             } else {
                 sc_buf_puts(b, "<VALUE>");
                 scalar_text(b, e);
@@ -409,6 +447,10 @@ static void put_value_depth(cimxml_writer *w, const cim_value *v)
     }
     if (v->type == CIM_T_REFERENCE) {
         put_ref_path(w, v->v.s, 0);
+        return;
+    }
+    if (v->type == CIM_T_INSTANCE) {
+        put_embedded(w, v->v.o);
         return;
     }
     sc_buf_puts(b, "<VALUE>");
@@ -757,35 +799,6 @@ static void put_method(cimxml_writer *w, const cim_class *cls, size_t i, const c
     sc_buf_puts(b, "</METHOD>");
 }
 
-static void put_instance_el(cimxml_writer *w, const cim_instance *inst, const cimxml_objopts *o);
-
-/* Embedded instances inside embedded instances, at most (events nest one:
- * an indication's SourceInstance). */
-#define MAX_EMBED_DEPTH 4
-
-/* An embedded instance as DSP0201 carries it: the XML of its INSTANCE,
- * escaped, as the text of one VALUE. */
-static void put_embedded(cimxml_writer *w, const cim_instance *inst)
-{
-    if (w->embed_depth >= MAX_EMBED_DEPTH) {
-        smbcim_error_set(&w->err, WBEM_E_FAILED, "embedded instances nested deeper than %d",
-                         MAX_EMBED_DEPTH);
-        return;
-    }
-    sc_buf inner;
-    sc_buf_init(&inner);
-    sc_buf *outer = w->out;
-    w->out = &inner;
-    w->embed_depth++;
-    put_instance_el(w, inst, NULL);
-    w->embed_depth--;
-    w->out = outer;
-    sc_buf_puts(outer, "<VALUE>");
-    cimxml_escape(outer, inner.data ? inner.data : "", false);
-    sc_buf_puts(outer, "</VALUE>");
-    sc_buf_free(&inner);
-}
-
 /* One PROPERTY / PROPERTY.ARRAY / PROPERTY.REFERENCE: a declaration (in a
  * CLASS, value = default) or a value (in an INSTANCE). */
 static void put_property(cimxml_writer *w, const cim_class *cls, size_t i, const cim_value *v,
@@ -805,8 +818,10 @@ static void put_property(cimxml_writer *w, const cim_class *cls, size_t i, const
     } else {
         attr_kv(b, "TYPE", p->type == CIM_T_REFERENCE ? "string" : cim_type_name(p->type));
     }
-    bool embedded = !v->null && v->type == CIM_T_INSTANCE && !v->array;
-    if (embedded)
+    /* DSP0201: a property holding an embedded object says so; "instance"
+     * when the value is one, "object" for a declaration (or a NULL) with
+     * the EmbeddedObject qualifier */
+    if (!v->null && v->type == CIM_T_INSTANCE)
         sc_buf_puts(b, " EmbeddedObject=\"instance\"");
     else if (cim_property_qualifier(cls, i, "EmbeddedObject"))
         sc_buf_puts(b, " EmbeddedObject=\"object\"");
@@ -817,9 +832,7 @@ static void put_property(cimxml_writer *w, const cim_class *cls, size_t i, const
     sc_buf_putc(b, '>');
     if (o && o->include_qualifiers)
         put_prop_quals(w, cls, i, in_class && o->local_only);
-    if (embedded) {
-        put_embedded(w, v->v.o);
-    } else if (!v->null) {
+    if (!v->null) {
         if (p->array && v->array)
             put_prop_array_value(w, v);
         else if (!p->array && !v->array)

@@ -308,6 +308,38 @@ static bool save(srv_subs *s, char *why, size_t whylen)
     return ok;
 }
 
+/* The records are changed only through these two, which write the file
+ * before the change counts: on a failed write the change is undone and
+ * false returned with why set.  The lists are arrays of `size`-byte
+ * records; under s->lock. */
+static bool add_saved(srv_subs *s, void **list, size_t *n, size_t size, const void *rec,
+                      char *why, size_t whylen)
+{
+    *list = sc_xrealloc(*list, size * (*n + 1));
+    memcpy((char *)*list + size * *n, rec, size);
+    ++*n;
+    if (save(s, why, whylen))
+        return true;
+    --*n;
+    return false;
+}
+
+/* Takes record i out (copied to gone, which the caller frees on success). */
+static bool remove_saved(srv_subs *s, void *list, size_t *n, size_t size, size_t i, void *gone,
+                         char *why, size_t whylen)
+{
+    char *at = (char *)list + size * i;
+    memcpy(gone, at, size);
+    memmove(at, at + size, size * (*n - i - 1));
+    --*n;
+    if (save(s, why, whylen))
+        return true;
+    memmove(at + size, at, size * (*n - i));
+    memcpy(at, gone, size);
+    ++*n;
+    return false;
+}
+
 /* The reader of the state file: one record object at a time. */
 typedef struct loader {
     jp_reader r;
@@ -647,7 +679,7 @@ static int only_known(given *g, const smbcim_ctx *schema, const char *cls)
     const cim_class *c = smbcim_class_find(schema, cls);
     for (size_t i = 0; i < g->ni->nprops; i++)
         if (cim_class_prop_index(c, g->ni->props[i].name) < 0)
-            return refuse(g, 12 /* CIM_ERR_NO_SUCH_PROPERTY */,
+            return refuse(g, CIM_ERR_NO_SUCH_PROPERTY,
                           "%s has no property %s (line %u, column %u)", cls,
                           g->ni->props[i].name, g->ni->props[i].line, g->ni->props[i].col);
     return 0;
@@ -890,6 +922,22 @@ static char *path_of(srv_subs *s, const char *cls, const char *name, const char 
     return out;
 }
 
+/* path_of() for a record just added, called with s->lock held: the names
+ * are copied (the record may go once the lock is let go) and the lock is
+ * let go meanwhile (path_of opens root/interop, which takes it). */
+static char *path_unlocked(srv_subs *s, const char *cls, const char *name, const char *filter,
+                           const char *dest)
+{
+    char *n = name ? sc_xstrdup(name) : NULL;
+    char *f = filter ? sc_xstrdup(filter) : NULL;
+    char *d = dest ? sc_xstrdup(dest) : NULL;
+    pthread_mutex_unlock(&s->lock);
+    char *p = path_of(s, cls, n, f, d);
+    pthread_mutex_lock(&s->lock);
+    free(n), free(f), free(d);
+    return p;
+}
+
 static int limit_reached(srv_subs *s, given *g, size_t n, const char *what)
 {
     if (n < s->cfg->max_subscriptions)
@@ -914,55 +962,37 @@ int srv_subs_create(srv_subs *s, const char *user, const cimxml_instance *ni, ch
         rec_filter f;
         if (!(rc = limit_reached(s, &g, s->nfilters, "filters")) &&
             !(rc = create_filter(s, &g, user, &f))) {
-            if (find_filter(s, f.name)) {
-                rc = refuse(&g, 11 /* CIM_ERR_ALREADY_EXISTS */, "a filter named '%s' exists",
-                            f.name);
+            if (find_filter(s, f.name))
+                rc = refuse(&g, CIM_ERR_ALREADY_EXISTS, "a filter named '%s' exists", f.name);
+            else if (!add_saved(s, (void **)&s->filters, &s->nfilters, sizeof f, &f, why,
+                                sizeof why))
+                rc = refuse(&g, CIM_ERR_FAILED, "the filter cannot be kept: %s", why);
+            else
+                srv_log(LOG_NOTICE, "indications: '%s' created filter '%s': %s", user, f.name,
+                        f.query);
+            if (rc)
                 rec_filter_free(&f);
-            } else {
-                s->filters = sc_xrealloc(s->filters, sizeof *s->filters * (s->nfilters + 1));
-                s->filters[s->nfilters++] = f;
-                if (!save(s, why, sizeof why)) {
-                    rec_filter_free(&s->filters[--s->nfilters]);
-                    rc = refuse(&g, CIM_ERR_FAILED, "the filter cannot be kept: %s", why);
-                } else {
-                    srv_log(LOG_NOTICE, "indications: '%s' created filter '%s': %s", user,
-                            f.name, f.query);
-                }
-            }
         }
-        if (!rc) {
-            char *name = sc_xstrdup(s->filters[s->nfilters - 1].name);
-            pthread_mutex_unlock(&s->lock);
-            *path = path_of(s, cls->name, name, NULL, NULL);
-            free(name);
-            pthread_mutex_lock(&s->lock);
-        }
+        if (!rc)
+            *path = path_unlocked(s, cls->name, f.name, NULL, NULL);
     } else if (sc_streqi(cls->name, "CIM_ListenerDestinationCIMXML")) {
         rec_dest d;
         if (!(rc = limit_reached(s, &g, s->ndests, "destinations")) &&
             !(rc = create_dest(s, &g, user, &d))) {
-            if (find_dest(s, d.name)) {
-                rc = refuse(&g, 11, "a destination named '%s' exists", d.name);
+            if (find_dest(s, d.name))
+                rc = refuse(&g, CIM_ERR_ALREADY_EXISTS, "a destination named '%s' exists",
+                            d.name);
+            else if (!add_saved(s, (void **)&s->dests, &s->ndests, sizeof d, &d, why,
+                                sizeof why))
+                rc = refuse(&g, CIM_ERR_FAILED, "the destination cannot be kept: %s", why);
+            else
+                srv_log(LOG_NOTICE, "indications: '%s' created destination '%s' (%s)", user,
+                        d.name, d.url);
+            if (rc)
                 rec_dest_free(&d);
-            } else {
-                s->dests = sc_xrealloc(s->dests, sizeof *s->dests * (s->ndests + 1));
-                s->dests[s->ndests++] = d;
-                if (!save(s, why, sizeof why)) {
-                    rec_dest_free(&s->dests[--s->ndests]);
-                    rc = refuse(&g, CIM_ERR_FAILED, "the destination cannot be kept: %s", why);
-                } else {
-                    srv_log(LOG_NOTICE, "indications: '%s' created destination '%s' (%s)", user,
-                            d.name, d.url);
-                }
-            }
         }
-        if (!rc) {
-            char *name = sc_xstrdup(s->dests[s->ndests - 1].name);
-            pthread_mutex_unlock(&s->lock);
-            *path = path_of(s, cls->name, name, NULL, NULL);
-            free(name);
-            pthread_mutex_lock(&s->lock);
-        }
+        if (!rc)
+            *path = path_unlocked(s, cls->name, d.name, NULL, NULL);
     } else if (sc_streqi(cls->name, "CIM_IndicationSubscription")) {
         rec_sub x;
         rc = limit_reached(s, &g, s->nsubs, "subscriptions");
@@ -974,32 +1004,22 @@ int srv_subs_create(srv_subs *s, const char *user, const cimxml_instance *ni, ch
             bool dup = false;
             for (size_t i = 0; i < s->nsubs; i++)
                 dup |= sc_streqi(s->subs[i].filter, x.filter) && sc_streqi(s->subs[i].dest, x.dest);
-            if (dup || !find_filter(s, x.filter) || !find_dest(s, x.dest)) {
-                rc = dup ? refuse(&g, 11, "filter '%s' is subscribed to destination '%s' already",
-                                  x.filter, x.dest)
-                         : refuse(&g, CIM_ERR_INVALID_PARAMETER, "the filter or destination "
-                                  "was deleted meanwhile");
+            if (dup)
+                rc = refuse(&g, CIM_ERR_ALREADY_EXISTS, "filter '%s' is subscribed to "
+                            "destination '%s' already", x.filter, x.dest);
+            else if (!find_filter(s, x.filter) || !find_dest(s, x.dest))
+                rc = refuse(&g, CIM_ERR_INVALID_PARAMETER, "the filter or destination was "
+                            "deleted meanwhile");
+            else if (!add_saved(s, (void **)&s->subs, &s->nsubs, sizeof x, &x, why, sizeof why))
+                rc = refuse(&g, CIM_ERR_FAILED, "the subscription cannot be kept: %s", why);
+            else
+                srv_log(LOG_NOTICE, "indications: '%s' subscribed filter '%s' to destination "
+                        "'%s'", user, x.filter, x.dest);
+            if (rc)
                 rec_sub_free(&x);
-            } else {
-                s->subs = sc_xrealloc(s->subs, sizeof *s->subs * (s->nsubs + 1));
-                s->subs[s->nsubs++] = x;
-                if (!save(s, why, sizeof why)) {
-                    rec_sub_free(&s->subs[--s->nsubs]);
-                    rc = refuse(&g, CIM_ERR_FAILED, "the subscription cannot be kept: %s", why);
-                } else {
-                    srv_log(LOG_NOTICE, "indications: '%s' subscribed filter '%s' to "
-                            "destination '%s'", user, x.filter, x.dest);
-                }
-            }
         }
-        if (!rc) {
-            char *fn = sc_xstrdup(s->subs[s->nsubs - 1].filter);
-            char *dn = sc_xstrdup(s->subs[s->nsubs - 1].dest);
-            pthread_mutex_unlock(&s->lock);
-            *path = path_of(s, cls->name, NULL, fn, dn);
-            free(fn), free(dn);
-            pthread_mutex_lock(&s->lock);
-        }
+        if (!rc)
+            *path = path_unlocked(s, cls->name, NULL, x.filter, x.dest);
     } else {
         rc = refuse(&g, CIM_ERR_NOT_SUPPORTED, "instances of %s cannot be created (only "
                     "CIM_IndicationFilter, CIM_ListenerDestinationCIMXML and "
@@ -1084,13 +1104,8 @@ int srv_subs_delete(srv_subs *s, const char *path, char *msg, size_t msglen)
         if (i == s->nsubs) {
             rc = refuse(&g, CIM_ERR_NOT_FOUND, "no such subscription (deleted meanwhile)");
         } else {
-            rec_sub gone = s->subs[i];
-            memmove(&s->subs[i], &s->subs[i + 1], sizeof *s->subs * (s->nsubs - i - 1));
-            s->nsubs--;
-            if (!save(s, why, sizeof why)) {
-                memmove(&s->subs[i + 1], &s->subs[i], sizeof *s->subs * (s->nsubs - i));
-                s->subs[i] = gone;
-                s->nsubs++;
+            rec_sub gone;
+            if (!remove_saved(s, s->subs, &s->nsubs, sizeof gone, i, &gone, why, sizeof why)) {
                 rc = refuse(&g, CIM_ERR_FAILED, "the change cannot be kept: %s", why);
             } else {
                 srv_log(LOG_NOTICE, "indications: subscription of filter '%s' to '%s' deleted",
@@ -1113,31 +1128,24 @@ int srv_subs_delete(srv_subs *s, const char *path, char *msg, size_t msglen)
                         "them first", is_filter ? "filter" : "destination", name, used);
         } else if (i == n) {
             rc = refuse(&g, CIM_ERR_NOT_FOUND, "no such instance (deleted meanwhile)");
-        } else if (is_filter) {
-            rec_filter gone = s->filters[i];
-            memmove(&s->filters[i], &s->filters[i + 1], sizeof *s->filters * (n - i - 1));
-            s->nfilters--;
-            if (!save(s, why, sizeof why)) {
-                memmove(&s->filters[i + 1], &s->filters[i], sizeof *s->filters * (n - i - 1));
-                s->filters[i] = gone;
-                s->nfilters++;
-                rc = refuse(&g, CIM_ERR_FAILED, "the change cannot be kept: %s", why);
-            } else {
-                srv_log(LOG_NOTICE, "indications: filter '%s' deleted", gone.name);
-                rec_filter_free(&gone);
-            }
         } else {
-            rec_dest gone = s->dests[i];
-            memmove(&s->dests[i], &s->dests[i + 1], sizeof *s->dests * (n - i - 1));
-            s->ndests--;
-            if (!save(s, why, sizeof why)) {
-                memmove(&s->dests[i + 1], &s->dests[i], sizeof *s->dests * (n - i - 1));
-                s->dests[i] = gone;
-                s->ndests++;
+            union {
+                rec_filter f;
+                rec_dest d;
+            } gone;
+            bool ok = is_filter ? remove_saved(s, s->filters, &s->nfilters, sizeof gone.f, i,
+                                               &gone.f, why, sizeof why)
+                                : remove_saved(s, s->dests, &s->ndests, sizeof gone.d, i,
+                                               &gone.d, why, sizeof why);
+            if (!ok) {
                 rc = refuse(&g, CIM_ERR_FAILED, "the change cannot be kept: %s", why);
             } else {
-                srv_log(LOG_NOTICE, "indications: destination '%s' deleted", gone.name);
-                rec_dest_free(&gone);
+                srv_log(LOG_NOTICE, "indications: %s '%s' deleted",
+                        is_filter ? "filter" : "destination", name);
+                if (is_filter)
+                    rec_filter_free(&gone.f);
+                else
+                    rec_dest_free(&gone.d);
             }
         }
     }

@@ -418,6 +418,15 @@ def main():
               d.proc.poll() is None, log[-800:])
         rc, out, err = wbemcli("ein", d.url("root/interop:CIM_IndicationFilter"))
         check("... no filters", rc == 0 and out.strip() == "", out + err)
+        # a change that cannot be written is not made
+        os.chmod(state, 0o500)
+        rc, out, err = create(d, "CIM_IndicationFilter", "unsaved",
+                              'Name="unsaved",Query="%s",QueryLanguage="WQL"' % FILTER_Q)
+        os.chmod(state, 0o700)
+        rc2, out2, err2 = wbemcli("ein", d.url("root/interop:CIM_IndicationFilter"))
+        check("the state file cannot be written: CIM_ERR_FAILED saying why, nothing created",
+              rc != 0 and "cannot be kept" in (out + err) and rc2 == 0 and out2.strip() == "",
+              (out + err, out2 + err2))
         check("smbcimd still running", d.proc.poll() is None, d.logtext()[-2000:])
     except w.SetupError as e:
         check("set-up", False, e)
