@@ -872,14 +872,7 @@ static srv_state *state_for(call *c, smbcim_error *err)
     if (!c->interop)
         return srv_state_get(c->s->cache, err);
     smbcim_ctx *ctx = srv_subs_open(c->s->subs, err);
-    if (!ctx)
-        return NULL;
-    srv_state *st = sc_xcalloc(1, sizeof *st);
-    st->ctx = ctx;
-    pthread_mutex_init(&st->lock, NULL);
-    st->opened = srv_now();
-    st->refs = 1;
-    return st;
+    return ctx ? srv_state_own(ctx) : NULL;
 }
 
 static void op_instances(call *c)

@@ -312,12 +312,18 @@ static bool save(srv_subs *s, char *why, size_t whylen)
  * before the change counts: on a failed write the change is undone and
  * false returned with why set.  The lists are arrays of `size`-byte
  * records; under s->lock. */
-static bool add_saved(srv_subs *s, void **list, size_t *n, size_t size, const void *rec,
-                      char *why, size_t whylen)
+/* Appends a `size`-byte record to a list (the loader's and add_saved's). */
+static void append(void **list, size_t *n, size_t size, const void *rec)
 {
     *list = sc_xrealloc(*list, size * (*n + 1));
     memcpy((char *)*list + size * *n, rec, size);
     ++*n;
+}
+
+static bool add_saved(srv_subs *s, void **list, size_t *n, size_t size, const void *rec,
+                      char *why, size_t whylen)
+{
+    append(list, n, size, rec);
     if (save(s, why, whylen))
         return true;
     --*n;
@@ -414,8 +420,7 @@ static bool load_filters(srv_subs *s, loader *l)
             rec_filter_free(&f);
             return lfail(l, "a filter without name, query or language");
         }
-        s->filters = sc_xrealloc(s->filters, sizeof *s->filters * (s->nfilters + 1));
-        s->filters[s->nfilters++] = f;
+        append((void **)&s->filters, &s->nfilters, sizeof f, &f);
     }
     return true;
 }
@@ -438,8 +443,7 @@ static bool load_dests(srv_subs *s, loader *l)
             return lfail(l, "a destination without name or with a bad URL");
         }
         d.persistence = (uint16_t)pt;
-        s->dests = sc_xrealloc(s->dests, sizeof *s->dests * (s->ndests + 1));
-        s->dests[s->ndests++] = d;
+        append((void **)&s->dests, &s->ndests, sizeof d, &d);
     }
     return true;
 }
@@ -460,8 +464,7 @@ static bool load_subs(srv_subs *s, loader *l)
             rec_sub_free(&x);
             return lfail(l, "a subscription naming a filter or destination that is not there");
         }
-        s->subs = sc_xrealloc(s->subs, sizeof *s->subs * (s->nsubs + 1));
-        s->subs[s->nsubs++] = x;
+        append((void **)&s->subs, &s->nsubs, sizeof x, &x);
     }
     return true;
 }
@@ -836,6 +839,39 @@ static int create_dest(srv_subs *s, given *g, const char *user, rec_dest *d)
 /* The Name of the instance a reference property points to, looked up in
  * root/interop as it is now (so a reference names an existing filter or
  * destination, in any of the forms a path may take). */
+/* The Name key of the instance `path` names in ctx (any path form the
+ * engine reads), as a malloc()ed copy, and its class (ctx's); NULL with
+ * err set when there is none.  Every reference of a subscription is
+ * followed through this, never by reading its text. */
+static char *name_at(smbcim_ctx *ctx, const char *path, const cim_class **cls,
+                     smbcim_error *err)
+{
+    smbcim_result *res = NULL;
+    if (smbcim_get_object(ctx, path, &res, err) != WBEM_S_NO_ERROR)
+        return NULL;
+    const cim_value *v = smbcim_instance_get(res->instances[0], "Name");
+    char *name = v && !v->null ? sc_xstrdup(v->v.s) : NULL;
+    if (!name)
+        smbcim_error_set(err, WBEM_E_NOT_FOUND, "%s has no Name", path);
+    if (cls)
+        *cls = res->instances[0]->cls;
+    smbcim_result_free(res);
+    return name;
+}
+
+/* The names of a subscription's filter and handler. */
+static bool ends_of(smbcim_ctx *ctx, const cim_instance *sub, char **filter, char **dest,
+                    smbcim_error *err)
+{
+    *filter = name_at(ctx, smbcim_instance_get(sub, "Filter")->v.s, NULL, err);
+    *dest = *filter ? name_at(ctx, smbcim_instance_get(sub, "Handler")->v.s, NULL, err) : NULL;
+    if (*dest)
+        return true;
+    free(*filter);
+    *filter = NULL;
+    return false;
+}
+
 static int ref_target(srv_subs *s, given *g, const char *prop_name, const char *cls,
                       char **name)
 {
@@ -851,18 +887,17 @@ static int ref_target(srv_subs *s, given *g, const char *prop_name, const char *
     smbcim_ctx *ctx = srv_subs_open(s, &err);
     if (!ctx)
         return refuse(g, CIM_ERR_FAILED, "root/interop: %s", err.msg);
-    smbcim_result *res = NULL;
     int rc = 0;
-    if (smbcim_get_object(ctx, p->value, &res, &err) != WBEM_S_NO_ERROR) {
+    const cim_class *found = NULL;
+    *name = name_at(ctx, p->value, &found, &err);
+    if (!*name) {
         rc = refuse(g, CIM_ERR_INVALID_PARAMETER, "%s: %s", prop_name, err.msg);
-    } else if (!cim_class_is_a(res->instances[0]->cls, cls)) {
+    } else if (!cim_class_is_a(found, cls)) {
         rc = refuse(g, CIM_ERR_INVALID_PARAMETER, "%s must refer to a %s, not a %s", prop_name,
-                    cls, res->instances[0]->cls->name);
-    } else {
-        const cim_value *v = smbcim_instance_get(res->instances[0], "Name");
-        *name = sc_xstrdup(v->v.s);
+                    cls, found->name);
+        free(*name);
+        *name = NULL;
     }
-    smbcim_result_free(res);
     smbcim_close(ctx);
     return rc;
 }
@@ -905,13 +940,10 @@ static char *path_of(srv_subs *s, const char *cls, const char *name, const char 
             if (name) {
                 hit = sc_streqi(smbcim_instance_get(in, "Name")->v.s, name);
             } else {
-                const char *fp = smbcim_instance_get(in, "Filter")->v.s;
-                const char *hp = smbcim_instance_get(in, "Handler")->v.s;
-                /* the REF texts end with Name="..." of the filter and handler */
-                char fk[NAME_MAX_LEN * 2 + 16], hk[NAME_MAX_LEN * 2 + 16];
-                snprintf(fk, sizeof fk, "Name=\"%s\"", filter);
-                snprintf(hk, sizeof hk, "Name=\"%s\"", dest);
-                hit = strstr(fp, fk) && strstr(hp, hk);
+                char *f = NULL, *d = NULL;
+                hit = ends_of(ctx, in, &f, &d, &err) && sc_streqi(f, filter) &&
+                      sc_streqi(d, dest);
+                free(f), free(d);
             }
             if (hit)
                 out = sc_xstrdup(in->path);
@@ -959,7 +991,7 @@ int srv_subs_create(srv_subs *s, const char *user, const cimxml_instance *ni, ch
     char why[512];
     pthread_mutex_lock(&s->lock);
     if (sc_streqi(cls->name, "CIM_IndicationFilter")) {
-        rec_filter f;
+        rec_filter f = {0};
         if (!(rc = limit_reached(s, &g, s->nfilters, "filters")) &&
             !(rc = create_filter(s, &g, user, &f))) {
             if (find_filter(s, f.name))
@@ -976,7 +1008,7 @@ int srv_subs_create(srv_subs *s, const char *user, const cimxml_instance *ni, ch
         if (!rc)
             *path = path_unlocked(s, cls->name, f.name, NULL, NULL);
     } else if (sc_streqi(cls->name, "CIM_ListenerDestinationCIMXML")) {
-        rec_dest d;
+        rec_dest d = {0};
         if (!(rc = limit_reached(s, &g, s->ndests, "destinations")) &&
             !(rc = create_dest(s, &g, user, &d))) {
             if (find_dest(s, d.name))
@@ -994,7 +1026,7 @@ int srv_subs_create(srv_subs *s, const char *user, const cimxml_instance *ni, ch
         if (!rc)
             *path = path_unlocked(s, cls->name, d.name, NULL, NULL);
     } else if (sc_streqi(cls->name, "CIM_IndicationSubscription")) {
-        rec_sub x;
+        rec_sub x = {0};
         rc = limit_reached(s, &g, s->nsubs, "subscriptions");
         pthread_mutex_unlock(&s->lock); /* ref_target opens root/interop */
         if (!rc)
@@ -1073,18 +1105,8 @@ int srv_subs_delete(srv_subs *s, const char *path, char *msg, size_t msglen)
     if (sc_streqi(cls, "CIM_IndicationFilter") || sc_streqi(cls, "CIM_ListenerDestinationCIMXML")) {
         name = sc_xstrdup(smbcim_instance_get(in, "Name")->v.s);
     } else if (sc_streqi(cls, "CIM_IndicationSubscription")) {
-        /* the Name keys of the two ends, through the engine */
-        for (int end = 0; end < 2 && !rc; end++) {
-            smbcim_result *r2 = NULL;
-            const char *ref = smbcim_instance_get(in, end ? "Handler" : "Filter")->v.s;
-            if (smbcim_get_object(ctx, ref, &r2, &err) == WBEM_S_NO_ERROR) {
-                char *n = sc_xstrdup(smbcim_instance_get(r2->instances[0], "Name")->v.s);
-                *(end ? &dest : &filter) = n;
-            } else {
-                rc = refuse(&g, CIM_ERR_FAILED, "%s", err.msg);
-            }
-            smbcim_result_free(r2);
-        }
+        if (!ends_of(ctx, in, &filter, &dest, &err))
+            rc = refuse(&g, CIM_ERR_FAILED, "%s", err.msg);
     } else {
         rc = refuse(&g, CIM_ERR_NOT_SUPPORTED, "instances of %s cannot be deleted", cls);
     }
@@ -1213,14 +1235,21 @@ static bool post(srv_subs *s, CURL *c, const char *url, const qitem *it, char *w
     return ok;
 }
 
-/* Waits `sec` seconds unless told to stop; true when told. */
-static bool pause_or_stop(srv_subs *s, sender *k, double sec)
+/* The CLOCK_REALTIME time `sec` seconds from now, for a timed wait. */
+static struct timespec from_now(double sec)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     double end = (double)ts.tv_sec + ts.tv_nsec / 1e9 + sec;
     ts.tv_sec = (time_t)end;
     ts.tv_nsec = (long)((end - (double)ts.tv_sec) * 1e9);
+    return ts;
+}
+
+/* Waits `sec` seconds unless told to stop; true when told. */
+static bool pause_or_stop(srv_subs *s, sender *k, double sec)
+{
+    struct timespec ts = from_now(sec);
     while (!k->stop && !s->stop)
         if (pthread_cond_timedwait(&k->cond, &s->lock, &ts) == ETIMEDOUT)
             break;
@@ -1575,11 +1604,7 @@ static void *poller_main(void *arg)
             break;
         double wait = next - srv_now();
         if (wait > 0) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            double end = (double)ts.tv_sec + ts.tv_nsec / 1e9 + wait;
-            ts.tv_sec = (time_t)end;
-            ts.tv_nsec = (long)((end - (double)ts.tv_sec) * 1e9);
+            struct timespec ts = from_now(wait);
             pthread_cond_timedwait(&s->wake, &s->lock, &ts);
         }
     }

@@ -255,6 +255,10 @@ srv_state *srv_state_get(srv_cache *c, smbcim_error *err);
  * watcher takes one per poll): opened from the state's snapshot document,
  * made once per state.  NULL with err set. */
 smbcim_ctx *srv_state_open_copy(srv_state *s, smbcim_error *err);
+/* A state of its own around ctx (taken), not the cache's: one reference,
+ * the caller's; srv_state_release() of it closes ctx.  root/interop's
+ * requests read their records this way. */
+srv_state *srv_state_own(smbcim_ctx *ctx);
 void srv_state_release(srv_cache *c, srv_state *s);
 /* How the state was read (smbcim_live_route / smbcim_live_warning, also
  * when the privileged part read it); call with s->lock held. */

@@ -175,6 +175,16 @@ srv_state *srv_state_get(srv_cache *k, smbcim_error *err)
     return s;
 }
 
+srv_state *srv_state_own(smbcim_ctx *ctx)
+{
+    srv_state *s = sc_xcalloc(1, sizeof *s);
+    s->ctx = ctx;
+    pthread_mutex_init(&s->lock, NULL);
+    s->opened = srv_now();
+    s->refs = 1;
+    return s;
+}
+
 smbcim_ctx *srv_state_open_copy(srv_state *s, smbcim_error *err)
 {
     pthread_mutex_lock(&s->lock);

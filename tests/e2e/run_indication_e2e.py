@@ -41,15 +41,15 @@ import os
 import re
 import shutil
 import socket
-import subprocess
 import sys
 import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
-from procs import Tally, TempAccounts, free_port, self_signed_cert, sh  # noqa: E402
+from procs import Tally, TempAccounts, self_signed_cert, sh  # noqa: E402
 from cim_listener import Listener  # noqa: E402
+import run_server_e2e as srv  # noqa: E402  (Daemon, url)
 import run_watch_e2e as w  # noqa: E402  (Server, Client, conn)
 
 BUILD = os.environ.get("SMBCIM_BUILD", os.path.join(ROOT, "build"))
@@ -65,49 +65,19 @@ tally = Tally()
 check = tally.check
 
 
-class Daemon:
-    """smbcimd on the live smbd, HTTP only (credentials over loopback)."""
+class Daemon(srv.Daemon):
+    """run_server_e2e's smbcimd, on the live smbd, with its state in
+    state_dir, quick retries, and credentials allowed over HTTP (loopback)."""
 
     def __init__(self, tmp, live, state_dir, name):
-        self.http = free_port()
-        self.https = free_port()
-        self.log = os.path.join(tmp, "smbcimd-%s.log" % name)
-        argv = [SMBCIMD, "--foreground", "--config", os.path.join(tmp, "empty.conf"),
-                "--smb-conf", live.conf, "--http", "127.0.0.1:%d" % self.http,
-                "--https", "127.0.0.1:%d" % self.https, "--cert", os.path.join(tmp, "cert.pem"),
-                "--key", os.path.join(tmp, "key.pem"), "--allow-plain-http",
-                "--cache-seconds", "0", "--state-dir", state_dir,
-                "--indication-retry-attempts", "1", "--indication-retry-interval", "1",
-                "--indication-timeout", "3"]
-        self.logf = open(self.log, "w")
-        self.proc = subprocess.Popen(argv, stdout=self.logf, stderr=self.logf)
-        for _ in range(200):
-            try:
-                socket.create_connection(("127.0.0.1", self.http), 0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-                if self.proc.poll() is not None:
-                    break
+        super().__init__(tmp, ["--smb-conf", live.conf, "--allow-plain-http",
+                               "--cache-seconds", "0", "--state-dir", state_dir,
+                               "--indication-retry-attempts", "1",
+                               "--indication-retry-interval", "1",
+                               "--indication-timeout", "3"], name)
 
-    def logtext(self):
-        with open(self.log) as f:
-            return f.read()
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.logf.close()
-        return self.proc.returncode
-
-    def url(self, path, user=ADMIN, pw=USER_PW if False else ADMIN_PW):
-        cred = "%s:%s@" % (user, pw) if user else ""
-        return "http://%s127.0.0.1:%d/%s" % (cred, self.http, path)
+    def url(self, path, user=ADMIN, pw=ADMIN_PW):
+        return srv.url(self, False, user, pw, path)
 
 
 def wbemcli(verb, url, *args):
