@@ -430,6 +430,26 @@ const char *smbcim_live_route(const smbcim_ctx *ctx, const char **why);
  * of smbd's state first; NULL with err set when it cannot (not root:
  * WBEM_E_ACCESS_DENIED) and for a schema-only context. */
 char *smbcim_snapshot_text(smbcim_ctx *ctx, smbcim_error *err);
+/* One CTDB node's part of a cluster's state, from the server ids of smbd's
+ * records (VNN:PID on a cluster): the session, tree-connect and open-file
+ * records its smbd processes hold.  These are records, not instances: a
+ * user connected from one client to two nodes is one Win32_ServerConnection
+ * and counts on both nodes here. */
+typedef struct smbcim_node_load {
+    uint32_t node;            /* the node's number (CTDB's PNN, smbstatus' vnn) */
+    uint64_t sessions;
+    uint64_t tree_connects;
+    uint64_t open_files;
+    uint64_t reserved[4];     /* zero */
+} smbcim_node_load;
+/* The nodes named by the context's state (live, or a snapshot taken on a
+ * cluster), sorted by number, in a malloc()ed array the caller free()s;
+ * *n = 0 and *out = NULL on a single server (no server id names a node).
+ * A node whose smbds hold no record is not listed.  Reads every part of a
+ * live context's state first, as smbcim_snapshot_text does (and fails as
+ * it does); a schema-only context is WBEM_E_NOT_SUPPORTED. */
+smbcim_status smbcim_node_loads(smbcim_ctx *ctx, smbcim_node_load **out, size_t *n,
+                                smbcim_error *err);
 void smbcim_close(smbcim_ctx *ctx);
 
 /* ------------------------------------------------------------------------

@@ -183,6 +183,71 @@ static char *snapshot_text_impl(smbcim_ctx *ctx, smbcim_error *err)
     return sc_buf_take(&b);
 }
 
+/* The load of each node named by server ids of the form VNN:PID, counted
+ * on the stack: the one allocation is the answer (nothing to lose if
+ * memory runs out). */
+#define MAX_NODES 256
+typedef struct node_counts {
+    smbcim_node_load n[MAX_NODES];
+    size_t len;
+    bool over;
+} node_counts;
+
+static void count_node(node_counts *c, const sc_server_id *sid, int which)
+{
+    uint32_t vnn;
+    uint64_t pid;
+    if (!sid->pid || !sc_server_pid_parse(sid->pid, &vnn, &pid) || vnn == SC_NO_VNN)
+        return;
+    size_t i = 0;
+    while (i < c->len && c->n[i].node != vnn) /* a cluster has a handful of nodes */
+        i++;
+    if (i == c->len) {
+        if (c->len == MAX_NODES) {
+            c->over = true;
+            return;
+        }
+        c->n[c->len++] = (smbcim_node_load){.node = vnn};
+    }
+    uint64_t *f[3] = {&c->n[i].sessions, &c->n[i].tree_connects, &c->n[i].open_files};
+    (*f[which])++;
+}
+
+static int cmp_node_load(const void *a, const void *b)
+{
+    const smbcim_node_load *x = a, *y = b;
+    return x->node < y->node ? -1 : x->node > y->node;
+}
+
+static smbcim_status node_loads_impl(smbcim_ctx *ctx, smbcim_node_load **out, size_t *n,
+                                     smbcim_error *err)
+{
+    if (!ctx->state)
+        return smbcim_error_set(err, WBEM_E_NOT_SUPPORTED, "a schema-only context has no state");
+    const sc_state *st = ctx->state;
+    if (sc_state_fill(ctx->state, SC_PARTS_ALL, err) != WBEM_S_NO_ERROR)
+        return err->code;
+    node_counts *c = sc_xcalloc(1, sizeof *c);
+    for (size_t i = 0; i < st->nsessions; i++)
+        count_node(c, &st->sessions[i].server, 0);
+    for (size_t i = 0; i < st->ntcons; i++)
+        count_node(c, &st->tcons[i].server, 1);
+    for (size_t i = 0; i < st->nopens; i++)
+        count_node(c, &st->opens[i].server, 2);
+    if (c->over) {
+        free(c);
+        return smbcim_error_set(err, WBEM_E_FAILED, "the state names more than %d cluster "
+                                "nodes", MAX_NODES);
+    }
+    qsort(c->n, c->len, sizeof c->n[0], cmp_node_load);
+    /* the answer reuses c's own block: nothing else was allocated */
+    *n = c->len;
+    *out = c->len ? (smbcim_node_load *)c : NULL;
+    if (!c->len)
+        free(c);
+    return WBEM_S_NO_ERROR;
+}
+
 static smbcim_ctx *open_schema_impl(smbcim_error *err)
 {
     smbcim_error_clear(err);
@@ -981,6 +1046,34 @@ static void snapshot_text_cb(void *p)
 {
     api_call *c = p;
     c->ret_text = snapshot_text_impl(c->ctx, c->err);
+}
+
+typedef struct loads_call {
+    smbcim_ctx *ctx;
+    smbcim_node_load **out;
+    size_t *n;
+    smbcim_error *err;
+    smbcim_status st;
+} loads_call;
+
+static void node_loads_cb(void *p)
+{
+    loads_call *c = p;
+    c->st = node_loads_impl(c->ctx, c->out, c->n, c->err);
+}
+
+smbcim_status smbcim_node_loads(smbcim_ctx *ctx, smbcim_node_load **out, size_t *n,
+                                smbcim_error *err)
+{
+    smbcim_error_clear(err);
+    *out = NULL;
+    *n = 0;
+    if (sc_ctx_unusable(ctx, err))
+        return err->code;
+    loads_call c = {.ctx = ctx, .out = out, .n = n, .err = err};
+    if (!sc_oom_call(node_loads_cb, &c))
+        return sc_ran_out(ctx, err);
+    return c.st;
 }
 
 char *smbcim_snapshot_text(smbcim_ctx *ctx, smbcim_error *err)

@@ -401,6 +401,21 @@ static void share_family(sc_buf *b, srvm_format f, const srvm_state *st, bool fu
     }
 }
 
+/* One family with a series per cluster node. */
+static void node_family(sc_buf *b, srvm_format f, const srvm_state *st, const char *name,
+                        const char *help, size_t field)
+{
+    srvm_family(b, f, name, SRVM_GAUGE, NULL, help);
+    for (size_t i = 0; i < st->nnodes; i++) {
+        const smbcim_node_load *n = &st->nodes[i];
+        const uint64_t v[3] = {n->sessions, n->tree_connects, n->open_files};
+        char node[16];
+        snprintf(node, sizeof node, "%u", n->node);
+        const char *labels[] = {"node", node};
+        srvm_sample_u64(b, name, SRVM_GAUGE, labels, 1, v[field]);
+    }
+}
+
 static void total(sc_buf *b, srvm_format f, const char *name, const char *help, uint64_t v)
 {
     srvm_family(b, f, name, SRVM_GAUGE, NULL, help);
@@ -466,6 +481,15 @@ void srvm_render_state(sc_buf *b, srvm_format f, const srvm_state *st, bool full
                  SF_USERS);
     share_family(b, f, st, full, "smbcim_share_open_files",
                  "Files open through the share's connections (NumberOfFiles).", SF_OPEN_FILES);
+    if (st->nnodes) {
+        node_family(b, f, st, "smbcim_node_sessions",
+                    "Session records held by one CTDB node's smbd processes (a client with "
+                    "sessions on two nodes counts on both).", 0);
+        node_family(b, f, st, "smbcim_node_tree_connects",
+                    "Tree-connect records held by one CTDB node's smbd processes.", 1);
+        node_family(b, f, st, "smbcim_node_open_files",
+                    "Files held open by one CTDB node's smbd processes.", 2);
+    }
     if (!per_user || !full)
         return;
     srvm_family(b, f, "smbcim_share_user_connections", SRVM_GAUGE, NULL,
@@ -684,6 +708,16 @@ static void collect(srvm_state *st, sc_arena *a, srv_state *state, bool live, co
             st->users++;
     *nck = srvm_sort_keys(*ckeys, *nck);
     *nsk = srvm_sort_keys(*skeys, *nsk);
+    /* A cluster's nodes (none on a single server). */
+    smbcim_node_load *nodes = NULL;
+    if (smbcim_node_loads(ctx, &nodes, &st->nnodes, &err) != WBEM_S_NO_ERROR) {
+        fail(st, a, err.msg);
+        goto out;
+    }
+    st->nodes = sc_alloc_array(a, st->nnodes + 1, sizeof *st->nodes);
+    if (st->nnodes)
+        memcpy(st->nodes, nodes, st->nnodes * sizeof *nodes);
+    free(nodes);
 out:
     smbcim_result_free(shares);
     smbcim_result_free(conns);

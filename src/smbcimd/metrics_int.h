@@ -92,6 +92,8 @@ typedef struct srvm_state {
     double oldest_session;   /* seconds; 0 when there is no session */
     uint64_t conns_started, conns_ended, sessions_started, sessions_ended;
     double read_seconds;     /* reading the state and computing these */
+    smbcim_node_load *nodes; /* a cluster's nodes (smbcim_node_loads), else none */
+    size_t nnodes;
 } srvm_state;
 
 /* The families of one state.  full: the reader may see the shares that

@@ -46,12 +46,16 @@
 #define OP_REQ_CONTROL 7u
 #define OP_REPLY_CONTROL 8u
 #define CTDB_CURRENT_NODE 0xF0000001u
+#define CTL_PROCESS_EXISTS 0u
 #define CTL_GET_DBMAP 9u
 #define CTL_TRAVERSE_START 20u
 #define CTL_REGISTER_SRVID 23u
 #define CTL_GET_DBNAME 25u
 #define CTL_GET_PNN 35u
 #define CTL_GET_NODEMAP 91u
+#define CTL_CHECK_PID_SRVID 151u
+#define UNIQUE_NOT_TO_VERIFY 0xFFFFFFFFFFFFFFFFull /* Samba's SERVERID_UNIQUE_ID_NOT_TO_VERIFY */
+#define IN_FLIGHT 128u   /* liveness controls sent before their replies are read */
 #define SRVID_CLIENT_RANGE 0xBE00000000000000ull
 #define HDR 32u          /* struct ctdb_req_header */
 #define CONTROL_FIXED 60u /* offsetof(struct ctdb_req_control_old, data) */
@@ -281,9 +285,10 @@ static bool read_packet(conn *c, sc_ctdb_packet *pk)
     return true;
 }
 
-/* Sends control opcode to this node; *reqid: the id its reply carries. */
-static bool send_control(conn *c, uint32_t opcode, uint64_t srvid, const void *data,
-                         uint32_t dlen, uint32_t *reqid)
+/* Sends control opcode to node dest (CTDB_CURRENT_NODE: this one); *reqid:
+ * the id its reply carries. */
+static bool send_control(conn *c, uint32_t dest, uint32_t opcode, uint64_t srvid,
+                         const void *data, uint32_t dlen, uint32_t *reqid)
 {
     uint8_t head[CONTROL_FIXED];
     memset(head, 0, sizeof head);
@@ -292,7 +297,7 @@ static bool send_control(conn *c, uint32_t opcode, uint64_t srvid, const void *d
     put32(head + 4, CTDB_MAGIC);
     put32(head + 8, CTDB_PROTOCOL);
     put32(head + 16, OP_REQ_CONTROL);
-    put32(head + 20, CTDB_CURRENT_NODE);
+    put32(head + 20, dest);
     put32(head + 28, *reqid);
     put32(head + 32, opcode);
     put64(head + 40, srvid);
@@ -308,7 +313,7 @@ static bool control(conn *c, uint32_t opcode, uint64_t srvid, const void *data, 
                     const char *what, sc_ctdb_packet *reply)
 {
     uint32_t reqid;
-    if (!send_control(c, opcode, srvid, data, dlen, &reqid))
+    if (!send_control(c, CTDB_CURRENT_NODE, opcode, srvid, data, dlen, &reqid))
         return false;
     for (;;) {
         if (!read_packet(c, reply))
@@ -494,7 +499,7 @@ smbcim_status sc_ctdb_traverse(sc_ctdb *x, int which, sc_ctdb_rec_fn fn, void *p
     /* Records may come before the reply to TRAVERSE_START (the order is
      * not promised): control() would skip them, so it is not used here. */
     uint32_t reqid;
-    if (!send_control(c, CTL_TRAVERSE_START, x->srvid, d, 16, &reqid))
+    if (!send_control(c, CTDB_CURRENT_NODE, CTL_TRAVERSE_START, x->srvid, d, 16, &reqid))
         return c->err->code ? c->err->code : WBEM_E_FAILED;
     bool replied = false, ended = false;
     c->traversing = true;
@@ -537,6 +542,70 @@ smbcim_status sc_ctdb_traverse(sc_ctdb *x, int which, sc_ctdb_rec_fn fn, void *p
                                 "the cluster-wide traverse took %.1f s, as long as ctdbd's "
                                 "TraverseTimeout: a node did not answer and the answer may be "
                                 "partial (%s)", took, nodes);
+    }
+    return WBEM_S_NO_ERROR;
+}
+
+/* Whether node pnn can be asked at all: a disconnected or deleted node has
+ * no processes (ctdbd refuses a control to it; Samba's serverid_exists then
+ * says "gone" too). */
+static bool node_reachable(const sc_ctdb *x, uint32_t pnn)
+{
+    for (size_t i = 0; i < x->nnodes; i++)
+        if (x->node_pnn[i] == pnn)
+            return !(x->node_flags[i] & 0x11);
+    return false; /* not in the node map */
+}
+
+smbcim_status sc_ctdb_servers_exist(sc_ctdb *x, sc_ctdb_server *s, size_t n)
+{
+    conn *c = &x->c;
+    size_t sent = 0, done = 0;
+    uint32_t first = c->next_reqid;
+    for (size_t i = 0; i < n; i++)
+        s[i].exists = s[i].asked = s[i].answered = false;
+    /* Every control is answered, in any order; at most IN_FLIGHT wait, so
+     * neither side's socket buffer fills while the other waits. */
+    while (done < n) {
+        while (sent < n && sent - done < IN_FLIGHT) {
+            sc_ctdb_server *v = &s[sent];
+            uint32_t reqid;
+            bool ok;
+            if (!node_reachable(x, v->vnn)) {
+                reqid = c->next_reqid++; /* keeps reqid - first == index */
+                ok = true;
+                v->asked = false;
+            } else if (v->unique_id == UNIQUE_NOT_TO_VERIFY) {
+                int32_t pid = (int32_t)v->pid;
+                ok = send_control(c, v->vnn, CTL_PROCESS_EXISTS, 0, &pid, 4, &reqid);
+                v->asked = true;
+            } else {
+                uint8_t d[12];
+                int32_t pid = (int32_t)v->pid;
+                memcpy(d, &pid, 4);
+                put64(d + 4, v->unique_id);
+                ok = send_control(c, v->vnn, CTL_CHECK_PID_SRVID, 0, d, 12, &reqid);
+                v->asked = true;
+            }
+            if (!ok)
+                return c->err->code ? c->err->code : WBEM_E_FAILED;
+            sent++;
+            if (!v->asked)
+                done++; /* nothing to wait for */
+        }
+        if (done == n)
+            break;
+        sc_ctdb_packet r;
+        if (!read_packet(c, &r))
+            return c->err->code ? c->err->code : WBEM_E_FAILED;
+        if (r.operation != OP_REPLY_CONTROL)
+            continue;
+        uint32_t k = r.reqid - first;
+        if (k >= sent || !s[k].asked || s[k].answered)
+            continue; /* not one of ours, or twice */
+        s[k].answered = true;
+        s[k].exists = r.status == 0;
+        done++;
     }
     return WBEM_S_NO_ERROR;
 }

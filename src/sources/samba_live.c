@@ -86,6 +86,8 @@ typedef struct live {
     bool clustering;     /* a CTDB node (its messages say so) */
     bool cluster_route;  /* records read through ctdbd: server ids are VNN:PID */
     uint32_t pnn;        /* ... and this node's number (its pids are local) */
+    sc_ctdb_server *remote; /* other nodes' smbds, sorted, with ctdbd's answers */
+    size_t nremote;      /* 0 until asked: another node's smbd counts as running */
     int (*rec)(TDB_CONTEXT *, TDB_DATA, TDB_DATA, void *); /* what rec_guarded runs */
     bool oom;            /* a record's decoding ran out of memory */
 } live;
@@ -135,14 +137,30 @@ static const char *server_pid(live *l, uint64_t pid, uint32_t vnn)
                             : u64s(l->a, pid);
 }
 
-/* Whether a record's smbd exists: asked of the kernel for this node's
- * processes; another node's are taken as its records say (smbd's cleanup
- * on that node removes a dead process's records). */
-static bool server_alive(live *l, uint64_t pid, uint32_t vnn)
+static int cmp_server(const void *a, const void *b)
 {
-    if (l->cluster_route && vnn != l->pnn)
+    const sc_ctdb_server *x = a, *y = b;
+    if (x->vnn != y->vnn)
+        return x->vnn < y->vnn ? -1 : 1;
+    if (x->pid != y->pid)
+        return x->pid < y->pid ? -1 : 1;
+    return x->unique_id < y->unique_id ? -1 : x->unique_id > y->unique_id;
+}
+
+/* Whether a record's smbd exists: asked of the kernel for this node's
+ * processes, of the process's own node through ctdbd for another node's
+ * (remote_check; until then, during the walks, it counts as running). */
+static bool server_alive(live *l, uint64_t pid, uint32_t vnn, const char *unique)
+{
+    if (!(l->cluster_route && vnn != l->pnn))
+        return pid_alive(l, pid);
+    if (!l->nremote)
         return true;
-    return pid_alive(l, pid);
+    sc_ctdb_server key = {.vnn = vnn, .pid = (uint32_t)pid, .unique_id = UINT64_MAX};
+    if (unique && !sc_parse_u64(unique, strlen(unique), &key.unique_id))
+        key.unique_id = UINT64_MAX;
+    const sc_ctdb_server *f = bsearch(&key, l->remote, l->nremote, sizeof key, cmp_server);
+    return f && f->exists;
 }
 
 static const char *user_name(live *l, int64_t uid, const char *fallback)
@@ -304,7 +322,7 @@ static int on_tcon(TDB_CONTEXT *db, TDB_DATA k, TDB_DATA v, void *priv)
         l->bad_record = true;
         return -1;
     }
-    if (t.deleted || !server_alive(l, t.pid, t.vnn))
+    if (t.deleted || !server_alive(l, t.pid, t.vnn, NULL))
         return 0;
     sc_tcon *o = sc_alloc(l->a, sizeof *o);
     o->tcon_id = u64s(l->a, t.tcon_id);
@@ -392,7 +410,8 @@ static void keep_alive(live *l, sc_vec *v, size_t at, sc_vec *with)
         const sc_server_id *sid = (const sc_server_id *)((const char *)v->items[i] + at);
         uint32_t vnn;
         uint64_t pid;
-        if (!sc_server_pid_parse(sid->pid, &vnn, &pid) || !server_alive(l, pid, vnn))
+        if (!sc_server_pid_parse(sid->pid, &vnn, &pid) ||
+            !server_alive(l, pid, vnn, sid->unique_id))
             continue;
         if (with)
             with->items[n] = with->items[i];
@@ -593,6 +612,52 @@ static void cl_walks_run(void *p)
     }
 }
 
+/* Another node's smbds named by the records, each once: whether they still
+ * run is asked of their nodes (as smbstatus does through serverid_exists);
+ * keep_alive then drops the records of those that do not. */
+static size_t remote_servers(live *l, sc_vec *v, size_t at, sc_ctdb_server *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < v->len; i++) {
+        const sc_server_id *sid = (const sc_server_id *)((const char *)v->items[i] + at);
+        uint32_t vnn;
+        uint64_t pid;
+        if (!sc_server_pid_parse(sid->pid, &vnn, &pid) || vnn == l->pnn || pid > 0x7FFFFFFF)
+            continue;
+        sc_ctdb_server *s = &out[n++];
+        *s = (sc_ctdb_server){.vnn = vnn, .pid = (uint32_t)pid, .unique_id = UINT64_MAX};
+        if (sid->unique_id && !sc_parse_u64(sid->unique_id, strlen(sid->unique_id),
+                                            &s->unique_id))
+            s->unique_id = UINT64_MAX;
+    }
+    return n;
+}
+
+static void remote_check_run(void *p)
+{
+    cl_walks *c = p;
+    live *l = c->l;
+    size_t max = l->sessions.len + l->tcons.len + l->opens.len;
+    if (!max)
+        return;
+    sc_ctdb_server *s = sc_alloc(l->a, max * sizeof *s); /* freed with l's arena */
+    size_t n = remote_servers(l, &l->sessions, offsetof(sc_session, server), s);
+    n += remote_servers(l, &l->tcons, offsetof(sc_tcon, server), s + n);
+    n += remote_servers(l, &l->opens, offsetof(sc_open, server), s + n);
+    if (!n)
+        return;
+    qsort(s, n, sizeof *s, cmp_server);
+    size_t w = 1;
+    for (size_t i = 1; i < n; i++)
+        if (cmp_server(&s[i], &s[w - 1]) != 0)
+            s[w++] = s[i];
+    c->rc = sc_ctdb_servers_exist(c->x, s, w);
+    if (c->rc == WBEM_S_NO_ERROR) {
+        l->remote = s;
+        l->nremote = w;
+    }
+}
+
 /* On a CTDB node (clustering = yes): the same databases, cluster-wide,
  * through ctdbd's socket (ctdb.c), decoded by the same decoders; one
  * connection, the databases one after the other.  *fallback: the failure
@@ -616,6 +681,8 @@ static smbcim_status walk_cluster(live *l, unsigned parts, const char *sock, boo
     l->pnn = sc_ctdb_pnn(x);
     cl_walks c = {.l = l, .x = x, .parts = parts, .names = names, .fallback = fallback};
     bool ok = sc_oom_call(cl_walks_run, &c);
+    if (ok && c.rc == WBEM_S_NO_ERROR && !l->bad_record)
+        ok = sc_oom_call(remote_check_run, &c);
     sc_ctdb_close(x);
     if (!ok)
         sc_oom_raise();

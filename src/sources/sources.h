@@ -323,6 +323,21 @@ typedef int (*sc_ctdb_rec_fn)(const uint8_t *key, size_t klen, const uint8_t *va
  * ctdbd's TraverseTimeout, which cuts it silently) in the open's err. */
 smbcim_status sc_ctdb_traverse(sc_ctdb *x, int which, sc_ctdb_rec_fn fn, void *priv,
                                size_t *records);
+/* An smbd of another node, and whether it runs. */
+typedef struct sc_ctdb_server {
+    uint32_t vnn, pid;
+    uint64_t unique_id;     /* 0xFFFFFFFFFFFFFFFF: the pid alone is asked about */
+    bool exists;            /* the answer */
+    bool asked, answered;   /* sc_ctdb_servers_exist's own */
+} sc_ctdb_server;
+/* Asks each server's node whether the process still runs, as Samba's
+ * serverid_exists does for another node's process: CHECK_PID_SRVID (the
+ * pid is a client of that node's ctdbd and has registered its unique id),
+ * or PROCESS_EXISTS for a server id without a unique id.  A node the node
+ * map shows disconnected or deleted is not asked: its processes are gone.
+ * The controls go out pipelined; an error (a node that does not answer by
+ * the deadline, the connection lost) in the open's err. */
+smbcim_status sc_ctdb_servers_exist(sc_ctdb *x, sc_ctdb_server *s, size_t n);
 
 /* ------------------------------------------------------------------------
  * Decoders of smbd's own records (samba_ndr.c): pure functions over the

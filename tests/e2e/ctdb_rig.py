@@ -263,6 +263,39 @@ class Cluster:
     def thaw_ctdbd(self, i):
         os.kill(self.ctdbd[i].pid, signal.SIGCONT)
 
+    def kill_node(self, i):
+        """A node dies: its ctdbd is killed (SIGKILL, its whole group); its
+        smbd, which cannot live without ctdbd, is left to exit by itself
+        (smbd_exited: whether it did within `wait` seconds)."""
+        try:
+            os.killpg(self.ctdbd[i].pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.ctdbd[i].wait()
+
+    def smbd_exited(self, i, wait=20):
+        try:
+            self.smbd[i].wait(wait)
+            return True
+        except subprocess.TimeoutExpired:
+            return False
+
+    def wait_node_gone(self, i, limit=40):
+        """Until node `survivor`'s ctdb status shows node i DISCONNECTED and
+        recovery is over (the databases are usable again)."""
+        survivor = 0 if i != 0 else 1
+        end = time.monotonic() + limit
+        last = ""
+        while time.monotonic() < end:
+            st = self.ctdb(survivor, "status")
+            last = st.stdout + st.stderr
+            gone = any(line.startswith("pnn:%d " % i) and "DISCONNECTED" in line
+                       for line in st.stdout.splitlines())
+            if st.returncode == 0 and gone and "Recovery mode:NORMAL" in st.stdout:
+                return last
+            time.sleep(0.5)
+        raise RigError("node %d did not show as gone within %d s: %s" % (i, limit, last))
+
     # -- tear-down --------------------------------------------------------
     def stop(self):
         # smbd and ctdbd each lead their own process group (smbd's setsid,

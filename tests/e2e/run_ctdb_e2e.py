@@ -18,14 +18,17 @@ Environment: SMBCIM (binary, default build/smbcim).  Ends with
 """
 import json
 import os
+import queue
 import subprocess
 import sys
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
-from procs import Tally, read_line  # noqa: E402
+from procs import Tally, ensure_worker_user, read_line  # noqa: E402
 import ctdb_rig  # noqa: E402
+import run_metrics_e2e as metrics_e2e  # noqa: E402
 
 SMBCIM = os.environ.get("SMBCIM", os.path.join(ROOT, "build", "smbcim"))
 HOLDER = os.path.join(ROOT, "tests", "e2e", "smb_holder.py")
@@ -106,6 +109,116 @@ def truth(cluster, node, share_paths):
     return out, doc
 
 
+def node_loads(doc):
+    """Per node (vnn): sessions, tree connects and opens in smbstatus --json
+    (the records of that node's smbds)."""
+    out = {}
+    for k, items in enumerate((
+            (doc.get("sessions") or {}).values(), (doc.get("tcons") or {}).values(),
+            [o for f in (doc.get("open_files") or {}).values()
+             for o in f.get("opens", {}).values()])):
+        for x in items:
+            vnn = str(x["server_id"]["vnn"])
+            out.setdefault(vnn, [0, 0, 0])[k] += 1
+    return out
+
+
+class Watch:
+    """`smbcim watch` on one node, its JSON lines read as they come."""
+
+    def __init__(self, conf, query):
+        self.proc = subprocess.Popen([SMBCIM, "--smb-conf", conf, "--format", "json", "watch",
+                                      query], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True)
+        self.lines = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+        time.sleep(3)  # its first state is read before anything changes
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def take(self, wait=4):
+        out = []
+        while True:
+            try:
+                line = self.lines.get(timeout=wait)
+            except queue.Empty:
+                return out
+            if line is None:
+                return out
+            out.append(json.loads(line))
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        return self.proc.returncode, self.proc.stderr.read()
+
+
+def events(evs):
+    return sorted((e["__CLASS"], e["TargetInstance"]["ComputerName"],
+                   e["TargetInstance"]["ShareName"], e["TargetInstance"]["UserName"])
+                  for e in evs)
+
+
+def daemon_on(cluster, node):
+    """smbcimd on one node, reading the live cluster (its metrics listener)."""
+    ensure_worker_user()
+    return metrics_e2e.Daemon(cluster.dir, "node%d" % node,
+                              ["--smb-conf", cluster.conf(node), "--metrics", "@METRICS@",
+                               "--cache-seconds", "0"])
+
+
+def scrape(d):
+    st, _, body = metrics_e2e.get(d.metrics, "/metrics")
+    if st != 200:
+        raise RuntimeError("GET /metrics: %s %s" % (st, body[:300]))
+    return metrics_e2e.parse(body.decode())[0]
+
+
+def smbcimd_checks(cluster, node, want_conns):
+    """smbcimd on `node`: its metrics are the cluster's, with a series per
+    node equal to smbstatus' records per vnn."""
+    d = daemon_on(cluster, node)
+    try:
+        check("smbcimd on node %d starts (metrics listener up)" % node, d.up, d.logtext())
+        if not d.up:
+            return
+        m = scrape(d)
+        _, doc = truth(cluster, node, {n: cluster.share_path(n) for n in cluster.shares})
+        v = metrics_e2e.value
+        check("smbcimd on node %d: the route is ctdb and the source is up" % node,
+              v(m, "smbcim_source_info", source="live", route="ctdb") == 1
+              and v(m, "smbcim_source_up") == 1, [x for x in m if "source" in x[0]])
+        per_share = {}
+        for (comp, share, user) in want_conns:
+            per_share[share] = per_share.get(share, 0) + 1
+        check("smbcimd on node %d: connections per share are the whole cluster's %s"
+              % (node, per_share),
+              all(v(m, "smbcim_share_connections", share=sh) == n for sh, n in per_share.items()),
+              [x for x in m if x[0] == "smbcim_share_connections"])
+        want_nodes = node_loads(doc)
+        got_nodes = {}
+        for name, k in (("smbcim_node_sessions", 0), ("smbcim_node_tree_connects", 1),
+                        ("smbcim_node_open_files", 2)):
+            for (n, labels, val) in m:
+                if n == name:
+                    got_nodes.setdefault(labels["node"], [0, 0, 0])[k] = int(val)
+        check("smbcimd on node %d: smbcim_node_{sessions,tree_connects,open_files}{node} equal "
+              "smbstatus' records per vnn %s" % (node, want_nodes), got_nodes == want_nodes,
+              (got_nodes, want_nodes))
+        st, _, body = metrics_e2e.get(d.metrics, "/healthz")
+        check("smbcimd on node %d: /healthz 200" % node, st == 200, body)
+    finally:
+        d.stop()
+
+
 def answer(conf, env=None):
     env = dict(env or {}, SMBCIM_TIMING="1")
     r, err = rows(conf, "SELECT ComputerName, ShareName, UserName, NumberOfFiles "
@@ -179,6 +292,26 @@ def main():
         srv, _ = rows(cluster.conf(2), "SELECT * FROM Win32_ServerConnection")
         check("__SERVER is the cluster's NetBIOS name on every node (node 2)",
               {x.get("__SERVER") for x in srv} == {"SMBCIMCLUSTER"}, srv)
+
+        # smbcimd on a node: the cluster's view, with a series per node
+        smbcimd_checks(cluster, 1, want)
+
+        # an event query on node 0 sees a client come and go on node 2
+        w = Watch(cluster.conf(0), "SELECT * FROM __InstanceOperationEvent WITHIN 0.5 WHERE "
+                  "TargetInstance ISA 'Win32_ServerConnection' AND "
+                  "__CLASS != '__InstanceModificationEvent'")
+        h = Holder(cluster, 2, [{"name": "b2", "user": b, "source": "127.0.0.103",
+                                 "trees": [{"share": "Projects"}]}], "watch")
+        came = events(w.take())
+        h.stop()
+        went = events(w.take())
+        rc, err = w.stop()
+        check("watch on node 0: bob connecting to node 2 from 127.0.0.103 is one "
+              "__InstanceCreationEvent", came == [("__InstanceCreationEvent", "127.0.0.103",
+                                                   "Projects", b)], (came, err))
+        check("watch on node 0: ... and his leaving one __InstanceDeletionEvent; the watch "
+              "exits 0 on SIGTERM", went == [("__InstanceDeletionEvent", "127.0.0.103",
+                                              "Projects", b)] and rc == 0, (went, rc, err))
 
         # the clustered registry: a share added on node 0, seen on node 2
         for i in range(NODES):
@@ -261,6 +394,45 @@ def main():
             time.sleep(0.5)
         check("bob disconnects from node 1: gone from every node's answer",
               all(seen[i] == want2 for i in range(NODES)), seen)
+
+        # a node dies: node 2 (alice's second connection, budget.xlsx open)
+        before = truth(cluster, 0, paths)[1]
+        stale = any(str(o["server_id"]["vnn"]) == "2"
+                    for f in (before.get("open_files") or {}).values()
+                    for o in f.get("opens", {}).values())
+        cluster.kill_node(2)
+        exited = cluster.smbd_exited(2)
+        status = cluster.wait_node_gone(2)
+        check("node 2 killed (ctdbd SIGKILL): its smbd exits (%s), the others see it "
+              "DISCONNECTED and recover" % exited, exited, status)
+        want3 = {("127.0.0.101", "Projects", a): 2, ("127.0.0.101", "Finance", a): 0}
+        ok, seen = False, {}
+        for _ in range(40):
+            try:
+                seen = {i: (truth(cluster, i, paths)[0], answer(cluster.conf(i))) for i in (0, 1)}
+            except RuntimeError as e:
+                seen = {"error": str(e)}
+                time.sleep(0.5)
+                continue
+            ok = all(seen[i][0] == want3 and seen[i][1][0] == want3 and
+                     "live source: ctdb" in seen[i][1][1] and "warning" not in seen[i][1][1]
+                     for i in (0, 1))
+            if ok:
+                break
+            time.sleep(0.5)
+        check("after node 2 died: nodes 0 and 1 answer through ctdbd, equal to their "
+              "smbstatus (alice's node-2 connection and its file gone)", ok, seen)
+        opens, _ = rows(cluster.conf(0), "SELECT * FROM MSFT_SmbOpenFile")
+        snap = smbcim(cluster.conf(0), "snapshot")
+        dead = [o for f in (json.loads(snap.stdout).get("smbstatus", {}).get("open_files") or {})
+                .values() for o in f.get("opens", {}).values()
+                if str(o["server_id"].get("pid", "")).startswith("2:")] if snap.returncode == 0 \
+            else ["snapshot failed: " + snap.stderr]
+        check("... records of node 2's dead smbds left in the survivors' databases (an open "
+              "migrated by smbstatus: %s) are dropped after asking ctdbd (CHECK_PID_SRVID): "
+              "%d open files, none from node 2" % (stale, len(opens)),
+              len(opens) == 2 and not dead, (opens, dead))
+        smbcimd_checks(cluster, 0, want3)
     except Exception as e:  # noqa: BLE001
         check("unexpected error", False, "%s: %s" % (type(e).__name__, e))
     finally:

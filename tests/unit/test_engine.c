@@ -677,6 +677,54 @@ static void test_lazy_parts(void **state)
 }
 
 /* The error struct: every call clears it first (issue 12, item 17). */
+/* A cluster's state: records of each node's smbds counted per node (a
+ * client on two nodes counts on both); a single server names no node. */
+static void test_node_loads(void **state)
+{
+    (void)state;
+    smbcim_ctx *ctx = open_state(
+        SHARE("Projects", "/srv/projects", 0),
+        SESSION("1", "0:100", 1000, "alice", "10.0.0.5") "," SESSION("2", "2:100", 1000, "alice", "10.0.0.5") ","
+        SESSION("3", "2:101", 1001, "bob", "10.0.0.6"),
+        TCON("11", "1", "0:100", "Projects", "10.0.0.5", "2026-11-24T11:00:00.000000+00:00") ","
+        TCON("12", "2", "2:100", "Projects", "10.0.0.5", "2026-11-24T11:00:00.000000+00:00") ","
+        TCON("13", "3", "2:101", "Projects", "10.0.0.6", "2026-11-24T11:00:00.000000+00:00") ","
+        TCON("14", "3", "2:101", "IPC$", "10.0.0.6", "2026-11-24T11:00:00.000000+00:00"),
+        OPEN("1", "2:100", 1000, "/srv/projects", "a.txt") "," OPEN("2", "2:101", 1001, "/srv/projects", "b.txt"));
+    smbcim_node_load *nodes = NULL;
+    size_t n = 99;
+    smbcim_error err = {0};
+    assert_int_equal(smbcim_node_loads(ctx, &nodes, &n, &err), WBEM_S_NO_ERROR);
+    assert_int_equal(n, 2);
+    assert_int_equal(nodes[0].node, 0);
+    assert_int_equal(nodes[0].sessions, 1);
+    assert_int_equal(nodes[0].tree_connects, 1);
+    assert_int_equal(nodes[0].open_files, 0);
+    assert_int_equal(nodes[1].node, 2);
+    assert_int_equal(nodes[1].sessions, 2);
+    assert_int_equal(nodes[1].tree_connects, 3);
+    assert_int_equal(nodes[1].open_files, 2);
+    free(nodes);
+    /* the instances are the cluster's: alice's two sessions are one */
+    smbcim_result *res = query(ctx, "SELECT * FROM Win32_ServerSession");
+    assert_int_equal(res->count, 2);
+    smbcim_result_free(res);
+    smbcim_close(ctx);
+
+    ctx = open_fs01();
+    nodes = (smbcim_node_load *)&n;
+    assert_int_equal(smbcim_node_loads(ctx, &nodes, &n, &err), WBEM_S_NO_ERROR);
+    assert_int_equal(n, 0);
+    assert_null(nodes);
+    smbcim_close(ctx);
+
+    assert_non_null(ctx = smbcim_open_schema_only(&err));
+    assert_int_equal(smbcim_node_loads(ctx, &nodes, &n, &err), WBEM_E_NOT_SUPPORTED);
+    assert_int_equal(n, 0);
+    assert_null(nodes);
+    smbcim_close(ctx);
+}
+
 static void test_error_reset(void **state)
 {
     (void)state;
@@ -715,6 +763,7 @@ int main(void)
         cmocka_unit_test(test_hooks_match_generic),
         cmocka_unit_test(test_assoc_api_matches_wql),
         cmocka_unit_test(test_lazy_parts),
+        cmocka_unit_test(test_node_loads),
         cmocka_unit_test(test_error_reset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

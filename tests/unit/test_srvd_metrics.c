@@ -244,6 +244,18 @@ static void test_render_state(void **state)
                      .users = 3, .oldest_session = 3600, .conns_started = 7, .conns_ended = 8,
                      .sessions_started = 9, .sessions_ended = 10, .read_seconds = 0.25};
     char *t = render(&st, SRVM_TEXT, true, true);
+    assert_null(strstr(t, "smbcim_node_")); /* a single server: no node families */
+    free(t);
+    smbcim_node_load nodes[] = {{.node = 0, .sessions = 2, .tree_connects = 3, .open_files = 1},
+                                {.node = 2, .sessions = 1, .tree_connects = 2, .open_files = 5}};
+    st.nodes = nodes;
+    st.nnodes = 2;
+    t = render(&st, SRVM_TEXT, true, true);
+    assert_non_null(strstr(t, "# TYPE smbcim_node_sessions gauge\n"
+                              "smbcim_node_sessions{node=\"0\"} 2\n"
+                              "smbcim_node_sessions{node=\"2\"} 1\n"));
+    assert_non_null(strstr(t, "\nsmbcim_node_tree_connects{node=\"2\"} 2\n"));
+    assert_non_null(strstr(t, "\nsmbcim_node_open_files{node=\"2\"} 5\n"));
     assert_non_null(strstr(t, "\nsmbcim_source_up 1\n"));
     assert_non_null(strstr(t, "# TYPE smbcim_source_info gauge\n"
                               "smbcim_source_info{source=\"live\",route=\"tdb\"} 1\n"));
