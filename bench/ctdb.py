@@ -69,6 +69,8 @@ def main():
     ap.add_argument("--nodes", type=int, default=3)
     ap.add_argument("--sizes", default="100,500,1000")
     ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--baseline", help="another smbcim binary, timed in the same rounds (an "
+                    "A/B comparison of two builds)")
     args = ap.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 65536), hard))
@@ -94,10 +96,17 @@ def main():
                 have = n
                 q = [SMBCIM, "--smb-conf", c.conf(0), "--format", "csv", "query",
                      "SELECT * FROM Win32_ConnectionShare"]
-                (sm, smin, sp), (fm, fmin, fp), (pm, pmin, _) = timed_rounds([
-                    (q, {"SMBCIM_TIMING": "1"}),
-                    (q, {"SMBCIM_TIMING": "1", "SMBCIM_SAMBA_SOURCE": "smbstatus"}),
-                    (["smbstatus", "-s", c.conf(0)], None)], args.runs)
+                cmds = [(q, {"SMBCIM_TIMING": "1"}),
+                        (q, {"SMBCIM_TIMING": "1", "SMBCIM_SAMBA_SOURCE": "smbstatus"}),
+                        (["smbstatus", "-s", c.conf(0)], None)]
+                if args.baseline:
+                    cmds.append(([args.baseline] + q[1:], {"SMBCIM_TIMING": "1"}))
+                timed = timed_rounds(cmds, args.runs)
+                (sm, smin, sp), (fm, fmin, fp), (pm, pmin, _) = timed[:3]
+                if args.baseline:
+                    bm, bmin, bp = timed[3]
+                    log("N=%d baseline %s: %.1f ms (min %.1f, %d rows) against %.1f (min %.1f)"
+                        % (n, args.baseline, bm, bmin, rows_of(bp), sm, smin))
                 (jm, jmin, jp), = timed_rounds([(["smbstatus", "-s", c.conf(0), "--json"],
                                                  None)], 3 if n <= 100 else 1)
                 r = (n, sm, smin, route_of(sp), rows_of(sp), fm, fmin, rows_of(fp), pm, pmin,

@@ -15,7 +15,7 @@
  *   REGISTER_SRVID S           where the records are to be sent
  *   GET_DBMAP, GET_DBNAME...   the databases' ids, without attaching (an
  *                              attach would create a missing database)
- *   TRAVERSE_START {id, R, S}  per database; ctdbd asks every active node,
+ *   TRAVERSE_START {id, R, S}  per database, all at once; ctdbd asks every active node,
  *                              each sends the records it is dmaster of
  *                              (no stale copies, no header-only records)
  *   REQ_MESSAGE to S           one per record: {length, reqid R, keylen,
@@ -482,52 +482,69 @@ static bool open_conn(sc_ctdb *x, const char *sock, const char *const names[3],
     return true;
 }
 
-smbcim_status sc_ctdb_traverse(sc_ctdb *x, int which, sc_ctdb_rec_fn fn, void *priv,
-                               size_t *records)
+smbcim_status sc_ctdb_traverse(sc_ctdb *x, unsigned which, sc_ctdb_rec_fn fn, void *priv,
+                               int *last)
 {
     conn *c = &x->c;
-    *records = 0;
-    if (!x->have[which])
-        return WBEM_S_NO_ERROR; /* smbd has not attached it: nothing in it */
-    uint8_t d[16];
-    uint32_t tr = 0x5C000000u | (uint32_t)which; /* the records' reqid */
-    put32(d, x->dbids[which]);
-    put32(d + 4, tr);
-    put64(d + 8, x->srvid);
+    /* Every database asked for is traversed at the same time: each node's
+     * ctdbd walks them side by side, and their records arrive interleaved,
+     * told apart by the reqid each traverse was given. */
+    uint32_t reqid[3];
+    bool replied[3] = {false, false, false}, ended[3] = {false, false, false};
+    unsigned want = 0;
     double t0 = sc_monotonic();
-    sc_ctdb_packet r;
-    /* Records may come before the reply to TRAVERSE_START (the order is
-     * not promised): control() would skip them, so it is not used here. */
-    uint32_t reqid;
-    if (!send_control(c, CTDB_CURRENT_NODE, CTL_TRAVERSE_START, x->srvid, d, 16, &reqid))
-        return c->err->code ? c->err->code : WBEM_E_FAILED;
-    bool replied = false, ended = false;
+    for (int k = 0; k < 3; k++) {
+        if (!(which & (1u << k)) || !x->have[k])
+            continue; /* not asked for, or smbd has not attached it: nothing in it */
+        uint8_t d[16];
+        put32(d, x->dbids[k]);
+        put32(d + 4, 0x5C000000u | (uint32_t)k); /* the records' reqid */
+        put64(d + 8, x->srvid);
+        /* Records may come before the reply to TRAVERSE_START (the order is
+         * not promised): control() would skip them, so it is not used here. */
+        if (!send_control(c, CTDB_CURRENT_NODE, CTL_TRAVERSE_START, x->srvid, d, 16, &reqid[k]))
+            return c->err->code ? c->err->code : WBEM_E_FAILED;
+        want |= 1u << k;
+    }
     c->traversing = true;
-    while (!replied || !ended) {
+    unsigned done = 0; /* databases both replied to and ended */
+    while (done != want) {
+        sc_ctdb_packet r;
         if (!read_packet(c, &r))
             return c->err->code ? c->err->code : WBEM_E_FAILED;
-        if (r.operation == OP_REPLY_CONTROL && r.reqid == reqid) {
-            if (r.status != 0)
-                return smbcim_error_set(c->err, WBEM_E_FAILED, "ctdbd (%s) refused the "
-                                        "traverse (status %d)%s%.*s", c->sock, r.status,
-                                        r.errorlen ? ": " : "",
-                                        (int)(r.errorlen > 200 ? 200 : r.errorlen),
-                                        (const char *)r.error);
-            replied = true;
+        if (r.operation == OP_REPLY_CONTROL) {
+            for (int k = 0; k < 3; k++) {
+                if (!(want & (1u << k)) || r.reqid != reqid[k] || replied[k])
+                    continue;
+                if (r.status != 0)
+                    return smbcim_error_set(c->err, WBEM_E_FAILED, "ctdbd (%s) refused the "
+                                            "traverse (status %d)%s%.*s", c->sock, r.status,
+                                            r.errorlen ? ": " : "",
+                                            (int)(r.errorlen > 200 ? 200 : r.errorlen),
+                                            (const char *)r.error);
+                replied[k] = true;
+                if (ended[k])
+                    done |= 1u << k;
+            }
             continue;
         }
         if (r.operation != OP_REQ_MESSAGE || r.srvid != x->srvid || !r.is_record ||
-            r.rec_reqid != tr)
+            (r.rec_reqid & ~3u) != 0x5C000000u)
+            continue;
+        int k = (int)(r.rec_reqid & 3u);
+        if (k > 2 || !(want & (1u << k)) || ended[k])
             continue;
         if (r.end) {
-            ended = true;
+            ended[k] = true;
+            if (replied[k])
+                done |= 1u << k;
             continue;
         }
         if (r.valuelen < LTDB_HEADER)
             continue; /* a header-only record: deleted */
-        (*records)++;
         uint32_t dmaster = get32(r.value + 8);
-        if (fn(r.key, r.keylen, r.value + LTDB_HEADER, r.valuelen - LTDB_HEADER, dmaster,
+        *last = k;
+        if (fn(k, r.key, r.keylen, r.value + LTDB_HEADER, r.valuelen - LTDB_HEADER, dmaster,
                priv) != 0)
             return SC_CTDB_STOPPED; /* the callback stopped it (its own reason) */
     }

@@ -566,10 +566,11 @@ static smbcim_status walk_all(live *l, unsigned parts)
 
 /* ---- the cluster route (CTDB) ------------------------------------------- */
 
-static int cl_record(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
-                     uint32_t dmaster, void *priv)
+static int cl_record(int which, const uint8_t *key, size_t klen, const uint8_t *val,
+                     size_t vlen, uint32_t dmaster, void *priv)
 {
     (void)dmaster;
+    ((live *)priv)->rec = dbs[which].fn;
     TDB_DATA k = {.dptr = (unsigned char *)key, .dsize = klen};
     TDB_DATA v = {.dptr = (unsigned char *)val, .dsize = vlen};
     return rec_guarded(NULL, k, v, priv);
@@ -584,31 +585,27 @@ typedef struct cl_walks {
     smbcim_status rc;
 } cl_walks;
 
-/* The databases one after the other (under sc_oom_call: walk_cluster
- * closes the connection if memory runs out part way). */
+/* The databases asked for, traversed together (under sc_oom_call:
+ * walk_cluster closes the connection if memory runs out part way). */
 static void cl_walks_run(void *p)
 {
     cl_walks *c = p;
     live *l = c->l;
-    for (int k = 0; k < NDBS && c->rc == WBEM_S_NO_ERROR; k++) {
-        if (!(c->parts & dbs[k].part))
-            continue;
-        l->rec = dbs[k].fn;
-        size_t n = 0;
-        c->rc = sc_ctdb_traverse(c->x, k, cl_record, l, &n);
-        if (c->rc == SC_CTDB_STOPPED && l->oom) {
-            c->rc = smbcim_error_set(l->err, WBEM_E_OUT_OF_MEMORY,
-                                     "out of memory reading %s (through ctdbd)", c->names[k]);
-            break;
-        }
-        if (c->rc == SC_CTDB_STOPPED) { /* a record that does not decode */
-            l->reason = sc_sprintf(l->a, "%s (cluster-wide, through ctdbd): %s", c->names[k],
-                                   l->why);
-            c->rc = WBEM_S_NO_ERROR;
-            break;
-        }
-        if (c->rc != WBEM_S_NO_ERROR)
-            *c->fallback = !sc_ctdb_timed_out(c->x);
+    unsigned which = 0;
+    for (int k = 0; k < NDBS; k++)
+        if (c->parts & dbs[k].part)
+            which |= 1u << k;
+    int k = 0;
+    c->rc = sc_ctdb_traverse(c->x, which, cl_record, l, &k);
+    if (c->rc == SC_CTDB_STOPPED && l->oom) {
+        c->rc = smbcim_error_set(l->err, WBEM_E_OUT_OF_MEMORY,
+                                 "out of memory reading %s (through ctdbd)", c->names[k]);
+    } else if (c->rc == SC_CTDB_STOPPED) { /* a record that does not decode */
+        l->reason = sc_sprintf(l->a, "%s (cluster-wide, through ctdbd): %s", c->names[k],
+                               l->why);
+        c->rc = WBEM_S_NO_ERROR;
+    } else if (c->rc != WBEM_S_NO_ERROR) {
+        *c->fallback = !sc_ctdb_timed_out(c->x);
     }
 }
 

@@ -313,16 +313,20 @@ void sc_ctdb_close(sc_ctdb *x);
 uint32_t sc_ctdb_pnn(const sc_ctdb *x);
 /* "node 0 OK (this one), node 1 disconnected, ..." */
 void sc_ctdb_nodes_text(const sc_ctdb *x, char *out, size_t n);
-/* Called per record: the key, the value without its ltdb header, and the
- * node that holds it; non-zero stops the traverse. */
-typedef int (*sc_ctdb_rec_fn)(const uint8_t *key, size_t klen, const uint8_t *val,
+/* Called per record: its database (0..2, the index into sc_ctdb_open's
+ * names), the key, the value without its ltdb header, and the node that
+ * holds it; non-zero stops the traverse. */
+typedef int (*sc_ctdb_rec_fn)(int which, const uint8_t *key, size_t klen, const uint8_t *val,
                               size_t vlen, uint32_t dmaster, void *priv);
-/* Every record of database names[which], cluster-wide, each once (from its
- * dmaster).  WBEM_S_NO_ERROR; SC_CTDB_STOPPED when fn stopped it; an error
- * (ctdbd refused, did not answer by the deadline, a traverse as slow as
- * ctdbd's TraverseTimeout, which cuts it silently) in the open's err. */
-smbcim_status sc_ctdb_traverse(sc_ctdb *x, int which, sc_ctdb_rec_fn fn, void *priv,
-                               size_t *records);
+/* Every record of the databases names[k] whose bit (1 << k) is in `which`,
+ * cluster-wide, each once (from its dmaster), the databases traversed at
+ * the same time (their records interleaved).  WBEM_S_NO_ERROR;
+ * SC_CTDB_STOPPED when fn stopped it (*last: the database of the record
+ * it stopped at); an error (ctdbd refused, did not answer by the deadline,
+ * a traverse as slow as ctdbd's TraverseTimeout, which cuts it silently)
+ * in the open's err. */
+smbcim_status sc_ctdb_traverse(sc_ctdb *x, unsigned which, sc_ctdb_rec_fn fn, void *priv,
+                               int *last);
 /* An smbd of another node, and whether it runs. */
 typedef struct sc_ctdb_server {
     uint32_t vnn, pid;
