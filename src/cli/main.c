@@ -617,7 +617,7 @@ static void usage(FILE *out)
             "Answers WMI questions about an SMB server's shares, sessions,\n"
             "connections and open files (Win32_Share, Win32_ServerSession,\n"
             "Win32_ServerConnection, Win32_ConnectionShare, Win32_SessionConnection,\n"
-            "MSFT_SmbOpenFile), as Windows does.\n"
+            "MSFT_SmbSession, MSFT_SmbOpenFile), as Windows does.\n"
             "\n"
             "commands:\n");
     for (size_t i = 0; i < NCOMMANDS; i++) {

@@ -110,6 +110,7 @@ void sc_provctx_release(sc_provctx *pc)
     sc_map_free(&pc->model->sess_by_key);
     sc_map_free(&pc->model->conn_by_key);
     sc_map_free(&pc->model->open_by_id);
+    sc_map_free(&pc->model->session_by_id);
     pc->model = NULL;
 }
 
@@ -189,6 +190,7 @@ static void build_conns(sc_arena *a, sc_model *m, const sc_state *st)
     }
     m->sesss = sc_alloc_array(a, st->nsessions ? st->nsessions : 1, sizeof(sc_msess));
     m->sess_of = sc_alloc_array(a, st->nsessions ? st->nsessions : 1, sizeof(sc_msess *));
+    m->sessions = sc_alloc_array(a, st->nsessions ? st->nsessions : 1, sizeof(sc_msession));
     for (size_t i = 0; i < st->nsessions; i++) {
         const sc_session *s = &st->sessions[i];
         if (!session_usable(s) || !s->session_id)
@@ -218,6 +220,19 @@ static void build_conns(sc_arena *a, sc_model *m, const sc_state *st)
         }
         if (start.valid && (!ms->oldest.valid || time_before(start, ms->oldest)))
             ms->oldest = start;
+        /* MSFT_SmbSession: keyed by the id as a number (one whose id is not
+         * one has no instance there) */
+        cim_value id = sc_id_value(s->session_id, CIM_T_UINT64);
+        if (id.null)
+            m->sessions_without_id++;
+        else {
+            const char *idtext = sc_u64_text(a, id.v.u, 10);
+            if (!sc_map_get(&m->session_by_id, idtext)) {
+                sc_msession *one = &m->sessions[m->nsessions++];
+                *one = (sc_msession){.rec = s, .sess = ms, .start = start};
+                sc_map_put(&m->session_by_id, idtext, one);
+            }
+        }
         if (!s->dialect)
             ms->dialect_known = false;
         else if (!dialect_is_smb2(s->dialect))
@@ -435,6 +450,20 @@ static void build_counts(sc_model *m, const sc_state *st)
         else
             ms->resources_known = false;
     }
+    /* each Samba session on its own (MSFT_SmbSession.NumOpens): the opens
+     * of its smbd by its uid, the rule ResourcesOpened adds up */
+    for (size_t i = 0; i < m->nsessions; i++) {
+        sc_msession *one = &m->sessions[i];
+        const sc_server_id *sid = &one->rec->server;
+        if (!server_id_usable(sid))
+            continue;
+        one->nopens_known = true;
+        if (counts.cap) {
+            const open_count *c =
+                count_slot(&counts, sid, NULL, one->rec->uid, count_hash(sid, NULL, one->rec->uid));
+            one->nopens = c->pid ? c->n : 0;
+        }
+    }
     for (size_t i = 0; i < m->nconns; i++)
         m->conns[i].nfiles_known = true;
     for (size_t i = 0; i < st->ntcons; i++) {
@@ -472,6 +501,7 @@ smbcim_status sc_model_at(sc_provctx *pc, sc_model_level level, bool optional, s
         sc_map_init(&m->sess_by_key);
         sc_map_init(&m->conn_by_key);
         sc_map_init_exact(&m->open_by_id);
+        sc_map_init_exact(&m->session_by_id);
         add_state_shares(a, m, st, 0);
         m->level = SC_MODEL_SHARES;
         pc->model = m;

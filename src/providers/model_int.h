@@ -8,6 +8,7 @@
  *              connects with that key merged (Win32_ServerConnection)
  *   sess       one per (ComputerName, UserName): the sessions with that
  *              key merged (Win32_ServerSession)
+ *   session    one per Samba session of a merged sess (MSFT_SmbSession)
  *   open       one per open of the state whose smbd is known
  *              (MSFT_SmbOpenFile), with the share, connection and session
  *              it belongs to when Samba's records tell
@@ -67,6 +68,15 @@ typedef struct sc_mopen {
     cim_instance *share_link, *conn_link, *sess_link; /* built once (openfile.c) */
 } sc_mopen;
 
+typedef struct sc_msession {
+    const sc_session *rec;
+    sc_msess *sess;           /* its merged session */
+    sc_time start;            /* creation time, else its first tree connect */
+    uint32_t nopens;          /* opens of its smbd by its uid (SC_MODEL_COUNTS) */
+    bool nopens_known;
+    cim_instance *inst;       /* built on first use (smbsession.c) */
+} sc_msession;
+
 /* How much of the model is built: each level reads more of the state
  * (sources.h, SC_PART_*), so a request reads only what it needs. */
 typedef enum sc_model_level {
@@ -89,6 +99,10 @@ typedef struct sc_model {
     sc_map sess_by_key;       /* ComputerName, UserName -> sc_msess */
     sc_map conn_by_key;       /* ComputerName, ShareName, UserName -> sc_mconn */
     sc_msess **sess_of;       /* per state session: its merged session, or NULL */
+    sc_msession *sessions;    /* the state sessions that have a merged session */
+    size_t nsessions;
+    sc_map session_by_id;     /* SessionId (decimal) -> sc_msession */
+    size_t sessions_without_id; /* ... and those whose id is not a number (smbstatus text) */
     sc_mconn **conn_of;       /* per state tree connect: its connection, or NULL */
     /* The open files (sc_model_opens), built once after SC_MODEL_COUNTS. */
     bool opens_built;
@@ -149,6 +163,7 @@ extern const sc_provider sc_session_provider;
 extern const sc_provider sc_connshare_provider;
 extern const sc_provider sc_sessconn_provider;
 extern const sc_provider sc_openfile_provider;
+extern const sc_provider sc_smbsession_provider;
 extern const sc_provider sc_shareopen_provider;
 extern const sc_provider sc_connopen_provider;
 extern const sc_provider sc_sessopen_provider;

@@ -12,6 +12,7 @@ static const sc_provider *const registry[] = {
     &sc_connshare_provider,
     &sc_sessconn_provider,
     &sc_openfile_provider,
+    &sc_smbsession_provider,
     &sc_shareopen_provider,
     &sc_connopen_provider,
     &sc_sessopen_provider,

@@ -84,7 +84,7 @@ static void defaults(srv_config *c)
     c->admin_classes =
         "Win32_ServerConnection Win32_ServerSession Win32_ConnectionShare Win32_SessionConnection "
         "MSFT_SmbOpenFile SMBCIM_ShareOpenFile SMBCIM_ConnectionOpenFile SMBCIM_SessionOpenFile "
-        "CIM_IndicationFilter CIM_ListenerDestination CIM_IndicationSubscription";
+        "MSFT_SmbSession CIM_IndicationFilter CIM_ListenerDestination CIM_IndicationSubscription";
     c->pam_service = "smbcimd";
     c->user = SRV_USER_DEFAULT;
     c->cache_seconds = 2;
@@ -336,8 +336,8 @@ static void usage(FILE *out)
             "               [--wsman-trace DIR] [--user NAME]\n"
             "\n"
             "Serves Win32_Share, Win32_ServerSession, Win32_ServerConnection,\n"
-            "Win32_ConnectionShare, Win32_SessionConnection and MSFT_SmbOpenFile (with\n"
-            "its associations) as CIM-XML (DSP0200)\n"
+            "Win32_ConnectionShare, Win32_SessionConnection, MSFT_SmbSession and\n"
+            "MSFT_SmbOpenFile (with its associations) as CIM-XML (DSP0200)\n"
             "on POST /cimom, and as WS-Management on POST /wsman when a wsman listener\n"
             "is set (the usual ports: 5986 HTTPS, 5985 HTTP).  Defaults: HTTP 0.0.0.0:5988, HTTPS 0.0.0.0:5989, the live\n"
             "Samba server (/etc/samba/smb.conf), configuration %s.\n"

@@ -481,6 +481,14 @@ void srvm_render_state(sc_buf *b, srvm_format f, const srvm_state *st, bool full
                  SF_USERS);
     share_family(b, f, st, full, "smbcim_share_open_files",
                  "Files open through the share's connections (NumberOfFiles).", SF_OPEN_FILES);
+    srvm_family(b, f, "smbcim_dialect_sessions", SRVM_GAUGE, NULL,
+                "SMB sessions (MSFT_SmbSession, one per Samba session) per negotiated "
+                "dialect.");
+    for (size_t i = 0; i < st->ndialects; i++) {
+        const char *labels[] = {"dialect", st->dialects[i].name};
+        srvm_sample_u64(b, "smbcim_dialect_sessions", SRVM_GAUGE, labels, 1,
+                        st->dialects[i].sessions);
+    }
     if (st->nnodes) {
         node_family(b, f, st, "smbcim_node_sessions",
                     "Session records held by one CTDB node's smbd processes (a client with "
@@ -614,13 +622,20 @@ static void collect(srvm_state *st, sc_arena *a, srv_state *state, bool live, co
 {
     smbcim_ctx *ctx = state->ctx;
     smbcim_error err = {0};
-    smbcim_result *shares = NULL, *conns = NULL, *sess = NULL;
+    smbcim_result *shares = NULL, *conns = NULL, *sess = NULL, *smbsess = NULL;
     st->ok = true;
     st->source = live ? "live" : "snapshot";
     smbcim_set_access(ctx, NULL, NULL); /* the whole state; views are chosen when writing */
     if (smbcim_enum_instances(ctx, "Win32_Share", &shares, &err) != WBEM_S_NO_ERROR ||
         smbcim_enum_instances(ctx, "Win32_ServerConnection", &conns, &err) != WBEM_S_NO_ERROR ||
         smbcim_enum_instances(ctx, "Win32_ServerSession", &sess, &err) != WBEM_S_NO_ERROR) {
+        fail(st, a, err.msg);
+        goto out;
+    }
+    /* the sessions' ids, and so MSFT_SmbSession, are not known on the
+     * smbstatus text route: no dialect series then, the rest stands */
+    smbcim_status sst = smbcim_enum_instances(ctx, "MSFT_SmbSession", &smbsess, &err);
+    if (sst != WBEM_S_NO_ERROR && sst != WBEM_E_NOT_AVAILABLE) {
         fail(st, a, err.msg);
         goto out;
     }
@@ -708,6 +723,21 @@ static void collect(srvm_state *st, sc_arena *a, srv_state *state, bool live, co
             st->users++;
     *nck = srvm_sort_keys(*ckeys, *nck);
     *nsk = srvm_sort_keys(*skeys, *nsk);
+    /* SMB sessions per dialect: one sort of the names. */
+    size_t nss = smbsess ? smbsess->count : 0;
+    const char **dl = sc_alloc_array(a, nss + 1, sizeof *dl);
+    for (size_t i = 0; i < nss; i++) {
+        const char *d = str_of(smbsess->instances[i], "Dialect");
+        dl[i] = d ? d : "unknown";
+    }
+    qsort(dl, nss, sizeof *dl, cmp_key);
+    st->dialects = sc_alloc_array(a, nss + 1, sizeof *st->dialects);
+    for (size_t i = 0; i < nss; i++) {
+        if (st->ndialects && strcmp(st->dialects[st->ndialects - 1].name, dl[i]) == 0)
+            st->dialects[st->ndialects - 1].sessions++;
+        else
+            st->dialects[st->ndialects++] = (srvm_dialect){utf8_dup(a, dl[i]), 1};
+    }
     /* A cluster's nodes (none on a single server). */
     smbcim_node_load *nodes = NULL;
     if (smbcim_node_loads(ctx, &nodes, &st->nnodes, &err) != WBEM_S_NO_ERROR) {
@@ -722,6 +752,7 @@ out:
     smbcim_result_free(shares);
     smbcim_result_free(conns);
     smbcim_result_free(sess);
+    smbcim_result_free(smbsess);
 }
 
 /* Brings m up to date with the current state; with m->lock held.  Returns

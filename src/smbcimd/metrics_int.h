@@ -79,6 +79,11 @@ typedef struct srvm_user_conn {
 } srvm_user_conn;
 
 /* Everything the metrics say about one state (one generation). */
+typedef struct srvm_dialect {
+    const char *name;        /* MSFT_SmbSession.Dialect ("3.1.1"), "unknown" when NULL */
+    uint64_t sessions;
+} srvm_dialect;
+
 typedef struct srvm_state {
     bool ok;                 /* the source and smbd's state were read */
     const char *why;         /* when not: why (one line) */
@@ -92,6 +97,8 @@ typedef struct srvm_state {
     double oldest_session;   /* seconds; 0 when there is no session */
     uint64_t conns_started, conns_ended, sessions_started, sessions_ended;
     double read_seconds;     /* reading the state and computing these */
+    srvm_dialect *dialects;  /* SMB sessions per dialect, sorted by name */
+    size_t ndialects;
     smbcim_node_load *nodes; /* a cluster's nodes (smbcim_node_loads), else none */
     size_t nnodes;
 } srvm_state;

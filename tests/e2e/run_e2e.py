@@ -434,6 +434,7 @@ def run_checks(label, snap, truth, shares):
                   [o.get("__RELPATH") for o in r])
 
     open_file_checks(label, snap, truth, conns)
+    smb_session_checks(label, snap, truth, exp_sess)
 
     # Win32_ServerSession
     ss = q(snap, "SELECT * FROM Win32_ServerSession", label)
@@ -455,6 +456,50 @@ def run_checks(label, snap, truth, shares):
               len(sc) == len(conns) and all(ci(a.get("Antecedent")) in sess_paths for a in sc)
               and {ci(a.get("Dependent")) for a in sc} == {ci(c["__RELPATH"]) for c in conns},
               [(a.get("Antecedent"), a.get("Dependent")) for a in sc])
+
+
+DIALECTS = {"SMB3_11": "3.1.1", "SMB3_02": "3.0.2", "SMB3_00": "3.0", "SMB2_10": "2.1",
+            "SMB2_02": "2.0.2", "NT1": "1.5"}
+
+
+def smb_session_checks(label, snap, truth, exp_sess):
+    """MSFT_SmbSession against Samba's sessions: one per authenticated
+    session, its id, machine and dialect as smbstatus prints them; the
+    NumOpens of a (machine, user) add up to its ResourcesOpened."""
+    res = q(snap, "SELECT * FROM MSFT_SmbSession", label)
+    if res is None:
+        return
+    want = {str(k): s for k, s in truth["sessions"].items()
+            if s.get("uid", -1) != -1 and s.get("username") != "(auth in progress)"}
+    got = {str(r.get("SessionId")): r for r in res}
+    check("%s: MSFT_SmbSession: one per authenticated Samba session (%d)" % (label, len(want)),
+          sorted(got) == sorted(want), (sorted(got), sorted(want)))
+    for sid, s in sorted(want.items()):
+        r = got.get(sid)
+        if r is None:
+            continue
+        dialect = s.get("session_dialect")
+        check("%s: SMB session %s: ClientComputerName %s, Dialect %s (smbstatus: %s)"
+              % (label, sid, r.get("ClientComputerName"), r.get("Dialect"), dialect),
+              r.get("ClientComputerName") == machine(s["remote_machine"])
+              and ci(bare_user(r.get("ClientUserName") or "")) == ci(bare_user(s["username"]))
+              and dialect is not None and r.get("Dialect") == DIALECTS.get(dialect), (r, s))
+    sums = {}
+    for r in res:
+        if r.get("NumOpens") is None:
+            sums = None
+            break
+        k = (ci(r.get("ClientComputerName")), ci(bare_user(r.get("ClientUserName") or "")))
+        sums[k] = sums.get(k, 0) + r["NumOpens"]
+    check("%s: MSFT_SmbSession NumOpens add up to each Win32_ServerSession's ResourcesOpened"
+          % label, sums is not None and all(sums.get(k, 0) == e["opens"]
+                                             for k, e in exp_sess.items()),
+          (sums, {k: e["opens"] for k, e in exp_sess.items()}))
+    if res:
+        g, gerr = smbcim(snap, "get", res[0]["__PATH"])
+        check("%s: an SMB session resolves with get" % label,
+              g is not None and len(g) == 1 and g[0].get("SessionId") == res[0]["SessionId"],
+              gerr or g)
 
 
 def has_file_ids(snap):
@@ -678,6 +723,16 @@ def live_checks(label, server, truth, shares):
     c, ec = smbcim(live, "query", wql, env=fb_env)
     check("%s: smbstatus fallback route: %s is WBEM_E_NOT_AVAILABLE (no ids in the text)"
           % (label, wql), c is None and "WBEM_E_NOT_AVAILABLE" in (ec or ""), ec or c)
+    wql = "SELECT SessionId, ClientComputerName, ClientUserName, NumOpens, Dialect " \
+          "FROM MSFT_SmbSession"
+    a, ea = smbcim(live, "query", wql)
+    b, eb = smbcim(snap, "query", wql)
+    check("%s: snapshot round trip: %s" % (label, wql), a is not None and a == b,
+          ea or eb or rows_diff(a, b))
+    c, ec = smbcim(live, "query", wql, env=fb_env)
+    check("%s: smbstatus fallback route: MSFT_SmbSession is WBEM_E_NOT_AVAILABLE (no session "
+          "ids in the text)" % label, c is None and "WBEM_E_NOT_AVAILABLE" in (ec or ""),
+          ec or c)
 
 
 def error_checks(server):

@@ -223,7 +223,8 @@ def verbs(d, tls, label):
           "Dependent=" in out, (rc, out, err))
     for cls in ("Win32_Share", "Win32_ServerConnection", "Win32_ServerSession",
                 "Win32_ConnectionShare", "Win32_SessionConnection", "MSFT_SmbOpenFile",
-                "SMBCIM_ShareOpenFile", "SMBCIM_ConnectionOpenFile", "SMBCIM_SessionOpenFile"):
+                "MSFT_SmbSession", "SMBCIM_ShareOpenFile", "SMBCIM_ConnectionOpenFile",
+                "SMBCIM_SessionOpenFile"):
         rc, out, err = wbemcli("ein", A("root/cimv2:" + cls), *nv)
         got = wbem_sigs(out)
         want = cli_sigs(cli("enum", cls))

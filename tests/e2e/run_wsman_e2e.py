@@ -107,12 +107,14 @@ OMIGOD_ACTION = "http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/SCX_Operating
 CT_SOAP = "application/soap+xml;charset=UTF-8"
 
 CLASSES = ["Win32_Share", "Win32_ServerSession", "Win32_ServerConnection",
-           "Win32_ConnectionShare", "Win32_SessionConnection", "MSFT_SmbOpenFile"]
+           "Win32_ConnectionShare", "Win32_SessionConnection", "MSFT_SmbOpenFile",
+           "MSFT_SmbSession"]
 KEYS = {"Win32_Share": ["Name"], "Win32_ServerSession": ["ComputerName", "UserName"],
         "Win32_ServerConnection": ["ComputerName", "ShareName", "UserName"],
         "Win32_ConnectionShare": ["Antecedent", "Dependent"],
         "Win32_SessionConnection": ["Antecedent", "Dependent"],
         "MSFT_SmbOpenFile": ["FileId"],
+        "MSFT_SmbSession": ["SessionId"],
         "SMBCIM_ShareOpenFile": ["Antecedent", "Dependent"],
         "SMBCIM_ConnectionOpenFile": ["Antecedent", "Dependent"],
         "SMBCIM_SessionOpenFile": ["Antecedent", "Dependent"]}

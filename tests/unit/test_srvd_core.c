@@ -234,12 +234,13 @@ static void test_operations(void **state)
     x = call(f, &admin, "EnumerateClassNames", "", &st, NULL);
     /* the root classes: CIM_ManagedSystemElement, CIM_Dependency,
      * __SystemClass (WMI's system classes: the event classes),
-     * MSFT_SmbOpenFile and the three SMBCIM_ associations */
-    assert_int_equal(count(x, "<CLASSNAME "), 7);
+     * MSFT_SmbOpenFile, MSFT_SmbSession and the three SMBCIM_ associations */
+    assert_int_equal(count(x, "<CLASSNAME "), 8);
     free(x);
     x = call(f, &admin, "EnumerateClassNames", VALUE("DeepInheritance", "TRUE"), &st, NULL);
-    /* 8 + 4 of schema/25_smb_openfile.mof + 8 of schema/30_events.mof */
-    assert_int_equal(count(x, "<CLASSNAME "), 20);
+    /* 8 + 4 of schema/25_smb_openfile.mof + 1 of 26_smb_session.mof + 8 of
+     * schema/30_events.mof */
+    assert_int_equal(count(x, "<CLASSNAME "), 21);
     free(x);
     x = call(f, &admin, "ExecQuery", VALUE("QueryLanguage", "WQL")
              VALUE("Query", "SELECT Name FROM Win32_Share WHERE Name = 'C$'"), &st, NULL);

@@ -431,6 +431,12 @@ static void test_answer_fs01(void **state)
     assert_int_equal(value_of(t, "smbcim_share_connections{share=\"scratch\"}"), 0);
     assert_int_equal(value_of(t, "smbcim_share_connections{share=\"dave\"}"), 1);
     assert_int_equal(value_of(t, "smbcim_source_up"), 1);
+    /* fs01's six Samba sessions: three 3.1.1, one each of 3.0.2, 2.1 and SMB1 */
+    assert_int_equal(value_of(t, "smbcim_dialect_sessions{dialect=\"3.1.1\"}"), 3);
+    assert_int_equal(value_of(t, "smbcim_dialect_sessions{dialect=\"3.0.2\"}"), 1);
+    assert_int_equal(value_of(t, "smbcim_dialect_sessions{dialect=\"2.1\"}"), 1);
+    assert_int_equal(value_of(t, "smbcim_dialect_sessions{dialect=\"1.5\"}"), 1);
+    assert_null(strstr(t, "smbcim_node_")); /* not a cluster */
     assert_non_null(strstr(t, "smbcim_source_info{source=\"snapshot\",route=\"snapshot\"} 1"));
     assert_non_null(strstr(t, "smbcim_build_info{version=\""));
     assert_int_equal(value_of(t, "smbcim_connections_started_total"), 0); /* the baseline */

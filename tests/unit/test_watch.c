@@ -638,7 +638,7 @@ static void test_unchanged_and_reordered(void **state)
      * is modified (what WMI's polling reports too); shares and the
      * associations keep their values */
     res = poll_state(w, state_at(1, many, 4, true));
-    assert_int_equal(res->count, 7 + 4); /* connections, sessions */
+    assert_int_equal(res->count, 7 + 4 + 4); /* connections, sessions, SMB sessions */
     for (size_t i = 0; i < res->count; i++)
         assert_string_equal(res->instances[i]->cls->name, "__InstanceModificationEvent");
     smbcim_result_free(res);
