@@ -185,7 +185,8 @@ install: all
 	  $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(DATADIR)/smbcim/schema/interop \
 	  $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(LIBEXECDIR) \
 	  $(DESTDIR)$(SYSCONFDIR)/smbcim $(DESTDIR)$(SYSCONFDIR)/pam.d $(DESTDIR)$(UNITDIR) \
-	  $(DESTDIR)$(DATADIR)/doc/smbcim $(DESTDIR)$(BASHCOMPDIR)
+	  $(DESTDIR)$(DATADIR)/doc/smbcim $(DESTDIR)$(BASHCOMPDIR) \
+	  $(DESTDIR)$(DATADIR)/doc/smbcim/examples/prometheus
 	install -m 755 $(BUILD)/smbcim $(DESTDIR)$(BINDIR)/smbcim
 	install -m 644 dist/bash-completion/smbcim $(DESTDIR)$(BASHCOMPDIR)/smbcim
 	install -m 644 $(BUILD)/libsmbcim.a $(DESTDIR)$(LIBDIR)/libsmbcim.a
@@ -204,6 +205,7 @@ install: all
 	install -m 644 man/smbcimd-mkcert.8 $(DESTDIR)$(MANDIR)/man8/smbcimd-mkcert.8
 	install -m 644 LICENSE README.md $(DESTDIR)$(DATADIR)/doc/smbcim/
 	install -m 644 docs/*.md $(DESTDIR)$(DATADIR)/doc/smbcim/
+	install -m 644 contrib/prometheus/*.yml $(DESTDIR)$(DATADIR)/doc/smbcim/examples/prometheus/
 	[ -e $(DESTDIR)$(SYSCONFDIR)/smbcim/smbcimd.conf ] || install -m 644 dist/smbcimd.conf $(DESTDIR)$(SYSCONFDIR)/smbcim/smbcimd.conf
 	[ -e $(DESTDIR)$(SYSCONFDIR)/pam.d/smbcimd ] || install -m 644 dist/pam.d/smbcimd $(DESTDIR)$(SYSCONFDIR)/pam.d/smbcimd
 	sed -e 's|/usr/local/sbin|$(SBINDIR)|g' -e 's|/etc/smbcim|$(SYSCONFDIR)/smbcim|g' \

@@ -430,6 +430,14 @@ const char *smbcim_live_route(const smbcim_ctx *ctx, const char **why);
  * of smbd's state first; NULL with err set when it cannot (not root:
  * WBEM_E_ACCESS_DENIED) and for a schema-only context. */
 char *smbcim_snapshot_text(smbcim_ctx *ctx, smbcim_error *err);
+/* The version of the Samba installed on this machine, as `smbd --version`
+ * prints it without its "Version " ("4.17.12-Debian"), in a malloc()ed
+ * string the caller free()s.  It runs smbd (found through PATH, killed
+ * after SMBCIM_RUN_TIMEOUT seconds), so call it seldom: smbcim itself never
+ * chooses anything by it (record layouts are told apart by their content).
+ * NULL with err set: WBEM_E_NOT_AVAILABLE when smbd is not installed,
+ * WBEM_E_FAILED when it fails or prints something unexpected. */
+char *smbcim_samba_version(smbcim_error *err);
 /* One CTDB node's part of a cluster's state, from the server ids of smbd's
  * records (VNN:PID on a cluster): the session, tree-connect and open-file
  * records its smbd processes hold.  These are records, not instances: a

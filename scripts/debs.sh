@@ -113,6 +113,8 @@ t "smbcim: the CLI, smbcim(1), the MOF schema and the bash completion" \
     "has smbcim usr/bin/smbcim && has smbcim 'usr/share/man/man1/smbcim\\.1\\.gz' && has smbcim 'usr/share/smbcim/schema/[^/]+\\.mof' && has smbcim usr/share/bash-completion/completions/smbcim"
 t "smbcimd: server, PAM helper, smbcimd-mkcert, man pages, unit, configuration" \
     "has smbcimd usr/sbin/smbcimd && has smbcimd usr/libexec/smbcim/smbcimd-auth && has smbcimd usr/sbin/smbcimd-mkcert && has smbcimd 'usr/share/man/man8/smbcimd\\.8\\.gz' && has smbcimd 'usr/share/man/man8/smbcimd-mkcert\\.8\\.gz' && has smbcimd '(usr/)?lib/systemd/system/smbcimd\\.service' && has smbcimd etc/smbcim/smbcimd.conf && has smbcimd etc/pam.d/smbcimd"
+t "smbcimd: the Prometheus examples (scrape configuration, rules and their tests)" \
+    "has smbcimd 'usr/share/doc/smbcimd/examples/prometheus\\.yml(\\.gz)?' && has smbcimd 'usr/share/doc/smbcimd/examples/smbcim-rules\\.yml(\\.gz)?' && has smbcimd 'usr/share/doc/smbcimd/examples/smbcim-rules\\.test\\.yml(\\.gz)?'"
 conff=$(dpkg-deb --ctrl-tarfile "$work"/smbcimd_"${v_deb}"_*.deb | tar -xOf - ./conffiles 2>/dev/null)
 t "smbcimd: smbcimd.conf and the PAM file are conffiles" \
     "echo '$conff' | grep -qx /etc/smbcim/smbcimd.conf && echo '$conff' | grep -qx /etc/pam.d/smbcimd"

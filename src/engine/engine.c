@@ -1048,6 +1048,31 @@ static void snapshot_text_cb(void *p)
     c->ret_text = snapshot_text_impl(c->ctx, c->err);
 }
 
+typedef struct version_call {
+    smbcim_error *err;
+    char *text;
+} version_call;
+
+static void samba_version_cb(void *p)
+{
+    version_call *c = p;
+    sc_arena *a = sc_arena_new();
+    const char *v = sc_installed_samba_version(a, c->err);
+    c->text = v ? sc_xstrdup(v) : NULL;
+    sc_arena_free(a);
+}
+
+char *smbcim_samba_version(smbcim_error *err)
+{
+    smbcim_error_clear(err);
+    version_call c = {.err = err};
+    if (!sc_oom_call(samba_version_cb, &c)) {
+        smbcim_error_set(err, WBEM_E_OUT_OF_MEMORY, "out of memory running smbd --version");
+        return NULL;
+    }
+    return c.text;
+}
+
 typedef struct loads_call {
     smbcim_ctx *ctx;
     smbcim_node_load **out;

@@ -527,7 +527,13 @@ struct srv_metrics {
     bool text_ok[2][2];
     double last_scrape;       /* seconds the previous /metrics answer took */
     double start_wall;        /* smbcim_start_time_seconds: srv_metrics_new's time */
+    char *samba_version;      /* smbcim_samba_version(), live source only; NULL unknown */
+    double samba_version_at;  /* when it was asked (monotonic), 0 never */
 };
+
+/* Samba's version is asked of `smbd --version` at most every this many
+ * seconds (an upgrade shows within it; a scrape does not pay a process). */
+#define SAMBA_VERSION_SECONDS 300.0
 
 srv_metrics *srv_metrics_new(const srv_config *c, srv *s)
 {
@@ -552,6 +558,7 @@ void srv_metrics_free(srv_metrics *m)
         for (int j = 0; j < 2; j++)
             sc_buf_free(&m->text[i][j]);
     sc_arena_free(m->arena);
+    free(m->samba_version);
     pthread_mutex_destroy(&m->lock);
     free(m);
 }
@@ -874,6 +881,28 @@ static void render_self(srv_metrics *m, sc_buf *b, srvm_format f)
     srvm_family(b, f, "smbcim_build", SRVM_INFO, NULL, "The version of smbcimd and libsmbcim.");
     const char *labels[] = {"version", smbcim_version()};
     srvm_sample_u64(b, "smbcim_build", SRVM_INFO, labels, 1, 1);
+    /* the live source's Samba (with m->lock held: one smbd at a time) */
+    if (m->cfg->snapshot)
+        return;
+    double now = sc_monotonic();
+    if (!m->samba_version_at || now - m->samba_version_at >= SAMBA_VERSION_SECONDS) {
+        smbcim_error err = {0};
+        char *v = smbcim_samba_version(&err);
+        if (!v && !m->samba_version_at) /* said once; a later failure keeps the last one */
+            srv_log(LOG_WARNING, "metrics: Samba's version is not known: %s", err.msg);
+        if (v || !m->samba_version) {
+            free(m->samba_version);
+            m->samba_version = v;
+        }
+        m->samba_version_at = now;
+    }
+    if (m->samba_version) {
+        srvm_family(b, f, "smbcim_samba", SRVM_INFO, NULL,
+                    "The version of the Samba installed here (smbd --version; asked every "
+                    "5 minutes).");
+        const char *sl[] = {"version", m->samba_version};
+        srvm_sample_u64(b, "smbcim_samba", SRVM_INFO, sl, 1, 1);
+    }
 }
 
 void srv_metrics_answer(srv_metrics *m, const char *path, const char *accept, bool full,

@@ -860,6 +860,44 @@ static char **smbstatus_env(sc_arena *a)
     return env;
 }
 
+char *sc_installed_samba_version(sc_arena *a, smbcim_error *err)
+{
+    char *argv[] = {"smbd", "--version", NULL};
+    size_t len = 0;
+    int status = 0;
+    char *out = sc_run_capture(a, argv, NULL, &len, NULL, &status);
+    if (!out) {
+        int e = errno;
+        if (e == ETIMEDOUT)
+            smbcim_error_set(err, WBEM_E_FAILED, "smbd --version did not finish within %u s "
+                             "(SMBCIM_RUN_TIMEOUT)", sc_run_timeout());
+        else
+            smbcim_error_set(err, e == ENOENT ? WBEM_E_NOT_AVAILABLE : WBEM_E_FAILED,
+                             "cannot run smbd --version: %s", strerror(e));
+        return NULL;
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        smbcim_error_set(err, WBEM_E_FAILED, "smbd --version failed (%s %d)",
+                         WIFEXITED(status) ? "exit status" : "signal",
+                         WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+        return NULL;
+    }
+    /* "Version 4.17.12-Debian\n": the version is one word of printable
+     * ASCII, at most 100 bytes */
+    size_t n = strcspn(out, "\n");
+    const char *v = out + 8;
+    size_t vl = n > 8 ? n - 8 : 0;
+    bool ok = n > 8 && strncmp(out, "Version ", 8) == 0 && vl <= 100;
+    for (size_t i = 0; ok && i < vl; i++)
+        ok = v[i] > ' ' && v[i] < 0x7F;
+    if (!ok) {
+        smbcim_error_set(err, WBEM_E_FAILED, "smbd --version printed \"%.*s\", not "
+                         "\"Version X\"", (int)(n > 80 ? 80 : n), out);
+        return NULL;
+    }
+    return sc_strndup(a, v, vl);
+}
+
 /* Runs smbstatus -s CONF OPTS...: its standard output in the arena (NULL
  * with the reason in err when it cannot be started, fails or complains). */
 static char *smbstatus_run(live *l, const char *conf, const char *const *opts, size_t *len)

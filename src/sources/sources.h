@@ -273,6 +273,11 @@ char *sc_run_capture(sc_arena *a, char *const argv[], char *const envp[], size_t
  * killed (SIGKILL): NULL with errno ETIMEDOUT.  SC_RUN_TIMEOUT, or
  * SMBCIM_RUN_TIMEOUT (1 to 3600) from the environment. */
 #define SC_RUN_TIMEOUT 30
+/* The installed Samba's version, from `smbd --version` ("Version
+ * 4.17.12-Debian" -> "4.17.12-Debian"), in the arena; NULL with err set
+ * (WBEM_E_NOT_AVAILABLE when smbd is not found, WBEM_E_FAILED when it
+ * fails or prints something else). */
+char *sc_installed_samba_version(sc_arena *a, smbcim_error *err);
 unsigned sc_run_timeout(void);
 
 /* ------------------------------------------------------------------------

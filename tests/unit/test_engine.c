@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "smbcim.h"
@@ -725,6 +727,63 @@ static void test_node_loads(void **state)
     smbcim_close(ctx);
 }
 
+/* smbcim_samba_version runs `smbd --version` found through PATH: a fake
+ * smbd in a directory of our own shows each outcome. */
+static void write_smbd(const char *dir, const char *body)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/smbd", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "#!/bin/sh\n%s\n", body);
+    fclose(f);
+    assert_int_equal(chmod(path, 0755), 0);
+}
+
+static void test_samba_version(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/smbcim-version.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    const char *old = getenv("PATH");
+    char *saved = old ? strdup(old) : NULL;
+    setenv("PATH", dir, 1);
+    smbcim_error err = {0};
+    char *v;
+
+    assert_null(v = smbcim_samba_version(&err)); /* no smbd at all */
+    assert_int_equal(err.code, WBEM_E_NOT_AVAILABLE);
+    assert_non_null(strstr(err.msg, "smbd --version"));
+
+    write_smbd(dir, "echo 'Version 4.99.1-Test'");
+    assert_non_null(v = smbcim_samba_version(&err));
+    assert_string_equal(v, "4.99.1-Test");
+    assert_int_equal(err.code, WBEM_S_NO_ERROR);
+    free(v);
+
+    write_smbd(dir, "echo 'Samba is great'");
+    assert_null(smbcim_samba_version(&err));
+    assert_int_equal(err.code, WBEM_E_FAILED);
+    assert_non_null(strstr(err.msg, "Samba is great"));
+
+    write_smbd(dir, "printf 'Version 4.1\\033[2J\\n'"); /* a terminal escape */
+    assert_null(smbcim_samba_version(&err));
+    assert_int_equal(err.code, WBEM_E_FAILED);
+
+    write_smbd(dir, "exit 3");
+    assert_null(smbcim_samba_version(&err));
+    assert_int_equal(err.code, WBEM_E_FAILED);
+    assert_non_null(strstr(err.msg, "exit status 3"));
+
+    char path[512];
+    snprintf(path, sizeof path, "%s/smbd", dir);
+    unlink(path);
+    rmdir(dir);
+    if (saved)
+        setenv("PATH", saved, 1);
+    free(saved);
+}
+
 static void test_error_reset(void **state)
 {
     (void)state;
@@ -764,6 +823,7 @@ int main(void)
         cmocka_unit_test(test_assoc_api_matches_wql),
         cmocka_unit_test(test_lazy_parts),
         cmocka_unit_test(test_node_loads),
+        cmocka_unit_test(test_samba_version),
         cmocka_unit_test(test_error_reset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
