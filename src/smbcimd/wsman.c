@@ -678,7 +678,7 @@ static void op_enumerate(wcall *c)
             smbcim_result_free(res);
             srv_state_release(srv_cache_of(c->s), st);
             sc_arena_free(ea);
-            fault(c, ACT_WSMAN_FAULT, "s:Receiver", "w:QuotaLimit", NULL, 27, 0x80041032u,
+            fault(c, ACT_WSMAN_FAULT, "s:Receiver", "w:QuotaLimit", NULL, 27, WBEM_E_QUOTA_VIOLATION,
                   refused == 2 ? "You have too many open enumerations; release some"
                                : "The server has too many open enumerations; retry later");
             return;

@@ -1500,7 +1500,7 @@ def limits(tmp, admin, user):
         conn = http.client.HTTPSConnection("127.0.0.1", ld.wsman_https, timeout=20,
                                            context=tls_ctx())
         hdrs = {"Content-Type": CT_SOAP, "Authorization": "Basic " + auth}
-        opened, quota, other = [], 0, []
+        opened, quota, other, codes = [], 0, [], set()
         open_req = envelope(A_ENUM, WMI + "Win32_ServerSession",
                             body=enum_body(optimize=False, max_elements=None, mode=None))[0]
         t0 = time.time()
@@ -1513,12 +1513,15 @@ def limits(tmp, admin, user):
                 opened.append(m.group(1).decode())
             elif r.status == 500 and b"QuotaLimit" in data:
                 quota += 1
+                codes.update(re.findall(rb"<p:error_Code>(\d+)</p:error_Code>", data))
             else:
                 other.append((r.status, data[:300]))
         dt = time.time() - t0
         check("limits: 1,000 Enumerates by one user: 32 contexts open, 968 w:QuotaLimit, "
               "nothing else (%.1f s)" % dt, len(opened) == 32 and quota == 968 and not other,
               (len(opened), quota, other[:2]))
+        check("limits: the QuotaLimit faults carry WBEM_E_QUOTA_VIOLATION (0x8004106C) as "
+              "their WMI error code", codes == {b"2147749996"}, codes)
         ru = user.send(*envelope(A_ENUM, WMI + "Win32_Share",
                                  body=enum_body(optimize=False, max_elements=None,
                                                 mode=None)), what="other user's context")
