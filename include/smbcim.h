@@ -19,6 +19,8 @@
  *  - The strings of smbcim_class_mof(), smbcim_instance_mof(),
  *    smbcim_value_text() and smbcim_snapshot_text() are malloc()ed and the
  *    caller free()s them.
+ *  - A parsed query (smbcim_query_parse) is the caller's, freed with
+ *    smbcim_query_free(); results run from it do not borrow from it.
  *  - A watcher (smbcim_watch_open) takes the contexts given to it and
  *    closes them; the events of smbcim_watch_poll() belong to the watcher
  *    and stay valid until smbcim_result_free() or smbcim_watch_close().
@@ -577,9 +579,41 @@ typedef struct smbcim_result {
 } smbcim_result;
 
 /* Runs a WQL query (SELECT, ASSOCIATORS OF, REFERENCES OF).  On success
- * *out owns everything it points to.  An empty result is success. */
+ * *out owns everything it points to.  An empty result is success.  The
+ * same as smbcim_query_parse() then smbcim_exec_parsed() (what it answers
+ * for a query that does not parse is what smbcim_query_parse answers). */
 smbcim_status smbcim_exec_query(smbcim_ctx *ctx, const char *wql,
                                 smbcim_result **out, smbcim_error *err);
+
+/* A parsed WQL query (SELECT, ASSOCIATORS OF, REFERENCES OF), opaque.  It
+ * holds its syntax tree in memory of its own and refers to no context: it
+ * may be run any number of times, on any context (classes, properties and
+ * paths are checked against that context's schema at each run, with the
+ * errors smbcim_exec_query gives), and by several threads at once, each
+ * on its own context; smbcimd parses before it takes a state's lock.
+ *
+ * Memory: *out of smbcim_query_parse() is the caller's, freed with
+ * smbcim_query_free().  A result of smbcim_exec_parsed() does not borrow
+ * from the query (its select_props are its own copies): the query may be
+ * freed before or after the result. */
+typedef struct smbcim_query smbcim_query;
+
+/* Parses wql; needs no context.  Errors are smbcim_exec_query's for the
+ * same text, with the same codes and columns: WBEM_E_INVALID_PARAMETER
+ * (NULL, empty or blank text; out NULL), WBEM_E_INVALID_QUERY ("at column
+ * N: expected X, found Y"; WITHIN, GROUP and HAVING, which belong to
+ * event queries), WBEM_E_QUOTA_VIOLATION (the parser's limits: 64 KiB of
+ * text, 1,000 comparisons, 1,000 names), WBEM_E_OUT_OF_MEMORY.  On failure
+ * *out is NULL and nothing is held.  A SELECT from an event class without
+ * WITHIN parses, and runs as smbcim_exec_query runs it (no instances). */
+smbcim_status smbcim_query_parse(const char *wql, smbcim_query **out, smbcim_error *err);
+/* Runs a parsed query on ctx: what smbcim_exec_query(ctx, its text) would
+ * answer, short of the parse.  q is only read.  ctx, q or out NULL is
+ * WBEM_E_INVALID_PARAMETER. */
+smbcim_status smbcim_exec_parsed(smbcim_ctx *ctx, const smbcim_query *q,
+                                 smbcim_result **out, smbcim_error *err);
+/* Frees a parsed query.  NULL is fine. */
+void smbcim_query_free(smbcim_query *q);
 /* GetObject: an instance path (full, namespace-relative or relative) gives
  * one instance, a class path gives a class declaration. */
 smbcim_status smbcim_get_object(smbcim_ctx *ctx, const char *path,

@@ -752,7 +752,13 @@ static smbcim_status exec_select(sc_request *r, const wql_query *q, smbcim_error
                 return smbcim_error_set(err, WBEM_E_INVALID_QUERY,
                                         "at column %zu: '%s' is not a property of %s",
                                         q->props_pos[i], q->props[i], cls->name);
-        r->pub.select_props = q->props;
+        /* copied: the result must not point into a parsed query, which
+         * may be freed first (smbcim_query_free) */
+        const char **names =
+            sc_alloc_array(r->arena, q->nprops ? q->nprops : 1, sizeof(char *));
+        for (size_t i = 0; i < q->nprops; i++)
+            names[i] = sc_strdup(r->arena, q->props[i]);
+        r->pub.select_props = names;
         r->pub.nselect_props = q->nprops;
     }
     r->pub.query_class = cls;
@@ -794,28 +800,51 @@ static smbcim_status exec_select(sc_request *r, const wql_query *q, smbcim_error
     return WBEM_S_NO_ERROR;
 }
 
-static smbcim_status exec_query_impl(smbcim_ctx *ctx, const char *text, smbcim_result **out,
-                                     smbcim_error *err)
-{
-    smbcim_error_clear(err);
-    *out = NULL;
-    if (!text)
-        return smbcim_error_set(err, WBEM_E_INVALID_PARAMETER, "no query given");
-    sc_request *r = sc_request_new(ctx);
+/* ---- parsed queries ------------------------------------------------------ */
+struct smbcim_query {
+    sc_arena *arena; /* the tree, its strings and this struct */
     wql_query *q;
-    smbcim_status st = wql_parse(r->arena, text, &q, err);
-    if (st == WBEM_S_NO_ERROR) {
-        switch (q->kind) {
-        case WQL_SELECT:
-            st = exec_select(r, q, err);
-            break;
-        case WQL_ASSOCIATORS:
-            st = sc_exec_associators(r, q, err);
-            break;
-        case WQL_REFERENCES:
-            st = sc_exec_references(r, q, err);
-            break;
-        }
+};
+
+static void query_abort_hook(void *a)
+{
+    sc_arena_free(a);
+}
+
+/* Parsing needs no context: smbcimd parses before it takes a state's lock. */
+static smbcim_status query_parse_impl(const char *text, smbcim_query **out, smbcim_error *err)
+{
+    sc_arena *a = sc_arena_new();
+    /* if memory runs out while parsing, the arena goes */
+    sc_oom_on_unwind(query_abort_hook, a);
+    smbcim_query *pq = sc_alloc(a, sizeof(*pq));
+    pq->arena = a;
+    smbcim_status st = wql_parse(a, text, &pq->q, err);
+    sc_oom_on_unwind(NULL, NULL);
+    if (st != WBEM_S_NO_ERROR) {
+        sc_arena_free(a);
+        return st;
+    }
+    *out = pq;
+    return WBEM_S_NO_ERROR;
+}
+
+static smbcim_status exec_parsed_impl(smbcim_ctx *ctx, const smbcim_query *pq,
+                                      smbcim_result **out, smbcim_error *err)
+{
+    const wql_query *q = pq->q;
+    sc_request *r = sc_request_new(ctx);
+    smbcim_status st = WBEM_S_NO_ERROR;
+    switch (q->kind) {
+    case WQL_SELECT:
+        st = exec_select(r, q, err);
+        break;
+    case WQL_ASSOCIATORS:
+        st = sc_exec_associators(r, q, err);
+        break;
+    case WQL_REFERENCES:
+        st = sc_exec_references(r, q, err);
+        break;
     }
     if (st != WBEM_S_NO_ERROR) {
         request_abort(r);
@@ -969,6 +998,7 @@ typedef struct api_call {
     smbcim_status st;
     smbcim_ctx *ret_ctx;
     char *ret_text;
+    smbcim_query **ret_query;
 } api_call;
 
 static smbcim_ctx *open_guarded(void (*fn)(void *), api_call *c)
@@ -1126,17 +1156,75 @@ static smbcim_status request_guarded(void (*fn)(void *), api_call *c)
     return c->st;
 }
 
-static void exec_query_cb(void *p)
+static void query_parse_cb(void *p)
 {
     api_call *c = p;
-    c->st = exec_query_impl(c->ctx, c->s1, c->out, c->err);
+    c->st = query_parse_impl(c->s1, c->ret_query, c->err);
 }
 
+smbcim_status smbcim_query_parse(const char *wql, smbcim_query **out, smbcim_error *err)
+{
+    smbcim_error local;
+    if (!err)
+        err = &local; /* the parser reads err->code */
+    smbcim_error_clear(err);
+    if (!out)
+        return smbcim_error_set(err, WBEM_E_INVALID_PARAMETER, "no place for the query");
+    *out = NULL;
+    api_call c = {.s1 = wql, .ret_query = out, .err = err};
+    if (!sc_oom_call(query_parse_cb, &c))
+        return sc_ran_out(NULL, err); /* the hook freed the half-built query */
+    return c.st;
+}
+
+void smbcim_query_free(smbcim_query *q)
+{
+    if (q)
+        sc_arena_free(q->arena); /* q is in it */
+}
+
+static void exec_parsed_cb(void *p)
+{
+    api_call *c = p;
+    c->st = exec_parsed_impl(c->ctx, c->p, c->out, c->err);
+}
+
+smbcim_status smbcim_exec_parsed(smbcim_ctx *ctx, const smbcim_query *q, smbcim_result **out,
+                                 smbcim_error *err)
+{
+    smbcim_error local;
+    if (!err)
+        err = &local; /* the engine reads err->code */
+    smbcim_error_clear(err);
+    if (!out)
+        return smbcim_error_set(err, WBEM_E_INVALID_PARAMETER, "no place for the result");
+    *out = NULL;
+    if (!ctx)
+        return smbcim_error_set(err, WBEM_E_INVALID_PARAMETER, "no context given");
+    if (!q)
+        return smbcim_error_set(err, WBEM_E_INVALID_PARAMETER, "no query given");
+    api_call c = {.ctx = ctx, .p = q, .out = out, .err = err};
+    return request_guarded(exec_parsed_cb, &c);
+}
+
+/* Parse, then run: the one path of smbcimd too, which parses before it
+ * takes a state's lock. */
 smbcim_status smbcim_exec_query(smbcim_ctx *ctx, const char *text, smbcim_result **out,
                                 smbcim_error *err)
 {
-    api_call c = {.ctx = ctx, .s1 = text, .out = out, .err = err};
-    return request_guarded(exec_query_cb, &c);
+    smbcim_error_clear(err);
+    *out = NULL;
+    if (sc_ctx_unusable(ctx, err))
+        return err->code;
+    smbcim_query *q;
+    smbcim_status st = smbcim_query_parse(text, &q, err);
+    if (st == WBEM_E_OUT_OF_MEMORY)
+        return sc_ran_out(ctx, err); /* as when the parse was part of the request */
+    if (st != WBEM_S_NO_ERROR)
+        return st;
+    st = smbcim_exec_parsed(ctx, q, out, err);
+    smbcim_query_free(q);
+    return st;
 }
 
 static void associators_cb(void *p)

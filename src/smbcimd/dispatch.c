@@ -242,6 +242,7 @@ typedef struct call {
     sc_arena *a;
     int code;                  /* the CIM status answered (0: success) */
     bool interop;              /* the request is for root/interop */
+    const smbcim_query *query; /* ExecQuery, OpenQueryInstances: parsed unlocked */
 } call;
 
 static void cim_error(call *c, int code, const char *fmt, ...)
@@ -492,8 +493,7 @@ static smbcim_status e_refs(call *c, smbcim_ctx *ctx, smbcim_result **res, smbci
 
 static smbcim_status e_query(call *c, smbcim_ctx *ctx, smbcim_result **res, smbcim_error *err)
 {
-    const cimxml_request *r = c->req;
-    return smbcim_exec_query(ctx, r->query ? r->query : r->filter_query, res, err);
+    return smbcim_exec_parsed(ctx, c->query, res, err);
 }
 
 /* The checks every instance operation shares before the engine runs. */
@@ -893,17 +893,33 @@ static void op_instances(call *c)
             return;
         }
     }
+    /* The query is parsed before any state is taken or locked: a long one
+     * (up to 64 KiB) holds no other request up while it is read. */
+    smbcim_query *query = NULL;
+    if (engine_for(r->op) == e_query) {
+        if (smbcim_query_parse(r->query ? r->query : r->filter_query, &query, &err) !=
+            WBEM_S_NO_ERROR) {
+            engine_error(c, &err);
+            return;
+        }
+        c->query = query;
+    }
     srv_state *st = state_for(c, &err);
     if (!st) {
         cim_error(c, CIM_ERR_FAILED, "the server state cannot be read: %s", err.msg);
+        smbcim_query_free(query);
         return;
     }
     if (!precheck(c, st->ctx, r->op)) {
+        smbcim_query_free(query);
         srv_state_release(c->s->cache, st);
         return;
     }
     smbcim_result *res = NULL;
-    if (run(c, st, engine_for(r->op), &res, &err) != WBEM_S_NO_ERROR) {
+    smbcim_status rc = run(c, st, engine_for(r->op), &res, &err);
+    c->query = NULL;
+    smbcim_query_free(query); /* the result does not borrow from it */
+    if (rc != WBEM_S_NO_ERROR) {
         engine_error(c, &err);
         srv_state_release(c->s->cache, st);
         return;

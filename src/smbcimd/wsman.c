@@ -453,7 +453,7 @@ static void get_class(wcall *c)
 
 typedef struct eargs {
     const char *path;
-    const char *query;
+    const smbcim_query *query; /* parsed before the state is taken (op_enumerate) */
     smbcim_assoc_filter f;
     bool refs;
 } eargs;
@@ -471,12 +471,7 @@ static smbcim_status e_enum(smbcim_ctx *ctx, void *arg, smbcim_result **res, smb
 static smbcim_status e_query(smbcim_ctx *ctx, void *arg, smbcim_result **res,
                              smbcim_error *err)
 {
-    eargs *e = arg;
-    if (smbcim_is_event_query(ctx, e->query))
-        return smbcim_error_set(err, WBEM_E_NOT_SUPPORTED,
-                                "event queries are not answered by Enumerate (use smbcim "
-                                "watch)");
-    return smbcim_exec_query(ctx, e->query, res, err);
+    return smbcim_exec_parsed(ctx, ((eargs *)arg)->query, res, err);
 }
 
 static smbcim_status e_assoc(smbcim_ctx *ctx, void *arg, smbcim_result **res,
@@ -579,6 +574,8 @@ static void op_enumerate(wcall *c)
     eargs e = {0};
     srv_engine_fn fn = e_enum;
     bool filter = false;
+    smbcim_query *query = NULL;
+    smbcim_error perr = {0};
     switch (r->filter) {
     case WSMAN_F_NONE:
         e.path = c->cls->name;
@@ -589,7 +586,21 @@ static void op_enumerate(wcall *c)
                   WBEM_E_INVALID_QUERY, "The WQL filter is empty");
             return;
         }
-        e.query = r->filter_text;
+        /* Told apart and parsed here, before the state is taken and its
+         * lock held: a long query (up to 64 KiB) holds no other request
+         * up while it is read.  An event query is known by its FROM class
+         * in the schema (its WITHIN would not parse as a data query). */
+        if (smbcim_is_event_query(srv_schema_of(c->s), r->filter_text)) {
+            smbcim_error_set(&perr, WBEM_E_NOT_SUPPORTED,
+                             "event queries are not answered by Enumerate (use smbcim watch)");
+            engine_fault(c, &perr, true);
+            return;
+        }
+        if (smbcim_query_parse(r->filter_text, &query, &perr) != WBEM_S_NO_ERROR) {
+            engine_fault(c, &perr, true);
+            return;
+        }
+        e.query = query;
         fn = e_query;
         filter = true;
         break;
@@ -635,6 +646,7 @@ static void op_enumerate(wcall *c)
     }
     srv_state *st = NULL;
     smbcim_result *res = run(c, fn, &e, filter, &st);
+    smbcim_query_free(query); /* the result does not borrow from it */
     if (!res)
         return;
     sc_arena *ea = sc_arena_new();

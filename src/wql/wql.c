@@ -50,6 +50,53 @@ typedef struct wparser {
     size_t col_n;
 } wparser;
 
+/* Lists and text grown in the parser's arena.  Everything a parse
+ * allocates, its temporaries included, is in the caller's arena, so that
+ * memory running out in the middle of one (an sc_oom_call unwinding) loses
+ * nothing that freeing the arena does not free.  Room that is outgrown is
+ * left in the arena: at most as much again (a query is at most
+ * WQL_MAX_LENGTH bytes, its lists at most WQL_MAX_PROPS or
+ * WQL_MAX_CONDITIONS long). */
+typedef struct alist {
+    void **items;
+    size_t len, cap;
+} alist;
+
+static void alist_push(sc_arena *a, alist *l, void *item)
+{
+    if (l->len == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        void **items = sc_alloc_array(a, cap, sizeof(void *));
+        if (l->len)
+            memcpy(items, l->items, l->len * sizeof(void *));
+        l->items = items;
+        l->cap = cap;
+    }
+    l->items[l->len++] = item;
+}
+
+typedef struct atext {
+    char *data; /* NUL-terminated */
+    size_t len, cap;
+} atext;
+
+static void atext_puts(sc_arena *a, atext *t, const char *s)
+{
+    size_t n = strlen(s);
+    if (t->len + n + 1 > t->cap) {
+        size_t cap = t->cap ? t->cap : 64;
+        while (cap < t->len + n + 1)
+            cap *= 2;
+        char *d = sc_alloc(a, cap);
+        if (t->len)
+            memcpy(d, t->data, t->len);
+        t->data = d;
+        t->cap = cap;
+    }
+    memcpy(t->data + t->len, s, n + 1);
+    t->len += n;
+}
+
 /* Column (in characters) of p.  The parser asks in increasing order, so
  * counting goes on from the last answer: linear over the whole query. */
 static size_t col_of(wparser *w, const char *p)
@@ -166,32 +213,31 @@ static bool lex(wparser *w)
             w->p++;
         t->kind = TK_IDENT;
     } else if (c == '\'' || c == '"') {
+        /* checked first, then unescaped straight into the arena (no
+         * longer than the text between the quotes) */
         const char *s = ++w->p;
-        sc_buf b;
-        sc_buf_init(&b);
         while (*w->p && *w->p != c) {
             if (*w->p == '\\') {
                 char e = w->p[1];
                 if (e == '\\' || e == '"' || e == '\'') {
-                    sc_buf_putc(&b, e);
                     w->p += 2;
                     continue;
                 }
-                sc_buf_free(&b);
                 return fail_at(w, col_of(w, w->p),
                                "a backslash in a string must be written \\\\ (or escape a quote)");
             }
-            sc_buf_putc(&b, *w->p++);
+            w->p++;
         }
-        (void)s;
-        if (*w->p != c) {
-            sc_buf_free(&b);
+        if (*w->p != c)
             return fail_at(w, t->col, "unterminated string");
-        }
+        char *d = sc_alloc(w->a, (size_t)(w->p - s) + 1);
+        size_t n = 0;
+        for (const char *q = s; q < w->p; q++)
+            d[n++] = *q == '\\' ? *++q : *q;
+        d[n] = '\0';
         w->p++;
         t->kind = TK_STRING;
-        t->text = sc_strndup(w->a, b.data ? b.data : "", b.len);
-        sc_buf_free(&b);
+        t->text = d;
         t->len = (size_t)(w->p - t->start);
         return true;
     } else if ((c >= '0' && c <= '9') || ((c == '-' || c == '+' || c == '.') &&
@@ -362,31 +408,21 @@ static bool parse_prop(wparser *w, const char **name, size_t *pos)
         return true;
     /* An event query reaches into embedded objects: Name.Name... kept as
      * one dotted name (built in one buffer: linear in its length). */
-    sc_buf b;
-    sc_buf_init(&b);
-    sc_buf_puts(&b, *name);
+    atext b = {0};
+    atext_puts(w->a, &b, *name);
     for (int parts = 1; w->t.kind == TK_DOT; parts++) {
-        if (parts == WQL_MAX_DEPTH) {
-            sc_buf_free(&b);
+        if (parts == WQL_MAX_DEPTH)
             return fail_at(w, w->t.col, "more than %d parts in a property name", WQL_MAX_DEPTH);
-        }
-        if (!lex(w)) {
-            sc_buf_free(&b);
+        if (!lex(w))
             return false;
-        }
-        if (w->t.kind != TK_IDENT || is_reserved(w->t.text)) {
-            sc_buf_free(&b);
+        if (w->t.kind != TK_IDENT || is_reserved(w->t.text))
             return expected(w, "a property name after '.'");
-        }
-        sc_buf_putc(&b, '.');
-        sc_buf_puts(&b, w->t.text);
-        if (!lex(w)) {
-            sc_buf_free(&b);
+        atext_puts(w->a, &b, ".");
+        atext_puts(w->a, &b, w->t.text);
+        if (!lex(w))
             return false;
-        }
     }
-    *name = sc_strndup(w->a, b.data, b.len);
-    sc_buf_free(&b);
+    *name = b.data;
     return true;
 }
 
@@ -556,22 +592,19 @@ static wql_expr *parse_chain(wparser *w, wql_op op, const char *word,
     wql_expr *first = operand(w);
     if (!first || !kw(w, word))
         return first;
-    sc_vec kids = {0};
-    sc_vec_push(&kids, first);
+    alist kids = {0};
+    alist_push(w->a, &kids, first);
     while (kw(w, word)) {
         wql_expr *k = lex(w) ? operand(w) : NULL;
-        if (!k) {
-            sc_vec_free(&kids);
+        if (!k)
             return NULL;
-        }
-        sc_vec_push(&kids, k);
+        alist_push(w->a, &kids, k);
     }
     wql_expr *e = sc_alloc(w->a, sizeof(*e));
     e->op = op;
     e->nkids = kids.len;
     e->kids = sc_alloc_array(w->a, kids.len, sizeof(wql_expr *));
     memcpy(e->kids, kids.items, kids.len * sizeof(wql_expr *));
-    sc_vec_free(&kids);
     return e;
 }
 
@@ -591,7 +624,7 @@ static wql_expr *parse_or(wparser *w)
 static bool parse_names(wparser *w, const char ***out, size_t **out_pos, size_t *n,
                         const char *what)
 {
-    sc_vec names = {0}, cols = {0};
+    alist names = {0}, cols = {0};
     bool ok = true;
     for (;;) {
         const char *name;
@@ -604,8 +637,8 @@ static bool parse_names(wparser *w, const char ***out, size_t **out_pos, size_t 
             ok = over_quota(w, pos, "more than %d names in the %s", WQL_MAX_PROPS, what);
             break;
         }
-        sc_vec_push(&names, (void *)name);
-        sc_vec_push(&cols, (void *)(uintptr_t)pos);
+        alist_push(w->a, &names, (void *)name);
+        alist_push(w->a, &cols, (void *)(uintptr_t)pos);
         if (w->t.kind != TK_COMMA)
             break;
         if (!lex(w)) {
@@ -622,8 +655,6 @@ static bool parse_names(wparser *w, const char ***out, size_t **out_pos, size_t 
             (*out_pos)[i] = (size_t)(uintptr_t)cols.items[i];
         }
     }
-    sc_vec_free(&names);
-    sc_vec_free(&cols);
     return ok;
 }
 

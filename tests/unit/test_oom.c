@@ -1,10 +1,10 @@
 /*
  * test_oom.c - running out of memory is a status, never an abort (issue 12
  * #21; docs/decisions.md, "Out of memory").  A scenario that goes through
- * every kind of public call (open, queries, associations, GetObject,
- * snapshot text, MOF and value text, a watch and its poll) is run once to
- * count its allocations, then once more for each of them with that one
- * failing (sc_oom_fail_after).  Every run must end normally, every call
+ * every kind of public call (open, queries, parsed queries, associations,
+ * GetObject, snapshot text, MOF and value text, a watch and its poll) is
+ * run once to count its allocations, then once more for each of them with
+ * that one failing (sc_oom_fail_after).  Every run must end normally, every call
  * must answer success or WBEM_E_OUT_OF_MEMORY (NULL where the call reports
  * failure that way), the failure must surface in some call, and a context
  * that ran out answers WBEM_E_OUT_OF_MEMORY to every later call.
@@ -129,6 +129,23 @@ static void scenario(run *r)
             (void)v;
         }
         smbcim_result_free(res);
+    }
+    /* a parsed query, run twice, freed before its results */
+    smbcim_query *pq = NULL;
+    smbcim_result *twice[2] = {NULL, NULL};
+    if (ok(r, smbcim_query_parse("SELECT Name, Path FROM Win32_Share WHERE Name LIKE 'P%'",
+                                 &pq, &err), &err, "parse")) {
+        for (int k = 0; k < 2; k++)
+            if (!ok(r, smbcim_exec_parsed(ctx, pq, &twice[k], &err), &err, "exec parsed"))
+                assert_null(twice[k]);
+        smbcim_query_free(pq);
+        for (int k = 0; k < 2; k++) {
+            if (twice[k] && twice[k]->count)
+                text(r, smbcim_instance_mof(twice[k]->instances[0]));
+            smbcim_result_free(twice[k]);
+        }
+    } else {
+        assert_null(pq);
     }
     smbcim_assoc_filter f = {.result_class = "MSFT_SmbOpenFile"};
     smbcim_result *res = NULL;

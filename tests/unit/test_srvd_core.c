@@ -2,9 +2,11 @@
  * test_srvd_core.c - smbcimd without the network: Basic credentials,
  * configuration (file, command line, errors), and srv_handle over fs01:
  * every operation, authorization per class, header checks, the pulled
- * enumerations with their ownership, limits and expiry.
+ * enumerations with their ownership, limits and expiry; queries parsed
+ * before the state's lock is taken (CIM-XML and WS-Management).
  */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -686,6 +688,138 @@ static void test_pull_quota(void **state)
     free(aid);
 }
 
+/* ---- queries are parsed before the state's lock is taken ------------------- */
+
+/* Holds a state's lock in a thread of its own until told to let go. */
+typedef struct holder {
+    srv_state *st;
+    pthread_mutex_t m;
+    pthread_cond_t cv;
+    bool locked, release;
+} holder;
+
+static void *hold_lock(void *p)
+{
+    holder *h = p;
+    pthread_mutex_lock(&h->st->lock);
+    pthread_mutex_lock(&h->m);
+    h->locked = true;
+    pthread_cond_broadcast(&h->cv);
+    while (!h->release)
+        pthread_cond_wait(&h->cv, &h->m);
+    pthread_mutex_unlock(&h->m);
+    pthread_mutex_unlock(&h->st->lock);
+    return NULL;
+}
+
+/* Without the fix the request below waits for the lock for ever: a
+ * watchdog turns that into a failure instead of a hung test run. */
+static void waited_for_lock(int sig)
+{
+    (void)sig;
+    static const char msg[] = "test_query_parsed_unlocked: a query that does not parse waited "
+                              "for the state's lock\n";
+    ssize_t n = write(2, msg, sizeof msg - 1);
+    (void)n;
+    _exit(1);
+}
+
+static char *wsman_enumerate(fx *f, const char *wql, unsigned *status)
+{
+    char body[8192];
+    snprintf(body, sizeof body,
+             "<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" "
+             "xmlns:a=\"http://schemas.xmlsoap.org/ws/2004/08/addressing\" "
+             "xmlns:n=\"http://schemas.xmlsoap.org/ws/2004/09/enumeration\" "
+             "xmlns:w=\"http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd\"><s:Header>"
+             "<a:To>http://localhost/wsman</a:To><w:ResourceURI s:mustUnderstand=\"true\">"
+             "http://schemas.dmtf.org/wbem/wscim/1/*</w:ResourceURI><a:ReplyTo><a:Address>"
+             "http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous</a:Address>"
+             "</a:ReplyTo><a:Action s:mustUnderstand=\"true\">"
+             "http://schemas.xmlsoap.org/ws/2004/09/enumeration/Enumerate</a:Action>"
+             "<a:MessageID>uuid:1</a:MessageID><w:SelectorSet><w:Selector "
+             "Name=\"__cimnamespace\">root/cimv2</w:Selector></w:SelectorSet></s:Header>"
+             "<s:Body><n:Enumerate><w:OptimizeEnumeration/><w:MaxElements>500</w:MaxElements>"
+             "<w:Filter Dialect=\"http://schemas.microsoft.com/wbem/wsman/1/WQL\">%s"
+             "</w:Filter></n:Enumerate></s:Body></s:Envelope>",
+             wql);
+    sc_buf out;
+    sc_buf_init(&out);
+    srv_wsman_handle(f->s, &admin, body, strlen(body), status, &out);
+    return sc_buf_take(&out);
+}
+
+/* The hardening finding of issue 11: the WQL text is parsed before any
+ * shared lock is taken, so that a long query holds no other request up.
+ * With the state's lock held elsewhere, queries that do not parse still
+ * get their answers (the same as when nothing holds it); a good query
+ * waits for the lock and is answered once it is free. */
+static void test_query_parsed_unlocked(void **state)
+{
+    fx *f = *state;
+    smbcim_error err = {0};
+    srv_state *st = srv_state_get(srv_cache_of(f->s), &err);
+    assert_non_null(st);
+    holder h = {.st = st};
+    pthread_mutex_init(&h.m, NULL);
+    pthread_cond_init(&h.cv, NULL);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, hold_lock, &h), 0);
+    pthread_mutex_lock(&h.m);
+    while (!h.locked)
+        pthread_cond_wait(&h.cv, &h.m);
+    pthread_mutex_unlock(&h.m);
+    void (*old)(int) = signal(SIGALRM, waited_for_lock);
+    alarm(120);
+
+    int code;
+    char *x = call(f, &admin, "ExecQuery", VALUE("QueryLanguage", "WQL")
+                   VALUE("Query", "SELECT * FROM Win32_Share WHERE"), &code, NULL);
+    assert_int_equal(code_of(x), 15);
+    assert_non_null(strstr(x, "WBEM_E_INVALID_QUERY: at column 32: expected a property name, "
+                              "found end of query"));
+    free(x);
+    x = call(f, &admin, "OpenQueryInstances", VALUE("FilterQueryLanguage", "WQL")
+             VALUE("FilterQuery", "SELEC * FROM Win32_Share")
+             VALUE("MaxObjectCount", "10"), &code, NULL);
+    assert_int_equal(code_of(x), 15);
+    assert_non_null(strstr(x, "at column 1: expected SELECT, ASSOCIATORS OF or REFERENCES OF"));
+    free(x);
+    unsigned ws = 0;
+    x = wsman_enumerate(f, "SELECT * FROM Win32_Share WHERE ((Name = 'a'", &ws);
+    assert_int_equal(ws, 500);
+    assert_non_null(strstr(x, "n:CannotProcessFilter"));
+    assert_non_null(strstr(x, "The filter cannot be processed: WBEM_E_INVALID_QUERY: at column "
+                              "45: expected &apos;)&apos;, found end of query"));
+    free(x);
+    x = wsman_enumerate(f, "SELECT * FROM __InstanceCreationEvent WITHIN 5", &ws);
+    assert_int_equal(ws, 500);
+    assert_non_null(strstr(x, "WBEM_E_NOT_SUPPORTED: event queries are not answered by "
+                              "Enumerate"));
+    free(x);
+
+    alarm(0);
+    signal(SIGALRM, old);
+    pthread_mutex_lock(&h.m);
+    h.release = true;
+    pthread_cond_broadcast(&h.cv);
+    pthread_mutex_unlock(&h.m);
+    pthread_join(t, NULL);
+    pthread_cond_destroy(&h.cv);
+    pthread_mutex_destroy(&h.m);
+    srv_state_release(srv_cache_of(f->s), st);
+    /* and with the lock free, queries that parse are answered */
+    x = call(f, &admin, "ExecQuery", VALUE("QueryLanguage", "WQL")
+             VALUE("Query", "SELECT Name FROM Win32_Share WHERE Name = 'IPC$'"), &code, NULL);
+    assert_int_equal(code_of(x), 0);
+    assert_int_equal(count(x, "<VALUE.OBJECTWITHPATH>"), 1);
+    free(x);
+    x = wsman_enumerate(f, "SELECT Name FROM Win32_Share WHERE Name = 'IPC$'", &ws);
+    assert_int_equal(ws, 200);
+    assert_int_equal(count(x, "<p:Name>IPC$</p:Name>"), 1);
+    free(x);
+}
+
 static void test_cache(void **state)
 {
     (void)state;
@@ -778,6 +912,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_header_nul, setup, teardown),
         cmocka_unit_test_setup_teardown(test_methods, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pull, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_query_parsed_unlocked, setup, teardown),
         cmocka_unit_test(test_cache),
     };
     return cmocka_run_group_tests_name("srvd_core", tests, NULL, NULL);
