@@ -18,7 +18,7 @@ MIRROR=${SMBCIM_MIRROR:-http://deb.debian.org/debian}
 # What every chroot needs: smbd and its tools, ndrdump (samba-testsuite) to
 # decode records with that release's own IDL, python3-tdb for the tests,
 # and what building and `make check` need (the build runs there too).
-PKGS="samba,smbclient,libtdb1,tdb-tools,python3,python3-tdb,samba-testsuite,procps,\
+PKGS="samba,smbclient,ctdb,libtdb1,tdb-tools,python3,python3-tdb,samba-testsuite,procps,\
 build-essential,pkg-config,libtdb-dev,libexpat1-dev,libmicrohttpd-dev,libcurl4-gnutls-dev,libpam0g-dev,\
 libgnutls28-dev,libcmocka-dev,clang"
 

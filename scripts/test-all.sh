@@ -42,6 +42,7 @@ log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
 # The chroots with other Samba releases are made (once) while we build.
 chroot_pids=""
+chroot_ok=""   # the chroots made (their e2e runs wait for them)
 if [ "$(id -u)" -eq 0 ]; then
     for s in trixie sid; do
         bash scripts/chroot.sh setup "$s" >"$log/chroot-$s" 2>&1 &
@@ -103,6 +104,7 @@ if [ "$(id -u)" -eq 0 ]; then
         s=${cp#*:}
         echo "== end to end against Samba in the $s chroot (the fast route expected)"
         if wait "${cp%%:*}"; then
+            chroot_ok="$chroot_ok $s"
             cat "$log/chroot-$s"
             SMBCIM=$PWD/build/smbcim SMBCIM_CHROOT=$s SMBCIM_E2E_EXPECT_ROUTE=tdb \
                 /usr/bin/python3 tests/e2e/run_e2e.py 2>&1 | tee "$log/e2e-$s"
@@ -142,6 +144,12 @@ if [ "$(id -u)" -eq 0 ]; then
     add "$log/ctdb"
     echo "== the same with the ASan + UBSan build"
     san_e2e ctdb-san SMBCIM=$PWD/build-san/smbcim tests/e2e/run_ctdb_e2e.py
+    for s in $chroot_ok; do
+        echo "== the CTDB cluster again with the Samba and ctdb of the $s chroot (about 1-1.5 min)"
+        SMBCIM=$PWD/build/smbcim SMBCIM_CHROOT=$s /usr/bin/python3 tests/e2e/run_ctdb_e2e.py 2>&1 \
+            | tee "$log/ctdb-$s"
+        add "$log/ctdb-$s"
+    done
     echo "== smbcimd end to end again, with the ASan + UBSan build"
     san_e2e srv-san SMBCIM_BUILD=$PWD/build-san tests/e2e/run_server_e2e.py
 else

@@ -15,6 +15,14 @@ those addresses on its loopback; nothing is added to the host's network.
 The clients (smb_holder.py) run in that namespace too (Cluster.netns_argv);
 smbcim and smbstatus reach ctdbd over its Unix socket from anywhere.
 
+With chroot="trixie" or "sid" (a chroot of scripts/chroot.sh: Samba and
+ctdb 4.22, 4.25) ctdbd, ctdb, smbd, smbpasswd, net and smbstatus are that
+chroot's and run in it (Cluster.inside), the test users are made in it
+(its own /etc/passwd), and the temporary directory is under its /tmp:
+every path the rig hands out (conf, socket, base, share_path, dir) is the
+one seen inside; Cluster.host(path) is the same file from the host
+(Cluster.hostdir is dir from the host).  The SMB clients stay on the host.
+
     with Cluster(nodes=2) as c:      # about 10 s
         c.conf(0)                    # node 0's smb.conf
         c.run_holder(plan_path)      # impacket clients in the namespace
@@ -31,7 +39,12 @@ import time
 
 CTDBD = "/usr/sbin/ctdbd"
 CTDB = "/usr/bin/ctdb"
+CTDB_HELPERS = "/usr/libexec/ctdb"      # Debian's CTDB_HELPER_BINDIR
 USERS_GECOS = "smbcim ctdb e2e user"
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CHROOT_SH = os.path.join(ROOT, "scripts", "chroot.sh")
+# Commands run in a chroot get a PATH of the chroot's own directories.
+CHROOT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
 class RigError(Exception):
@@ -41,6 +54,17 @@ class RigError(Exception):
 def _sh(*argv, **kw):
     return subprocess.run(list(argv), capture_output=True, text=True, timeout=kw.pop("timeout", 60),
                           **kw)
+
+
+def chroot_dir(suite):
+    """The directory of scripts/chroot.sh's chroot of suite, its /proc and
+    /dev mounted; RigError when it is not set up."""
+    if suite not in ("trixie", "sid"):
+        raise RigError("chroot %r: trixie or sid" % suite)
+    p = _sh("bash", CHROOT_SH, "run", suite, "true")      # mounts /proc and /dev there
+    if p.returncode != 0:
+        raise RigError("chroot %s: %s" % (suite, p.stderr.strip()))
+    return _sh("bash", CHROOT_SH, "path", suite).stdout.strip()
 
 
 def _free_port(addr):
@@ -53,12 +77,17 @@ def _free_port(addr):
 
 
 class Cluster:
-    def __init__(self, nodes=2, shares=None, password="Ctdb-e2e-1", users=("smbcim_cta", "smbcim_ctb")):
+    def __init__(self, nodes=2, shares=None, password="Ctdb-e2e-1",
+                 users=("smbcim_cta", "smbcim_ctb"), chroot=None):
         self.n = nodes
         self.password = password
         self.users = list(users)
-        self.dir = tempfile.mkdtemp(prefix="smbcim-ctdb.")
-        os.chmod(self.dir, 0o755)
+        self.chroot = chroot or None
+        self.croot = chroot_dir(chroot) if chroot else ""   # "" on the host
+        self.hostdir = tempfile.mkdtemp(prefix="smbcim-ctdb.",
+                                        dir=os.path.join(self.croot, "tmp") if chroot else None)
+        os.chmod(self.hostdir, 0o755)
+        self.dir = self.hostdir[len(self.croot):]    # as Samba sees it
         self.netns = "smbcim-ctdb-%d" % os.getpid()
         self.port = _free_port("127.0.0.1")
         self.ctdbd = {}          # node -> Popen
@@ -82,13 +111,41 @@ class Cluster:
     def share_path(self, name):
         return os.path.join(self.dir, "shares", self.shares[name])
 
+    def host(self, p):
+        """A path as Samba sees it -> the same file from the host."""
+        return self.croot + p
+
     def netns_argv(self, argv):
         return ["ip", "netns", "exec", self.netns] + list(argv)
 
+    def inside(self, argv):
+        """argv run where Samba runs (chroot(8) execs it there: same pid)."""
+        return ["chroot", self.croot] + list(argv) if self.chroot else list(argv)
+
+    def env(self, env=None, **more):
+        e = dict(os.environ if env is None else env, **more)
+        if self.chroot:
+            e["PATH"] = CHROOT_PATH
+        return e
+
+    def run(self, argv, timeout=60, **kw):
+        """argv where Samba runs (on the host or in the chroot), output
+        captured as text."""
+        return subprocess.run(self.inside(argv), capture_output=True, text=True, timeout=timeout,
+                              env=self.env(kw.pop("env", None)), **kw)
+
     def ctdb(self, i, *args, timeout=20):
-        env = dict(os.environ, CTDB_TEST_MODE="yes", CTDB_BASE=self.base(i))
-        return subprocess.run([CTDB] + list(args), capture_output=True, text=True, env=env,
-                              timeout=timeout)
+        return self.run([CTDB] + list(args), timeout=timeout, env=self.ctdb_env(i))
+
+    def ctdb_env(self, i):
+        # Test mode: paths under CTDB_BASE.  Since 4.25 (not 4.17, 4.22) it
+        # also needs CTDB_TEST_HELPER_BINDIR (ctdbd aborts without it:
+        # "Broken CTDB setup, CTDB_TEST_HELPER_BINDIR not set in test mode").
+        return self.env(CTDB_TEST_MODE="yes", CTDB_BASE=self.base(i),
+                        CTDB_TEST_HELPER_BINDIR=CTDB_HELPERS)
+
+    def samba_version(self):
+        return (self.run(["smbd", "--version"]).stdout.split() or ["?"])[-1]
 
     # -- set-up ---------------------------------------------------------
     def __enter__(self):
@@ -105,8 +162,9 @@ class Cluster:
     def start(self):
         t0 = time.monotonic()
         for tool in (CTDBD, CTDB, "/usr/sbin/smbd"):
-            if not os.access(tool, os.X_OK):
-                raise RigError("%s not found (Debian package ctdb / samba)" % tool)
+            if not os.access(self.host(tool), os.X_OK):
+                raise RigError("%s not found (Debian package ctdb / samba)%s" % (
+                    self.host(tool), " in the chroot %s" % self.chroot if self.chroot else ""))
         if not shutil.which("ip"):
             raise RigError("ip (iproute2) not found")
         _sh("ip", "netns", "del", self.netns)
@@ -121,10 +179,10 @@ class Cluster:
         for i in range(self.n):
             b = self.base(i)
             for d in ("events/legacy", "db/volatile", "db/persistent", "db/state", "run"):
-                os.makedirs(os.path.join(b, d))
-            with open(os.path.join(b, "nodes"), "w") as f:
+                os.makedirs(self.host(os.path.join(b, d)))
+            with open(self.host(os.path.join(b, "nodes")), "w") as f:
                 f.write(nodes)
-            with open(os.path.join(b, "ctdb.conf"), "w") as f:
+            with open(self.host(os.path.join(b, "ctdb.conf")), "w") as f:
                 f.write("[logging]\n\tlocation = file:%s/log.ctdb\n\tlog level = NOTICE\n"
                         "[cluster]\n\tnode address = %s\n\tcluster lock = %s/cluster.lock\n"
                         "[database]\n\tvolatile database directory = %s/db/volatile\n"
@@ -140,25 +198,26 @@ class Cluster:
         for i in range(self.n):
             self.start_smbd(i)
         for u in self.users:
-            if _sh("getent", "passwd", u).returncode != 0:
-                p = _sh("useradd", "-M", "-s", "/usr/sbin/nologin", "-c", USERS_GECOS, u)
+            # where smbd looks them up: the chroot's /etc/passwd in one
+            if self.run(["getent", "passwd", u]).returncode != 0:
+                p = self.run(["useradd", "-M", "-s", "/usr/sbin/nologin", "-c", USERS_GECOS, u])
                 if p.returncode != 0:
                     raise RigError("useradd %s: %s" % (u, p.stderr.strip()))
                 self.created_users.append(u)
-            elif _sh("getent", "passwd", u).stdout.split(":")[4] == USERS_GECOS:
+            elif self.run(["getent", "passwd", u]).stdout.split(":")[4] == USERS_GECOS:
                 self.created_users.append(u)  # left over by a killed run: ours
             # passdb is a clustered persistent database: once for the cluster
-            p = subprocess.run(["smbpasswd", "-c", self.conf(0), "-a", "-s", u],
-                               input="%s\n%s\n" % (self.password, self.password),
-                               capture_output=True, text=True, timeout=60)
+            p = self.run(["smbpasswd", "-c", self.conf(0), "-a", "-s", u],
+                         input="%s\n%s\n" % (self.password, self.password))
             if p.returncode != 0:
                 raise RigError("smbpasswd -a %s: %s" % (u, p.stderr.strip()))
         self.setup_seconds = time.monotonic() - t0
 
     def start_ctdbd(self, i):
-        env = dict(os.environ, CTDB_TEST_MODE="yes", CTDB_BASE=self.base(i))
-        log = open(os.path.join(self.base(i), "stderr"), "a")
-        self.ctdbd[i] = subprocess.Popen(self.netns_argv([CTDBD, "--interactive"]), env=env,
+        env = self.ctdb_env(i)
+        log = open(self.host(os.path.join(self.base(i), "stderr")), "a")
+        self.ctdbd[i] = subprocess.Popen(self.netns_argv(self.inside([CTDBD, "--interactive"])),
+                                         env=env,
                                          stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                          start_new_session=True)
         log.close()
@@ -169,8 +228,10 @@ class Cluster:
         while time.monotonic() < end:
             for i, p in self.ctdbd.items():
                 if p.poll() is not None:
-                    raise RigError("ctdbd of node %d exited (%s); %s" % (
-                        i, p.returncode, self.log_tail(os.path.join(self.base(i), "log.ctdb"))))
+                    b = self.host(self.base(i))
+                    raise RigError("ctdbd of node %d exited (%s); %s%s" % (
+                        i, p.returncode, self.log_tail(os.path.join(b, "log.ctdb")),
+                        self.log_tail(os.path.join(b, "stderr"))))
             st = self.ctdb(0, "status")
             last = st.stdout + st.stderr
             ok = sum(1 for line in st.stdout.splitlines()
@@ -182,7 +243,7 @@ class Cluster:
 
     def write_samba(self):
         for name, sub in self.shares.items():
-            d = self.share_path(name)
+            d = self.host(self.share_path(name))
             os.makedirs(d, exist_ok=True)
             os.chmod(d, 0o1777)
             for fn in ("plan.txt", "notes.txt", "budget.xlsx"):
@@ -192,11 +253,11 @@ class Cluster:
         for i in range(self.n):
             s = os.path.dirname(self.conf(i))
             for d in ("private", "lock", "state", "cache", "pid", "ncalrpc", "log"):
-                os.makedirs(os.path.join(s, d), exist_ok=True)
-            os.chmod(os.path.join(s, "private"), 0o700)
+                os.makedirs(self.host(os.path.join(s, d)), exist_ok=True)
+            os.chmod(self.host(os.path.join(s, "private")), 0o700)
             shares = "".join("[%s]\n    path = %s\n    read only = no\n" % (n, self.share_path(n))
                              for n in self.shares)
-            with open(self.conf(i), "w") as f:
+            with open(self.host(self.conf(i)), "w") as f:
                 f.write("""# node %(i)d of the smbcim CTDB test cluster (tests/e2e/ctdb_rig.py)
 [global]
     clustering = yes
@@ -226,20 +287,20 @@ class Cluster:
                  "s": s, "shares": shares})
 
     def start_smbd(self, i):
-        log = open(os.path.join(os.path.dirname(self.conf(i)), "stdout"), "a")
+        log = open(self.host(os.path.join(os.path.dirname(self.conf(i)), "stdout")), "a")
         # Not --no-process-group: smbd's parent signals its whole process
         # group when it stops (its children), which would be ours then.
         # Without it smbd calls setsid() and its group is its pid.
         self.smbd[i] = subprocess.Popen(
-            self.netns_argv(["/usr/sbin/smbd", "--foreground", "-s", self.conf(i)]),
-            stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+            self.netns_argv(self.inside(["/usr/sbin/smbd", "--foreground", "-s", self.conf(i)])),
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=self.env())
         log.close()
         end = time.monotonic() + 30
         while time.monotonic() < end:
             if self.smbd[i].poll() is not None:
                 raise RigError("smbd of node %d exited during start-up: %s" % (
-                    i, self.log_tail(os.path.join(os.path.dirname(self.conf(i)), "log",
-                                                  "log.smbd"))))
+                    i, self.log_tail(self.host(os.path.join(os.path.dirname(self.conf(i)), "log",
+                                                            "log.smbd")))))
             p = _sh(*self.netns_argv(["bash", "-c", "echo > /dev/tcp/%s/%d" % (
                 self.addr(i), self.port)]))
             if p.returncode == 0:
@@ -320,6 +381,6 @@ class Cluster:
                     p.wait()
         _sh("ip", "netns", "del", self.netns)
         for u in self.created_users:
-            _sh("userdel", u)
+            self.run(["userdel", u])
         self.created_users = []
-        shutil.rmtree(self.dir, ignore_errors=True)
+        shutil.rmtree(self.hostdir, ignore_errors=True)

@@ -13,12 +13,21 @@ does not answer and an unreachable ctdbd give a clear error and a non-zero
 exit, never a partial answer; a client leaving on one node is gone from
 every node's answer.
 
-Environment: SMBCIM (binary, default build/smbcim).  Ends with
-"N passed, N failed".
+Environment: SMBCIM (binary, default build/smbcim), SMBCIM_BUILD (where
+smbcimd is, default build), SMBCIM_CHROOT=trixie|sid.  Ends with
+"N passed, N failed" ("info ..." lines are not checks).
+
+With SMBCIM_CHROOT the cluster is that chroot's Samba and ctdb (a chroot of
+scripts/chroot.sh: 4.22 in trixie, 4.25 in sid): ctdbd, ctdb, smbd,
+smbpasswd, net, smbstatus, the test users and the temporary directory are
+the chroot's, and smbcim and smbcimd (this build's, copied into the
+temporary directory there) run inside it, so every path compared is the one
+seen there.  The SMB clients stay on the host, in the cluster's namespace.
 """
 import json
 import os
 import queue
+import shutil
 import subprocess
 import sys
 import threading
@@ -26,16 +35,51 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
-from procs import Tally, ensure_worker_user, read_line  # noqa: E402
+from procs import WORKER_USER, Tally, ensure_worker_user, free_port, read_line  # noqa: E402
 import ctdb_rig  # noqa: E402
 import run_metrics_e2e as metrics_e2e  # noqa: E402
 
 SMBCIM = os.environ.get("SMBCIM", os.path.join(ROOT, "build", "smbcim"))
 HOLDER = os.path.join(ROOT, "tests", "e2e", "smb_holder.py")
 PY = "/usr/bin/python3"   # has python3-impacket
+CHROOT = os.environ.get("SMBCIM_CHROOT", "")
 NODES = 3
 tally = Tally()
 check = tally.check
+CLUSTER = None          # the rig: where Samba runs (host or chroot)
+SMBCIM_RUN = SMBCIM     # smbcim as run there (in a chroot: its copy there)
+SMBCIMD_RUN = metrics_e2e.SMBCIMD
+UNDO = []               # what was made in the chroot for smbcimd: undone at the end
+
+
+def info(text):
+    print("info %s" % text, flush=True)
+
+
+def inside(argv):
+    return CLUSTER.inside(argv)
+
+
+def install_programs(cluster):
+    """In a chroot: smbcim and smbcimd copied into the temporary dir there
+    (built on the host; the chroots have their libraries).  Returns what
+    `smbcim --version` said there."""
+    global SMBCIM_RUN, SMBCIMD_RUN
+    if not CHROOT:
+        return ""
+    os.makedirs(cluster.host(cluster.dir + "/bin"))
+    # smbcimd-auth beside smbcimd: its PAM helper is the one next to it
+    for src, name in ((SMBCIM, "smbcim"), (metrics_e2e.SMBCIMD, "smbcimd"),
+                      (metrics_e2e.SMBCIMD + "-auth", "smbcimd-auth")):
+        shutil.copy(src, cluster.host(cluster.dir + "/bin/" + name))
+        os.chmod(cluster.host(cluster.dir + "/bin/" + name), 0o755)
+    SMBCIM_RUN = cluster.dir + "/bin/smbcim"
+    SMBCIMD_RUN = cluster.dir + "/bin/smbcimd"
+    p = cluster.run([SMBCIM_RUN, "--version"])
+    if p.returncode != 0:
+        raise RuntimeError("smbcim copied into the chroot does not run there: %s %s" % (
+            p.stdout + p.stderr, cluster.run(["ldd", SMBCIM_RUN]).stdout))
+    return p.stdout.strip()
 
 
 class Holder:
@@ -44,7 +88,7 @@ class Holder:
     def __init__(self, cluster, node, connections, tag):
         plan = {"host": cluster.addr(node), "port": cluster.port, "password": cluster.password,
                 "max_hold": 600, "connections": connections}
-        self.path = os.path.join(cluster.dir, "plan-%s.json" % tag)
+        self.path = os.path.join(cluster.hostdir, "plan-%s.json" % tag)
         with open(self.path, "w") as f:
             json.dump(plan, f)
         self.proc = subprocess.Popen(cluster.netns_argv([PY, HOLDER, self.path]),
@@ -65,10 +109,10 @@ class Holder:
 
 
 def smbcim(conf, *args, env=None, timeout=120):
-    e = dict(os.environ)
+    e = CLUSTER.env()
     e.update(env or {})
-    return subprocess.run([SMBCIM, "--smb-conf", conf] + list(args), capture_output=True,
-                          text=True, env=e, timeout=timeout)
+    return subprocess.run(inside([SMBCIM_RUN, "--smb-conf", conf] + list(args)),
+                          capture_output=True, text=True, env=e, timeout=timeout)
 
 
 def rows(conf, wql, env=None):
@@ -81,8 +125,7 @@ def rows(conf, wql, env=None):
 def truth(cluster, node, share_paths):
     """Win32_ServerConnection's (machine, share, user) -> open files, from
     this node's `smbstatus --json` (the whole cluster, by Samba)."""
-    p = subprocess.run(["smbstatus", "-s", cluster.conf(node), "--json"], capture_output=True,
-                       text=True, timeout=120)
+    p = cluster.run(["smbstatus", "-s", cluster.conf(node), "--json"], timeout=120)
     if p.returncode != 0:
         raise RuntimeError("smbstatus --json on node %d: %s" % (node, p.stderr))
     doc = json.loads(p.stdout)
@@ -127,9 +170,9 @@ class Watch:
     """`smbcim watch` on one node, its JSON lines read as they come."""
 
     def __init__(self, conf, query):
-        self.proc = subprocess.Popen([SMBCIM, "--smb-conf", conf, "--format", "json", "watch",
-                                      query], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True)
+        self.proc = subprocess.Popen(inside([SMBCIM_RUN, "--smb-conf", conf, "--format", "json",
+                                             "watch", query]), stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True, env=CLUSTER.env())
         self.lines = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
         time.sleep(3)  # its first state is read before anything changes
@@ -167,12 +210,61 @@ def events(evs):
                   for e in evs)
 
 
+class ChrootDaemon(metrics_e2e.Daemon):
+    """metrics_e2e.Daemon, but smbcimd (its copy) run in the chroot: its
+    configuration and log in the cluster's temporary directory there."""
+
+    def __init__(self, cluster, name, extra):
+        self.http = free_port()
+        self.metrics = free_port()
+        conf = os.path.join(cluster.dir, "smbcimd-%s.conf" % name)
+        self.log = cluster.host(os.path.join(cluster.dir, "smbcimd-%s.log" % name))
+        with open(cluster.host(conf), "w"):
+            pass
+        argv = [SMBCIMD_RUN, "--foreground", "--config", conf,
+                "--http", "127.0.0.1:%d" % self.http, "--https", "none",
+                "--request-seconds", "3", "--timeout", "5"] + \
+            [a.replace("@METRICS@", "127.0.0.1:%d" % self.metrics) for a in extra]
+        self.logf = open(self.log, "w")
+        self.proc = subprocess.Popen(cluster.inside(argv), stdout=self.logf, stderr=self.logf,
+                                     env=cluster.env())
+        self.up = metrics_e2e.wait_port(self.metrics, self.proc)
+
+
+def chroot_smbcimd_setup(cluster):
+    """What smbcimd's start-up checks want, in the chroot (its own
+    /etc/passwd, /etc/group, /etc/pam.d), as the package makes them: the
+    worker user (procs.ensure_worker_user's), the PAM service smbcimd
+    (dist/pam.d/smbcimd) and the admin group smbcim-admins.  Each one made
+    here is removed at the end (UNDO)."""
+    if UNDO:
+        return
+    if cluster.run(["getent", "passwd", WORKER_USER]).returncode != 0:
+        p = cluster.run(["useradd", "--system", "--user-group", "-M", "-d", "/nonexistent",
+                         "-s", "/usr/sbin/nologin", "-c", "smbcim WBEM server", WORKER_USER])
+        if p.returncode != 0:
+            raise RuntimeError("useradd %s in the chroot: %s" % (WORKER_USER, p.stderr))
+        UNDO.append(["userdel", WORKER_USER])
+    if cluster.run(["getent", "group", "smbcim-admins"]).returncode != 0:
+        p = cluster.run(["groupadd", "--system", "smbcim-admins"])
+        if p.returncode != 0:
+            raise RuntimeError("groupadd smbcim-admins in the chroot: %s" % p.stderr)
+        UNDO.append(["groupdel", "smbcim-admins"])
+    pam = cluster.host("/etc/pam.d/smbcimd")
+    if not os.path.exists(pam):
+        shutil.copy(os.path.join(ROOT, "dist", "pam.d", "smbcimd"), pam)
+        UNDO.append(["rm", "-f", "/etc/pam.d/smbcimd"])
+    UNDO.append(None)   # done (even when nothing was missing)
+
+
 def daemon_on(cluster, node):
     """smbcimd on one node, reading the live cluster (its metrics listener)."""
+    extra = ["--smb-conf", cluster.conf(node), "--metrics", "@METRICS@", "--cache-seconds", "0"]
+    if CHROOT:
+        chroot_smbcimd_setup(cluster)
+        return ChrootDaemon(cluster, "node%d" % node, extra)
     ensure_worker_user()
-    return metrics_e2e.Daemon(cluster.dir, "node%d" % node,
-                              ["--smb-conf", cluster.conf(node), "--metrics", "@METRICS@",
-                               "--cache-seconds", "0"])
+    return metrics_e2e.Daemon(cluster.dir, "node%d" % node, extra)
 
 
 def scrape(d):
@@ -231,16 +323,30 @@ def main():
         print("run_ctdb_e2e: must run as root (ctdbd, smbd, network namespace)")
         print("0 passed, 1 failed")
         return 1
+    global CLUSTER
+    started = time.monotonic()
     try:
-        cluster = ctdb_rig.Cluster(nodes=NODES)
-        cluster.__enter__()
+        cluster = ctdb_rig.Cluster(nodes=NODES, chroot=CHROOT or None)
     except Exception as e:  # noqa: BLE001
+        check("set-up: a %d-node CTDB cluster with one smbd per node" % NODES, False, e)
+        return tally.summary()
+    CLUSTER = cluster
+    try:
+        cluster.__enter__()
+        ver = cluster.samba_version()
+        smbcim_ver = install_programs(cluster)
+    except Exception as e:  # noqa: BLE001
+        cluster.stop()
         check("set-up: a %d-node CTDB cluster with one smbd per node" % NODES, False, e)
         return tally.summary()
     holders = []
     try:
         check("set-up: %d ctdbd and %d smbd (clustering = yes) in the namespace %s, "
-              "%.1f s" % (NODES, NODES, cluster.netns, cluster.setup_seconds), True)
+              "%.1f s%s" % (NODES, NODES, cluster.netns, cluster.setup_seconds,
+                            ", in chroot %s (Samba %s; %s copied there runs)"
+                            % (CHROOT, ver, smbcim_ver) if CHROOT else ""), True)
+        info("Samba and ctdb %s (%s)" % (ver, "chroot %s: %s" % (CHROOT, cluster.croot)
+                                         if CHROOT else "host"))
         a, b = cluster.users
         paths = {n: cluster.share_path(n) for n in cluster.shares}
         # alice from 127.0.0.101 on node 0 (Projects with two files open,
@@ -315,12 +421,11 @@ def main():
 
         # the clustered registry: a share added on node 0, seen on node 2
         for i in range(NODES):
-            with open(cluster.conf(i), "a") as f:
+            with open(cluster.host(cluster.conf(i)), "a") as f:
                 f.write("[global]\n    registry shares = yes\n")
-        p = subprocess.run(["net", "-s", cluster.conf(0), "conf", "addshare", "Reg",
-                            cluster.share_path("Projects"), "writeable=y", "guest_ok=n",
-                            "Clustered registry share"], capture_output=True, text=True,
-                           timeout=60)
+        p = cluster.run(["net", "-s", cluster.conf(0), "conf", "addshare", "Reg",
+                         cluster.share_path("Projects"), "writeable=y", "guest_ok=n",
+                         "Clustered registry share"])
         check("setup: net conf addshare Reg on node 0", p.returncode == 0, p.stderr)
         r, _ = rows(cluster.conf(2), "SELECT Name, Description FROM Win32_Share")
         check("node 2: Win32_Share lists the registry share added on node 0 (the clustered "
@@ -370,9 +475,9 @@ def main():
 
         # ctdbd unreachable: a wrong socket
         bad = os.path.join(cluster.dir, "smb-badsocket.conf")
-        with open(cluster.conf(0)) as f:
+        with open(cluster.host(cluster.conf(0))) as f:
             text = f.read()
-        with open(bad, "w") as f:
+        with open(cluster.host(bad), "w") as f:
             f.write(text.replace(cluster.socket(0), os.path.join(cluster.dir, "no-such.socket"))
                     .replace("registry shares = yes", "registry shares = no"))
         p = smbcim(bad, "--format", "json", "query", "SELECT * FROM Win32_ServerSession",
@@ -439,6 +544,10 @@ def main():
         for h in holders:
             h.stop()
         cluster.stop()
+        for argv in reversed(UNDO):
+            if argv:
+                cluster.run(argv)
+    info("%s (Samba %s): %.1f s" % (CHROOT or "host", ver, time.monotonic() - started))
     return tally.summary()
 
 
