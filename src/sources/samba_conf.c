@@ -509,10 +509,18 @@ static smbcim_status load_registry(conf *c, const char *path, bool shares_only)
     int status = 0;
     char *text = sc_run_capture(c->a, argv, NULL, &len, NULL, &status);
     if (!text && errno == ETIMEDOUT)
+        /* On a cluster the registry is a clustered database: net waits for
+         * the node that holds its lock (Samba 4.25's net takes a
+         * cluster-wide lock before anything else). */
         return smbcim_error_set(c->err, WBEM_E_FAILED,
                                 "%s asks for the registry configuration, and `net -s %s conf "
                                 "list` did not finish within %u s and was stopped "
-                                "(SMBCIM_RUN_TIMEOUT)", path, path, sc_run_timeout());
+                                "(SMBCIM_RUN_TIMEOUT)%s", path, path, sc_run_timeout(),
+                                yes(sget(c->global, "clustering"), false)
+                                    ? "; on a CTDB cluster net waits for every node that holds "
+                                      "a lock it needs: is one of them stopped or unreachable? "
+                                      "(`ctdb status`)"
+                                    : "");
     if (!text || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
         return smbcim_error_set(c->err, WBEM_E_FAILED,
                                 "%s asks for the registry configuration, and `net -s %s conf "

@@ -288,6 +288,11 @@ def smbcimd_checks(cluster, node, want_conns):
         check("smbcimd on node %d: the route is ctdb and the source is up" % node,
               v(m, "smbcim_source_info", source="live", route="ctdb") == 1
               and v(m, "smbcim_source_up") == 1, [x for x in m if "source" in x[0]])
+        sv = cluster.run(["smbd", "--version"]).stdout.strip()
+        check("smbcimd on node %d: smbcim_samba_info names the Samba installed there (%s)"
+              % (node, sv), sv.startswith("Version ") and
+              v(m, "smbcim_samba_info", version=sv[len("Version "):]) == 1,
+              [x for x in m if x[0] == "smbcim_samba_info"])
         per_share = {}
         for (comp, share, user) in want_conns:
             per_share[share] = per_share.get(share, 0) + 1
@@ -432,7 +437,11 @@ def main():
               "registry)", any(x["Name"] == "Reg" and x["Description"] == "Clustered registry share"
                                for x in r), r)
 
-        # a node whose ctdbd does not answer: the traverse cannot finish
+        # a node whose ctdbd does not answer: the traverse cannot finish.
+        # smbcim's own traverse is watched with a configuration without
+        # registry shares: with them, `net conf list` waits first (Samba
+        # 4.25's net takes a cluster-wide lock whose record may sit on the
+        # stopped node), which the third check below covers.
         def frozen(node, conf, wql, timeout):
             cluster.freeze_ctdbd(node)
             try:
@@ -442,7 +451,14 @@ def main():
                 return p, time.monotonic() - t0
             finally:
                 cluster.thaw_ctdbd(node)
-        p, dt = frozen(2, cluster.conf(0), "SELECT * FROM Win32_ServerConnection", 4)
+        noreg = {}
+        for i in (0, 1):
+            noreg[i] = os.path.join(cluster.dir, "smb%d-noreg.conf" % i)
+            with open(cluster.host(cluster.conf(i))) as f:
+                text = f.read()
+            with open(cluster.host(noreg[i]), "w") as f:
+                f.write(text.replace("registry shares = yes", "registry shares = no"))
+        p, dt = frozen(2, noreg[0], "SELECT * FROM Win32_ServerConnection", 4)
         check("node 2's ctdbd stopped (SIGSTOP): node 0's smbcim fails after its timeout "
               "(%.1f s), exit %d, WBEM_E_FAILED naming the cause, nothing on stdout"
               % (dt, p.returncode), p.returncode != 0 and dt < 12 and p.stdout == ""
@@ -451,12 +467,18 @@ def main():
               p.stderr + p.stdout)
         # ... and with more patience than ctdbd's TraverseTimeout (20 s), which
         # ends the traverse with the ordinary end marker: refused as partial
-        p, dt = frozen(2, cluster.conf(1), "SELECT * FROM Win32_ServerSession", 40)
+        p, dt = frozen(2, noreg[1], "SELECT * FROM Win32_ServerSession", 40)
         check("... with SMBCIM_RUN_TIMEOUT 40: ctdbd's own TraverseTimeout ends the traverse "
               "(%.1f s) and smbcim refuses the partial answer: exit %d, the nodes named"
               % (dt, p.returncode), p.returncode != 0 and p.stdout == ""
               and "TraverseTimeout" in p.stderr and "node 2" in p.stderr and dt < 30
               and "through smbstatus" not in p.stderr, p.stderr + p.stdout)
+        p, dt = frozen(2, cluster.conf(0), "SELECT * FROM Win32_ServerConnection", 4)
+        check("... with registry shares (net conf list, or the traverse, waits for node 2): "
+              "fails after its timeout (%.1f s), exit %d, WBEM_E_FAILED pointing at `ctdb "
+              "status`, nothing on stdout" % (dt, p.returncode),
+              p.returncode != 0 and dt < 12 and p.stdout == "" and "ctdb status" in p.stderr
+              and "0x80041001" in p.stderr and "within 4 s" in p.stderr, p.stderr + p.stdout)
         p = smbcim(cluster.conf(0), "--format", "json", "query",
                    "SELECT * FROM Win32_Share WHERE Name = 'Projects'",
                    env={"SMBCIM_RUN_TIMEOUT": "4"})
