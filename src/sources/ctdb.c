@@ -419,25 +419,35 @@ sc_ctdb *sc_ctdb_open(const char *sock, const char *const names[3], double deadl
     return NULL;
 }
 
-/* Connects x to ctdbd and reads what a traverse needs; false with err set. */
-static bool open_conn(sc_ctdb *x, const char *sock, const char *const names[3],
-                      smbcim_error *err)
+/* Connects c (fd -1) to ctdbd's socket; false with c->err set. */
+static bool dial(conn *c)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    if (strlen(sock) >= sizeof sa.sun_path) {
-        smbcim_error_set(err, WBEM_E_FAILED, "ctdbd socket %s: path too long", sock);
+    if (strlen(c->sock) >= sizeof sa.sun_path) {
+        smbcim_error_set(c->err, WBEM_E_FAILED, "ctdbd socket %s: path too long", c->sock);
         return false;
     }
-    memcpy(sa.sun_path, sock, strlen(sock) + 1);
-    x->c.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (x->c.fd < 0 || connect(x->c.fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+    memcpy(sa.sun_path, c->sock, strlen(c->sock) + 1);
+    c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
         int e = errno;
-        smbcim_error_set(err, e == EACCES || e == EPERM ? WBEM_E_ACCESS_DENIED : WBEM_E_FAILED,
-                         "cannot connect to ctdbd (%s): %s%s", sock, strerror(e),
+        smbcim_error_set(c->err, e == EACCES || e == EPERM ? WBEM_E_ACCESS_DENIED
+                                                           : WBEM_E_FAILED,
+                         "cannot connect to ctdbd (%s): %s%s", c->sock, strerror(e),
                          e == EACCES || e == EPERM ? " (reading smbd's state needs root, as "
                                                      "smbstatus does)" : "");
         return false;
     }
+    return true;
+}
+
+/* Connects x to ctdbd and reads what a traverse needs; false with err set. */
+static bool open_conn(sc_ctdb *x, const char *sock, const char *const names[3],
+                      smbcim_error *err)
+{
+    (void)sock;
+    if (!dial(&x->c))
+        return false;
     sc_ctdb_packet r;
     if (!control(&x->c, CTL_GET_PNN, 0, NULL, 0, "GET_PNN", &r))
         return false;
@@ -482,8 +492,110 @@ static bool open_conn(sc_ctdb *x, const char *sock, const char *const names[3],
     return true;
 }
 
+static smbcim_status traverse(sc_ctdb *x, unsigned which, sc_ctdb_rec_fn fn, void *priv,
+                              int *last);
+
+/* After a wait that ran out: which nodes do not answer.  Each node the map
+ * shows connected is asked for its number (GET_PNN, to that node) over a
+ * connection of its own, all at once; whoever has not answered within
+ * PROBE_SECONDS is named in err's message ("; node 2 did not answer a
+ * control within 2 s").  Best effort: a probe that cannot even connect
+ * adds nothing. */
+#define PROBE_SECONDS 2.0
+typedef struct probe {
+    sc_ctdb *x;
+    conn p;
+    uint32_t reqid[64];
+    bool asked[64], answered[64], refused[64];
+    size_t nasked, nanswered;  /* nanswered: replies of any kind */
+    char why[128];             /* the first refusal's error text */
+} probe;
+
+static void probe_run(void *arg)
+{
+    probe *pr = arg;
+    sc_ctdb *x = pr->x;
+    if (!dial(&pr->p))
+        return;
+    for (size_t i = 0; i < x->nnodes; i++) {
+        if (x->node_flags[i] & 0x11)
+            continue; /* disconnected or deleted: the map says so already */
+        if (!send_control(&pr->p, x->node_pnn[i], CTL_GET_PNN, 0, NULL, 0, &pr->reqid[i]))
+            return;
+        pr->asked[i] = true;
+        pr->nasked++;
+    }
+    while (pr->nanswered < pr->nasked) {
+        sc_ctdb_packet r;
+        if (!read_packet(&pr->p, &r))
+            return; /* the probe's deadline, or the connection lost */
+        for (size_t i = 0; i < x->nnodes; i++)
+            if (pr->asked[i] && !pr->answered[i] && !pr->refused[i] &&
+                r.operation == OP_REPLY_CONTROL && r.reqid == pr->reqid[i]) {
+                /* a node's own answer is its number; an error reply comes
+                 * from our ctdbd, which gave up on the node */
+                if (r.status == (int32_t)x->node_pnn[i]) {
+                    pr->answered[i] = true;
+                } else {
+                    pr->refused[i] = true;
+                    if (!pr->why[0])
+                        snprintf(pr->why, sizeof pr->why, "%.*s",
+                                 (int)(r.errorlen > 120 ? 120 : r.errorlen),
+                                 (const char *)r.error);
+                }
+                pr->nanswered++;
+            }
+    }
+}
+
+static void name_silent_nodes(sc_ctdb *x)
+{
+    smbcim_error perr = {0};
+    probe pr = {.x = x,
+                .p = {.fd = -1, .deadline = sc_monotonic() + PROBE_SECONDS, .next_reqid = 1,
+                      .err = &perr, .sock = x->c.sock}};
+    /* its own guard: out of memory here leaves the first error as it is */
+    bool ok = sc_oom_call(probe_run, &pr);
+    if (pr.p.fd >= 0)
+        close(pr.p.fd);
+    free(pr.p.buf);
+    if (!ok || !pr.nasked)
+        return;
+    size_t ml = strlen(x->c.err->msg);
+    size_t good = 0;
+    for (size_t i = 0; i < x->nnodes; i++)
+        good += pr.answered[i];
+    if (good == pr.nasked) {
+        /* seen: a traverse whose end never came while every node was up */
+        snprintf(x->c.err->msg + ml, sizeof x->c.err->msg - ml,
+                 "; every node answers a control now: retry");
+        return;
+    }
+    char silent[256] = "";
+    size_t off = 0, nsilent = 0;
+    for (size_t i = 0; i < x->nnodes && off + 16 < sizeof silent; i++)
+        if (pr.asked[i] && !pr.answered[i]) {
+            int w = snprintf(silent + off, sizeof silent - off, "%s%u", nsilent ? ", " : "",
+                             x->node_pnn[i]);
+            off += w > 0 ? (size_t)w : 0;
+            nsilent++;
+        }
+    snprintf(x->c.err->msg + ml, sizeof x->c.err->msg - ml,
+             "; node%s %s did not answer a control within %.0f s%s%s%s", nsilent > 1 ? "s" : "",
+             silent, PROBE_SECONDS, pr.why[0] ? " (ctdbd: " : "", pr.why, pr.why[0] ? ")" : "");
+}
+
 smbcim_status sc_ctdb_traverse(sc_ctdb *x, unsigned which, sc_ctdb_rec_fn fn, void *priv,
                                int *last)
+{
+    smbcim_status rc = traverse(x, which, fn, priv, last);
+    if (rc != WBEM_S_NO_ERROR && rc != SC_CTDB_STOPPED && x->c.timed_out)
+        name_silent_nodes(x);
+    return rc;
+}
+
+static smbcim_status traverse(sc_ctdb *x, unsigned which, sc_ctdb_rec_fn fn, void *priv,
+                              int *last)
 {
     conn *c = &x->c;
     /* Every database asked for is traversed at the same time: each node's
@@ -574,7 +686,17 @@ static bool node_reachable(const sc_ctdb *x, uint32_t pnn)
     return false; /* not in the node map */
 }
 
+static smbcim_status servers_exist(sc_ctdb *x, sc_ctdb_server *s, size_t n);
+
 smbcim_status sc_ctdb_servers_exist(sc_ctdb *x, sc_ctdb_server *s, size_t n)
+{
+    smbcim_status rc = servers_exist(x, s, n);
+    if (rc != WBEM_S_NO_ERROR && x->c.timed_out)
+        name_silent_nodes(x);
+    return rc;
+}
+
+static smbcim_status servers_exist(sc_ctdb *x, sc_ctdb_server *s, size_t n)
 {
     conn *c = &x->c;
     size_t sent = 0, done = 0;
