@@ -876,6 +876,13 @@ char *sc_installed_samba_version(sc_arena *a, smbcim_error *err)
                              "cannot run smbd --version: %s", strerror(e));
         return NULL;
     }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+        /* the child could not exec smbd (how a spawn reports ENOENT when it
+         * cannot say so itself, e.g. under valgrind) */
+        smbcim_error_set(err, WBEM_E_NOT_AVAILABLE, "cannot run smbd --version: smbd not found "
+                         "(exit status 127)");
+        return NULL;
+    }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         smbcim_error_set(err, WBEM_E_FAILED, "smbd --version failed (%s %d)",
                          WIFEXITED(status) ? "exit status" : "signal",
