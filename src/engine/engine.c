@@ -183,9 +183,7 @@ static char *snapshot_text_impl(smbcim_ctx *ctx, smbcim_error *err)
     return sc_buf_take(&b);
 }
 
-/* The load of each node named by server ids of the form VNN:PID, counted
- * on the stack: the one allocation is the answer (nothing to lose if
- * memory runs out). */
+/* The load of each node named by server ids of the form VNN:PID. */
 #define MAX_NODES 256
 typedef struct node_counts {
     smbcim_node_load n[MAX_NODES];
@@ -227,24 +225,22 @@ static smbcim_status node_loads_impl(smbcim_ctx *ctx, smbcim_node_load **out, si
     const sc_state *st = ctx->state;
     if (sc_state_fill(ctx->state, SC_PARTS_ALL, err) != WBEM_S_NO_ERROR)
         return err->code;
-    node_counts *c = sc_xcalloc(1, sizeof *c);
+    node_counts c = {.len = 0}; /* on the stack: the answer is the one allocation */
     for (size_t i = 0; i < st->nsessions; i++)
-        count_node(c, &st->sessions[i].server, 0);
+        count_node(&c, &st->sessions[i].server, 0);
     for (size_t i = 0; i < st->ntcons; i++)
-        count_node(c, &st->tcons[i].server, 1);
+        count_node(&c, &st->tcons[i].server, 1);
     for (size_t i = 0; i < st->nopens; i++)
-        count_node(c, &st->opens[i].server, 2);
-    if (c->over) {
-        free(c);
+        count_node(&c, &st->opens[i].server, 2);
+    if (c.over)
         return smbcim_error_set(err, WBEM_E_FAILED, "the state names more than %d cluster "
                                 "nodes", MAX_NODES);
-    }
-    qsort(c->n, c->len, sizeof c->n[0], cmp_node_load);
-    /* the answer reuses c's own block: nothing else was allocated */
-    *n = c->len;
-    *out = c->len ? (smbcim_node_load *)c : NULL;
-    if (!c->len)
-        free(c);
+    if (!c.len)
+        return WBEM_S_NO_ERROR;
+    qsort(c.n, c.len, sizeof c.n[0], cmp_node_load);
+    *out = sc_xmalloc(c.len * sizeof c.n[0]);
+    memcpy(*out, c.n, c.len * sizeof c.n[0]);
+    *n = c.len;
     return WBEM_S_NO_ERROR;
 }
 
@@ -999,6 +995,8 @@ typedef struct api_call {
     smbcim_ctx *ret_ctx;
     char *ret_text;
     smbcim_query **ret_query;
+    smbcim_node_load **ret_loads;
+    size_t *ret_nloads;
 } api_call;
 
 static smbcim_ctx *open_guarded(void (*fn)(void *), api_call *c)
@@ -1078,43 +1076,30 @@ static void snapshot_text_cb(void *p)
     c->ret_text = snapshot_text_impl(c->ctx, c->err);
 }
 
-typedef struct version_call {
-    smbcim_error *err;
-    char *text;
-} version_call;
-
 static void samba_version_cb(void *p)
 {
-    version_call *c = p;
+    api_call *c = p;
     sc_arena *a = sc_arena_new();
     const char *v = sc_installed_samba_version(a, c->err);
-    c->text = v ? sc_xstrdup(v) : NULL;
+    c->ret_text = v ? sc_xstrdup(v) : NULL;
     sc_arena_free(a);
 }
 
 char *smbcim_samba_version(smbcim_error *err)
 {
     smbcim_error_clear(err);
-    version_call c = {.err = err};
+    api_call c = {.err = err};
     if (!sc_oom_call(samba_version_cb, &c)) {
         smbcim_error_set(err, WBEM_E_OUT_OF_MEMORY, "out of memory running smbd --version");
         return NULL;
     }
-    return c.text;
+    return c.ret_text;
 }
-
-typedef struct loads_call {
-    smbcim_ctx *ctx;
-    smbcim_node_load **out;
-    size_t *n;
-    smbcim_error *err;
-    smbcim_status st;
-} loads_call;
 
 static void node_loads_cb(void *p)
 {
-    loads_call *c = p;
-    c->st = node_loads_impl(c->ctx, c->out, c->n, c->err);
+    api_call *c = p;
+    c->st = node_loads_impl(c->ctx, c->ret_loads, c->ret_nloads, c->err);
 }
 
 smbcim_status smbcim_node_loads(smbcim_ctx *ctx, smbcim_node_load **out, size_t *n,
@@ -1125,7 +1110,7 @@ smbcim_status smbcim_node_loads(smbcim_ctx *ctx, smbcim_node_load **out, size_t 
     *n = 0;
     if (sc_ctx_unusable(ctx, err))
         return err->code;
-    loads_call c = {.ctx = ctx, .out = out, .n = n, .err = err};
+    api_call c = {.ctx = ctx, .ret_loads = out, .ret_nloads = n, .err = err};
     if (!sc_oom_call(node_loads_cb, &c))
         return sc_ran_out(ctx, err);
     return c.st;

@@ -102,6 +102,16 @@ const char *sc_path_key(const cim_objpath *p, const char *name)
     return NULL;
 }
 
+const char *sc_path_u64_key(sc_arena *a, const cim_objpath *p, const char *name)
+{
+    for (size_t i = 0; i < p->nkeys; i++) {
+        const cim_value *v = &p->keys[i].value;
+        if (sc_streqi(p->keys[i].name, name) && !v->null && v->type == CIM_T_UINT64)
+            return sc_u64_text(a, v->v.u, 10);
+    }
+    return NULL;
+}
+
 void sc_provctx_release(sc_provctx *pc)
 {
     if (!pc->model)
@@ -410,13 +420,21 @@ static void count_add(count_table *t, const sc_server_id *s, const char *path, i
 /* The count of (server, path or uid) the first time `owner` (a merged row)
  * meets it, else 0: the opens of one smbd count once per row however many
  * of its sessions or tree connects the row merges. */
+/* The entry of (server, path or uid), or NULL when it has no opens. */
+static const open_count *count_find(const count_table *t, const sc_server_id *s,
+                                    const char *path, int64_t uid)
+{
+    if (!t->cap)
+        return NULL;
+    const open_count *c = count_slot(t, s, path, uid, count_hash(s, path, uid));
+    return c->pid ? c : NULL;
+}
+
 static uint32_t count_once(pair_set *counted, const void *owner, const count_table *t,
                            const sc_server_id *s, const char *path, int64_t uid)
 {
-    if (!t->cap)
-        return 0;
-    const open_count *c = count_slot(t, s, path, uid, count_hash(s, path, uid));
-    if (!c->pid || !pair_set_add(counted, owner, c))
+    const open_count *c = count_find(t, s, path, uid);
+    if (!c || !pair_set_add(counted, owner, c))
         return 0;
     return c->n;
 }
@@ -458,11 +476,8 @@ static void build_counts(sc_model *m, const sc_state *st)
         if (!server_id_usable(sid))
             continue;
         one->nopens_known = true;
-        if (counts.cap) {
-            const open_count *c =
-                count_slot(&counts, sid, NULL, one->rec->uid, count_hash(sid, NULL, one->rec->uid));
-            one->nopens = c->pid ? c->n : 0;
-        }
+        const open_count *c = count_find(&counts, sid, NULL, one->rec->uid);
+        one->nopens = c ? c->n : 0;
     }
     for (size_t i = 0; i < m->nconns; i++)
         m->conns[i].nfiles_known = true;

@@ -115,6 +115,9 @@ typedef struct sc_model {
 
 /* Value of string key `name` in a resolved path, or NULL. */
 const char *sc_path_key(const cim_objpath *p, const char *name);
+/* Value of uint64 key `name` in a resolved path as decimal text (in a), or
+ * NULL: the form the model's maps by id use. */
+const char *sc_path_u64_key(sc_arena *a, const cim_objpath *p, const char *name);
 
 /* The model of pc->state built up to `level` (each level once per
  * context), reading the parts of the state it needs.  When they cannot be

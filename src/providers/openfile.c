@@ -87,13 +87,9 @@ static smbcim_status open_get(sc_provctx *pc, const cim_class *cls, const cim_ob
     smbcim_status st = sc_model_opens(pc, &m, err);
     if (st != WBEM_S_NO_ERROR)
         return st;
-    for (size_t i = 0; i < path->nkeys; i++) {
-        const cim_value *v = &path->keys[i].value;
-        if (sc_streqi(path->keys[i].name, "FileId") && !v->null && v->type == CIM_T_UINT64) {
-            sc_mopen *mo = sc_map_get(&m->open_by_id, sc_u64_text(pc->arena, v->v.u, 10));
-            *out = mo ? open_instance(pc, mo) : NULL;
-        }
-    }
+    const char *id = sc_path_u64_key(pc->arena, path, "FileId");
+    sc_mopen *mo = id ? sc_map_get(&m->open_by_id, id) : NULL;
+    *out = mo ? open_instance(pc, mo) : NULL;
     return WBEM_S_NO_ERROR;
 }
 

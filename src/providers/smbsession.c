@@ -93,13 +93,9 @@ static smbcim_status session_get(sc_provctx *pc, const cim_class *cls, const cim
     smbcim_status st = sessions_model(pc, &m, err);
     if (st != WBEM_S_NO_ERROR)
         return st;
-    for (size_t i = 0; i < path->nkeys; i++) {
-        const cim_value *v = &path->keys[i].value;
-        if (sc_streqi(path->keys[i].name, "SessionId") && !v->null && v->type == CIM_T_UINT64) {
-            sc_msession *one = sc_map_get(&m->session_by_id, sc_u64_text(pc->arena, v->v.u, 10));
-            *out = one ? session_instance(pc, one) : NULL;
-        }
-    }
+    const char *id = sc_path_u64_key(pc->arena, path, "SessionId");
+    sc_msession *one = id ? sc_map_get(&m->session_by_id, id) : NULL;
+    *out = one ? session_instance(pc, one) : NULL;
     return WBEM_S_NO_ERROR;
 }
 

@@ -64,6 +64,15 @@
 #define REC_FIXED 16u
 #define LTDB_HEADER 24u
 #define MAX_PACKET (64u * 1024 * 1024) /* a locking record with many opens fits */
+/* A node's flags in the node map (ctdb_protocol.h NODE_FLAGS_*) */
+#define NODE_DISCONNECTED 0x01u
+#define NODE_UNHEALTHY 0x02u
+#define NODE_DISABLED 0x04u /* administratively */
+#define NODE_BANNED 0x08u
+#define NODE_DELETED 0x10u
+#define NODE_STOPPED 0x20u
+#define NODE_GONE (NODE_DISCONNECTED | NODE_DELETED)            /* cannot be asked */
+#define NODE_INACTIVE (NODE_GONE | NODE_BANNED | NODE_STOPPED) /* serves no clients */
 /* ctdbd's TraverseTimeout default: a traverse this slow may have been cut */
 #define TRAVERSE_TIMEOUT 20.0
 
@@ -343,12 +352,12 @@ struct sc_ctdb {
 
 static const char *node_state(uint32_t f)
 {
-    if (f & 0x10) return "deleted";
-    if (f & 0x01) return "disconnected";
-    if (f & 0x08) return "banned";
-    if (f & 0x20) return "stopped";
-    if (f & 0x02) return "unhealthy";
-    if (f & 0x04) return "disabled";
+    if (f & NODE_DELETED) return "deleted";
+    if (f & NODE_DISCONNECTED) return "disconnected";
+    if (f & NODE_BANNED) return "banned";
+    if (f & NODE_STOPPED) return "stopped";
+    if (f & NODE_UNHEALTHY) return "unhealthy";
+    if (f & NODE_DISABLED) return "disabled";
     return "OK";
 }
 
@@ -461,7 +470,7 @@ static bool open_conn(sc_ctdb *x, const char *sock, const char *const names[3],
         return false;
     }
     for (size_t i = 0; i < x->nnodes; i++)
-        if (x->node_pnn[i] == x->pnn && (x->node_flags[i] & 0x39)) {
+        if (x->node_pnn[i] == x->pnn && (x->node_flags[i] & NODE_INACTIVE)) {
             smbcim_error_set(err, WBEM_E_FAILED, "this CTDB node (%u) is %s: its smbd "
                              "serves no clients", x->pnn, node_state(x->node_flags[i]));
             return false;
@@ -518,7 +527,7 @@ static void probe_run(void *arg)
     if (!dial(&pr->p))
         return;
     for (size_t i = 0; i < x->nnodes; i++) {
-        if (x->node_flags[i] & 0x11)
+        if (x->node_flags[i] & NODE_GONE)
             continue; /* disconnected or deleted: the map says so already */
         if (!send_control(&pr->p, x->node_pnn[i], CTL_GET_PNN, 0, NULL, 0, &pr->reqid[i]))
             return;
@@ -682,7 +691,7 @@ static bool node_reachable(const sc_ctdb *x, uint32_t pnn)
 {
     for (size_t i = 0; i < x->nnodes; i++)
         if (x->node_pnn[i] == pnn)
-            return !(x->node_flags[i] & 0x11);
+            return !(x->node_flags[i] & NODE_GONE);
     return false; /* not in the node map */
 }
 

@@ -147,6 +147,16 @@ static int cmp_server(const void *a, const void *b)
     return x->unique_id < y->unique_id ? -1 : x->unique_id > y->unique_id;
 }
 
+/* Another node's smbd as ctdbd is asked about it: its node, pid and unique
+ * id (UINT64_MAX, "do not verify", when the record has none). */
+static sc_ctdb_server remote_key(uint32_t vnn, uint64_t pid, const char *unique)
+{
+    sc_ctdb_server k = {.vnn = vnn, .pid = (uint32_t)pid, .unique_id = UINT64_MAX};
+    if (unique && !sc_parse_u64(unique, strlen(unique), &k.unique_id))
+        k.unique_id = UINT64_MAX;
+    return k;
+}
+
 /* Whether a record's smbd exists: asked of the kernel for this node's
  * processes, of the process's own node through ctdbd for another node's
  * (remote_check; until then, during the walks, it counts as running). */
@@ -156,9 +166,7 @@ static bool server_alive(live *l, uint64_t pid, uint32_t vnn, const char *unique
         return pid_alive(l, pid);
     if (!l->nremote)
         return true;
-    sc_ctdb_server key = {.vnn = vnn, .pid = (uint32_t)pid, .unique_id = UINT64_MAX};
-    if (unique && !sc_parse_u64(unique, strlen(unique), &key.unique_id))
-        key.unique_id = UINT64_MAX;
+    sc_ctdb_server key = remote_key(vnn, pid, unique);
     const sc_ctdb_server *f = bsearch(&key, l->remote, l->nremote, sizeof key, cmp_server);
     return f && f->exists;
 }
@@ -621,11 +629,7 @@ static size_t remote_servers(live *l, sc_vec *v, size_t at, sc_ctdb_server *out)
         uint64_t pid;
         if (!sc_server_pid_parse(sid->pid, &vnn, &pid) || vnn == l->pnn || pid > 0x7FFFFFFF)
             continue;
-        sc_ctdb_server *s = &out[n++];
-        *s = (sc_ctdb_server){.vnn = vnn, .pid = (uint32_t)pid, .unique_id = UINT64_MAX};
-        if (sid->unique_id && !sc_parse_u64(sid->unique_id, strlen(sid->unique_id),
-                                            &s->unique_id))
-            s->unique_id = UINT64_MAX;
+        out[n++] = remote_key(vnn, pid, sid->unique_id);
     }
     return n;
 }
