@@ -113,6 +113,13 @@ char *cim_instance_relpath(sc_arena *a, const cim_instance *inst);
  * for REF values written as a provider spells them. */
 char *cim_instance_relpath_spelled(sc_arena *a, const cim_instance *inst,
                                    const char *const *spellings);
+/* The same path of an instance of cls that is known by its keys alone:
+ * names[i] = values[i] (n of them, names matched case-insensitively, in any
+ * order; every key of cls must be among them, others are ignored).  For a
+ * REF to an endpoint without building the endpoint.  NULL as above. */
+char *cim_keys_relpath_spelled(sc_arena *a, const cim_class *cls, size_t n,
+                               const char *const *names, const cim_value *values,
+                               const char *const *spellings);
 /* \\SERVER\<nspace>:<relpath> (nspace "root\\cimv2") */
 char *cim_full_path(sc_arena *a, const char *server, const char *nspace, const char *relpath);
 /* Formats a parsed path back (keys in their current order). full=true

@@ -454,27 +454,11 @@ char *cim_instance_relpath(sc_arena *a, const cim_instance *inst)
     return cim_instance_relpath_spelled(a, inst, NULL);
 }
 
-char *cim_instance_relpath_spelled(sc_arena *a, const cim_instance *inst,
-                                   const char *const *spellings)
+/* Class.k1=v1,k2=v2 from the n key values vals[i] of property idx[i]
+ * (sorted by name), names spelled as in `spellings`. */
+static char *relpath_of(sc_arena *a, const cim_class *cls, const size_t *idx,
+                        const cim_value *const *vals, size_t n, const char *const *spellings)
 {
-    const cim_class *cls = inst->cls;
-    if (!cls->nkeys)
-        return NULL;
-    size_t idx[cls->nkeys];
-    size_t n = 0;
-    for (size_t i = 0; i < cls->nprops; i++) {
-        if (!cls->props[i].key)
-            continue;
-        if (inst->values[i].null || inst->values[i].array ||
-            (inst->present && !inst->present[i]))
-            return NULL;
-        size_t j = n++;
-        while (j > 0 && sc_stricmp(cls->props[idx[j - 1]].name, cls->props[i].name) > 0) {
-            idx[j] = idx[j - 1];
-            j--;
-        }
-        idx[j] = i;
-    }
     sc_buf b;
     sc_buf_init(&b);
     sc_buf_puts(&b, cls->name);
@@ -486,11 +470,89 @@ char *cim_instance_relpath_spelled(sc_arena *a, const cim_instance *inst,
                 name = *sp;
         sc_buf_puts(&b, name);
         sc_buf_putc(&b, '=');
-        append_key_value(&b, &inst->values[idx[k]]);
+        append_key_value(&b, vals[k]);
     }
     char *r = sc_strndup(a, b.data, b.len);
     sc_buf_free(&b);
     return r;
+}
+
+/* The key properties of cls in name order, with the value `get` finds for
+ * each (NULL: missing); false if one is missing, NULL or an array. */
+typedef const cim_value *(*key_value_fn)(const void *src, size_t prop);
+
+static bool sorted_keys(const cim_class *cls, key_value_fn get, const void *src, size_t *idx,
+                        const cim_value **vals, size_t *n_out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < cls->nprops; i++) {
+        if (!cls->props[i].key)
+            continue;
+        const cim_value *v = get(src, i);
+        if (!v || v->null || v->array)
+            return false;
+        size_t j = n++;
+        while (j > 0 && sc_stricmp(cls->props[idx[j - 1]].name, cls->props[i].name) > 0) {
+            idx[j] = idx[j - 1];
+            vals[j] = vals[j - 1];
+            j--;
+        }
+        idx[j] = i;
+        vals[j] = v;
+    }
+    *n_out = n;
+    return true;
+}
+
+static const cim_value *instance_value(const void *src, size_t prop)
+{
+    const cim_instance *inst = src;
+    if (inst->present && !inst->present[prop])
+        return NULL;
+    return &inst->values[prop];
+}
+
+char *cim_instance_relpath_spelled(sc_arena *a, const cim_instance *inst,
+                                   const char *const *spellings)
+{
+    const cim_class *cls = inst->cls;
+    if (!cls->nkeys)
+        return NULL;
+    size_t idx[cls->nkeys], n;
+    const cim_value *vals[cls->nkeys];
+    if (!sorted_keys(cls, instance_value, inst, idx, vals, &n))
+        return NULL;
+    return relpath_of(a, cls, idx, vals, n, spellings);
+}
+
+typedef struct named_keys {
+    const cim_class *cls;
+    size_t n;
+    const char *const *names;
+    const cim_value *values;
+} named_keys;
+
+static const cim_value *named_value(const void *src, size_t prop)
+{
+    const named_keys *k = src;
+    for (size_t i = 0; i < k->n; i++)
+        if (sc_stricmp(k->names[i], k->cls->props[prop].name) == 0)
+            return &k->values[i];
+    return NULL;
+}
+
+char *cim_keys_relpath_spelled(sc_arena *a, const cim_class *cls, size_t n,
+                               const char *const *names, const cim_value *values,
+                               const char *const *spellings)
+{
+    if (!cls->nkeys)
+        return NULL;
+    named_keys k = {.cls = cls, .n = n, .names = names, .values = values};
+    size_t idx[cls->nkeys], nk;
+    const cim_value *vals[cls->nkeys];
+    if (!sorted_keys(cls, named_value, &k, idx, vals, &nk))
+        return NULL;
+    return relpath_of(a, cls, idx, vals, nk, spellings);
 }
 
 char *cim_full_path(sc_arena *a, const char *server, const char *nspace, const char *relpath)

@@ -14,13 +14,30 @@
  * docs/decisions.md ("REF values") has the evidence and what is inferred. */
 static const char *const ref_spellings[] = {"computername", "sharename", "UserName", NULL};
 
-/* The REF text of an endpoint, made once per endpoint (a share with 2,000
- * connections is referenced 2,000 times). */
-static const char *ref_of(sc_provctx *pc, const char **cache, cim_instance *endpoint)
+/* The REF text of each endpoint, made once (a share with 2,000 connections
+ * is referenced 2,000 times).  A connection's and a session's are made from
+ * their keys alone: the associations do not read the open files that
+ * those instances count (NumberOfFiles, ResourcesOpened), so a query of an
+ * association reads sessions and tree connects only. */
+static const char *share_ref(sc_provctx *pc, sc_mshare *s)
 {
-    if (!*cache)
-        *cache = cim_instance_relpath_spelled(pc->arena, endpoint, ref_spellings);
-    return *cache;
+    if (!s->ref)
+        s->ref = cim_instance_relpath_spelled(pc->arena, sc_share_instance(pc, s), ref_spellings);
+    return s->ref;
+}
+
+static const char *conn_ref(sc_provctx *pc, sc_mconn *c)
+{
+    if (!c->ref)
+        c->ref = sc_conn_relpath(pc, c, ref_spellings);
+    return c->ref;
+}
+
+static const char *sess_ref(sc_provctx *pc, sc_msess *s)
+{
+    if (!s->ref)
+        s->ref = sc_sess_relpath(pc, s, ref_spellings);
+    return s->ref;
 }
 
 static cim_instance *link(sc_provctx *pc, const cim_class *cls, const char *ante, const char *dep)
@@ -36,16 +53,14 @@ static cim_instance *link(sc_provctx *pc, const cim_class *cls, const char *ante
 static cim_instance *share_link(sc_provctx *pc, const cim_class *cls, sc_mconn *c)
 {
     if (!c->share_link)
-        c->share_link = link(pc, cls, ref_of(pc, &c->share->ref, sc_share_instance(pc, c->share)),
-                             ref_of(pc, &c->ref, sc_conn_instance(pc, c)));
+        c->share_link = link(pc, cls, share_ref(pc, c->share), conn_ref(pc, c));
     return c->share_link;
 }
 
 static cim_instance *sess_link(sc_provctx *pc, const cim_class *cls, sc_mconn *c)
 {
     if (!c->sess_link)
-        c->sess_link = link(pc, cls, ref_of(pc, &c->sess->ref, sc_sess_instance(pc, c->sess)),
-                            ref_of(pc, &c->ref, sc_conn_instance(pc, c)));
+        c->sess_link = link(pc, cls, sess_ref(pc, c->sess), conn_ref(pc, c));
     return c->sess_link;
 }
 
@@ -53,7 +68,7 @@ static smbcim_status connshare_enumerate(sc_provctx *pc, const cim_class *cls,
                                          sc_vec *out, smbcim_error *err)
 {
     sc_model *m;
-    smbcim_status st = sc_model_at(pc, SC_MODEL_COUNTS, false, &m, err);
+    smbcim_status st = sc_model_at(pc, SC_MODEL_CONNS, false, &m, err);
     if (st != WBEM_S_NO_ERROR)
         return st;
     for (size_t i = 0; i < m->nconns; i++)
@@ -65,7 +80,7 @@ static smbcim_status sessconn_enumerate(sc_provctx *pc, const cim_class *cls,
                                         sc_vec *out, smbcim_error *err)
 {
     sc_model *m;
-    smbcim_status st = sc_model_at(pc, SC_MODEL_COUNTS, false, &m, err);
+    smbcim_status st = sc_model_at(pc, SC_MODEL_CONNS, false, &m, err);
     if (st != WBEM_S_NO_ERROR)
         return st;
     for (size_t i = 0; i < m->nconns; i++)
@@ -88,7 +103,7 @@ static smbcim_status connshare_references(sc_provctx *pc, const cim_class *cls,
                                           sc_vec *out, smbcim_error *err)
 {
     sc_model *m;
-    smbcim_status st = sc_model_at(pc, SC_MODEL_COUNTS, false, &m, err);
+    smbcim_status st = sc_model_at(pc, SC_MODEL_CONNS, false, &m, err);
     if (st != WBEM_S_NO_ERROR)
         return st;
     if (sc_streqi(role, "Antecedent") && cim_class_is_a(target->cls, "Win32_Share")) {
@@ -110,7 +125,7 @@ static smbcim_status sessconn_references(sc_provctx *pc, const cim_class *cls,
                                          sc_vec *out, smbcim_error *err)
 {
     sc_model *m;
-    smbcim_status st = sc_model_at(pc, SC_MODEL_COUNTS, false, &m, err);
+    smbcim_status st = sc_model_at(pc, SC_MODEL_CONNS, false, &m, err);
     if (st != WBEM_S_NO_ERROR)
         return st;
     if (sc_streqi(role, "Antecedent") && cim_class_is_a(target->cls, "Win32_ServerSession")) {

@@ -143,6 +143,13 @@ const char *sc_model_user_name(const char *username);
 cim_instance *sc_share_instance(sc_provctx *pc, sc_mshare *s);
 cim_instance *sc_conn_instance(sc_provctx *pc, sc_mconn *c);
 cim_instance *sc_sess_instance(sc_provctx *pc, sc_msess *s);
+/* The relative path of a connection's or a session's instance, key names
+ * spelled as in `spellings` (cim_instance_relpath_spelled), made from its
+ * keys alone: a REF to it needs neither the instance nor the open files
+ * (SC_MODEL_CONNS is enough).  The same text as the path of the instance
+ * sc_conn_instance or sc_sess_instance builds.  In pc's arena. */
+const char *sc_conn_relpath(sc_provctx *pc, const sc_mconn *c, const char *const *spellings);
+const char *sc_sess_relpath(sc_provctx *pc, const sc_msess *s, const char *const *spellings);
 /* The connection or session with these key values (case-insensitive), or
  * NULL; any NULL argument gives NULL.  m: at SC_MODEL_CONNS or above. */
 sc_mconn *sc_model_find_conn(sc_model *m, const char *computer, const char *share,

@@ -4,14 +4,39 @@
  */
 #include "providers/model_int.h"
 
+/* A session's key properties: the one list both its instance and its path
+ * are made from. */
+enum { SESS_NKEYS = 2 };
+static const char *const sess_key_names[SESS_NKEYS] = {"ComputerName", "UserName"};
+
+static void sess_keys(const sc_msess *s, cim_value v[SESS_NKEYS])
+{
+    v[0] = cim_str(CIM_T_STRING, s->computer);
+    v[1] = cim_str(CIM_T_STRING, s->user);
+}
+
+static const cim_class *sess_class(sc_provctx *pc)
+{
+    return cim_schema_find(pc->schema, "Win32_ServerSession");
+}
+
+const char *sc_sess_relpath(sc_provctx *pc, const sc_msess *s, const char *const *spellings)
+{
+    cim_value v[SESS_NKEYS];
+    sess_keys(s, v);
+    return cim_keys_relpath_spelled(pc->arena, sess_class(pc), SESS_NKEYS, sess_key_names, v,
+                                    spellings);
+}
+
 cim_instance *sc_sess_instance(sc_provctx *pc, sc_msess *s)
 {
     if (s->inst)
         return s->inst;
-    const cim_class *cls = cim_schema_find(pc->schema, "Win32_ServerSession");
-    cim_instance *inst = cim_instance_new(pc->arena, cls);
-    cim_instance_set(inst, "ComputerName", cim_str(CIM_T_STRING, s->computer));
-    cim_instance_set(inst, "UserName", cim_str(CIM_T_STRING, s->user));
+    cim_instance *inst = cim_instance_new(pc->arena, sess_class(pc));
+    cim_value v[SESS_NKEYS];
+    sess_keys(s, v);
+    for (size_t i = 0; i < SESS_NKEYS; i++)
+        cim_instance_set(inst, sess_key_names[i], v[i]);
     cim_instance_set(inst, "ActiveTime", sc_active_time(pc->state, s->oldest));
     if (s->resources_known)
         cim_instance_set(inst, "ResourcesOpened", cim_u(CIM_T_UINT32, s->resources));

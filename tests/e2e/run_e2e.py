@@ -886,10 +886,33 @@ def lazy_checks(server):
     check("lazy: Win32_Share reads the sessions (the record that does not decode is "
           "reported, smbstatus route)", p and p.returncode == 0 and route == "smbstatus"
           and "smbXsrv_session_global.tdb: session record" in p.stderr, p and p.stderr)
+    # The server's own sessions and tree connects (its clients are still
+    # connected, their smbds alive), beside a locking.tdb that does not
+    # decode: the associations have links to show.
+    import tdb
+    live = {}
+    for name in ("smbXsrv_session_global.tdb", "smbXsrv_tcon_global.tdb"):
+        db = tdb.Tdb(hpath(os.path.join(server.dir, "lock", name)), 0,
+                     4096, os.O_RDWR)    # TDB_MUTEX_LOCKING, as smbd opens it
+        live[name] = {k: db[k] for k in db.keys()}
+        db.close()
+    conns_bad_locking = dict(live, **bad_locking)
     p, route = run(bad_locking, ["query", "SELECT Name FROM Win32_Share"])
     check("lazy: Win32_Share does not read locking.tdb (route tdb, no warning)",
           p and p.returncode == 0 and route == "tdb" and "warning" not in p.stderr,
           p and p.stderr)
+    for cls in ("Win32_ConnectionShare", "Win32_SessionConnection"):
+        p, route = run(conns_bad_locking, ["query", "SELECT * FROM " + cls])
+        check("lazy: %s does not read locking.tdb: its REFs are the endpoints' keys "
+              "(route tdb, no warning)" % cls,
+              p and p.returncode == 0 and route == "tdb" and "warning" not in p.stderr
+              and json.loads(p.stdout or "null"), p and p.stderr + p.stdout)
+    p, route = run(conns_bad_locking, ["query", "ASSOCIATORS OF {Win32_Share.Name=\"Projects\"} "
+                                 "WHERE ResultClass = Win32_ServerConnection"])
+    check("lazy: ASSOCIATORS OF a share gives whole connections, so it reads locking.tdb "
+          "(its record is reported, smbstatus route)", p and p.returncode == 0
+          and route == "smbstatus" and "locking.tdb: locking record" in p.stderr,
+          p and p.stderr + p.stdout)
     p, route = run(bad_locking, ["query", "SELECT * FROM Win32_ServerConnection"])
     check("lazy: Win32_ServerConnection reads locking.tdb (its record is reported, "
           "smbstatus route)", p and p.returncode == 0 and route == "smbstatus"

@@ -654,6 +654,38 @@ static void test_lazy_parts(void **state)
     smbcim_close(lazy);
     smbcim_close(full);
 
+    /* The associations are read from the sessions and tree connects alone
+     * (their REFs are the endpoints' keys), and give what a context read
+     * at once gives; the endpoints' own instances then read the opens. */
+    static const char *const assocs[] = {"SELECT * FROM Win32_ConnectionShare",
+                                         "SELECT * FROM Win32_SessionConnection",
+                                         ("REFERENCES OF {Win32_Share.Name=\"Projects\"} "
+                                          "WHERE ResultClass = Win32_ConnectionShare")};
+    lazy = open_lazy(&f, 0);
+    full = open_lazy(&g, 0);
+    assert_int_equal(sc_state_fill(full->state, SC_PARTS_ALL, &err), 0);
+    for (size_t i = 0; i < sizeof assocs / sizeof assocs[0]; i++) {
+        char *a = dump(lazy, assocs[i]), *b = dump(full, assocs[i]);
+        if (strcmp(a, b) != 0)
+            fail_msg("%s:\nread in parts:\n%s\nread at once:\n%s", assocs[i], a, b);
+        assert_non_null(strstr(a, "Win32_ServerConnection"));
+        free(a);
+        free(b);
+    }
+    assert_int_equal(f.asked[SC_PART_CONNS], 1);
+    assert_int_equal(f.asked[SC_PART_OPENS] + f.asked[SC_PARTS_ALL], 0);
+    char *a = dump(lazy, "ASSOCIATORS OF {Win32_Share.Name=\"Projects\"} "
+                         "WHERE ResultClass = Win32_ServerConnection");
+    char *b = dump(full, "ASSOCIATORS OF {Win32_Share.Name=\"Projects\"} "
+                         "WHERE ResultClass = Win32_ServerConnection");
+    assert_string_equal(a, b);
+    assert_non_null(strstr(a, "NumberOfFiles=3")); /* alice has 3 files open on Projects */
+    free(a);
+    free(b);
+    assert_int_equal(f.asked[SC_PART_OPENS], 1);
+    smbcim_close(lazy);
+    smbcim_close(full);
+
     /* The parts cannot be read (not root): Win32_Share from the
      * configuration, the session classes fail with the reason, once read. */
     lazy = open_lazy(&f, WBEM_E_ACCESS_DENIED);

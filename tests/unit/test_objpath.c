@@ -255,6 +255,20 @@ static void test_relpath(void **state)
     cim_objpath p;
     parse_ok(a, rel, &p);
     assert_string_equal(p.keys[2].value.v.s, "b\"o\\b");
+    /* the same path from the key values alone: names in any order and case,
+     * names that are not keys ignored, spellings applied as for an instance */
+    const char *kn[] = {"sharename", "Caption", "USERNAME", "computerName"};
+    cim_value kv[] = {cim_str(CIM_T_STRING, "Finance Data"), cim_str(CIM_T_STRING, "x"),
+                      cim_str(CIM_T_STRING, "b\"o\\b"), cim_str(CIM_T_STRING, "[fe80::1]")};
+    assert_string_equal(cim_keys_relpath_spelled(a, conn, 4, kn, kv, NULL), rel);
+    static const char *const sp[] = {"computername", "sharename", NULL};
+    assert_string_equal(cim_keys_relpath_spelled(a, conn, 4, kn, kv, sp),
+                        cim_instance_relpath_spelled(a, inst, sp));
+    assert_non_null(strstr(cim_keys_relpath_spelled(a, conn, 4, kn, kv, sp),
+                           ".computername=\"[fe80::1]\",sharename="));
+    assert_null(cim_keys_relpath_spelled(a, conn, 3, kn, kv, NULL)); /* no ComputerName */
+    kv[2] = cim_null(CIM_T_STRING);
+    assert_null(cim_keys_relpath_spelled(a, conn, 4, kn, kv, NULL)); /* a NULL key */
     /* a NULL key or a missing one: no path */
     inst->values[0] = cim_null(CIM_T_STRING);
     assert_null(cim_instance_relpath(a, inst));
