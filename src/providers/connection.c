@@ -5,40 +5,29 @@
 #include "providers/model_int.h"
 
 
-/* A connection's key properties: the one list both its instance and its
- * path are made from. */
-enum { CONN_NKEYS = 3 };
-static const char *const conn_key_names[CONN_NKEYS] = {"ComputerName", "ShareName", "UserName"};
-
-static void conn_keys(const sc_mconn *c, cim_value v[CONN_NKEYS])
+/* A connection's keys: the one list its instance and its path are made
+ * from. */
+static sc_keyset conn_keys(const sc_mconn *c)
 {
-    v[0] = cim_str(CIM_T_STRING, c->computer);
-    v[1] = cim_str(CIM_T_STRING, c->share_name);
-    v[2] = cim_str(CIM_T_STRING, c->user);
-}
-
-static const cim_class *conn_class(sc_provctx *pc)
-{
-    return cim_schema_find(pc->schema, "Win32_ServerConnection");
+    return (sc_keyset){.cls = "Win32_ServerConnection", .n = 3,
+                       .names = {"ComputerName", "ShareName", "UserName"},
+                       .values = {cim_str(CIM_T_STRING, c->computer),
+                                  cim_str(CIM_T_STRING, c->share_name),
+                                  cim_str(CIM_T_STRING, c->user)}};
 }
 
 const char *sc_conn_relpath(sc_provctx *pc, const sc_mconn *c, const char *const *spellings)
 {
-    cim_value v[CONN_NKEYS];
-    conn_keys(c, v);
-    return cim_keys_relpath_spelled(pc->arena, conn_class(pc), CONN_NKEYS, conn_key_names, v,
-                                    spellings);
+    sc_keyset k = conn_keys(c);
+    return sc_keyset_relpath(pc, &k, spellings);
 }
 
 cim_instance *sc_conn_instance(sc_provctx *pc, sc_mconn *c)
 {
     if (c->inst)
         return c->inst;
-    cim_instance *inst = cim_instance_new(pc->arena, conn_class(pc));
-    cim_value v[CONN_NKEYS];
-    conn_keys(c, v);
-    for (size_t i = 0; i < CONN_NKEYS; i++)
-        cim_instance_set(inst, conn_key_names[i], v[i]);
+    sc_keyset k = conn_keys(c);
+    cim_instance *inst = sc_keyset_instance(pc, &k);
     cim_instance_set(inst, "ActiveTime", sc_active_time(pc->state, c->oldest->connected_at));
     cim_instance_set(inst, "ConnectionID", sc_id_value(c->oldest->tcon_id, CIM_T_UINT32));
     cim_instance_set(inst, "NumberOfUsers", cim_u(CIM_T_UINT32, c->ntcons));

@@ -143,6 +143,19 @@ const char *sc_model_user_name(const char *username);
 cim_instance *sc_share_instance(sc_provctx *pc, sc_mshare *s);
 cim_instance *sc_conn_instance(sc_provctx *pc, sc_mconn *c);
 cim_instance *sc_sess_instance(sc_provctx *pc, sc_msess *s);
+/* An entry's key properties by name (at most 3: Win32_ServerConnection's),
+ * the one list its instance and its path are made from. */
+typedef struct sc_keyset {
+    const char *cls;
+    size_t n;
+    const char *names[3];
+    cim_value values[3];
+} sc_keyset;
+/* A new instance of k's class with its keys set (the rest NULL). */
+cim_instance *sc_keyset_instance(sc_provctx *pc, const sc_keyset *k);
+/* The relative path of the instance k names (cim_keys_relpath_spelled). */
+const char *sc_keyset_relpath(sc_provctx *pc, const sc_keyset *k, const char *const *spellings);
+
 /* The relative path of a connection's or a session's instance, key names
  * spelled as in `spellings` (cim_instance_relpath_spelled), made from its
  * keys alone: a REF to it needs neither the instance nor the open files

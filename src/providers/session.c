@@ -4,39 +4,27 @@
  */
 #include "providers/model_int.h"
 
-/* A session's key properties: the one list both its instance and its path
- * are made from. */
-enum { SESS_NKEYS = 2 };
-static const char *const sess_key_names[SESS_NKEYS] = {"ComputerName", "UserName"};
-
-static void sess_keys(const sc_msess *s, cim_value v[SESS_NKEYS])
+/* A session's keys: the one list its instance and its path are made from. */
+static sc_keyset sess_keys(const sc_msess *s)
 {
-    v[0] = cim_str(CIM_T_STRING, s->computer);
-    v[1] = cim_str(CIM_T_STRING, s->user);
-}
-
-static const cim_class *sess_class(sc_provctx *pc)
-{
-    return cim_schema_find(pc->schema, "Win32_ServerSession");
+    return (sc_keyset){.cls = "Win32_ServerSession", .n = 2,
+                       .names = {"ComputerName", "UserName"},
+                       .values = {cim_str(CIM_T_STRING, s->computer),
+                                  cim_str(CIM_T_STRING, s->user)}};
 }
 
 const char *sc_sess_relpath(sc_provctx *pc, const sc_msess *s, const char *const *spellings)
 {
-    cim_value v[SESS_NKEYS];
-    sess_keys(s, v);
-    return cim_keys_relpath_spelled(pc->arena, sess_class(pc), SESS_NKEYS, sess_key_names, v,
-                                    spellings);
+    sc_keyset k = sess_keys(s);
+    return sc_keyset_relpath(pc, &k, spellings);
 }
 
 cim_instance *sc_sess_instance(sc_provctx *pc, sc_msess *s)
 {
     if (s->inst)
         return s->inst;
-    cim_instance *inst = cim_instance_new(pc->arena, sess_class(pc));
-    cim_value v[SESS_NKEYS];
-    sess_keys(s, v);
-    for (size_t i = 0; i < SESS_NKEYS; i++)
-        cim_instance_set(inst, sess_key_names[i], v[i]);
+    sc_keyset k = sess_keys(s);
+    cim_instance *inst = sc_keyset_instance(pc, &k);
     cim_instance_set(inst, "ActiveTime", sc_active_time(pc->state, s->oldest));
     if (s->resources_known)
         cim_instance_set(inst, "ResourcesOpened", cim_u(CIM_T_UINT32, s->resources));

@@ -15,6 +15,20 @@ void sc_instance_finish(sc_provctx *pc, cim_instance *inst)
         inst->relpath ? cim_full_path(pc->arena, pc->server, pc->nspace, inst->relpath) : NULL;
 }
 
+cim_instance *sc_keyset_instance(sc_provctx *pc, const sc_keyset *k)
+{
+    cim_instance *inst = cim_instance_new(pc->arena, cim_schema_find(pc->schema, k->cls));
+    for (size_t i = 0; i < k->n; i++)
+        cim_instance_set(inst, k->names[i], k->values[i]);
+    return inst;
+}
+
+const char *sc_keyset_relpath(sc_provctx *pc, const sc_keyset *k, const char *const *spellings)
+{
+    return cim_keys_relpath_spelled(pc->arena, cim_schema_find(pc->schema, k->cls), k->n,
+                                    k->names, k->values, spellings);
+}
+
 cim_instance *sc_share_instance(sc_provctx *pc, sc_mshare *s)
 {
     if (s->inst)
