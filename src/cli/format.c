@@ -664,32 +664,48 @@ static void print_list(FILE *out, const smbcim_ctx *ctx, const smbcim_result *re
  * name) that starts with = + - @ TAB or CR, which a spreadsheet would take
  * for a formula, gets a ' before it and quotes (OWASP's advice on CSV
  * injection); numbers keep their sign (-5 stays -5). */
+/* Text that no escaping mode changes (printable ASCII without a
+ * backslash: smbcim_escape_text's rules, docs/decisions.md, "Control
+ * characters in output"), written as it is, without a copy. */
+static bool plain_ascii(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p > 0x7E || *p == '\\')
+            return false;
+    return true;
+}
+
 void cli_csv_field(FILE *out, const char *s, bool text)
 {
-    char *e = escape_text(s, SMBCIM_TEXT_CSV);
+    char *own = plain_ascii(s) ? NULL : escape_text(s, SMBCIM_TEXT_CSV);
+    const char *e = own ? own : s;
+    size_t len = strlen(e);
     bool formula = text && e[0] && strchr("=+-@\t\r", e[0]);
     bool quote = formula || strpbrk(e, ",\"\r\n") != NULL || (e[0] == ' ') ||
-                 (e[0] && e[strlen(e) - 1] == ' ');
+                 (len && e[len - 1] == ' ');
     if (!quote) {
-        fputs(e, out);
-        free(e);
+        fwrite(e, 1, len, out);
+        free(own);
         return;
     }
-    /* runs up to each quote written whole, the quote doubled */
-    fputc('"', out);
+    /* the field in one write: in quotes, each quote doubled */
+    size_t need = 2 * len + 4;
+    char small[512];
+    char *buf = need <= sizeof small ? small : cli_alloc(need, 1);
+    size_t k = 0;
+    buf[k++] = '"';
     if (formula)
-        fputc('\'', out);
-    for (const char *p = e, *q; *p; p = q + 1) {
-        q = strchr(p, '"');
-        if (!q) {
-            fputs(p, out);
-            break;
-        }
-        fwrite(p, 1, (size_t)(q - p) + 1, out);
-        fputc('"', out);
+        buf[k++] = '\'';
+    for (const char *p = e; *p; p++) {
+        buf[k++] = *p;
+        if (*p == '"')
+            buf[k++] = '"';
     }
-    fputc('"', out);
-    free(e);
+    buf[k++] = '"';
+    fwrite(buf, 1, k, out);
+    if (buf != small)
+        free(buf);
+    free(own);
 }
 
 static void csv_header(FILE *out, const column *cols, size_t n)
@@ -740,9 +756,12 @@ static void print_csv(FILE *out, const smbcim_ctx *ctx, const smbcim_result *res
             smbcim_instance_sysprops(ctx, res, inst, sp);
         cli_csv_field(out, smbcim_server_name(ctx), true);
         for (size_t j = 0; j < n; j++) {
-            char *t = value_text(column_value(&cols[j], inst, sys ? sp : NULL));
+            const cim_value *v = column_value(&cols[j], inst, sys ? sp : NULL);
+            /* a string as it is; other values as text */
+            bool str = cim_type_is_stringlike(v->type) && !v->array && !v->null && v->v.s;
+            char *t = str ? NULL : value_text(v);
             fputc(',', out);
-            cli_csv_field(out, t, cim_type_is_stringlike(cols[j].type));
+            cli_csv_field(out, str ? v->v.s : t, cim_type_is_stringlike(cols[j].type));
             free(t);
         }
         fputs("\r\n", out);
