@@ -664,6 +664,26 @@ static void print_list(FILE *out, const smbcim_ctx *ctx, const smbcim_result *re
  * name) that starts with = + - @ TAB or CR, which a spreadsheet would take
  * for a formula, gets a ' before it and quotes (OWASP's advice on CSV
  * injection); numbers keep their sign (-5 stays -5). */
+/* An integer value in decimal, as smbcim_value_text writes it, into buf
+ * (24 bytes); its length. */
+static size_t integer_text(char *buf, const cim_value *v)
+{
+    bool neg = cim_type_is_signed(v->type) && v->v.i < 0;
+    uint64_t u = neg ? (uint64_t)0 - (uint64_t)v->v.i : v->v.u;
+    char tmp[24];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    size_t k = 0;
+    if (neg)
+        buf[k++] = '-';
+    while (n)
+        buf[k++] = tmp[--n];
+    return k;
+}
+
 /* Text that no escaping mode changes (printable ASCII without a
  * backslash: smbcim_escape_text's rules, docs/decisions.md, "Control
  * characters in output"), written as it is, without a copy. */
@@ -757,10 +777,17 @@ static void print_csv(FILE *out, const smbcim_ctx *ctx, const smbcim_result *res
         cli_csv_field(out, smbcim_server_name(ctx), true);
         for (size_t j = 0; j < n; j++) {
             const cim_value *v = column_value(&cols[j], inst, sys ? sp : NULL);
-            /* a string as it is; other values as text */
-            bool str = cim_type_is_stringlike(v->type) && !v->array && !v->null && v->v.s;
-            char *t = str ? NULL : value_text(v);
             fputc(',', out);
+            if (v->null)
+                continue; /* NULL: an empty field */
+            if (!v->array && cim_type_is_integer(v->type)) { /* digits: never quoted */
+                char num[24];
+                fwrite(num, 1, integer_text(num, v), out);
+                continue;
+            }
+            /* a string as it is; other values as text */
+            bool str = cim_type_is_stringlike(v->type) && !v->array && v->v.s;
+            char *t = str ? NULL : value_text(v);
             cli_csv_field(out, str ? v->v.s : t, cim_type_is_stringlike(cols[j].type));
             free(t);
         }
