@@ -783,6 +783,12 @@ int main(int argc, char **argv)
     /* for each option given, the first spelling, to name it in messages */
     const char *given[NOPTIONS] = {0};
     bool only_args = false;
+    /* A result of thousands of rows goes to a pipe in 64 KiB writes, not
+     * stdio's 4 KiB: a sixteenth of the writes, each of which may wait
+     * for the reader. */
+    static char outbuf[1 << 16];
+    if (!isatty(STDOUT_FILENO))
+        setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (only_args || a[0] != '-' || a[1] == '\0') {
