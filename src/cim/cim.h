@@ -120,6 +120,12 @@ char *cim_instance_relpath_spelled(sc_arena *a, const cim_instance *inst,
 char *cim_keys_relpath_spelled(sc_arena *a, const cim_class *cls, size_t n,
                                const char *const *names, const cim_value *values,
                                const char *const *spellings);
+/* Both paths of an instance at once: returns its full path
+ * (\\SERVER\<nspace>:<relpath>) and sets *relpath to its relative path,
+ * the tail of the same text (one allocation in a).  NULL (and *relpath
+ * NULL) when cim_instance_relpath would give NULL. */
+char *cim_instance_paths(sc_arena *a, const cim_instance *inst, const char *server,
+                         const char *nspace, const char **relpath);
 /* \\SERVER\<nspace>:<relpath> (nspace "root\\cimv2") */
 char *cim_full_path(sc_arena *a, const char *server, const char *nspace, const char *relpath);
 /* Formats a parsed path back (keys in their current order). full=true

@@ -525,6 +525,77 @@ char *cim_instance_relpath_spelled(sc_arena *a, const cim_instance *inst,
     return relpath_of(a, cls, idx, vals, n, spellings);
 }
 
+/* The length of s as a quoted key value: in quotes, with each backslash
+ * and quote escaped (cim_append_quoted). */
+static size_t quoted_len(const char *s)
+{
+    size_t n = 2;
+    for (; *s; s++)
+        n += 1 + (*s == '\\' || *s == '"');
+    return n;
+}
+
+static char *put(char *o, const char *s, size_t n)
+{
+    memcpy(o, s, n);
+    return o + n;
+}
+
+static char *put_quoted(char *o, const char *s)
+{
+    *o++ = '"';
+    for (; *s; s++) {
+        if (*s == '\\' || *s == '"')
+            *o++ = '\\';
+        *o++ = *s;
+    }
+    *o++ = '"';
+    return o;
+}
+
+char *cim_instance_paths(sc_arena *a, const cim_instance *inst, const char *server,
+                         const char *nspace, const char **relpath)
+{
+    *relpath = NULL;
+    const cim_class *cls = inst->cls;
+    if (!cls->nkeys)
+        return NULL;
+    size_t idx[cls->nkeys], n;
+    const cim_value *vals[cls->nkeys];
+    if (!sorted_keys(cls, instance_value, inst, idx, vals, &n))
+        return NULL;
+    bool strings = true;
+    for (size_t k = 0; k < n; k++)
+        strings &= cim_type_is_stringlike(vals[k]->type);
+    if (!strings) { /* a number or boolean key: written by relpath_of */
+        char *rel = relpath_of(a, cls, idx, vals, n, NULL);
+        *relpath = rel;
+        return cim_full_path(a, server, nspace, rel);
+    }
+    /* \\SERVER\nspace:Class.k1="v1",k2="v2", measured, then written once
+     * into the arena: the relative path is its tail */
+    size_t slen = strlen(server), nlen = strlen(nspace), clen = strlen(cls->name);
+    size_t pre = 2 + slen + 1 + nlen + 1, len = pre + clen;
+    for (size_t k = 0; k < n; k++)
+        len += 1 + strlen(cls->props[idx[k]].name) + 1 + quoted_len(vals[k]->v.s);
+    char *path = sc_alloc(a, len + 1), *o = path;
+    o = put(o, "\\\\", 2);
+    o = put(o, server, slen);
+    *o++ = '\\';
+    o = put(o, nspace, nlen);
+    *o++ = ':';
+    o = put(o, cls->name, clen);
+    for (size_t k = 0; k < n; k++) {
+        *o++ = k ? ',' : '.';
+        o = put(o, cls->props[idx[k]].name, strlen(cls->props[idx[k]].name));
+        *o++ = '=';
+        o = put_quoted(o, vals[k]->v.s);
+    }
+    *o = '\0';
+    *relpath = path + pre;
+    return path;
+}
+
 typedef struct named_keys {
     const cim_class *cls;
     size_t n;

@@ -10,9 +10,7 @@
 
 void sc_instance_finish(sc_provctx *pc, cim_instance *inst)
 {
-    inst->relpath = cim_instance_relpath(pc->arena, inst);
-    inst->path =
-        inst->relpath ? cim_full_path(pc->arena, pc->server, pc->nspace, inst->relpath) : NULL;
+    inst->path = cim_instance_paths(pc->arena, inst, pc->server, pc->nspace, &inst->relpath);
 }
 
 cim_instance *sc_keyset_instance(sc_provctx *pc, const sc_keyset *k)

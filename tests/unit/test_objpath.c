@@ -255,6 +255,12 @@ static void test_relpath(void **state)
     cim_objpath p;
     parse_ok(a, rel, &p);
     assert_string_equal(p.keys[2].value.v.s, "b\"o\\b");
+    /* both paths at once: the same texts, the relative path the tail */
+    const char *rp = NULL;
+    const char *fp = cim_instance_paths(a, inst, "FS01", "root\\cimv2", &rp);
+    assert_string_equal(fp, cim_full_path(a, "FS01", "root\\cimv2", rel));
+    assert_string_equal(rp, rel);
+    assert_ptr_equal(rp, fp + strlen(fp) - strlen(rel));
     /* the same path from the key values alone: names in any order and case,
      * names that are not keys ignored, spellings applied as for an instance */
     const char *kn[] = {"sharename", "Caption", "USERNAME", "computerName"};
@@ -272,6 +278,17 @@ static void test_relpath(void **state)
     /* a NULL key or a missing one: no path */
     inst->values[0] = cim_null(CIM_T_STRING);
     assert_null(cim_instance_relpath(a, inst));
+    assert_null(cim_instance_paths(a, inst, "FS01", "root\\cimv2", &rp));
+    assert_null(rp);
+    /* a numeric key: the same paths as cim_instance_relpath and cim_full_path */
+    const char *nk[] = {"FileId"};
+    cim_type nt[] = {CIM_T_UINT64};
+    cim_class *of = make_class(a, "MSFT_SmbOpenFile", nk, nt, 1, "Path");
+    cim_instance *oi = cim_instance_new(a, of);
+    oi->values[0] = cim_u(CIM_T_UINT64, 18446744073709551615ull);
+    fp = cim_instance_paths(a, oi, "FS01", "root\\cimv2", &rp);
+    assert_string_equal(rp, "MSFT_SmbOpenFile.FileId=18446744073709551615");
+    assert_string_equal(fp, "\\\\FS01\\root\\cimv2:MSFT_SmbOpenFile.FileId=18446744073709551615");
     sc_arena_free(a);
 }
 
