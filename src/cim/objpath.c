@@ -454,26 +454,85 @@ char *cim_instance_relpath(sc_arena *a, const cim_instance *inst)
     return cim_instance_relpath_spelled(a, inst, NULL);
 }
 
-/* Class.k1=v1,k2=v2 from the n key values vals[i] of property idx[i]
- * (sorted by name), names spelled as in `spellings`. */
-static char *relpath_of(sc_arena *a, const cim_class *cls, const size_t *idx,
-                        const cim_value *const *vals, size_t n, const char *const *spellings)
+/* The length of s as a quoted key value: in quotes, with each backslash
+ * and quote escaped (cim_append_quoted). */
+static size_t quoted_len(const char *s)
 {
-    sc_buf b;
-    sc_buf_init(&b);
-    sc_buf_puts(&b, cls->name);
-    for (size_t k = 0; k < n; k++) {
-        sc_buf_putc(&b, k ? ',' : '.');
-        const char *name = cls->props[idx[k]].name;
-        for (const char *const *sp = spellings; sp && *sp; sp++)
-            if (sc_stricmp(*sp, name) == 0)
-                name = *sp;
-        sc_buf_puts(&b, name);
-        sc_buf_putc(&b, '=');
-        append_key_value(&b, vals[k]);
+    size_t n = 2;
+    for (; *s; s++)
+        n += 1 + (*s == '\\' || *s == '"');
+    return n;
+}
+
+static char *put(char *o, const char *s, size_t n)
+{
+    memcpy(o, s, n);
+    return o + n;
+}
+
+static char *put_quoted(char *o, const char *s)
+{
+    *o++ = '"';
+    for (; *s; s++) {
+        if (*s == '\\' || *s == '"')
+            *o++ = '\\';
+        *o++ = *s;
     }
-    char *r = sc_strndup(a, b.data, b.len);
-    sc_buf_free(&b);
+    *o++ = '"';
+    return o;
+}
+
+/* The npre texts pre[] + Class.k1=v1,k2=v2 from the n key values vals[i] of property
+ * idx[i] (sorted by name), names spelled as in `spellings`, in a.  With
+ * only string-like keys (every class here but two) the text is measured,
+ * then written once straight into the arena; a number or boolean key goes
+ * through cim_value_append_text. */
+static char *path_text(sc_arena *a, const char *const *pre, size_t npre, const cim_class *cls,
+                       const size_t *idx, const cim_value *const *vals, size_t n,
+                       const char *const *spellings)
+{
+    const char *names[n ? n : 1];
+    bool strings = true;
+    for (size_t k = 0; k < n; k++) {
+        names[k] = cls->props[idx[k]].name;
+        for (const char *const *sp = spellings; sp && *sp; sp++)
+            if (sc_stricmp(*sp, names[k]) == 0)
+                names[k] = *sp;
+        strings &= cim_type_is_stringlike(vals[k]->type);
+    }
+    size_t plen = 0, clen = strlen(cls->name);
+    for (size_t i = 0; i < npre; i++)
+        plen += strlen(pre[i]);
+    if (!strings) {
+        sc_buf b;
+        sc_buf_init(&b);
+        for (size_t i = 0; i < npre; i++)
+            sc_buf_puts(&b, pre[i]);
+        sc_buf_add(&b, cls->name, clen);
+        for (size_t k = 0; k < n; k++) {
+            sc_buf_putc(&b, k ? ',' : '.');
+            sc_buf_puts(&b, names[k]);
+            sc_buf_putc(&b, '=');
+            append_key_value(&b, vals[k]);
+        }
+        char *r = sc_strndup(a, b.data, b.len);
+        sc_buf_free(&b);
+        return r;
+    }
+    size_t len = plen + clen;
+    for (size_t k = 0; k < n; k++)
+        len += 1 + strlen(names[k]) + 1 + quoted_len(vals[k]->v.s);
+    char *r = sc_alloc(a, len + 1), *o = r;
+    for (size_t i = 0; i < npre; i++)
+        o = put(o, pre[i], strlen(pre[i]));
+    o = put(o, cls->name, clen);
+    for (size_t k = 0; k < n; k++) {
+        *o++ = k ? ',' : '.';
+        o = put(o, names[k], strlen(names[k]));
+        *o++ = '=';
+        o = put_quoted(o, vals[k]->v.s);
+    }
+    *o = '\0';
     return r;
 }
 
@@ -522,35 +581,7 @@ char *cim_instance_relpath_spelled(sc_arena *a, const cim_instance *inst,
     const cim_value *vals[cls->nkeys];
     if (!sorted_keys(cls, instance_value, inst, idx, vals, &n))
         return NULL;
-    return relpath_of(a, cls, idx, vals, n, spellings);
-}
-
-/* The length of s as a quoted key value: in quotes, with each backslash
- * and quote escaped (cim_append_quoted). */
-static size_t quoted_len(const char *s)
-{
-    size_t n = 2;
-    for (; *s; s++)
-        n += 1 + (*s == '\\' || *s == '"');
-    return n;
-}
-
-static char *put(char *o, const char *s, size_t n)
-{
-    memcpy(o, s, n);
-    return o + n;
-}
-
-static char *put_quoted(char *o, const char *s)
-{
-    *o++ = '"';
-    for (; *s; s++) {
-        if (*s == '\\' || *s == '"')
-            *o++ = '\\';
-        *o++ = *s;
-    }
-    *o++ = '"';
-    return o;
+    return path_text(a, NULL, 0, cls, idx, vals, n, spellings);
 }
 
 char *cim_instance_paths(sc_arena *a, const cim_instance *inst, const char *server,
@@ -564,35 +595,10 @@ char *cim_instance_paths(sc_arena *a, const cim_instance *inst, const char *serv
     const cim_value *vals[cls->nkeys];
     if (!sorted_keys(cls, instance_value, inst, idx, vals, &n))
         return NULL;
-    bool strings = true;
-    for (size_t k = 0; k < n; k++)
-        strings &= cim_type_is_stringlike(vals[k]->type);
-    if (!strings) { /* a number or boolean key: written by relpath_of */
-        char *rel = relpath_of(a, cls, idx, vals, n, NULL);
-        *relpath = rel;
-        return cim_full_path(a, server, nspace, rel);
-    }
-    /* \\SERVER\nspace:Class.k1="v1",k2="v2", measured, then written once
-     * into the arena: the relative path is its tail */
-    size_t slen = strlen(server), nlen = strlen(nspace), clen = strlen(cls->name);
-    size_t pre = 2 + slen + 1 + nlen + 1, len = pre + clen;
-    for (size_t k = 0; k < n; k++)
-        len += 1 + strlen(cls->props[idx[k]].name) + 1 + quoted_len(vals[k]->v.s);
-    char *path = sc_alloc(a, len + 1), *o = path;
-    o = put(o, "\\\\", 2);
-    o = put(o, server, slen);
-    *o++ = '\\';
-    o = put(o, nspace, nlen);
-    *o++ = ':';
-    o = put(o, cls->name, clen);
-    for (size_t k = 0; k < n; k++) {
-        *o++ = k ? ',' : '.';
-        o = put(o, cls->props[idx[k]].name, strlen(cls->props[idx[k]].name));
-        *o++ = '=';
-        o = put_quoted(o, vals[k]->v.s);
-    }
-    *o = '\0';
-    *relpath = path + pre;
+    /* \\\\SERVER\\nspace: then the relative path, its tail */
+    const char *pre[] = {"\\\\", server, "\\", nspace, ":"};
+    char *path = path_text(a, pre, 5, cls, idx, vals, n, NULL);
+    *relpath = path + 2 + strlen(server) + 1 + strlen(nspace) + 1;
     return path;
 }
 
@@ -623,7 +629,7 @@ char *cim_keys_relpath_spelled(sc_arena *a, const cim_class *cls, size_t n,
     const cim_value *vals[cls->nkeys];
     if (!sorted_keys(cls, named_value, &k, idx, vals, &nk))
         return NULL;
-    return relpath_of(a, cls, idx, vals, nk, spellings);
+    return path_text(a, NULL, 0, cls, idx, vals, nk, spellings);
 }
 
 char *cim_full_path(sc_arena *a, const char *server, const char *nspace, const char *relpath)
