@@ -313,10 +313,17 @@ char *sc_u64_text(sc_arena *a, uint64_t v, unsigned base)
     static const char digits[] = "0123456789abcdef";
     char tmp[24];
     size_t n = 0;
-    do {
-        tmp[n++] = digits[v % base];
-        v /= base;
-    } while (v);
+    if (base == 10) { /* a constant divisor: multiplications, not divisions */
+        do {
+            tmp[n++] = (char)('0' + v % 10);
+            v /= 10;
+        } while (v);
+    } else {
+        do {
+            tmp[n++] = digits[v % base];
+            v /= base;
+        } while (v);
+    }
     char *out = sc_alloc(a, n + 1);
     for (size_t i = 0; i < n; i++)
         out[i] = tmp[n - 1 - i];
