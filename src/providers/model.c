@@ -447,6 +447,12 @@ static void build_counts(sc_model *m, const sc_state *st)
 {
     count_table counts = {0};
     pair_set counted = {0};
+    /* sized once for its at most two entries an open (at most half full),
+     * instead of grown by doubling through every smaller table */
+    size_t cap = 64;
+    while (cap < st->nopens * 4)
+        cap *= 2;
+    counts = (count_table){sc_xcalloc(cap, sizeof(open_count)), 0, cap};
     for (size_t i = 0; i < st->nopens; i++) {
         const sc_open *o = &st->opens[i];
         if (!server_id_usable(&o->server))
