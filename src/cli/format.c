@@ -759,10 +759,25 @@ static void print_csv(FILE *out, const smbcim_ctx *ctx, const smbcim_result *res
         return;
     }
     const cim_class *hdr = NULL;
+    /* A row's columns depend on its class and, in a projection, on the
+     * properties its instance has: worked out (and sorted by name) again
+     * only when either may differ from the row before, not for each of
+     * thousands of rows of one class. */
+    column *cols = NULL;
+    size_t n = 0;
+    const cim_class *cols_cls = NULL;
+    bool cols_masked = false;
     for (size_t i = 0; i < res->count; i++) {
         const cim_instance *inst = res->instances[i];
-        column cols[inst->cls->nprops + SMBCIM_NSYSPROPS];
-        size_t n = columns_of(ctx, res, inst->cls, inst, true, cols);
+        if (inst->cls != cols_cls || inst->present || cols_masked) {
+            if (inst->cls != cols_cls) {
+                free(cols);
+                cols = cli_alloc(inst->cls->nprops + SMBCIM_NSYSPROPS, sizeof *cols);
+            }
+            n = columns_of(ctx, res, inst->cls, inst, true, cols);
+            cols_cls = inst->cls;
+            cols_masked = inst->present != NULL;
+        }
         if (inst->cls != hdr) {
             /* a new header when the class changes (superclass queries) */
             if (hdr)
@@ -793,6 +808,7 @@ static void print_csv(FILE *out, const smbcim_ctx *ctx, const smbcim_result *res
         }
         fputs("\r\n", out);
     }
+    free(cols);
 }
 
 /* ---- json ---------------------------------------------------------------- */
