@@ -119,7 +119,6 @@ void sc_provctx_release(sc_provctx *pc)
     sc_map_free(&pc->model->share_by_name);
     sc_map_free(&pc->model->sess_by_key);
     sc_map_free(&pc->model->conn_by_key);
-    sc_map_free(&pc->model->open_by_id);
     sc_map_free(&pc->model->session_by_id);
     pc->model = NULL;
 }
@@ -521,7 +520,6 @@ smbcim_status sc_model_at(sc_provctx *pc, sc_model_level level, bool optional, s
         sc_map_init(&m->share_by_name);
         sc_map_init(&m->sess_by_key);
         sc_map_init(&m->conn_by_key);
-        sc_map_init_exact(&m->open_by_id);
         sc_map_init_exact(&m->session_by_id);
         add_state_shares(a, m, st, 0);
         m->level = SC_MODEL_SHARES;
@@ -697,9 +695,6 @@ static void build_opens(sc_arena *a, sc_model *m, const sc_state *st)
             sc_mshare *sh = sc_map_get(&share_by_path, o->service_path);
             mo->share = sh == (void *)several ? NULL : sh;
         }
-        const char *id = sc_u64_text(a, file_id, 10);
-        if (!sc_map_get(&m->open_by_id, id))
-            sc_map_put(&m->open_by_id, id, mo);
     }
     for (size_t i = 0; i < all.len; i++) {
         smbd_rows *r = all.items[i];

@@ -110,7 +110,6 @@ typedef struct sc_model {
     size_t nopens;
     size_t opens_without_id;  /* opens the source gave without their share_file_id */
     size_t opens_unnumbered;  /* opens whose pid or share_file_id does not fit FileId */
-    sc_map open_by_id;        /* FileId (decimal) -> sc_mopen */
 } sc_model;
 
 /* Value of string key `name` in a resolved path, or NULL. */
