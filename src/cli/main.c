@@ -141,10 +141,15 @@ static int run_request(const cli_opts *o, const char *arg, request_fn fn, const 
         rc = cli_wbem_fail(&err);
     } else {
         t2 = now();
+        /* held for the whole answer: each of its thousands of stdio calls
+         * then finds the lock its own instead of taking it (the process has
+         * had threads, so stdio locks for real) */
+        flockfile(stdout);
         if (names_only)
             cli_print_names(stdout, res, o->format && strcmp(o->format, "json") == 0);
         else
             pick_format(o, dflt)->print(stdout, ctx, res);
+        funlockfile(stdout);
         smbcim_result_free(res);
     }
     if (fflush(stdout) != 0 || ferror(stdout)) {
