@@ -68,9 +68,57 @@ char *cli_visible(const char *s)
     return escape_text(s ? s : "", SMBCIM_TEXT_VISIBLE);
 }
 
-/* A value as the table, list and names show it: visible, NULL -> "". */
+/* An integer value in decimal, as smbcim_value_text writes it, into buf
+ * (24 bytes); its length. */
+static size_t integer_text(char *buf, const cim_value *v)
+{
+    bool neg = cim_type_is_signed(v->type) && v->v.i < 0;
+    uint64_t u = neg ? (uint64_t)0 - (uint64_t)v->v.i : v->v.u;
+    char tmp[24];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    size_t k = 0;
+    if (neg)
+        buf[k++] = '-';
+    while (n)
+        buf[k++] = tmp[--n];
+    return k;
+}
+
+/* Text that no escaping mode changes (printable ASCII without a
+ * backslash: smbcim_escape_text's rules, docs/decisions.md, "Control
+ * characters in output"), written as it is, without a copy. */
+static bool plain_ascii(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p > 0x7E || *p == '\\')
+            return false;
+    return true;
+}
+
+static char *dup_text(const char *s, size_t n)
+{
+    char *d = cli_alloc(n + 1, 1);
+    memcpy(d, s, n);
+    return d;
+}
+
+/* A value as the table, list and names show it: visible, NULL -> "".  A
+ * NULL, an integer or a string of plain ASCII (the most of a table's
+ * thousands of cells) is one allocation, not a text then its escape. */
 static char *visible_value(const cim_value *v)
 {
+    if (v->null)
+        return cli_alloc(1, 1);
+    if (!v->array && cim_type_is_integer(v->type)) {
+        char num[24];
+        return dup_text(num, integer_text(num, v));
+    }
+    if (!v->array && cim_type_is_stringlike(v->type) && v->v.s && plain_ascii(v->v.s))
+        return dup_text(v->v.s, strlen(v->v.s));
     char *t = value_text(v);
     char *e = escape_text(t, SMBCIM_TEXT_VISIBLE);
     free(t);
@@ -675,37 +723,6 @@ static void print_list(FILE *out, const smbcim_ctx *ctx, const smbcim_result *re
  * name) that starts with = + - @ TAB or CR, which a spreadsheet would take
  * for a formula, gets a ' before it and quotes (OWASP's advice on CSV
  * injection); numbers keep their sign (-5 stays -5). */
-/* An integer value in decimal, as smbcim_value_text writes it, into buf
- * (24 bytes); its length. */
-static size_t integer_text(char *buf, const cim_value *v)
-{
-    bool neg = cim_type_is_signed(v->type) && v->v.i < 0;
-    uint64_t u = neg ? (uint64_t)0 - (uint64_t)v->v.i : v->v.u;
-    char tmp[24];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    size_t k = 0;
-    if (neg)
-        buf[k++] = '-';
-    while (n)
-        buf[k++] = tmp[--n];
-    return k;
-}
-
-/* Text that no escaping mode changes (printable ASCII without a
- * backslash: smbcim_escape_text's rules, docs/decisions.md, "Control
- * characters in output"), written as it is, without a copy. */
-static bool plain_ascii(const char *s)
-{
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if (*p < 0x20 || *p > 0x7E || *p == '\\')
-            return false;
-    return true;
-}
-
 void cli_csv_field(FILE *out, const char *s, bool text)
 {
     char *own = plain_ascii(s) ? NULL : escape_text(s, SMBCIM_TEXT_CSV);
