@@ -202,6 +202,32 @@ static bool any_sys(const column *cols, size_t n)
     return false;
 }
 
+/* The columns of one row after another (csv, list): they depend on the
+ * row's class and, in a projection, on the properties its instance has,
+ * so they are worked out (and sorted by name) again only when either may
+ * differ from the row before, not for each of thousands of rows of one
+ * class. */
+typedef struct row_columns {
+    column *cols;
+    size_t n;
+    const cim_class *cls;
+    bool masked;
+} row_columns;
+
+static void row_columns_for(row_columns *rc, const smbcim_ctx *ctx, const smbcim_result *res,
+                            const cim_instance *inst)
+{
+    if (inst->cls == rc->cls && !inst->present && !rc->masked)
+        return;
+    if (inst->cls != rc->cls) {
+        free(rc->cols);
+        rc->cols = cli_alloc(inst->cls->nprops + SMBCIM_NSYSPROPS, sizeof *rc->cols);
+    }
+    rc->n = columns_of(ctx, res, inst->cls, inst, true, rc->cols);
+    rc->cls = inst->cls;
+    rc->masked = inst->present != NULL;
+}
+
 /* A JSON string.  line_safe: C1 controls and U+2028/U+2029 as \uXXXX too,
  * so that a line-oriented reader (watch: one event per line) never sees a
  * line end inside a value; the data stays exact either way. */
@@ -693,6 +719,7 @@ static void print_table(FILE *out, const smbcim_ctx *ctx, const smbcim_result *r
 /* ---- list ---------------------------------------------------------------- */
 static void print_list(FILE *out, const smbcim_ctx *ctx, const smbcim_result *res)
 {
+    row_columns rc = {0};
     for (size_t i = 0; i < res->count; i++) {
         fputs("\n\n", out);
         if (res->is_classes) {
@@ -701,8 +728,9 @@ static void print_list(FILE *out, const smbcim_ctx *ctx, const smbcim_result *re
             continue;
         }
         const cim_instance *inst = res->instances[i];
-        column cols[inst->cls->nprops + SMBCIM_NSYSPROPS];
-        size_t n = columns_of(ctx, res, inst->cls, inst, true, cols);
+        row_columns_for(&rc, ctx, res, inst);
+        const column *cols = rc.cols;
+        size_t n = rc.n;
         smbcim_sysprop sp[SMBCIM_NSYSPROPS];
         bool sys = any_sys(cols, n);
         if (sys)
@@ -714,6 +742,7 @@ static void print_list(FILE *out, const smbcim_ctx *ctx, const smbcim_result *re
             free(t);
         }
     }
+    free(rc.cols);
     if (res->count)
         fputs("\n\n", out);
 }
@@ -787,25 +816,12 @@ static void print_csv(FILE *out, const smbcim_ctx *ctx, const smbcim_result *res
         return;
     }
     const cim_class *hdr = NULL;
-    /* A row's columns depend on its class and, in a projection, on the
-     * properties its instance has: worked out (and sorted by name) again
-     * only when either may differ from the row before, not for each of
-     * thousands of rows of one class. */
-    column *cols = NULL;
-    size_t n = 0;
-    const cim_class *cols_cls = NULL;
-    bool cols_masked = false;
+    row_columns rc = {0};
     for (size_t i = 0; i < res->count; i++) {
         const cim_instance *inst = res->instances[i];
-        if (inst->cls != cols_cls || inst->present || cols_masked) {
-            if (inst->cls != cols_cls) {
-                free(cols);
-                cols = cli_alloc(inst->cls->nprops + SMBCIM_NSYSPROPS, sizeof *cols);
-            }
-            n = columns_of(ctx, res, inst->cls, inst, true, cols);
-            cols_cls = inst->cls;
-            cols_masked = inst->present != NULL;
-        }
+        row_columns_for(&rc, ctx, res, inst);
+        const column *cols = rc.cols;
+        size_t n = rc.n;
         if (inst->cls != hdr) {
             /* a new header when the class changes (superclass queries) */
             if (hdr)
@@ -836,7 +852,7 @@ static void print_csv(FILE *out, const smbcim_ctx *ctx, const smbcim_result *res
         }
         fputs("\r\n", out);
     }
-    free(cols);
+    free(rc.cols);
 }
 
 /* ---- json ---------------------------------------------------------------- */
