@@ -571,34 +571,33 @@ static const cim_value *instance_value(const void *src, size_t prop)
     return &inst->values[prop];
 }
 
-char *cim_instance_relpath_spelled(sc_arena *a, const cim_instance *inst,
-                                   const char *const *spellings)
+/* The npre texts pre[] and the path of the cls instance whose key values
+ * `get` finds in src; NULL when cls has no key or one is missing. */
+static char *keyed_path(sc_arena *a, const cim_class *cls, key_value_fn get, const void *src,
+                        const char *const *pre, size_t npre, const char *const *spellings)
 {
-    const cim_class *cls = inst->cls;
     if (!cls->nkeys)
         return NULL;
     size_t idx[cls->nkeys], n;
     const cim_value *vals[cls->nkeys];
-    if (!sorted_keys(cls, instance_value, inst, idx, vals, &n))
+    if (!sorted_keys(cls, get, src, idx, vals, &n))
         return NULL;
-    return path_text(a, NULL, 0, cls, idx, vals, n, spellings);
+    return path_text(a, pre, npre, cls, idx, vals, n, spellings);
+}
+
+char *cim_instance_relpath_spelled(sc_arena *a, const cim_instance *inst,
+                                   const char *const *spellings)
+{
+    return keyed_path(a, inst->cls, instance_value, inst, NULL, 0, spellings);
 }
 
 char *cim_instance_paths(sc_arena *a, const cim_instance *inst, const char *server,
                          const char *nspace, const char **relpath)
 {
-    *relpath = NULL;
-    const cim_class *cls = inst->cls;
-    if (!cls->nkeys)
-        return NULL;
-    size_t idx[cls->nkeys], n;
-    const cim_value *vals[cls->nkeys];
-    if (!sorted_keys(cls, instance_value, inst, idx, vals, &n))
-        return NULL;
     /* \\\\SERVER\\nspace: then the relative path, its tail */
     const char *pre[] = {"\\\\", server, "\\", nspace, ":"};
-    char *path = path_text(a, pre, 5, cls, idx, vals, n, NULL);
-    *relpath = path + 2 + strlen(server) + 1 + strlen(nspace) + 1;
+    char *path = keyed_path(a, inst->cls, instance_value, inst, pre, 5, NULL);
+    *relpath = path ? path + 2 + strlen(server) + 1 + strlen(nspace) + 1 : NULL;
     return path;
 }
 
@@ -622,14 +621,8 @@ char *cim_keys_relpath_spelled(sc_arena *a, const cim_class *cls, size_t n,
                                const char *const *names, const cim_value *values,
                                const char *const *spellings)
 {
-    if (!cls->nkeys)
-        return NULL;
     named_keys k = {.cls = cls, .n = n, .names = names, .values = values};
-    size_t idx[cls->nkeys], nk;
-    const cim_value *vals[cls->nkeys];
-    if (!sorted_keys(cls, named_value, &k, idx, vals, &nk))
-        return NULL;
-    return path_text(a, NULL, 0, cls, idx, vals, nk, spellings);
+    return keyed_path(a, cls, named_value, &k, NULL, 0, spellings);
 }
 
 char *cim_full_path(sc_arena *a, const char *server, const char *nspace, const char *relpath)
