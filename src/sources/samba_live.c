@@ -7,7 +7,7 @@
  * configuration is read when the state is made; the databases when a
  * request first needs them (live_fill, through sc_state_fill): the
  * sessions and tree connects together, locking.tdb on its own, or all
- * three at once, the tree connects by a second thread (walk_all).
+ * three at once, each after the sessions in a thread of its own (walk_all).
  *
  * When a record does not decode (a Samba release whose record layout
  * samba_ndr.c does not know), the read falls back to smbstatus: one
