@@ -308,22 +308,24 @@ char *sc_concat(sc_arena *a, const char *const *parts, size_t n)
     return d;
 }
 
-char *sc_u64_text(sc_arena *a, uint64_t v, unsigned base)
+/* The digits of v in base, last first, into tmp (24 bytes); their count. */
+static inline size_t digits_reversed(char *tmp, uint64_t v, unsigned base)
 {
     static const char digits[] = "0123456789abcdef";
-    char tmp[24];
     size_t n = 0;
-    if (base == 10) { /* a constant divisor: multiplications, not divisions */
-        do {
-            tmp[n++] = (char)('0' + v % 10);
-            v /= 10;
-        } while (v);
-    } else {
-        do {
-            tmp[n++] = digits[v % base];
-            v /= base;
-        } while (v);
-    }
+    do {
+        tmp[n++] = digits[v % base];
+        v /= base;
+    } while (v);
+    return n;
+}
+
+char *sc_u64_text(sc_arena *a, uint64_t v, unsigned base)
+{
+    char tmp[24];
+    /* decimal (every id of the live route) with a constant divisor: the
+     * compiler multiplies instead of dividing */
+    size_t n = base == 10 ? digits_reversed(tmp, v, 10) : digits_reversed(tmp, v, base);
     char *out = sc_alloc(a, n + 1);
     for (size_t i = 0; i < n; i++)
         out[i] = tmp[n - 1 - i];

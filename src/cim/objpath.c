@@ -482,55 +482,46 @@ static char *put_quoted(char *o, const char *s)
     return o;
 }
 
-/* The npre texts pre[] + Class.k1=v1,k2=v2 from the n key values vals[i] of property
- * idx[i] (sorted by name), names spelled as in `spellings`, in a.  With
- * only string-like keys (every class here but two) the text is measured,
- * then written once straight into the arena; a number or boolean key goes
- * through cim_value_append_text. */
+/* The npre texts pre[] + Class.k1=v1,k2=v2 from the n key values vals[i]
+ * of property idx[i] (sorted by name), names spelled as in `spellings`, in
+ * a: measured, then written once straight into the arena.  A string-like
+ * value is quoted and escaped as it is written; a number or boolean (the
+ * keys of two classes) is first made text by cim_value_append_text. */
 static char *path_text(sc_arena *a, const char *const *pre, size_t npre, const cim_class *cls,
                        const size_t *idx, const cim_value *const *vals, size_t n,
                        const char *const *spellings)
 {
-    const char *names[n ? n : 1];
-    bool strings = true;
+    const char *names[n ? n : 1], *texts[n ? n : 1];
+    bool quoted[n ? n : 1];
+    size_t len = strlen(cls->name);
+    for (size_t i = 0; i < npre; i++)
+        len += strlen(pre[i]);
     for (size_t k = 0; k < n; k++) {
         names[k] = cls->props[idx[k]].name;
         for (const char *const *sp = spellings; sp && *sp; sp++)
             if (sc_stricmp(*sp, names[k]) == 0)
                 names[k] = *sp;
-        strings &= cim_type_is_stringlike(vals[k]->type);
-    }
-    size_t plen = 0, clen = strlen(cls->name);
-    for (size_t i = 0; i < npre; i++)
-        plen += strlen(pre[i]);
-    if (!strings) {
-        sc_buf b;
-        sc_buf_init(&b);
-        for (size_t i = 0; i < npre; i++)
-            sc_buf_puts(&b, pre[i]);
-        sc_buf_add(&b, cls->name, clen);
-        for (size_t k = 0; k < n; k++) {
-            sc_buf_putc(&b, k ? ',' : '.');
-            sc_buf_puts(&b, names[k]);
-            sc_buf_putc(&b, '=');
-            append_key_value(&b, vals[k]);
+        quoted[k] = cim_type_is_stringlike(vals[k]->type);
+        if (quoted[k]) {
+            texts[k] = vals[k]->v.s;
+        } else {
+            sc_buf b;
+            sc_buf_init(&b);
+            cim_value_append_text(&b, vals[k]);
+            texts[k] = sc_strndup(a, b.data ? b.data : "", b.len);
+            sc_buf_free(&b);
         }
-        char *r = sc_strndup(a, b.data, b.len);
-        sc_buf_free(&b);
-        return r;
+        len += 1 + strlen(names[k]) + 1 + (quoted[k] ? quoted_len(texts[k]) : strlen(texts[k]));
     }
-    size_t len = plen + clen;
-    for (size_t k = 0; k < n; k++)
-        len += 1 + strlen(names[k]) + 1 + quoted_len(vals[k]->v.s);
     char *r = sc_alloc(a, len + 1), *o = r;
     for (size_t i = 0; i < npre; i++)
         o = put(o, pre[i], strlen(pre[i]));
-    o = put(o, cls->name, clen);
+    o = put(o, cls->name, strlen(cls->name));
     for (size_t k = 0; k < n; k++) {
         *o++ = k ? ',' : '.';
         o = put(o, names[k], strlen(names[k]));
         *o++ = '=';
-        o = put_quoted(o, vals[k]->v.s);
+        o = quoted[k] ? put_quoted(o, texts[k]) : put(o, texts[k], strlen(texts[k]));
     }
     *o = '\0';
     return r;

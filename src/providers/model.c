@@ -102,14 +102,22 @@ const char *sc_path_key(const cim_objpath *p, const char *name)
     return NULL;
 }
 
-const char *sc_path_u64_key(sc_arena *a, const cim_objpath *p, const char *name)
+bool sc_path_u64(const cim_objpath *p, const char *name, uint64_t *out)
 {
     for (size_t i = 0; i < p->nkeys; i++) {
         const cim_value *v = &p->keys[i].value;
-        if (sc_streqi(p->keys[i].name, name) && !v->null && v->type == CIM_T_UINT64)
-            return sc_u64_text(a, v->v.u, 10);
+        if (sc_streqi(p->keys[i].name, name) && !v->null && v->type == CIM_T_UINT64) {
+            *out = v->v.u;
+            return true;
+        }
     }
-    return NULL;
+    return false;
+}
+
+const char *sc_path_u64_key(sc_arena *a, const cim_objpath *p, const char *name)
+{
+    uint64_t v;
+    return sc_path_u64(p, name, &v) ? sc_u64_text(a, v, 10) : NULL;
 }
 
 void sc_provctx_release(sc_provctx *pc)

@@ -114,8 +114,10 @@ typedef struct sc_model {
 
 /* Value of string key `name` in a resolved path, or NULL. */
 const char *sc_path_key(const cim_objpath *p, const char *name);
-/* Value of uint64 key `name` in a resolved path as decimal text (in a), or
- * NULL: the form the model's maps by id use. */
+/* Value of uint64 key `name` in a resolved path; false when it has none. */
+bool sc_path_u64(const cim_objpath *p, const char *name, uint64_t *out);
+/* The same as decimal text (in a), or NULL: the form the model's map of
+ * sessions by id uses. */
 const char *sc_path_u64_key(sc_arena *a, const cim_objpath *p, const char *name);
 
 /* The model of pc->state built up to `level` (each level once per

@@ -90,9 +90,8 @@ static smbcim_status open_get(sc_provctx *pc, const cim_class *cls, const cim_ob
     /* the first open with that FileId, as enumerate lists it first: a scan
      * of the ids (4,000 opens: microseconds) instead of a map by id text
      * that every enumeration would have to build */
-    const char *id = sc_path_u64_key(pc->arena, path, "FileId");
     uint64_t want;
-    if (!id || !sc_parse_u64(id, strlen(id), &want))
+    if (!sc_path_u64(path, "FileId", &want))
         return WBEM_S_NO_ERROR;
     for (size_t i = 0; i < m->nopens; i++) {
         if (m->opens[i].file_id == want) {
